@@ -1,0 +1,183 @@
+# %% [markdown]
+# # Data: from mammograms to a patch store
+#
+# The thesis trained its GANs on 128 x 128 patches cut from OPTIMAM (OMI-DB) mammograms, a
+# dataset that cannot be shared. This chapter builds the same kind of data from a source anyone
+# can run: a cohort of **synthetic mammograms** from a physically motivated phantom, written as
+# real DICOM files in the on-disk layout of CBIS-DDSM {cite}`lee2017cbisddsm`, and read back
+# through the very loader that reads the real dataset. Point the `dataset` and `data_root`
+# parameters at a real dataset and the rest of the book runs on it unchanged.
+#
+# The chapter then cuts patches by the thesis' rules, puts them in a chunked patch store, and
+# splits the patients into three folds, so that no patient is ever in two partitions of a fold.
+
+# %% tags=["parameters"]
+profile = "smoke"  # configs/<profile>.yaml supplies every parameter left at None
+dataset = None  # synthetic | cbis-ddsm
+data_root = None  # folder of a real dataset (ignored for synthetic)
+n_patients = None  # size of the synthetic cohort
+patch_rule = None  # bbox_resize (the thesis) | centre_crop
+negatives_per_image = None
+seed = None
+
+# %%
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+
+from thesis_lib import config, plots
+from thesis_lib.data import datasets, spectrum, splits
+from thesis_lib.data.prep import PatchParams, build_patch_store
+from thesis_lib.data.synthetic import CohortSpec, write_cohort
+from thesis_lib.provenance import Run
+
+cfg = config.resolve("data_prep", profile, dataset=dataset, data_root=data_root, n_patients=n_patients,
+                     patch_rule=patch_rule, negatives_per_image=negatives_per_image, seed=seed)
+run = Run("data_prep", cfg)
+out = Path(cfg["artifacts"])
+figures = out / "figures"
+pd.Series({k: v for k, v in cfg.items() if k != "synthetic"}, name="value").to_frame()
+
+# %% [markdown]
+# ## The synthetic cohort
+#
+# Each synthetic patient has four mammograms: the craniocaudal (CC) and mediolateral oblique
+# (MLO) views of a breast holding one or two masses, and of the other, lesion-free breast. An
+# image is formed as an X-ray image is:
+#
+# - the **breast** is compressed to a thickness of 40-65 mm that falls to zero at the skin line;
+#   the MLO view adds the pectoral muscle;
+# - **fibroglandular tissue** is a random field with power spectrum $P(f) \propto f^{-\beta}$,
+#   the law measured on real mammograms with $\beta$ between about 2.5 and 3.5
+#   {cite}`burgess2001mammographic,chen2012power`, turned into a glandular fraction;
+# - **masses** have lobulated or irregular contours (a random Fourier series of the radius),
+#   blurred or spiculated margins and sizes of 8-25 mm, in the BI-RADS vocabulary of CBIS-DDSM
+#   (round, oval, lobulated, irregular; circumscribed, obscured, ill-defined, spiculated);
+# - X-rays are attenuated by **Beer-Lambert's law** with the attenuation coefficients of
+#   adipose, glandular and tumour tissue at 20 keV {cite}`johns1987xray`, and detected with
+#   **Poisson quantum noise**; the log image is stored as a 12-bit "for presentation" DICOM.
+
+# %%
+if cfg["dataset"] == "synthetic":
+    cohort_spec = CohortSpec.from_params({**cfg["synthetic"], "n_patients": cfg["n_patients"]})
+    data_root = write_cohort(out / "synthetic", cohort_spec, seed=cfg["seed"])
+else:
+    data_root = Path(cfg["data_root"] or "")
+records, loader_skips = datasets.scan(cfg["dataset"], data_root, tuple(cfg["lesion_types"]))
+images = pd.DataFrame([{"patient": r.patient_id, "view": r.view, "lesions": len(r.lesions)} for r in records])
+display(Markdown(f"**{cfg['dataset']}** at `{data_root}`: {images.patient.nunique()} patients, "
+                 f"{len(images)} images, {images.lesions.sum()} annotated masses; "
+                 f"{len(loader_skips)} file(s) skipped by the loader."))
+
+# %% [markdown]
+# Four images of one patient, with each mass's region of interest (the mask file that ships
+# with it, as in CBIS-DDSM) outlined:
+
+# %%
+example = next(r for r in records if r.lesions)
+same_patient = [r for r in records if r.patient_id == example.patient_id][:4]
+loaded = [datasets.read_with_masks(r) for r in same_patient]
+fig = plots.mammograms_with_rois([im.pixels for im, _ in loaded], [m for _, m in loaded],
+                                 [f"{r.laterality}-{r.view}, {len(r.lesions)} mass(es)" for r in same_patient],
+                                 spacing_mm=loaded[0][0].spacing_mm)
+plots.save_figure(fig, "data_example_mammograms", figures)
+
+# %% [markdown]
+# ## Is the texture mammographic? The power spectrum
+#
+# Real mammographic backgrounds have a power-law spectrum with $\beta \approx 2.5$-$3.5$. We
+# measure $\beta$ on the lesion-free CC images as it is measured on real ones: 128 x 128
+# regions of interest inside the breast, a plane removed, a Hann window, the power spectrum
+# averaged over rings, and a straight-line fit in log-log between 0.08 and 0.4 cycles/mm.
+
+# %%
+BAND = (0.08, 0.4)
+normal_cc = [r for r in records if not r.lesions and r.view == "CC"]
+betas, f, spectra = spectrum.measure_files([r.image_file for r in normal_cc], band_mm=BAND)
+measured = betas.dropna(subset=["beta"])
+requested = tuple(cfg["synthetic"]["beta_range"])
+fig = plots.power_spectra(f, spectra, measured.beta.tolist(), BAND, requested)
+plots.save_figure(fig, "data_power_spectrum", figures)
+beta_summary = measured.beta.describe()[["count", "mean", "std", "min", "max"]]
+beta_summary.to_frame("fitted beta").T.round(2)
+
+# %%
+if cfg["dataset"] == "synthetic":
+    truth = pd.read_csv(data_root / "ground_truth.csv")
+    relative = measured.assign(file=[str(Path(p).relative_to(data_root)) for p in measured.file])
+    paired = relative.merge(truth, on="file", suffixes=("_fitted", "_requested"))
+    error = paired.beta_fitted - paired.beta_requested
+    share_in = paired.beta_fitted.between(*requested).mean()
+    display(Markdown(
+        f"Each synthetic patient's $\\beta$ was drawn from {requested[0]}-{requested[1]}. Over "
+        f"{len(paired)} images, fitted minus requested $\\beta$ has mean {error.mean():+.2f} and "
+        f"standard deviation {error.std():.2f}; {share_in:.0%} of the fitted values lie in the "
+        f"requested range, and their mean, {paired.beta_fitted.mean():.2f}, "
+        f"{'lies' if requested[0] <= paired.beta_fitted.mean() <= requested[1] else 'does NOT lie'} in it."))
+
+# %% [markdown]
+# ## Patches
+#
+# Patches follow the thesis: the image's breast pixels (value > 0) are histogram-stretched to
+# 8 bits; a **mass patch** is the mass's bounding box resized to 128 x 128 (`bbox_resize`; a
+# `centre_crop` at native resolution is the alternative); **normal patches** are up to ten random
+# 128 x 128 windows per image lying wholly inside the breast, overlapping no lesion box and no
+# other normal patch, with at least 30 grey levels.
+
+# %%
+params = PatchParams(patch_rule=cfg["patch_rule"], patch_size=cfg["patch_size"],
+                     negatives_per_image=cfg["negatives_per_image"], min_grey_levels=cfg["min_grey_levels"],
+                     stretch_percentiles=tuple(cfg["stretch_percentiles"]), lesion_types=tuple(cfg["lesion_types"]))
+store = build_patch_store(records, out / "patches", params, seed=cfg["seed"], source=cfg["dataset"],
+                          loader_skips=loader_skips, n_folds=cfg["n_folds"], val_fraction=cfg["val_fraction"])
+pd.Series({**store.summary["n_patches"], "patients": store.summary["n_patients"],
+           "skipped files": store.summary["n_skipped"]}, name="count").to_frame().T
+
+# %%
+if len(store.skips):
+    display(Markdown("Files left out, and why:"))
+    display(store.skips.groupby("reason").size().rename("files").to_frame())
+else:
+    display(Markdown("No file was skipped."))
+
+# %%
+rng = np.random.default_rng(cfg["seed"])
+mass_idx = rng.choice(np.flatnonzero(store.meta.label == "mass"), 32, replace=False)
+normal_idx = rng.choice(np.flatnonzero(store.meta.label == "normal"), 32, replace=False)
+fig = plots.patch_montage(store.read(mass_idx), "mass patches")
+plots.save_figure(fig, "data_mass_patches", figures)
+
+# %%
+fig = plots.patch_montage(store.read(normal_idx), "normal-tissue patches")
+plots.save_figure(fig, "data_normal_patches", figures)
+
+# %% [markdown]
+# Grey-level distributions of a sample of each class: masses are denser than the average
+# breast tissue, so their patches are brighter.
+
+# %%
+sample = {label: store.read(rng.choice(np.flatnonzero(store.meta.label == label), 200))
+          for label in ("mass", "normal")}
+fig = plots.intensity_histograms(sample)
+plots.save_figure(fig, "data_intensity_histograms", figures)
+
+# %% [markdown]
+# ## Patient-level folds
+#
+# Each of the three folds holds out a third of the patients as its test set; of the others,
+# about 10 % are its validation set and the rest its training pool: 60 / 6.6 / 33.3 % as in
+# the thesis, but by **patient**, not by patch. A check runs on every build: no patient is in
+# two partitions of a fold, and every patient is tested exactly once.
+
+# %%
+splits.check_no_leakage(store.folds)
+splits.partition_counts(store.meta, store.folds)
+
+# %%
+prov = run.write(out / "patches", outputs=["patches.h5", "patches.csv", "folds.csv", "skips.csv"],
+                 n_patches=store.summary["n_patches"])
+display(Markdown(f"Data prepared in {prov['duration_s']:.0f} s at commit `{prov['git_commit'][:12]}`; "
+                 f"profile **{cfg['profile']}**, seed {cfg['seed']}. Provenance: "
+                 f"`{Path('artifacts') / cfg['profile'] / 'patches' / 'provenance.json'}`."))

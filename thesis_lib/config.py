@@ -1,0 +1,62 @@
+"""Profiles and notebook parameters.
+
+A profile (``configs/<name>.yaml``) holds one section per notebook step. A notebook's
+parameters cell sets ``profile`` and leaves the other parameters at ``None``, meaning "the
+profile's value"; papermill ``-p name value`` overrides one of them. :func:`resolve` merges
+the two and rejects names the profile does not know, so a typo is an error, not a silent
+default.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CONFIG_DIR = REPO_ROOT / "configs"
+
+
+def profile_path(profile: str) -> Path:
+    """Path of ``configs/<profile>.yaml``; a clear error lists the profiles that exist."""
+    path = CONFIG_DIR / f"{profile}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+        raise FileNotFoundError(f"profile {profile!r}: no file {path}; known profiles: {known}")
+    return path
+
+
+def load_profile(profile: str) -> dict[str, Any]:
+    """The whole profile as a dict (``profile``, ``seed`` and one section per step)."""
+    with profile_path(profile).open() as f:
+        cfg = yaml.safe_load(f)
+    if cfg.get("profile") != profile:
+        raise ValueError(f"{profile_path(profile)}: 'profile' must be {profile!r}")
+    return cfg
+
+
+def artifacts_dir(profile: str) -> Path:
+    """Where a profile's outputs live: ``$THESIS_ARTIFACTS/<profile>`` or ``artifacts/<profile>``."""
+    root = Path(os.environ.get("THESIS_ARTIFACTS", REPO_ROOT / "artifacts"))
+    return root / profile
+
+
+def resolve(step: str, profile: str, **overrides: Any) -> dict[str, Any]:
+    """Parameters of ``step``: the profile's section, updated by the non-``None`` overrides.
+
+    The result also holds ``profile``, ``seed`` (the step's own or the profile's) and
+    ``artifacts`` (the profile's output folder, as a string).
+    """
+    cfg = load_profile(profile)
+    if step not in cfg:
+        raise KeyError(f"{profile_path(profile)} has no section {step!r}")
+    params = {"seed": cfg["seed"], **cfg[step]}
+    unknown = sorted(set(overrides) - set(params))
+    if unknown:
+        raise KeyError(f"unknown parameter(s) for step {step!r}: {unknown}; known: {sorted(params)}")
+    params.update({k: v for k, v in overrides.items() if v is not None})
+    params["profile"] = profile
+    params["artifacts"] = str(artifacts_dir(profile))
+    return params

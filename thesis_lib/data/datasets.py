@@ -1,0 +1,34 @@
+"""Dataset registry: a name and a folder in, mammogram records out.
+
+``synthetic`` is the embedded cohort (:mod:`thesis_lib.data.synthetic`), written in the
+CBIS-DDSM layout and read back by the CBIS-DDSM loader, so the real-data path is the one
+exercised by default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from thesis_lib.data import cbis_ddsm
+from thesis_lib.data.dicom import DicomImage, read_image
+from thesis_lib.data.records import ImageRecord, Skip
+
+LOADERS = {"synthetic": cbis_ddsm.scan, "cbis-ddsm": cbis_ddsm.scan}
+
+
+def scan(dataset: str, root: str | Path, lesion_types: tuple[str, ...] = ("mass",)) -> tuple[list[ImageRecord], list[Skip]]:
+    """Records and skipped files of ``dataset`` stored under ``root``."""
+    if dataset not in LOADERS:
+        raise ValueError(f"dataset={dataset!r}: expected one of {sorted(LOADERS)}")
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"data_root {root} does not exist (dataset {dataset!r}); "
+                                "pass -p data_root /path/to/the/dataset")
+    return LOADERS[dataset](root, lesion_types)
+
+
+def read_with_masks(record: ImageRecord) -> tuple[DicomImage, list[np.ndarray]]:
+    """The record's image and its lesions' masks ((rows, cols) bool), for figures."""
+    return read_image(record.image_file), [read_image(les.mask_file).pixels > 0 for les in record.lesions]

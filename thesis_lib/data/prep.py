@@ -1,0 +1,153 @@
+"""From mammograms to a patch store: read each image once, cut its patches, split patients.
+
+Images are processed one at a time (bounded memory) with a progress bar. A file that cannot
+be used (unreadable DICOM, no pixel data, mask of the wrong size, empty mask, lesion touching
+the border) is skipped with its name and reason, and counted in the summary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from thesis_lib.data.dicom import DicomError, read_image
+from thesis_lib.data.patches import PATCH_RULES, bounding_box, histogram_stretch, positive_patch, sample_negatives
+from thesis_lib.data.records import ImageRecord, Skip
+from thesis_lib.data.splits import check_no_leakage, patient_folds
+from thesis_lib.data.store import PatchStore, write_store
+
+
+@dataclass(frozen=True)
+class PatchParams:
+    """How patches are cut (defaults: the thesis' rules)."""
+
+    patch_rule: str = "bbox_resize"
+    patch_size: int = 128
+    negatives_per_image: int = 10
+    min_grey_levels: int = 30
+    stretch_percentiles: tuple[float, float] = (0.0, 100.0)
+    lesion_types: tuple[str, ...] = ("mass",)
+
+    def __post_init__(self):
+        if self.patch_rule not in PATCH_RULES:
+            raise ValueError(f"patch_rule={self.patch_rule!r}: expected one of {PATCH_RULES}")
+        if self.patch_size < 8:
+            raise ValueError(f"patch_size={self.patch_size}: must be >= 8")
+        if self.negatives_per_image < 0:
+            raise ValueError(f"negatives_per_image={self.negatives_per_image}: must be >= 0")
+        lo, hi = self.stretch_percentiles
+        if not 0.0 <= lo < hi <= 100.0:
+            raise ValueError(f"stretch_percentiles={self.stretch_percentiles}: need 0 <= low < high <= 100")
+
+
+def _lesion_masks(record: ImageRecord, shape: tuple[int, int], skip) -> list[tuple]:
+    """Readable masks of the record's lesions as ``(lesion, bbox, usable)``; usable is False
+    for a lesion whose box still blocks negatives but gives no positive (touches the border)."""
+    out = []
+    for lesion in record.lesions:
+        try:
+            mask = read_image(lesion.mask_file).pixels > 0
+        except DicomError as exc:
+            skip(lesion.mask_file, str(exc))
+            continue
+        if mask.shape != shape:
+            skip(lesion.mask_file, f"mask shape {mask.shape} differs from its image {shape} "
+                                   f"({record.image_file})")
+            continue
+        if not mask.any():
+            skip(lesion.mask_file, "empty mask: no lesion pixel")
+            continue
+        bbox = bounding_box(mask)
+        touches = bbox[0] == 0 or bbox[1] == 0 or bbox[2] == shape[0] or bbox[3] == shape[1]
+        if touches:
+            skip(lesion.mask_file, "lesion touches the image border: truncated, no positive patch")
+        out.append((lesion, bbox, not touches))
+    return out
+
+
+def build_patch_store(records: list[ImageRecord], out: str | Path, params: PatchParams, *, seed: int,
+                      source: str, loader_skips: list[Skip] = (), n_folds: int = 3,
+                      val_fraction: float = 0.1, progress: bool = True) -> PatchStore:
+    """Cut patches from ``records`` into a new store at ``out`` and split its patients.
+
+    ``source`` names the dataset (recorded per patch). Randomness (negative positions, folds)
+    comes from ``seed``; image ``i`` uses ``default_rng([seed, i])``.
+    """
+    if not records:
+        raise ValueError("no images to cut patches from")
+    allowed = {"mass": "mass", "calc": "calcification"}
+    keep_types = {allowed[t] for t in params.lesion_types}
+    with write_store(out, params.patch_size) as store:
+        for s in loader_skips:
+            store.skip(s.file, s.reason)
+        stretch_ranges = []
+        for i, rec in enumerate(tqdm(records, desc="cutting patches", unit="image", disable=not progress)):
+            try:
+                image = read_image(rec.image_file)
+            except DicomError as exc:
+                store.skip(rec.image_file, str(exc))
+                continue
+            breast = image.pixels > 0
+            try:
+                u8, stretch = histogram_stretch(image.pixels, breast, params.stretch_percentiles)
+            except ValueError as exc:
+                store.skip(rec.image_file, str(exc))
+                continue
+            stretch_ranges.append((stretch["low"], stretch["high"]))
+            base = {"patient_id": rec.patient_id, "image_id": rec.image_id, "laterality": rec.laterality,
+                    "view": rec.view, "breast_density": rec.breast_density, "source": source,
+                    "source_split": rec.source_split, "spacing_mm": image.spacing_mm}
+            lesions = _lesion_masks(rec, u8.shape, store.skip)
+            for lesion, bbox, usable in lesions:
+                if not usable or lesion.abnormality_type not in keep_types:
+                    continue
+                patch, window = positive_patch(u8, bbox, params.patch_rule, params.patch_size)
+                store.add(patch, **base, label=lesion.abnormality_type, pathology=lesion.pathology,
+                          abnormality_id=lesion.abnormality_id, shape=lesion.shape, margins=lesion.margins,
+                          bbox_r0=bbox[0], bbox_c0=bbox[1], bbox_r1=bbox[2], bbox_c1=bbox[3],
+                          window=",".join(map(str, window)), rule=params.patch_rule)
+            rng = np.random.default_rng([seed, i])
+            boxes = [bbox for _, bbox, _ in lesions]
+            for patch, window in sample_negatives(u8, breast, boxes, params.negatives_per_image, rng,
+                                                  params.patch_size, params.min_grey_levels):
+                store.add(patch, **base, label="normal", pathology="", abnormality_id=0, shape="",
+                          margins="", bbox_r0=window[0], bbox_c0=window[1], bbox_r1=window[2],
+                          bbox_c1=window[3], window=",".join(map(str, window)), rule="random_window")
+        if not store.rows:
+            raise ValueError(f"no patch could be cut from {len(records)} image(s); "
+                             f"{len(store.skips)} skipped, first: {store.skips[:1]}")
+        meta = pd.DataFrame(store.rows)
+        per_patient = meta.groupby("patient_id").label.agg(lambda s: bool((s != "normal").any()))
+        folds = patient_folds(per_patient.index.to_series(), per_patient.values, n_folds, val_fraction, seed)
+        check_no_leakage(folds)
+        summary = {
+            "source": source, "seed": seed, "params": asdict(params), "n_folds": n_folds,
+            "val_fraction": val_fraction, "n_images": len(records),
+            "n_patients": int(meta.patient_id.nunique()),
+            "n_patches": {str(k): int(v) for k, v in meta.label.value_counts().items()},
+            "n_skipped": len(store.skips),
+            "skip_reasons": {r: int(n) for r, n in pd.Series([_reason_kind(s.reason) for s in store.skips],
+                                                              dtype=str).value_counts().items()},
+            "intensity_window": {
+                "method": "histogram stretch of breast pixels (pixel > 0) to uint8 [0, 255]",
+                "percentiles": list(params.stretch_percentiles),
+                "low_median": float(np.median([r[0] for r in stretch_ranges])) if stretch_ranges else None,
+                "high_median": float(np.median([r[1] for r in stretch_ranges])) if stretch_ranges else None,
+            },
+        }
+        store.close(folds, summary)
+    return PatchStore(out)
+
+
+def _reason_kind(reason: str) -> str:
+    """A skip reason without its file names and numbers, for counting."""
+    for kind in ("not a readable DICOM", "no pixel data", "cannot be decoded", "differs from its image",
+                 "empty mask", "touches the image border", "no DICOM file found", "constant",
+                 "empty breast mask", "greyscale frame"):
+        if kind in reason:
+            return kind
+    return "other"

@@ -1,0 +1,103 @@
+"""The book's figures: one function per kind of figure, and one way to save them.
+
+Each function takes data (arrays, tables) and returns a ``matplotlib.figure.Figure``; the
+notebooks display it and :func:`save_figure` writes it as PNG and PDF for a LaTeX thesis.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from thesis_lib.io import atomic_path
+
+# Okabe-Ito colour-blind-safe palette
+PALETTE = {"mass": "#D55E00", "normal": "#0072B2", "generated": "#009E73", "other": "#CC79A7"}
+plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 200, "font.size": 9, "axes.titlesize": 9})
+
+
+def save_figure(fig: Figure, name: str, folder: str | Path) -> list[Path]:
+    """Write ``fig`` as ``folder/name.png`` and ``folder/name.pdf`` (atomically)."""
+    paths = []
+    for ext in ("png", "pdf"):
+        path = Path(folder) / f"{name}.{ext}"
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=ext, bbox_inches="tight")
+        paths.append(path)
+    return paths
+
+
+def mammograms_with_rois(images: list[np.ndarray], masks: list[list[np.ndarray]], titles: list[str],
+                         spacing_mm: float | None = None) -> Figure:
+    """Mammograms side by side, each lesion's ROI outlined; a 10 mm scale bar when the pixel
+    spacing is known."""
+    fig, axes = plt.subplots(1, len(images), figsize=(2.6 * len(images), 3.4), squeeze=False)
+    for ax, image, roi, title in zip(axes[0], images, masks, titles):
+        ax.imshow(image, cmap="gray", interpolation="lanczos")
+        for m in roi:
+            ax.contour(m, levels=[0.5], colors=PALETTE["mass"], linewidths=0.8)
+        if spacing_mm:
+            bar = 10.0 / spacing_mm
+            r, c = image.shape[0] * 0.95, image.shape[1] * 0.05
+            ax.plot([c, c + bar], [r, r], color="white", lw=2)
+            ax.text(c, r - image.shape[0] * 0.02, "10 mm", color="white", fontsize=7)
+        ax.set_title(title)
+        ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
+def patch_montage(patches: np.ndarray, title: str = "", ncols: int = 8, ax=None) -> Figure:
+    """A grid of (n, h, w) uint8 patches with one-pixel gaps."""
+    n, h, w = patches.shape
+    nrows = int(np.ceil(n / ncols))
+    grid = np.full((nrows * (h + 2), ncols * (w + 2)), 255, np.uint8)
+    for i, p in enumerate(patches):
+        r, c = divmod(i, ncols)
+        grid[r * (h + 2) + 1 : r * (h + 2) + 1 + h, c * (w + 2) + 1 : c * (w + 2) + 1 + w] = p
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(ncols * 0.9, nrows * 0.9 + 0.3))
+    ax.imshow(grid, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    ax.set_title(title)
+    ax.set_axis_off()
+    return ax.figure
+
+
+def intensity_histograms(patches_by_label: dict[str, np.ndarray]) -> Figure:
+    """Grey-level distributions (density over 0..255) of patches, one curve per label."""
+    fig, ax = plt.subplots(figsize=(5, 3))
+    bins = np.arange(257)
+    for label, patches in patches_by_label.items():
+        hist, _ = np.histogram(patches, bins=bins, density=True)
+        ax.step(bins[:-1], hist, where="post", color=PALETTE.get(label, PALETTE["other"]),
+                label=f"{label} (n = {len(patches)})")
+    ax.set_xlabel("grey level (uint8, after histogram stretch)")
+    ax.set_ylabel("density")
+    ax.set_xlim(0, 255)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def power_spectra(f: np.ndarray, spectra: list[np.ndarray], betas: list[float], band: tuple[float, float],
+                  requested: tuple[float, float]) -> Figure:
+    """Left: radially averaged spectra (log-log) with the fit band shaded. Right: fitted beta
+    per image against the requested range."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3))
+    for p in spectra:
+        a.loglog(f, p, color=PALETTE["normal"], alpha=0.25, lw=0.8)
+    a.axvspan(*band, color="0.9", zorder=0, label="fit band")
+    a.set_xlabel("spatial frequency (cycles/mm)")
+    a.set_ylabel("power (a.u.)")
+    a.legend(frameon=False)
+    b.hist(betas, bins=15, color=PALETTE["normal"])
+    b.axvspan(*requested, color="0.9", zorder=0, label="requested range")
+    b.set_xlabel(r"fitted $\beta$")
+    b.set_ylabel("images")
+    b.legend(frameon=False)
+    fig.tight_layout()
+    return fig
