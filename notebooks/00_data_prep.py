@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # Data: from mammograms to a patch store
 #
@@ -15,7 +23,7 @@
 profile = "smoke"  # configs/<profile>.yaml supplies every parameter left at None
 dataset = None  # synthetic | cbis-ddsm
 data_root = None  # folder of a real dataset (ignored for synthetic)
-n_patients = None  # size of the synthetic cohort
+n_patients = None  # synthetic: cohort size; real data: a random subset of patients (0 = all)
 patch_rule = None  # bbox_resize (the thesis) | centre_crop
 negatives_per_image = None
 seed = None
@@ -66,6 +74,7 @@ if cfg["dataset"] == "synthetic":
 else:
     data_root = Path(cfg["data_root"] or "")
 records, loader_skips = datasets.scan(cfg["dataset"], data_root, tuple(cfg["lesion_types"]))
+records = datasets.select_patients(records, cfg["n_patients"], cfg["seed"])
 images = pd.DataFrame([{"patient": r.patient_id, "view": r.view, "lesions": len(r.lesions)} for r in records])
 display(Markdown(f"**{cfg['dataset']}** at `{data_root}`: {images.patient.nunique()} patients, "
                  f"{len(images)} images, {images.lesions.sum()} annotated masses; "
@@ -144,13 +153,11 @@ else:
 
 # %%
 rng = np.random.default_rng(cfg["seed"])
-mass_idx = rng.choice(np.flatnonzero(store.meta.label == "mass"), 32, replace=False)
-normal_idx = rng.choice(np.flatnonzero(store.meta.label == "normal"), 32, replace=False)
-fig = plots.patch_montage(store.read(mass_idx), "mass patches")
+fig = plots.patch_montage(store.read(store.sample("mass", 32, rng)), "mass patches")
 plots.save_figure(fig, "data_mass_patches", figures)
 
 # %%
-fig = plots.patch_montage(store.read(normal_idx), "normal-tissue patches")
+fig = plots.patch_montage(store.read(store.sample("normal", 32, rng)), "normal-tissue patches")
 plots.save_figure(fig, "data_normal_patches", figures)
 
 # %% [markdown]
@@ -158,8 +165,7 @@ plots.save_figure(fig, "data_normal_patches", figures)
 # breast tissue, so their patches are brighter.
 
 # %%
-sample = {label: store.read(rng.choice(np.flatnonzero(store.meta.label == label), 200))
-          for label in ("mass", "normal")}
+sample = {label: store.read(store.sample(label, 200, rng)) for label in ("mass", "normal")}
 fig = plots.intensity_histograms(sample)
 plots.save_figure(fig, "data_intensity_histograms", figures)
 

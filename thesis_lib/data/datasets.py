@@ -32,3 +32,19 @@ def scan(dataset: str, root: str | Path, lesion_types: tuple[str, ...] = ("mass"
 def read_with_masks(record: ImageRecord) -> tuple[DicomImage, list[np.ndarray]]:
     """The record's image and its lesions' masks ((rows, cols) bool), for figures."""
     return read_image(record.image_file), [read_image(les.mask_file).pixels > 0 for les in record.lesions]
+
+
+def select_patients(records: list[ImageRecord], n_patients: int, seed: int) -> list[ImageRecord]:
+    """All images of ``n_patients`` patients drawn at random (seeded); 0 keeps every patient.
+
+    Raises ``ValueError`` when more patients are asked for than the dataset holds.
+    """
+    patients = sorted({r.patient_id for r in records})
+    if n_patients < 0:
+        raise ValueError(f"n_patients={n_patients}: must be >= 0 (0 = all patients)")
+    if n_patients > len(patients):
+        raise ValueError(f"n_patients={n_patients}, but the dataset holds only {len(patients)} patients")
+    if n_patients in (0, len(patients)):
+        return list(records)
+    chosen = set(np.random.default_rng(seed).choice(patients, n_patients, replace=False))
+    return [r for r in records if r.patient_id in chosen]

@@ -31,7 +31,9 @@ def patient_folds(patients: pd.Series, stratum: pd.Series | None = None, n_folds
         raise ValueError(f"val_fraction={val_fraction}: expected 0 <= val_fraction < 1")
     if len(patients) < n_folds:
         raise ValueError(f"{len(patients)} patient(s) cannot make {n_folds} patient-level folds")
-    stratum = pd.Series(0 if stratum is None else np.asarray(stratum)).reset_index(drop=True)
+    stratum = pd.Series(np.zeros(len(patients), int) if stratum is None else np.asarray(stratum))
+    if len(stratum) != len(patients):
+        raise ValueError(f"stratum has {len(stratum)} labels for {len(patients)} patients")
     rng = np.random.default_rng(seed)
     test_fold = np.empty(len(patients), int)
     for _, idx in stratum.groupby(stratum).groups.items():

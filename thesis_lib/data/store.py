@@ -96,6 +96,11 @@ class PatchStore:
     def __len__(self) -> int:
         return len(self.meta)
 
+    def sample(self, label: str, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Row indices of up to ``n`` patches with ``label``, drawn without replacement."""
+        rows = np.flatnonzero(self.meta.label.to_numpy() == label)
+        return np.sort(rng.choice(rows, min(n, rows.size), replace=False))
+
     def read(self, index) -> np.ndarray:
         """Patches of rows ``index`` (any order, repeats allowed), as (n, size, size) uint8."""
         index = np.asarray(index, dtype=np.int64).ravel()

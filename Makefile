@@ -1,0 +1,40 @@
+# Two commands: `make book` (the HTML thesis) and `make test` (the test suite).
+# Each creates .venv when it is absent and installs the project with the tested pins.
+
+PROFILE ?= smoke
+CORES ?= 2
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Optional data source for make book, e.g. DATASET=cbis-ddsm DATA_ROOT=/data/CBIS-DDSM N_PATIENTS=0
+DATA_CONFIG := $(if $(DATASET),dataset=$(DATASET)) $(if $(DATA_ROOT),data_root=$(DATA_ROOT)) \
+	$(if $(N_PATIENTS),n_patients=$(N_PATIENTS))
+
+.PHONY: book test env workflow clean sync
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+workflow: $(STAMP)
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --cores $(CORES) \
+		--configfile configs/$(PROFILE).yaml $(if $(strip $(DATA_CONFIG)),--config $(DATA_CONFIG))
+
+book: workflow
+	$(BIN)/jupyter-book build book -W -n --keep-going
+	@echo "Open _build/html/index.html"
+
+test: $(STAMP)
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest
+
+# Re-pair the notebooks after editing their .py files
+sync: $(STAMP)
+	$(BIN)/jupytext --sync notebooks/*.py
+
+clean:
+	rm -rf _build book/results .snakemake

@@ -1,0 +1,25 @@
+"""Shared fixtures: a small synthetic cohort in the CBIS-DDSM layout, built once per session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from thesis_lib.data.phantom import ImagingSpec
+from thesis_lib.data.synthetic import CohortSpec, write_cohort
+
+SMALL_SPEC = CohortSpec(n_patients=6, imaging=ImagingSpec(rows=512, cols=416, spacing_mm=0.25))
+
+
+@pytest.fixture(scope="session")
+def cohort(tmp_path_factory) -> Path:
+    """A read-only 6-patient cohort (24 images); copy it before changing files."""
+    return write_cohort(tmp_path_factory.mktemp("cohort") / "synthetic", SMALL_SPEC, seed=7, progress=False)
+
+
+@pytest.fixture
+def cohort_copy(cohort, tmp_path) -> Path:
+    """A private copy of the cohort that a test may damage."""
+    return Path(shutil.copytree(cohort, tmp_path / "synthetic"))

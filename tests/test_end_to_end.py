@@ -1,0 +1,72 @@
+"""End to end: the data notebook through papermill at a tiny size, then the book built from
+its executed copy with warnings as errors, all in a temporary folder; and the workflow."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from thesis_lib.data.store import PatchStore
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _run(args, **kw):
+    result = subprocess.run(args, capture_output=True, text=True, **kw)
+    assert result.returncode == 0, f"{args[0]} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """The data notebook run by papermill (8 patients) into a copy of the book sources."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    shutil.copy(REPO / "_config.yml", tmp)
+    shutil.copy(REPO / "_toc.yml", tmp)
+    shutil.copytree(REPO / "book", tmp / "book", symlinks=True, ignore=shutil.ignore_patterns("results"))
+    out = tmp / "book" / "results" / "00_data_prep.ipynb"
+    out.parent.mkdir()
+    env = {**os.environ, "THESIS_ARTIFACTS": str(tmp / "artifacts")}
+    _run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / "00_data_prep.ipynb", out,
+          "-p", "n_patients", "8"], cwd=tmp, env=env)
+    return tmp, out
+
+
+@pytest.mark.slow
+def test_notebook_runs_and_writes_its_outputs(executed):
+    tmp, out = executed
+    nb = nbformat.read(out, as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors
+    images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(images) >= 5  # mammograms, spectra, two montages, histograms
+    art = tmp / "artifacts" / "smoke"
+    store = PatchStore(art / "patches")
+    assert store.summary["n_patients"] == 8 and (art / "patches" / "provenance.json").is_file()
+    for name in ("data_example_mammograms", "data_power_spectrum", "data_mass_patches"):
+        assert (art / "figures" / f"{name}.png").is_file() and (art / "figures" / f"{name}.pdf").is_file()
+    assert (REPO / "notebooks" / "00_data_prep.ipynb").read_text().count('"outputs": []') > 0  # untouched
+
+
+@pytest.mark.slow
+def test_book_builds_with_warnings_as_errors(executed):
+    tmp, _ = executed
+    _run([BIN / "jupyter-book", "build", tmp / "book", "-W", "-n", "--keep-going"], cwd=tmp)
+    html = tmp / "_build" / "html"
+    page = (html / "results" / "00_data_prep.html").read_text()
+    assert "Patient-level folds" in page and page.count("<img") >= 5
+    assert (html / "index.html").is_file() and (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    assert 'src="http' not in page and 'href="http' not in page.split("<body")[0]  # offline
+
+
+def test_workflow_plans_one_rule_per_notebook(tmp_path):
+    result = _run([BIN / "snakemake", "-n", "--forceall", "--cores", "1", "--quiet", "rules"], cwd=REPO,
+                  env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"})
+    assert "data_prep" in result.stdout + result.stderr

@@ -1,0 +1,44 @@
+"""The notebooks are jupytext pairs in sync, with a tagged parameters cell and no outputs."""
+
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("[0-9][0-9]_*.py"))
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks/NN_name.py found"
+
+
+@pytest.mark.parametrize("script", NOTEBOOKS, ids=lambda p: p.stem)
+def test_pair_in_sync(script):
+    ipynb = script.with_suffix(".ipynb")
+    assert ipynb.is_file(), f"{ipynb.name} missing: run make sync"
+    text = jupytext.read(script)
+    paired = nbformat.read(ipynb, as_version=4)
+    src = [(c.cell_type, c.source.strip()) for c in text.cells]
+    dst = [(c.cell_type, c.source.strip()) for c in paired.cells]
+    assert src == dst, f"{script.name} and {ipynb.name} differ: run make sync"
+    assert paired.metadata.get("kernelspec", {}).get("name") == "python3"
+
+
+@pytest.mark.parametrize("script", NOTEBOOKS, ids=lambda p: p.stem)
+def test_parameters_cell_is_tagged_and_first_code_cell(script):
+    nb = nbformat.read(script.with_suffix(".ipynb"), as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"{script.name}: exactly one cell must be tagged 'parameters'"
+    assert code[0] is tagged[0], f"{script.name}: the parameters cell must be the first code cell"
+    assert "profile" in tagged[0].source
+
+
+@pytest.mark.parametrize("script", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_without_outputs_and_without_definitions(script):
+    nb = nbformat.read(script.with_suffix(".ipynb"), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, f"{script.name}: clear outputs"
+            assert "\ndef " not in "\n" + cell.source, f"{script.name}: define functions in thesis_lib"

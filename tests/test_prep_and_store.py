@@ -1,0 +1,135 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pydicom
+import pytest
+
+from thesis_lib.data import datasets, prep
+from thesis_lib.data.prep import PatchParams, build_patch_store
+from thesis_lib.data.store import PatchStore
+
+
+def _build(cohort, out, **params):
+    records, skips = datasets.scan("synthetic", cohort)
+    return build_patch_store(records, out, PatchParams(**params), seed=1, source="synthetic",
+                             loader_skips=skips, progress=False)
+
+
+def test_store_contents_are_consistent(cohort, tmp_path):
+    store = _build(cohort, tmp_path / "patches")
+    assert len(store) == store.read(np.arange(len(store))).shape[0]
+    assert set(store.meta.label) == {"mass", "normal"}
+    n_masses = sum(len(r.lesions) for r in datasets.scan("synthetic", cohort)[0])
+    assert (store.meta.label == "mass").sum() == n_masses  # every mass gives one patch
+    assert store.summary["n_patches"]["mass"] == n_masses and store.summary["n_skipped"] == 0
+    assert set(store.folds.patient_id) == set(store.meta.patient_id)
+    # read() returns rows in the order asked for, repeats included
+    idx = [5, 2, 5, 0]
+    batch = store.read(idx)
+    with __import__("h5py").File(tmp_path / "patches" / "patches.h5") as f:
+        np.testing.assert_array_equal(batch, np.stack([f["patches"][i] for i in idx]))
+    with pytest.raises(IndexError):
+        store.read([len(store)])
+
+
+def test_mass_patches_are_brighter_than_normal_ones(cohort, tmp_path):
+    store = _build(cohort, tmp_path / "patches")
+    mass = store.read(np.flatnonzero(store.meta.label == "mass")).mean()
+    normal = store.read(np.flatnonzero(store.meta.label == "normal")).mean()
+    assert mass > normal
+
+
+def test_same_seed_same_store(cohort, tmp_path):
+    a = _build(cohort, tmp_path / "a")
+    b = _build(cohort, tmp_path / "b")
+    pd.testing.assert_frame_equal(a.meta, b.meta)
+    pd.testing.assert_frame_equal(a.folds, b.folds)
+    np.testing.assert_array_equal(a.read(range(len(a))), b.read(range(len(b))))
+
+
+def test_centre_crop_rule(cohort, tmp_path):
+    store = _build(cohort, tmp_path / "patches", patch_rule="centre_crop")
+    masses = store.meta[store.meta.label == "mass"]
+    windows = masses.window.str.split(",", expand=True).astype(int)
+    assert ((windows[2] - windows[0]) == 128).all() and ((windows[3] - windows[1]) == 128).all()
+
+
+def _first_lesion(cohort):
+    records, _ = datasets.scan("synthetic", cohort)
+    return next(r for r in records if r.lesions)
+
+
+def test_bad_files_are_named_skips_and_counted(cohort_copy, tmp_path):
+    records, _ = datasets.scan("synthetic", cohort_copy)
+    with_lesions = [r for r in records if r.lesions]
+    # 1. a corrupt mammogram
+    with_lesions[0].image_file.write_bytes(b"garbage" * 100)
+    # 2. a mask of the wrong size
+    ds = pydicom.dcmread(with_lesions[1].lesions[0].mask_file)
+    ds.Rows, ds.Columns, ds.PixelData = 10, 10, np.zeros((10, 10), np.uint8).tobytes()
+    ds.save_as(with_lesions[1].lesions[0].mask_file)
+    # 3. an empty mask
+    ds = pydicom.dcmread(with_lesions[2].lesions[0].mask_file)
+    ds.PixelData = np.zeros((ds.Rows, ds.Columns), np.uint8).tobytes()
+    ds.save_as(with_lesions[2].lesions[0].mask_file)
+    # 4. a lesion touching the image border
+    ds = pydicom.dcmread(with_lesions[3].lesions[0].mask_file)
+    mask = ds.pixel_array.copy()
+    mask[:, 0] = 255
+    ds.PixelData = mask.tobytes()
+    ds.save_as(with_lesions[3].lesions[0].mask_file)
+    # 5. a non-image DICOM in place of a mammogram
+    ds = pydicom.dcmread(with_lesions[4].image_file)
+    del ds.PixelData
+    ds.save_as(with_lesions[4].image_file)
+
+    store = build_patch_store(records, tmp_path / "patches", PatchParams(), seed=1, source="synthetic",
+                              progress=False)
+    reasons = dict(zip(store.skips.file, store.skips.reason))
+    assert "not a readable DICOM" in reasons[str(with_lesions[0].image_file)]
+    assert "differs from its image" in reasons[str(with_lesions[1].lesions[0].mask_file)]
+    assert "empty mask" in reasons[str(with_lesions[2].lesions[0].mask_file)]
+    assert "touches the image border" in reasons[str(with_lesions[3].lesions[0].mask_file)]
+    assert "no pixel data" in reasons[str(with_lesions[4].image_file)]
+    assert store.summary["n_skipped"] == 5
+    assert set(store.summary["skip_reasons"]) == {"not a readable DICOM", "differs from its image",
+                                                  "empty mask", "touches the image border", "no pixel data"}
+    assert with_lesions[0].image_id not in set(store.meta.image_id)
+
+
+def test_a_crash_leaves_no_half_written_store(cohort, tmp_path, monkeypatch):
+    out = tmp_path / "patches"
+    good = _build(cohort, out)
+    n_good = len(good)
+    calls = {"n": 0}
+    real = prep.read_image
+
+    def failing(path):
+        calls["n"] += 1
+        if calls["n"] > 5:
+            raise KeyboardInterrupt  # the user pressing Ctrl-C half-way
+        return real(path)
+
+    monkeypatch.setattr(prep, "read_image", failing)
+    with pytest.raises(KeyboardInterrupt):
+        _build(cohort, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["patches"]  # no temporary folder left
+    assert len(PatchStore(out)) == n_good  # the previous store is intact
+    assert json.loads((out / "summary.json").read_text())["n_patches"] == good.summary["n_patches"]
+
+
+def test_impossible_parameters_are_named():
+    with pytest.raises(ValueError, match="patch_rule='crop'"):
+        PatchParams(patch_rule="crop")
+    with pytest.raises(ValueError, match="negatives_per_image=-2"):
+        PatchParams(negatives_per_image=-2)
+    with pytest.raises(ValueError, match="stretch_percentiles"):
+        PatchParams(stretch_percentiles=(50.0, 10.0))
+    with pytest.raises(ValueError, match="no images"):
+        build_patch_store([], "unused", PatchParams(), seed=0, source="x")
+
+
+def test_missing_store_names_the_step(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run notebook 00_data_prep first"):
+        PatchStore(tmp_path)
