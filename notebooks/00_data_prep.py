@@ -20,10 +20,11 @@
 # splits the patients into three folds, so that no patient is ever in two partitions of a fold.
 
 # %% tags=["parameters"]
-profile = "smoke"  # configs/<profile>.yaml supplies every parameter left at None
+# Every parameter left at None takes its value from configs/<profile>.yaml
+profile = "smoke"
 dataset = None  # synthetic | cbis-ddsm
 data_root = None  # folder of a real dataset (ignored for synthetic)
-n_patients = None  # synthetic: cohort size; real data: a random subset of patients (0 = all)
+n_patients = None  # synthetic: cohort size; real data: random subset, 0 = all
 patch_rule = None  # bbox_resize (the thesis) | centre_crop
 negatives_per_image = None
 seed = None
@@ -41,12 +42,16 @@ from thesis_lib.data.prep import PatchParams, build_patch_store
 from thesis_lib.data.synthetic import CohortSpec, write_cohort
 from thesis_lib.provenance import Run
 
-cfg = config.resolve("data_prep", profile, dataset=dataset, data_root=data_root, n_patients=n_patients,
-                     patch_rule=patch_rule, negatives_per_image=negatives_per_image, seed=seed)
+cfg = config.resolve(
+    "data_prep", profile, dataset=dataset, data_root=data_root,
+    n_patients=n_patients, patch_rule=patch_rule,
+    negatives_per_image=negatives_per_image, seed=seed,
+)
 run = Run("data_prep", cfg)
 out = Path(cfg["artifacts"])
 figures = out / "figures"
-pd.Series({k: v for k, v in cfg.items() if k != "synthetic"}, name="value").to_frame()
+shown = {k: v for k, v in cfg.items() if k not in ("synthetic", "artifacts")}
+pd.Series(shown, name="value").to_frame()
 
 # %% [markdown]
 # ## The synthetic cohort
@@ -69,16 +74,20 @@ pd.Series({k: v for k, v in cfg.items() if k != "synthetic"}, name="value").to_f
 
 # %%
 if cfg["dataset"] == "synthetic":
-    cohort_spec = CohortSpec.from_params({**cfg["synthetic"], "n_patients": cfg["n_patients"]})
-    data_root = write_cohort(out / "synthetic", cohort_spec, seed=cfg["seed"])
+    cohort = CohortSpec.from_params(
+        {**cfg["synthetic"], "n_patients": cfg["n_patients"]})
+    data_root = write_cohort(out / "synthetic", cohort, seed=cfg["seed"])
 else:
     data_root = Path(cfg["data_root"] or "")
-records, loader_skips = datasets.scan(cfg["dataset"], data_root, tuple(cfg["lesion_types"]))
+lesion_types = tuple(cfg["lesion_types"])
+records, loader_skips = datasets.scan(cfg["dataset"], data_root, lesion_types)
 records = datasets.select_patients(records, cfg["n_patients"], cfg["seed"])
-images = pd.DataFrame([{"patient": r.patient_id, "view": r.view, "lesions": len(r.lesions)} for r in records])
-display(Markdown(f"**{cfg['dataset']}** at `{data_root}`: {images.patient.nunique()} patients, "
-                 f"{len(images)} images, {images.lesions.sum()} annotated masses; "
-                 f"{len(loader_skips)} file(s) skipped by the loader."))
+n_masses = sum(len(r.lesions) for r in records)
+display(Markdown(
+    f"**{cfg['dataset']}**: {len({r.patient_id for r in records})} patients, "
+    f"{len(records)} images, {n_masses} annotated masses; "
+    f"{len(loader_skips)} file(s) skipped by the loader."
+))
 
 # %% [markdown]
 # Four images of one patient, with each mass's region of interest (the mask file that ships
@@ -88,10 +97,13 @@ display(Markdown(f"**{cfg['dataset']}** at `{data_root}`: {images.patient.nuniqu
 example = next(r for r in records if r.lesions)
 same_patient = [r for r in records if r.patient_id == example.patient_id][:4]
 loaded = [datasets.read_with_masks(r) for r in same_patient]
-fig = plots.mammograms_with_rois([im.pixels for im, _ in loaded], [m for _, m in loaded],
-                                 [f"{r.laterality}-{r.view}, {len(r.lesions)} mass(es)" for r in same_patient],
-                                 spacing_mm=loaded[0][0].spacing_mm)
-plots.save_figure(fig, "data_example_mammograms", figures)
+titles = [f"{r.laterality}-{r.view}, {len(r.lesions)} mass(es)"
+          for r in same_patient]
+fig = plots.mammograms_with_rois(
+    [image.pixels for image, _ in loaded], [masks for _, masks in loaded],
+    titles, spacing_mm=loaded[0][0].spacing_mm,
+)
+plots.save_figure(fig, "data_example_mammograms", figures);
 
 # %% [markdown]
 # ## Is the texture mammographic? The power spectrum
@@ -104,45 +116,60 @@ plots.save_figure(fig, "data_example_mammograms", figures)
 # %%
 BAND = (0.08, 0.4)
 normal_cc = [r for r in records if not r.lesions and r.view == "CC"]
-betas, f, spectra = spectrum.measure_files([r.image_file for r in normal_cc], band_mm=BAND)
+betas, f, spectra = spectrum.measure_files(
+    [r.image_file for r in normal_cc], band_mm=BAND)
 measured = betas.dropna(subset=["beta"])
 requested = tuple(cfg["synthetic"]["beta_range"])
 fig = plots.power_spectra(f, spectra, measured.beta.tolist(), BAND, requested)
-plots.save_figure(fig, "data_power_spectrum", figures)
-beta_summary = measured.beta.describe()[["count", "mean", "std", "min", "max"]]
-beta_summary.to_frame("fitted beta").T.round(2)
+plots.save_figure(fig, "data_power_spectrum", figures);
+summary = measured.beta.describe()[["count", "mean", "std", "min", "max"]]
+summary.to_frame("fitted beta").T.round(2)
 
 # %%
 if cfg["dataset"] == "synthetic":
     truth = pd.read_csv(data_root / "ground_truth.csv")
-    relative = measured.assign(file=[str(Path(p).relative_to(data_root)) for p in measured.file])
-    paired = relative.merge(truth, on="file", suffixes=("_fitted", "_requested"))
-    error = paired.beta_fitted - paired.beta_requested
-    share_in = paired.beta_fitted.between(*requested).mean()
+    relative = [str(Path(p).relative_to(data_root)) for p in measured.file]
+    paired = measured.assign(file=relative).merge(
+        truth, on="file", suffixes=("_fit", "_asked"))
+    error = paired.beta_fit - paired.beta_asked
+    mean_fit = paired.beta_fit.mean()
+    inside = paired.beta_fit.between(*requested).mean()
+    verdict = "lies" if requested[0] <= mean_fit <= requested[1] else "does NOT lie"
     display(Markdown(
-        f"Each synthetic patient's $\\beta$ was drawn from {requested[0]}-{requested[1]}. Over "
-        f"{len(paired)} images, fitted minus requested $\\beta$ has mean {error.mean():+.2f} and "
-        f"standard deviation {error.std():.2f}; {share_in:.0%} of the fitted values lie in the "
-        f"requested range, and their mean, {paired.beta_fitted.mean():.2f}, "
-        f"{'lies' if requested[0] <= paired.beta_fitted.mean() <= requested[1] else 'does NOT lie'} in it."))
+        f"Each synthetic patient's $\\beta$ was drawn from "
+        f"{requested[0]}-{requested[1]}. Over {len(paired)} images, fitted minus "
+        f"requested $\\beta$ has mean {error.mean():+.2f} and standard deviation "
+        f"{error.std():.2f}; {inside:.0%} of the fitted values lie in the "
+        f"requested range, and their mean, {mean_fit:.2f}, {verdict} in it."
+    ))
 
 # %% [markdown]
 # ## Patches
 #
 # Patches follow the thesis: the image's breast pixels (value > 0) are histogram-stretched to
 # 8 bits; a **mass patch** is the mass's bounding box resized to 128 x 128 (`bbox_resize`; a
-# `centre_crop` at native resolution is the alternative); **normal patches** are up to ten random
+# `centre_crop` at native resolution is the alternative). The thesis' boxes were drawn by readers
+# around the lesion; a mask's box is tight, so `bbox_margin` widens it by a quarter of its size on
+# each side to keep some surrounding tissue in view. **Normal patches** are up to ten random
 # 128 x 128 windows per image lying wholly inside the breast, overlapping no lesion box and no
 # other normal patch, with at least 30 grey levels.
 
 # %%
-params = PatchParams(patch_rule=cfg["patch_rule"], patch_size=cfg["patch_size"],
-                     negatives_per_image=cfg["negatives_per_image"], min_grey_levels=cfg["min_grey_levels"],
-                     stretch_percentiles=tuple(cfg["stretch_percentiles"]), lesion_types=tuple(cfg["lesion_types"]))
-store = build_patch_store(records, out / "patches", params, seed=cfg["seed"], source=cfg["dataset"],
-                          loader_skips=loader_skips, n_folds=cfg["n_folds"], val_fraction=cfg["val_fraction"])
-pd.Series({**store.summary["n_patches"], "patients": store.summary["n_patients"],
-           "skipped files": store.summary["n_skipped"]}, name="count").to_frame().T
+params = PatchParams(
+    patch_rule=cfg["patch_rule"], bbox_margin=cfg["bbox_margin"],
+    patch_size=cfg["patch_size"], lesion_types=lesion_types,
+    negatives_per_image=cfg["negatives_per_image"],
+    min_grey_levels=cfg["min_grey_levels"],
+    stretch_percentiles=tuple(cfg["stretch_percentiles"]),
+)
+store = build_patch_store(
+    records, out / "patches", params, seed=cfg["seed"],
+    source=cfg["dataset"], loader_skips=loader_skips,
+    n_folds=cfg["n_folds"], val_fraction=cfg["val_fraction"],
+)
+counts = {**store.summary["n_patches"], "patients": store.summary["n_patients"],
+          "skipped files": store.summary["n_skipped"]}
+pd.Series(counts, name="count").to_frame().T
 
 # %%
 if len(store.skips):
@@ -153,21 +180,24 @@ else:
 
 # %%
 rng = np.random.default_rng(cfg["seed"])
-fig = plots.patch_montage(store.read(store.sample("mass", 32, rng)), "mass patches")
-plots.save_figure(fig, "data_mass_patches", figures)
+masses = store.read(store.sample("mass", 32, rng))
+fig = plots.patch_montage(masses, "mass patches")
+plots.save_figure(fig, "data_mass_patches", figures);
 
 # %%
-fig = plots.patch_montage(store.read(store.sample("normal", 32, rng)), "normal-tissue patches")
-plots.save_figure(fig, "data_normal_patches", figures)
+normals = store.read(store.sample("normal", 32, rng))
+fig = plots.patch_montage(normals, "normal-tissue patches")
+plots.save_figure(fig, "data_normal_patches", figures);
 
 # %% [markdown]
 # Grey-level distributions of a sample of each class: masses are denser than the average
 # breast tissue, so their patches are brighter.
 
 # %%
-sample = {label: store.read(store.sample(label, 200, rng)) for label in ("mass", "normal")}
+sample = {label: store.read(store.sample(label, 200, rng))
+          for label in ("mass", "normal")}
 fig = plots.intensity_histograms(sample)
-plots.save_figure(fig, "data_intensity_histograms", figures)
+plots.save_figure(fig, "data_intensity_histograms", figures);
 
 # %% [markdown]
 # ## Patient-level folds
@@ -182,8 +212,12 @@ splits.check_no_leakage(store.folds)
 splits.partition_counts(store.meta, store.folds)
 
 # %%
-prov = run.write(out / "patches", outputs=["patches.h5", "patches.csv", "folds.csv", "skips.csv"],
-                 n_patches=store.summary["n_patches"])
-display(Markdown(f"Data prepared in {prov['duration_s']:.0f} s at commit `{prov['git_commit'][:12]}`; "
-                 f"profile **{cfg['profile']}**, seed {cfg['seed']}. Provenance: "
-                 f"`{Path('artifacts') / cfg['profile'] / 'patches' / 'provenance.json'}`."))
+prov = run.write(
+    out / "patches", n_patches=store.summary["n_patches"],
+    outputs=["patches.h5", "patches.csv", "folds.csv", "skips.csv"])
+display(Markdown(
+    f"Data prepared in {prov['duration_s']:.0f} s "
+    f"at commit `{prov['git_commit'][:12]}`, "
+    f"profile **{cfg['profile']}**, seed {cfg['seed']}; provenance in "
+    f"`artifacts/{cfg['profile']}/patches/provenance.json`."
+))

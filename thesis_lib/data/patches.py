@@ -61,7 +61,9 @@ def positive_patch(image: np.ndarray, bbox: tuple[int, int, int, int], rule: str
 
 def _window_sums(mask: np.ndarray, size: int) -> np.ndarray:
     """Sum of ``mask`` over every ``size`` x ``size`` window, indexed by its top-left corner."""
-    ii = np.pad(mask.astype(np.int64).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    ii = np.zeros((mask.shape[0] + 1, mask.shape[1] + 1), np.int32)
+    np.cumsum(mask, axis=0, dtype=np.int32, out=ii[1:, 1:])
+    np.cumsum(ii[1:, 1:], axis=1, out=ii[1:, 1:])
     return ii[size:, size:] - ii[:-size, size:] - ii[size:, :-size] + ii[:-size, :-size]
 
 
@@ -79,10 +81,9 @@ def sample_negatives(image: np.ndarray, breast: np.ndarray, lesion_boxes: list[t
         raise ValueError(f"negatives per image n={n}: must be >= 0")
     if n == 0 or image.shape[0] < size or image.shape[1] < size:
         return []
-    blocked = np.zeros(image.shape, bool)
-    for r0, c0, r1, c1 in lesion_boxes:
-        blocked[r0:r1, c0:c1] = True
-    ok = (_window_sums(breast, size) == size * size) & (_window_sums(blocked, size) == 0)
+    ok = _window_sums(breast, size) == size * size
+    for r0, c0, r1, c1 in lesion_boxes:  # corners whose window would touch the box
+        ok[max(r0 - size + 1, 0) : r1, max(c0 - size + 1, 0) : c1] = False
     taken: list[tuple[np.ndarray, tuple[int, int, int, int]]] = []
     for _ in range(n * max_tries):
         if len(taken) == n:

@@ -34,7 +34,7 @@ MU_GLANDULAR = 0.0802
 MU_CARCINOMA = 0.0844
 MU_MUSCLE = 0.0800  # pectoral muscle, close to glandular tissue at this energy
 
-MASS_DEPTH_RATIO = 0.6  # a compressed mass: depth semi-axis / in-plane radius
+MASS_DEPTH_RATIO = 0.8  # a compressed mass: depth semi-axis / in-plane radius
 TEXTURE_AMPLITUDE = 0.18  # standard deviation of the glandular fraction around its mean
 EQUALISATION = 0.8  # share of the skin-line thickness fall-off that display processing undoes
 MASS_SHAPES = ("ROUND", "OVAL", "LOBULATED", "IRREGULAR")

@@ -26,6 +26,7 @@ class PatchParams:
     """How patches are cut (defaults: the thesis' rules)."""
 
     patch_rule: str = "bbox_resize"
+    bbox_margin: float = 0.0  # bbox_resize: context added around the box, fraction of its size per side
     patch_size: int = 128
     negatives_per_image: int = 10
     min_grey_levels: int = 30
@@ -35,6 +36,8 @@ class PatchParams:
     def __post_init__(self):
         if self.patch_rule not in PATCH_RULES:
             raise ValueError(f"patch_rule={self.patch_rule!r}: expected one of {PATCH_RULES}")
+        if self.bbox_margin < 0:
+            raise ValueError(f"bbox_margin={self.bbox_margin}: must be >= 0")
         if self.patch_size < 8:
             raise ValueError(f"patch_size={self.patch_size}: must be >= 8")
         if self.negatives_per_image < 0:
@@ -105,7 +108,8 @@ def build_patch_store(records: list[ImageRecord], out: str | Path, params: Patch
             for lesion, bbox, usable in lesions:
                 if not usable or lesion.abnormality_type not in keep_types:
                     continue
-                patch, window = positive_patch(u8, bbox, params.patch_rule, params.patch_size)
+                patch, window = positive_patch(u8, bbox, params.patch_rule, params.patch_size,
+                                               params.bbox_margin)
                 store.add(patch, **base, label=lesion.abnormality_type, pathology=lesion.pathology,
                           abnormality_id=lesion.abnormality_id, shape=lesion.shape, margins=lesion.margins,
                           bbox_r0=bbox[0], bbox_c0=bbox[1], bbox_r1=bbox[2], bbox_c1=bbox[3],

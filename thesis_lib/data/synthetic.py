@@ -18,6 +18,7 @@ on disk are ``1-1.dcm`` and ``1-2.dcm`` in either order, exactly the quirk of th
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from thesis_lib.data import dicom
+from thesis_lib.data import dicom, phantom
 from thesis_lib.data.phantom import ImagingSpec, random_mass, render_mammogram
 from thesis_lib.io import atomic_dir
 
@@ -73,6 +74,15 @@ class CohortSpec:
         return cls(**{**params, **tuples}, imaging=imaging)
 
 
+def generator_fingerprint() -> str:
+    """SHA-256 of the code that draws a cohort: a cohort built by other code is rebuilt."""
+    digest = hashlib.sha256()
+    for module in (phantom, dicom):
+        digest.update(Path(module.__file__).read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()
+
+
 def density_category(glandular_fraction: float) -> int:
     """BI-RADS-like density category 1-4 from the volumetric glandular fraction."""
     return int(np.searchsorted([0.2, 0.3, 0.4], glandular_fraction, side="right") + 1)
@@ -83,10 +93,11 @@ def write_cohort(root: str | Path, spec: CohortSpec, seed: int, progress: bool =
 
     Patient ``i`` is drawn from ``numpy.random.default_rng([seed, i])``, so a cohort is
     reproducible and a patient does not change when ``n_patients`` grows. When ``root``
-    already holds a cohort with the same settings and seed, it is kept as it is.
+    already holds a cohort with the same settings, seed and generator code, it is kept.
     """
     root = Path(root)
-    manifest = {"generator": "thesis_lib.data.synthetic", "seed": seed, "spec": asdict(spec)}
+    manifest = {"generator": "thesis_lib.data.synthetic", "code_sha256": generator_fingerprint(),
+                "seed": seed, "spec": asdict(spec)}
     manifest = json.loads(json.dumps(manifest))  # tuples -> lists, as read back
     if (root / "manifest.json").is_file() and json.loads((root / "manifest.json").read_text()) == manifest:
         return root
