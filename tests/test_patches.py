@@ -72,3 +72,13 @@ def test_negatives_are_reproducible():
     a = sample_negatives(image, breast, [], 4, np.random.default_rng(5))
     b = sample_negatives(image, breast, [], 4, np.random.default_rng(5))
     assert [w for _, w in a] == [w for _, w in b]
+
+
+def test_bbox_margin_widens_the_box_within_the_image():
+    image, _ = _image()
+    _, window = positive_patch(image, (100, 50, 160, 90), "bbox_resize", margin=0.25)
+    assert window == (85, 40, 175, 100)
+    _, window = positive_patch(image, (0, 0, 40, 40), "bbox_resize", margin=0.5)
+    assert window == (0, 0, 60, 60)  # clipped at the border
+    with pytest.raises(ValueError, match="bbox_margin=-0.1"):
+        positive_patch(image, (0, 0, 40, 40), "bbox_resize", margin=-0.1)

@@ -37,20 +37,30 @@ def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:
     return int(rows.min()), int(cols.min()), int(rows.max()) + 1, int(cols.max()) + 1
 
 
+def widen_box(bbox: tuple[int, int, int, int], margin: float, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """``bbox`` grown by ``margin`` times its height/width on each side, clipped to ``shape``."""
+    if margin < 0:
+        raise ValueError(f"bbox_margin={margin}: must be >= 0")
+    r0, c0, r1, c1 = bbox
+    dr, dc = int(round(margin * (r1 - r0))), int(round(margin * (c1 - c0)))
+    return max(r0 - dr, 0), max(c0 - dc, 0), min(r1 + dr, shape[0]), min(c1 + dc, shape[1])
+
+
 def positive_patch(image: np.ndarray, bbox: tuple[int, int, int, int], rule: str = "bbox_resize",
-                   size: int = 128) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+                   size: int = 128, margin: float = 0.0) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """A ``size`` x ``size`` uint8 patch of a lesion and the image window it came from.
 
-    ``bbox_resize``: the bounding box, resized (anisotropically, bilinear with antialiasing) to
-    ``size``. ``centre_crop``: a window of ``size`` at native resolution centred on the box,
-    shifted inwards where it would leave the image.
+    ``bbox_resize``: the bounding box, widened by ``margin`` (a fraction of its size, on each
+    side; 0 = the box itself), resized (anisotropically, bilinear with antialiasing) to ``size``.
+    ``centre_crop``: a window of ``size`` at native resolution centred on the box, shifted
+    inwards where it would leave the image.
     """
     if rule not in PATCH_RULES:
         raise ValueError(f"patch_rule={rule!r}: expected one of {PATCH_RULES}")
-    r0, c0, r1, c1 = bbox
+    r0, c0, r1, c1 = widen_box(bbox, margin, image.shape) if rule == "bbox_resize" else bbox
     if rule == "bbox_resize":
         crop = Image.fromarray(np.ascontiguousarray(image[r0:r1, c0:c1]))
-        return np.asarray(crop.resize((size, size), Image.Resampling.BILINEAR)), bbox
+        return np.asarray(crop.resize((size, size), Image.Resampling.BILINEAR)), (r0, c0, r1, c1)
     if image.shape[0] < size or image.shape[1] < size:
         raise ValueError(f"image {image.shape} is smaller than a {size} x {size} patch")
     top = int(np.clip((r0 + r1) // 2 - size // 2, 0, image.shape[0] - size))
