@@ -109,24 +109,34 @@ plots.save_figure(fig, "data_example_mammograms", figures);
 # ## Is the texture mammographic? The power spectrum
 #
 # Real mammographic backgrounds have a power-law spectrum with $\beta \approx 2.5$-$3.5$. We
-# measure $\beta$ on the lesion-free CC images as it is measured on real ones: 128 x 128
+# measure $\beta$ on the lesion-free CC images (all CC images when a dataset has no lesion-free
+# ones; images without a pixel spacing cannot be measured) as it is measured on real ones: 128 x 128
 # regions of interest inside the breast, a plane removed, a Hann window, the power spectrum
 # averaged over rings, and a straight-line fit in log-log between 0.08 and 0.4 cycles/mm.
 
 # %%
 BAND = (0.08, 0.4)
-normal_cc = [r for r in records if not r.lesions and r.view == "CC"]
+LITERATURE_BETA = (2.5, 3.5)
+cc_views = [r for r in records if r.view == "CC"]
+chosen = [r for r in cc_views if not r.lesions] or cc_views  # lesion-free if any
 betas, f, spectra = spectrum.measure_files(
-    [r.image_file for r in normal_cc], band_mm=BAND)
+    [r.image_file for r in chosen], band_mm=BAND)
 measured = betas.dropna(subset=["beta"])
-requested = tuple(cfg["synthetic"]["beta_range"])
-fig = plots.power_spectra(f, spectra, measured.beta.tolist(), BAND, requested)
-plots.save_figure(fig, "data_power_spectrum", figures);
-summary = measured.beta.describe()[["count", "mean", "std", "min", "max"]]
-summary.to_frame("fitted beta").T.round(2)
+if cfg["dataset"] == "synthetic":
+    requested = tuple(cfg["synthetic"]["beta_range"])
+else:
+    requested = LITERATURE_BETA
+if len(measured):
+    fig = plots.power_spectra(f, spectra, measured.beta.tolist(), BAND, requested)
+    plots.save_figure(fig, "data_power_spectrum", figures)
+    summary = measured.beta.describe()[["count", "mean", "std", "min", "max"]]
+    display(summary.to_frame("fitted beta").T.round(2))
+else:
+    reasons = betas.skipped.value_counts().to_dict()
+    display(Markdown(f"No image could be measured ({reasons}): spectrum skipped."))
 
 # %%
-if cfg["dataset"] == "synthetic":
+if cfg["dataset"] == "synthetic" and len(measured):
     truth = pd.read_csv(data_root / "ground_truth.csv")
     relative = [str(Path(p).relative_to(data_root)) for p in measured.file]
     paired = measured.assign(file=relative).merge(

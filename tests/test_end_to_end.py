@@ -70,3 +70,28 @@ def test_workflow_plans_one_rule_per_notebook(tmp_path):
     result = _run([BIN / "snakemake", "-n", "--forceall", "--cores", "1", "--quiet", "rules"], cwd=REPO,
                   env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"})
     assert "data_prep" in result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_notebook_on_a_real_format_dataset(cohort_copy, tmp_path):
+    """CBIS-DDSM as it comes: no lesion-free images, no PixelSpacing tag."""
+    import pydicom
+
+    for name in ("normal_case_description.csv", "ground_truth.csv", "manifest.json"):
+        (cohort_copy / name).unlink()
+    for case in cohort_copy.glob("Normal-*"):
+        shutil.rmtree(case)
+    for dcm in cohort_copy.glob("Mass-*_CC/*/*/1-1.dcm"):
+        ds = pydicom.dcmread(dcm)
+        del ds.PixelSpacing, ds.ImagerPixelSpacing
+        ds.save_as(dcm)
+    out = tmp_path / "out.ipynb"
+    env = {**os.environ, "THESIS_ARTIFACTS": str(tmp_path / "artifacts")}
+    _run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / "00_data_prep.ipynb", out,
+          "-p", "dataset", "cbis-ddsm", "-p", "data_root", str(cohort_copy), "-p", "n_patients", "0"],
+         cwd=tmp_path, env=env)
+    text = out.read_text()
+    assert "No image could be measured" in text  # the CC views have no pixel spacing
+    store = PatchStore(tmp_path / "artifacts" / "smoke" / "patches")
+    assert store.summary["source"] == "cbis-ddsm" and store.summary["n_patients"] == 6
+    assert not store.meta.image_id.str.startswith("Normal").any()

@@ -103,7 +103,8 @@ def build_patch_store(records: list[ImageRecord], out: str | Path, params: Patch
             stretch_ranges.append((stretch["low"], stretch["high"]))
             base = {"patient_id": rec.patient_id, "image_id": rec.image_id, "laterality": rec.laterality,
                     "view": rec.view, "breast_density": rec.breast_density, "source": source,
-                    "source_split": rec.source_split, "spacing_mm": image.spacing_mm}
+                    "source_split": rec.source_split, "spacing_mm": image.spacing_mm,
+                    "stretch_low": stretch["low"], "stretch_high": stretch["high"]}
             lesions = _lesion_masks(rec, u8.shape, store.skip)
             for lesion, bbox, usable in lesions:
                 if not usable or lesion.abnormality_type not in keep_types:

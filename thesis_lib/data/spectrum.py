@@ -107,4 +107,4 @@ def measure_files(files, band_mm: tuple[float, float] = (0.08, 0.4), size: int =
         f = details["f"]
         spectra.append(details["power"])
         rows.append({"file": str(file), "beta": beta, "n_rois": details["n_rois"], "skipped": ""})
-    return pd.DataFrame(rows), f, spectra
+    return pd.DataFrame(rows, columns=["file", "beta", "n_rois", "skipped"]), f, spectra
