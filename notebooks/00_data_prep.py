@@ -129,8 +129,8 @@ else:
 if len(measured):
     fig = plots.power_spectra(f, spectra, measured.beta.tolist(), BAND, requested)
     plots.save_figure(fig, "data_power_spectrum", figures)
-    summary = measured.beta.describe()[["count", "mean", "std", "min", "max"]]
-    display(summary.to_frame("fitted beta").T.round(2))
+    summary = measured.beta.agg(["mean", "std", "min", "max"])
+    display(summary.to_frame(f"fitted beta, {len(measured)} images").T.round(2))
 else:
     reasons = betas.skipped.value_counts().to_dict()
     display(Markdown(f"No image could be measured ({reasons}): spectrum skipped."))

@@ -67,17 +67,17 @@ def test_bad_files_are_named_skips_and_counted(cohort_copy, tmp_path):
     with_lesions[0].image_file.write_bytes(b"garbage" * 100)
     # 2. a mask of the wrong size
     ds = pydicom.dcmread(with_lesions[1].lesions[0].mask_file)
-    ds.Rows, ds.Columns, ds.PixelData = 10, 10, np.zeros((10, 10), np.uint8).tobytes()
+    ds.set_pixel_data(np.zeros((10, 10), np.uint8), "MONOCHROME2", 8)
     ds.save_as(with_lesions[1].lesions[0].mask_file)
     # 3. an empty mask
     ds = pydicom.dcmread(with_lesions[2].lesions[0].mask_file)
-    ds.PixelData = np.zeros((ds.Rows, ds.Columns), np.uint8).tobytes()
+    ds.set_pixel_data(np.zeros((ds.Rows, ds.Columns), np.uint8), "MONOCHROME2", 8)
     ds.save_as(with_lesions[2].lesions[0].mask_file)
     # 4. a lesion touching the image border
     ds = pydicom.dcmread(with_lesions[3].lesions[0].mask_file)
     mask = ds.pixel_array.copy()
     mask[:, 0] = 255
-    ds.PixelData = mask.tobytes()
+    ds.set_pixel_data(mask, "MONOCHROME2", 8)
     ds.save_as(with_lesions[3].lesions[0].mask_file)
     # 5. a non-image DICOM in place of a mammogram
     ds = pydicom.dcmread(with_lesions[4].image_file)

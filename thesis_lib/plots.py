@@ -98,6 +98,6 @@ def power_spectra(f: np.ndarray, spectra: list[np.ndarray], betas: list[float], 
     b.axvspan(*requested, color="0.9", zorder=0, label="requested range")
     b.set_xlabel(r"fitted $\beta$")
     b.set_ylabel("images")
-    b.legend(frameon=False)
+    b.legend(frameon=False, loc="upper left", bbox_to_anchor=(0.0, 1.15), ncol=1)
     fig.tight_layout()
     return fig
