@@ -1,0 +1,208 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from thesis_lib.gan import checkpoint, train
+from thesis_lib.gan.models import Discriminator, Generator, init_weights, n_parameters
+from thesis_lib.gan.train import DivergenceError, GanConfig, fit
+from thesis_lib.generate import generate, load_generator
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = dict(nz=8, ngf=4, ndf=4, batch_size=8, epochs=3, checkpoint_every=2, sample_every=1,
+            eval_every=1, device="cpu", seed=3)
+
+
+def _patches(n=16, seed=0):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:128, 0:128]
+    blobs = [np.exp(-((yy - rng.uniform(40, 88)) ** 2 + (xx - rng.uniform(40, 88)) ** 2) / 400.0) for _ in range(n)]
+    return np.stack([(60 + 150 * b + rng.normal(0, 5, b.shape)).clip(0, 255) for b in blobs]).astype(np.uint8)
+
+
+def test_thesis_widths_and_shapes():
+    G, D = Generator(200, 45), Discriminator(45)
+    assert n_parameters(G) == pytest.approx(5.4e6, rel=0.01)
+    assert n_parameters(D) == pytest.approx(8.9e6, rel=0.01)
+    x = G(torch.randn(3, 200))
+    assert x.shape == (3, 1, 128, 128) and x.min() >= -1 and x.max() <= 1
+    assert D(x).shape == (3,)
+    widths = [m.out_channels for m in Discriminator(9).modules() if isinstance(m, torch.nn.Conv2d)]
+    assert widths == [9, 18, 36, 72, 90, 1]  # the thesis' evaluation classifier
+    with pytest.raises(ValueError, match="128"):
+        D(torch.zeros(1, 1, 64, 64))
+
+
+def test_dcgan_initialisation():
+    G = Generator(100, 16)
+    G.apply(init_weights)
+    convs = torch.cat([m.weight.flatten() for m in G.modules() if isinstance(m, torch.nn.ConvTranspose2d)])
+    bns = [m for m in G.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert convs.std().item() == pytest.approx(0.02, rel=0.05) and abs(convs.mean().item()) < 1e-3
+    assert torch.cat([b.weight for b in bns]).mean().item() == pytest.approx(1.0, abs=0.01)
+    assert all((b.bias == 0).all() for b in bns)
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="batch_size=0"):
+        GanConfig(batch_size=0)
+    with pytest.raises(ValueError, match="real_label_range"):
+        GanConfig(real_label_range=(0.9, 0.5))
+    with pytest.raises(ValueError, match="uint8"):
+        fit(GanConfig(**TINY), np.zeros((4, 64, 64), np.uint8), "unused")
+
+
+def test_training_moves_losses_and_writes_its_outputs(tmp_path):
+    result = fit(GanConfig(**{**TINY, "epochs": 6}), _patches(), tmp_path, progress=False,
+                 evaluator=lambda G: G.net[0].weight.detach().abs().mean().item())
+    log = np.genfromtxt(tmp_path / "log.csv", delimiter=",", names=True)
+    assert len(log) == 12 and np.isfinite(log["loss_d"]).all()
+    assert log["loss_d"][-3:].mean() < log["loss_d"][0]  # D learns to tell real from fake
+    assert (log["d_x"] != log["d_x"][0]).any()
+    assert sorted(p.name for p in (tmp_path / "samples").iterdir())[:2] == ["epoch_0001.png", "epoch_0002.png"]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["epochs_done"] == 6 and summary["steps"] == 12 and result.best_epoch is not None
+    best = checkpoint.load(tmp_path / "best.pt")
+    assert best["epoch"] == result.best_epoch and best["config"]["ngf"] == 4
+    # a finished run is not trained again
+    again = fit(GanConfig(**{**TINY, "epochs": 6}), _patches(), tmp_path, progress=False)
+    assert again.steps == 12 and len(np.genfromtxt(tmp_path / "log.csv", delimiter=",", names=True)) == 12
+
+
+def test_resume_needs_the_same_config(tmp_path):
+    fit(GanConfig(**TINY), _patches(), tmp_path, progress=False)
+    with pytest.raises(ValueError, match="another config"):
+        fit(GanConfig(**{**TINY, "lr_g": 1e-3, "epochs": 4}), _patches(), tmp_path, progress=False)
+
+
+def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    calls = {"n": 0}
+    real_bce = train._bce
+
+    def bce(logits, target):
+        calls["n"] += 1
+        value = real_bce(logits, target)
+        return value * float("nan") if calls["n"] > 3 * 5 else value  # 3 losses per step: NaN at step 6
+
+    monkeypatch.setattr(train, "_bce", bce)
+    with pytest.raises(DivergenceError, match="non-finite loss at epoch 3, iteration 2"):
+        fit(GanConfig(**{**TINY, "epochs": 5}), _patches(), tmp_path, progress=False)
+    state = checkpoint.load(tmp_path / "latest.pt")
+    assert state["step"] == 4
+    assert all(torch.isfinite(v).all() for v in state["generator"].values() if v.is_floating_point())
+
+
+def test_saturated_discriminator_stops_the_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(train, "_mean_probabilities", lambda *logits: (0.999, 0.001, 0.001))
+    with pytest.raises(DivergenceError, match="saturated for 3 iterations"):
+        fit(GanConfig(**{**TINY, "saturation_patience": 3}), _patches(), tmp_path, progress=False)
+
+
+RESUME_SCRIPT = """
+import sys, numpy as np, torch
+sys.path.insert(0, {tests!r})
+from test_gan import _patches
+from thesis_lib.gan.train import GanConfig, fit
+torch.set_num_threads(1)
+cfg = GanConfig(nz=8, ngf=8, ndf=8, batch_size=4, epochs=12, checkpoint_every=5, sample_every=100,
+                eval_every=100, device="cpu", seed=11)
+fit(cfg, _patches(64), sys.argv[1], progress=False)
+"""
+
+
+def _launch(out):
+    script = RESUME_SCRIPT.format(tests=str(Path(__file__).parent))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, "-c", script, str(out)], env=env)
+
+
+def _rows(log):
+    return log.read_text().count("\n") - 1 if log.is_file() else 0
+
+
+@pytest.mark.slow
+def test_sigkill_mid_epoch_then_resume_gives_identical_weights(tmp_path):
+    reference, killed = tmp_path / "reference", tmp_path / "killed"
+    assert _launch(reference).wait(timeout=300) == 0
+    proc = _launch(killed)
+    deadline = time.time() + 120
+    while _rows(killed / "log.csv") < 23 and time.time() < deadline:  # mid-epoch 2 (16 iterations per epoch)
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "summary.json").exists(), "the run finished before it could be killed"
+    assert _launch(killed).wait(timeout=300) == 0
+    a, b = checkpoint.load(reference / "latest.pt"), checkpoint.load(killed / "latest.pt")
+    assert a["step"] == b["step"] == 192
+    for key in ("generator", "discriminator"):
+        for name in a[key]:
+            assert torch.equal(a[key][name], b[key][name]), f"{key}.{name} differs after resume"
+    log = np.genfromtxt(killed / "log.csv", delimiter=",", names=True)
+    assert list(log["step"]) == list(range(1, 193))  # no step logged twice
+
+
+DDP_SCRIPT = """
+import sys, torch
+sys.path.insert(0, {tests!r})
+from test_gan import _patches
+from thesis_lib.gan.train import GanConfig, fit
+torch.set_num_threads(1)
+fit(GanConfig(nz=8, ngf=4, ndf=4, batch_size=8, epochs=2, device="cpu", seed=5, sample_every=1,
+              eval_every=1), _patches(32), sys.argv[1], progress=False)
+"""
+
+
+@pytest.mark.slow
+def test_ddp_on_two_cpu_processes_keeps_ranks_identical(tmp_path):
+    script = tmp_path / "ddp.py"
+    script.write_text(DDP_SCRIPT.format(tests=str(Path(__file__).parent)))
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                             str(script), str(tmp_path / "out")], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["world_size"] == 2 and summary["ranks_in_sync"] is True
+    assert summary["steps"] == 8  # 32 patches / 2 ranks / 4 per rank = 4 iterations, x 2 epochs
+    log = np.genfromtxt(tmp_path / "out" / "log.csv", delimiter=",", names=True)
+    assert len(log) == 8  # rank 0 alone writes, one row per iteration
+
+
+def test_generate_and_export_round_trip(tmp_path):
+    fit(GanConfig(**TINY), _patches(), tmp_path, progress=False)
+    a = generate(tmp_path / "best.pt", 6, seed=1)
+    assert a.shape == (6, 128, 128) and a.dtype == np.uint8
+    np.testing.assert_array_equal(a, generate(tmp_path / "best.pt", 6, seed=1))
+    assert not np.array_equal(a, generate(tmp_path / "best.pt", 6, seed=2))
+    result = subprocess.run([sys.executable, "-m", "thesis_lib.generate", str(tmp_path / "best.pt"), "--n", "6",
+                             "--seed", "1", "--out", str(tmp_path / "png")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    from PIL import Image
+    pngs = sorted((tmp_path / "png").glob("*.png"))
+    assert len(pngs) == 6
+    np.testing.assert_array_equal(np.stack([np.asarray(Image.open(p)) for p in pngs]), a)
+
+
+def test_bad_checkpoints_are_refused(tmp_path):
+    (tmp_path / "corrupt.pt").write_bytes(b"\x00not a checkpoint" * 50)
+    with pytest.raises(checkpoint.CheckpointError, match="corrupt.pt: not a readable checkpoint"):
+        load_generator(tmp_path / "corrupt.pt")
+    torch.save({"state_dict": {}}, tmp_path / "other.pt")
+    with pytest.raises(checkpoint.CheckpointError, match="other.pt: not a thesis_lib.dcgan/1 checkpoint"):
+        load_generator(tmp_path / "other.pt")
+    checkpoint.save(tmp_path / "mismatch.pt", {"config": {"nz": 8, "ngf": 5},
+                                               "generator": Generator(8, 4).state_dict()})
+    with pytest.raises(checkpoint.CheckpointError, match="do not fit the thesis generator"):
+        load_generator(tmp_path / "mismatch.pt")
+    torch.save({"format": checkpoint.FORMAT, "evil": Path("/")}, tmp_path / "code.pt")  # needs unpickling code
+    with pytest.raises(checkpoint.CheckpointError, match="code.pt: not a readable checkpoint"):
+        load_generator(tmp_path / "code.pt")
+    result = subprocess.run([sys.executable, "-m", "thesis_lib.generate", str(tmp_path / "corrupt.pt"),
+                             "--out", str(tmp_path / "x")], capture_output=True, text=True)
+    assert result.returncode != 0 and "corrupt.pt" in result.stderr and not (tmp_path / "x").exists()

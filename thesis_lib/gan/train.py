@@ -1,0 +1,490 @@
+"""Training the DCGAN: the thesis' procedure, resumable, on one device or several.
+
+One iteration follows the seven steps of the thesis' training figure: draw a batch of latent
+vectors; generate fakes; score the real batch and the (detached) fakes with D; compute D's loss;
+update D; score the fakes again and compute G's non-saturating loss; update G. Around it:
+
+- one-sided label smoothing (the real label drawn from U[0.7, 1.0] once per epoch), random
+  horizontal and vertical flips, optional brightness/contrast jitter;
+- Adam (beta1 = 0) with G's and D's learning rates decayed x0.99 every 10 and 8 epochs;
+- bf16 autocast and channels_last on CUDA (channels_last, fp32 on the CPU), optional
+  ``torch.compile``; several GPUs through ``torchrun`` (DistributedDataParallel, data sharded,
+  rank 0 alone writes);
+- a checkpoint every ``checkpoint_every`` iterations and at each epoch end, holding RNG states
+  and the position in the epoch, so that a killed run resumes to the same weights;
+- a divergence guard (non-finite losses, or D saturated for ``saturation_patience`` iterations);
+- model selection by a pluggable evaluator every ``eval_every`` epochs (lower is better), the
+  best generator kept as ``best.pt``.
+
+Command line (one fold's training pool, or a k-subset of it)::
+
+    python -m thesis_lib.gan.train --profile smoke --fold 0 [--k 100] [--epochs 5]
+    torchrun --nproc_per_node=4 -m thesis_lib.gan.train --profile thesis --fold 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import os
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from PIL import Image
+from tqdm.auto import tqdm
+
+from thesis_lib.gan import checkpoint
+from thesis_lib.gan.models import Discriminator, Generator, init_weights
+from thesis_lib.io import atomic_path, write_json
+
+LOG_COLUMNS = ["step", "epoch", "iteration", "loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2",
+               "real_label", "lr_g", "lr_d", "images_per_s"]
+
+
+@dataclass
+class GanConfig:
+    """Everything that defines a training run (defaults: the thesis)."""
+
+    nz: int = 200
+    ngf: int = 45
+    ndf: int = 45
+    epochs: int = 1000
+    batch_size: int = 64
+    lr_g: float = 4e-4
+    lr_d: float = 2e-4
+    betas: tuple[float, float] = (0.0, 0.999)
+    lr_decay: float = 0.99
+    decay_every_g: int = 10
+    decay_every_d: int = 8
+    real_label_range: tuple[float, float] = (0.7, 1.0)
+    flips: bool = True
+    jitter_grey_levels: float = 0.0  # +- brightness and contrast jitter, in grey levels of 255
+    device: str = "auto"  # auto (cuda, mps, cpu) | cuda | cuda:1 | mps | cpu
+    precision: str = "auto"  # auto (bf16 on CUDA, fp32 elsewhere) | bf16 | fp32
+    channels_last: bool = True
+    compile: bool = False
+    seed: int = 0
+    checkpoint_every: int = 500  # iterations
+    sample_every: int = 10  # epochs
+    eval_every: int = 10  # epochs
+    saturation_patience: int = 200  # iterations with D(x) > 0.99 and D(G(z)) < 0.01
+
+    def __post_init__(self):
+        self.betas, self.real_label_range = tuple(self.betas), tuple(self.real_label_range)
+        for name in ("nz", "ngf", "ndf", "epochs", "batch_size", "checkpoint_every", "sample_every",
+                     "eval_every", "saturation_patience"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name}={getattr(self, name)}: must be >= 1")
+        lo, hi = self.real_label_range
+        if not 0.0 < lo <= hi <= 1.0:
+            raise ValueError(f"real_label_range={self.real_label_range}: need 0 < low <= high <= 1")
+        if self.precision not in ("auto", "bf16", "fp32"):
+            raise ValueError(f"precision={self.precision!r}: expected auto, bf16 or fp32")
+        if self.jitter_grey_levels < 0:
+            raise ValueError(f"jitter_grey_levels={self.jitter_grey_levels}: must be >= 0")
+
+    @classmethod
+    def from_dict(cls, params: dict) -> "GanConfig":
+        """Build from a dict, ignoring keys that are not fields (e.g. a profile section)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in params.items() if k in names})
+
+    def same_run(self, other: "GanConfig") -> bool:
+        """True when ``other`` continues this run: equal in all but epochs and bookkeeping."""
+        free = {"epochs", "checkpoint_every", "sample_every", "eval_every", "device", "compile"}
+        a, b = asdict(self), asdict(other)
+        return all(a[k] == b[k] for k in a if k not in free)
+
+
+class DivergenceError(RuntimeError):
+    """Training went wrong (non-finite loss or a saturated discriminator)."""
+
+
+@dataclass
+class TrainResult:
+    out_dir: Path
+    epochs_done: int
+    steps: int
+    best_score: float | None
+    best_epoch: int | None
+    seconds: float
+    images_per_s: float
+    device: str
+    precision: str
+    world_size: int
+    ranks_in_sync: bool | None = None
+    summary: dict = field(default_factory=dict)
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """``auto``: the first of cuda, mps, cpu that is available."""
+    if name != "auto":
+        device = torch.device(name)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(f"device={name!r}, but CUDA is not available here; use device=auto or cpu")
+        return device
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(logits.float(), torch.full_like(logits, target, dtype=torch.float32))
+
+
+def _mean_probabilities(*logits: torch.Tensor) -> tuple[float, ...]:
+    """Mean sigmoid of each logit tensor: D(x), D(G(z)) before and after D's update."""
+    return tuple(torch.sigmoid(o.float()).mean().item() for o in logits)
+
+
+def augment(batch: torch.Tensor, flips: bool, jitter: float) -> torch.Tensor:
+    """uint8 (B, 128, 128) -> float (B, 1, 128, 128) in [-1, 1], randomly flipped and jittered.
+
+    Randomness comes from the global torch RNG of the batch's device (saved in checkpoints).
+    """
+    x = batch.unsqueeze(1).float().div_(127.5).sub_(1.0)
+    b, dev = x.shape[0], x.device
+    if flips:
+        h = torch.rand(b, device=dev) < 0.5
+        v = torch.rand(b, device=dev) < 0.5
+        x = torch.where(h.view(b, 1, 1, 1), x.flip(3), x)
+        x = torch.where(v.view(b, 1, 1, 1), x.flip(2), x)
+    if jitter > 0:
+        shift = (torch.rand(b, 1, 1, 1, device=dev) * 2 - 1) * (2 * jitter / 255.0)
+        gain = 1 + (torch.rand(b, 1, 1, 1, device=dev) * 2 - 1) * (jitter / 127.5)
+        x = (x * gain + shift).clamp_(-1.0, 1.0)
+    return x
+
+
+def save_grid(images: torch.Tensor, path: Path, ncols: int = 8) -> None:
+    """(n, 1, 128, 128) images in [-1, 1] -> a PNG mosaic, written atomically."""
+    x = ((images.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy()[:, 0]
+    n, h, w = x.shape
+    rows = math.ceil(n / ncols)
+    grid = np.full((rows * (h + 2), ncols * (w + 2)), 255, np.uint8)
+    for i, im in enumerate(x):
+        r, c = divmod(i, ncols)
+        grid[r * (h + 2) + 1 : r * (h + 2) + 1 + h, c * (w + 2) + 1 : c * (w + 2) + 1 + w] = im
+    with atomic_path(path) as tmp:
+        Image.fromarray(grid).save(tmp, format="PNG")
+
+
+def _distributed() -> tuple[int, int]:
+    """(rank, world size); initialises the process group under torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return (dist.get_rank(), world) if world > 1 else (0, 1)
+
+
+def _truncate_log(path: Path, last_step: int) -> None:
+    """Keep only complete log rows up to ``last_step`` (iterations after the checkpoint rerun)."""
+    if not path.is_file():
+        return
+    rows = pd.read_csv(path, on_bad_lines="skip")
+    rows = rows[pd.to_numeric(rows.step, errors="coerce") <= last_step]
+    with atomic_path(path) as tmp:
+        rows.to_csv(tmp, index=False)
+
+
+def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
+        evaluator: Callable[[Generator], float] | None = None, resume: bool = True,
+        progress: bool = True) -> TrainResult:
+    """Train on ``patches`` ((N, 128, 128) uint8) and write everything under ``out_dir``.
+
+    ``out_dir`` receives ``latest.pt`` (resumable state), ``best.pt`` (the generator with the
+    lowest ``evaluator`` score; the last one when there is no evaluator), ``log.csv`` (one row
+    per iteration), ``samples/epoch_NNNN.png`` (fixed-noise grids) and ``summary.json``. With
+    ``resume`` a run continues from ``latest.pt`` when its config matches; a finished run
+    returns at once.
+    """
+    patches = np.asarray(patches)
+    if patches.ndim != 3 or patches.shape[1:] != (128, 128) or patches.dtype != np.uint8:
+        raise ValueError(f"patches must be uint8 (N, 128, 128), got {patches.dtype} {patches.shape}")
+    rank, world = _distributed()
+    if len(patches) < world * 2:
+        raise ValueError(f"{len(patches)} patches are too few to train on {world} process(es)")
+    out = Path(out_dir)
+    is_main = rank == 0
+    device = pick_device(cfg.device)
+    if device.type == "cuda" and world > 1:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        torch.cuda.set_device(device)
+    bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and device.type == "cuda")
+    autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if bf16 else nullcontext
+    memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
+
+    torch.manual_seed(cfg.seed)
+    np.random.seed(cfg.seed % 2**32)
+    G, D = Generator(cfg.nz, cfg.ngf), Discriminator(cfg.ndf)
+    G.apply(init_weights)
+    D.apply(init_weights)
+    G.to(device, memory_format=memory_format)
+    D.to(device, memory_format=memory_format)
+    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas)
+    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas)
+    sched_g = torch.optim.lr_scheduler.StepLR(opt_g, cfg.decay_every_g, cfg.lr_decay)
+    sched_d = torch.optim.lr_scheduler.StepLR(opt_d, cfg.decay_every_d, cfg.lr_decay)
+    fixed_noise = torch.randn(64, cfg.nz, generator=torch.Generator().manual_seed(cfg.seed))
+
+    start_epoch, start_it, step, best = 0, 0, 0, {"score": None, "epoch": None}
+    latest = out / "latest.pt"
+    if resume and latest.is_file():
+        state = checkpoint.load(latest)
+        saved = GanConfig.from_dict(state["config"])
+        if not saved.same_run(cfg):
+            raise ValueError(f"{latest} was trained with another config; use another out_dir or resume=False")
+        G.load_state_dict(state["generator"])
+        D.load_state_dict(state["discriminator"])
+        opt_g.load_state_dict(state["opt_g"])
+        opt_d.load_state_dict(state["opt_d"])
+        sched_g.load_state_dict(state["sched_g"])
+        sched_d.load_state_dict(state["sched_d"])
+        start_epoch, start_it, step, best = state["epoch"], state["iteration"], state["step"], state["best"]
+        checkpoint.set_rng_state(state["rng"])
+        if world > 1:  # the checkpoint holds rank 0's RNG: give each rank its own stream again
+            torch.manual_seed(cfg.seed + 1_000_003 * rank + step)
+        if is_main:
+            _truncate_log(out / "log.csv", step)
+    elif world > 1:
+        torch.manual_seed(cfg.seed + 1_000_003 * rank)  # different noise and flips per rank
+    if start_epoch >= cfg.epochs:
+        return _finish(cfg, out, G, start_epoch, step, best, 0.0, 0.0, device, bf16, world, rank)
+
+    G_run, D_run = G, D
+    if world > 1:
+        ids = [device.index] if device.type == "cuda" else None
+        G_run = torch.nn.parallel.DistributedDataParallel(G, device_ids=ids)
+        D_run = torch.nn.parallel.DistributedDataParallel(D, device_ids=ids)
+    if cfg.compile:
+        G_run, D_run = torch.compile(G_run), torch.compile(D_run)
+
+    data = torch.from_numpy(patches).to(device)
+    per_rank = max(cfg.batch_size // world, 1)
+    usable = (len(data) // world) * world
+    iters_per_epoch = math.ceil((usable // world) / per_rank)
+    if is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "samples").mkdir(exist_ok=True)
+    log_file = (out / "log.csv").open("a", newline="") if is_main else None
+    writer = csv.writer(log_file) if log_file else None
+    if writer and log_file.tell() == 0:
+        writer.writerow(LOG_COLUMNS)
+    tb = _tensorboard(out) if is_main else None
+
+    def state_dict(epoch: int, iteration: int) -> dict:
+        return {"config": asdict(cfg), "generator": G.state_dict(), "discriminator": D.state_dict(),
+                "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "sched_g": sched_g.state_dict(),
+                "sched_d": sched_d.state_dict(), "epoch": epoch, "iteration": iteration, "step": step,
+                "best": best, "rng": checkpoint.rng_state(), "fixed_noise": fixed_noise}
+
+    saturated, seen, t_start = 0, 0, time.perf_counter()
+    try:
+        for epoch in range(start_epoch, cfg.epochs):
+            epoch_rng = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
+            order = torch.randperm(len(data), generator=epoch_rng)[:usable]
+            shard = order[rank::world].to(device)
+            lo, hi = cfg.real_label_range
+            real_label = lo + (hi - lo) * torch.rand(1, generator=epoch_rng).item()
+            bar = tqdm(range(start_it, iters_per_epoch), desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                       disable=not (progress and is_main), leave=False)
+            for it in bar:
+                t0 = time.perf_counter()
+                x = augment(data[shard[it * per_rank : (it + 1) * per_rank]], cfg.flips, cfg.jitter_grey_levels)
+                x = x.contiguous(memory_format=memory_format)
+                z = torch.randn(x.shape[0], cfg.nz, device=device)
+                # (1-2) latent batch -> fakes; (3-5) D on real and fake, D's loss, D update
+                opt_d.zero_grad(set_to_none=True)
+                with autocast():
+                    fake = G_run(z)
+                    out_real = D_run(x)
+                    loss_real = _bce(out_real, real_label)
+                loss_real.backward()
+                with autocast():
+                    out_fake = D_run(fake.detach())
+                    loss_fake = _bce(out_fake, 0.0)
+                loss_fake.backward()
+                opt_d.step()
+                # (6-7) G's non-saturating loss through the updated D, G update
+                opt_g.zero_grad(set_to_none=True)
+                with autocast():
+                    out_g = D_run(fake)
+                    loss_g = _bce(out_g, 1.0)
+                loss_g.backward()
+                opt_g.step()
+
+                loss_d = (loss_real + loss_fake).item()
+                lg = loss_g.item()
+                d_x, d_gz1, d_gz2 = _mean_probabilities(out_real, out_fake, out_g)
+                if not (math.isfinite(loss_d) and math.isfinite(lg)):
+                    raise DivergenceError(f"non-finite loss at epoch {epoch + 1}, iteration {it + 1} "
+                                          f"(loss_d={loss_d}, loss_g={lg}); lower the learning rates")
+                saturated = saturated + 1 if (d_x > 0.99 and d_gz1 < 0.01) else 0
+                if saturated >= cfg.saturation_patience:
+                    raise DivergenceError(
+                        f"discriminator saturated for {saturated} iterations (D(x) > 0.99, D(G(z)) < 0.01) "
+                        f"at epoch {epoch + 1}: the generator gets no gradient; try a lower lr_d")
+                step += 1
+                seen += x.shape[0] * world
+                ips = x.shape[0] * world / (time.perf_counter() - t0)
+                if writer:
+                    writer.writerow([step, epoch + 1, it + 1, f"{loss_d:.5f}", f"{lg:.5f}", f"{d_x:.4f}",
+                                     f"{d_gz1:.4f}", f"{d_gz2:.4f}", f"{real_label:.4f}",
+                                     sched_g.get_last_lr()[0], sched_d.get_last_lr()[0], f"{ips:.1f}"])
+                    log_file.flush()
+                    bar.set_postfix(loss_d=f"{loss_d:.3f}", loss_g=f"{lg:.3f}", img_s=f"{ips:.0f}")
+                    if tb:
+                        for k, v in (("loss/d", loss_d), ("loss/g", lg), ("d/x", d_x), ("d/g_z", d_gz1)):
+                            tb.add_scalar(k, v, step)
+                if is_main and step % cfg.checkpoint_every == 0 and it + 1 < iters_per_epoch:
+                    checkpoint.save(latest, state_dict(epoch, it + 1))
+            start_it = 0
+            sched_g.step()
+            sched_d.step()
+            done = epoch + 1
+            if is_main:
+                if done % cfg.sample_every == 0 or done == cfg.epochs or done == 1:
+                    save_grid(_sample(G, fixed_noise.to(device)), out / "samples" / f"epoch_{done:04d}.png")
+                if done % cfg.eval_every == 0 or done == cfg.epochs:
+                    score = float(evaluator(G)) if evaluator else None
+                    if best["score"] is None or score is None or score < best["score"]:
+                        best = {"score": score, "epoch": done}
+                        checkpoint.save(out / "best.pt", {"config": asdict(cfg), "generator": G.state_dict(),
+                                                         "score": score, "epoch": done})
+                    _append_eval(out / "eval.csv", done, step, score)
+                checkpoint.save(latest, state_dict(done, 0))
+            if world > 1:
+                dist.barrier()
+    finally:
+        if log_file:
+            log_file.close()
+        if tb:
+            tb.close()
+    seconds = time.perf_counter() - t_start
+    return _finish(cfg, out, G, cfg.epochs, step, best, seconds, seen / max(seconds, 1e-9),
+                   device, bf16, world, rank)
+
+
+@torch.no_grad()
+def _sample(G: Generator, noise: torch.Tensor) -> torch.Tensor:
+    was = G.training
+    G.eval()
+    images = G(noise).float()
+    G.train(was)
+    return images
+
+
+def _append_eval(path: Path, epoch: int, step: int, score: float | None) -> None:
+    new = not path.is_file()
+    with path.open("a", newline="") as f:
+        w = csv.writer(f)
+        if new:
+            w.writerow(["epoch", "step", "score"])
+        w.writerow([epoch, step, "" if score is None else f"{score:.6f}"])
+
+
+def _tensorboard(out: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # tensorboard not installed: CSV only
+        return None
+    return SummaryWriter(out / "tensorboard")
+
+
+def _ranks_in_sync(G: Generator, world: int) -> bool | None:
+    """All ranks hold the same generator weights (checked with one all-gather)."""
+    if world == 1:
+        return None
+    total = torch.stack([p.detach().double().sum() for p in G.parameters()]).sum().reshape(1)
+    total = total.to(next(G.parameters()).device)
+    gathered = [torch.zeros_like(total) for _ in range(world)]
+    dist.all_gather(gathered, total)
+    return bool(all(torch.equal(g, gathered[0]) for g in gathered))
+
+
+def _finish(cfg, out, G, epochs, step, best, seconds, ips, device, bf16, world, rank) -> TrainResult:
+    in_sync = _ranks_in_sync(G, world)
+    result = TrainResult(out, epochs, step, best["score"], best["epoch"], seconds, ips, str(device),
+                         "bf16" if bf16 else "fp32", world, in_sync)
+    if rank == 0 and seconds > 0:
+        result.summary = {k: v for k, v in asdict(result).items() if k != "summary"}
+        result.summary["out_dir"] = str(out)
+        write_json(out / "summary.json", result.summary)
+    elif (out / "summary.json").is_file():
+        import json
+        result.summary = json.loads((out / "summary.json").read_text())
+    return result
+
+
+def training_patches(store, fold: int, k: int | None, seed: int) -> tuple[np.ndarray, pd.DataFrame]:
+    """Mass patches of ``fold``'s training partition, or the first ``k`` of them in a seeded
+    order (so the k-subsets are nested: the 100 lie inside the 250). Returns (patches, rows)."""
+    from thesis_lib.data.splits import partition_of
+
+    folds = sorted(store.folds.fold.unique())
+    if fold not in folds:
+        raise ValueError(f"fold={fold}: the store has folds {folds}")
+    part = partition_of(store.meta, store.folds, fold)
+    pool = store.meta[(part == "train") & (store.meta.label == "mass")]
+    if k is not None:
+        if not 0 < k <= len(pool):
+            raise ValueError(f"k={k}: fold {fold}'s training pool holds {len(pool)} masses; need 0 < k <= {len(pool)}")
+        order = np.random.default_rng([seed, fold]).permutation(len(pool))
+        pool = pool.iloc[np.sort(order[:k])]
+    return store.read(pool.index.to_numpy()), pool
+
+
+def run_dir(profile_artifacts: str | Path, fold: int, k: int | None) -> Path:
+    """Where a run writes: ``artifacts/<profile>/gan/fold<f>`` or ``.../fold<f>_k<k>``."""
+    return Path(profile_artifacts) / "gan" / (f"fold{fold}" if k is None else f"fold{fold}_k{k}")
+
+
+def main(argv: list[str] | None = None) -> TrainResult:
+    from thesis_lib import config
+    from thesis_lib.data.store import PatchStore
+    from thesis_lib.metrics import PixelFrechet
+    from thesis_lib.provenance import Run
+
+    p = argparse.ArgumentParser(description="Train the thesis' DCGAN on one fold's training masses.")
+    p.add_argument("--profile", default="smoke")
+    p.add_argument("--fold", type=int, default=0)
+    p.add_argument("--k", type=int, default=None, help="train on a k-subset of the training masses")
+    p.add_argument("--out", default=None, help="output folder (default artifacts/<profile>/gan/fold<f>[_k<k>])")
+    p.add_argument("--no-resume", action="store_true")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--compile", action="store_true", default=None, help="torch.compile the models")
+    for f in fields(GanConfig):
+        if f.type in ("int", "float", "str"):
+            p.add_argument(f"--{f.name.replace('_', '-')}", type={"int": int, "float": float, "str": str}[f.type])
+    args = p.parse_args(argv)
+    overrides = {f.name: getattr(args, f.name) for f in fields(GanConfig) if getattr(args, f.name, None) is not None}
+    params = config.resolve("gan", args.profile, **{k: v for k, v in overrides.items() if k != "seed"},
+                            seed=overrides.get("seed"))
+    cfg = GanConfig.from_dict(params)
+    store = PatchStore(Path(params["artifacts"]) / "patches")
+    patches, _ = training_patches(store, args.fold, args.k, cfg.seed)
+    out = Path(args.out) if args.out else run_dir(params["artifacts"], args.fold, args.k)
+    run = Run("train_gan", {**params, "fold": args.fold, "k": args.k})
+    evaluator = PixelFrechet(patches, n_samples=params.get("eval_samples", 512), seed=cfg.seed)
+    result = fit(cfg, patches, out, evaluator=evaluator, resume=not args.no_resume,
+                 progress=not args.no_progress)
+    if int(os.environ.get("RANK", "0")) == 0:
+        run.write(out, n_train=len(patches), evaluator=evaluator.name, result=result.summary)
+    if dist.is_initialized():
+        dist.destroy_process_group()
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""Sampling a trained generator: ``generate`` in Python, or from the command line::
+
+    python -m thesis_lib.generate artifacts/smoke/gan/fold0/best.pt --n 1000 --out samples/
+
+A generator checkpoint (``best.pt``) carries its own config, so it can be handed to someone
+else and used with no other file. It is loaded as data (``weights_only=True``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from tqdm.auto import tqdm
+
+from thesis_lib.gan import checkpoint
+from thesis_lib.gan.models import Generator
+from thesis_lib.io import atomic_path
+
+
+def load_generator(path: str | Path, device: str | torch.device = "cpu") -> Generator:
+    """The generator of a ``best.pt`` or ``latest.pt`` checkpoint, in eval mode on ``device``."""
+    state = checkpoint.load(path)
+    cfg = state.get("config") or {}
+    if "generator" not in state or "nz" not in cfg or "ngf" not in cfg:
+        raise checkpoint.CheckpointError(f"{path}: holds no generator with its config")
+    G = Generator(cfg["nz"], cfg["ngf"])
+    try:
+        G.load_state_dict(state["generator"])
+    except RuntimeError as exc:
+        raise checkpoint.CheckpointError(f"{path}: weights do not fit the thesis generator with nz={cfg['nz']}, "
+                                         f"ngf={cfg['ngf']} (another architecture?): {str(exc)[:300]}") from exc
+    return G.to(device).eval()
+
+
+@torch.no_grad()
+def generate(ckpt: str | Path, n: int, seed: int = 0, device: str | torch.device = "cpu",
+             batch_size: int = 256) -> np.ndarray:
+    """``n`` patches from the checkpoint's generator as (n, 128, 128) uint8; the same seed gives
+    the same patches."""
+    if n < 1:
+        raise ValueError(f"n={n}: must be >= 1")
+    G = load_generator(ckpt, device)
+    rng = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, G.nz, generator=rng)
+    out = [G(chunk.to(device)).float().cpu() for chunk in z.split(batch_size)]
+    return ((torch.cat(out)[:, 0].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
+
+
+def write_pngs(patches: np.ndarray, out_dir: str | Path, prefix: str = "synthetic") -> list[Path]:
+    """One 8-bit greyscale PNG per patch, each written atomically; returns the paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    width = len(str(len(patches) - 1))
+    paths = []
+    for i, patch in enumerate(tqdm(patches, desc="writing PNGs", unit="image", disable=len(patches) < 500)):
+        path = out_dir / f"{prefix}_{i:0{width}d}.png"
+        with atomic_path(path) as tmp:
+            Image.fromarray(patch, mode="L").save(tmp, format="PNG")
+        paths.append(path)
+    return paths
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description="Write PNG patches sampled from a trained DCGAN checkpoint.")
+    p.add_argument("checkpoint")
+    p.add_argument("--n", type=int, default=1000)
+    p.add_argument("--out", required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu")
+    args = p.parse_args(argv)
+    try:
+        patches = generate(args.checkpoint, args.n, args.seed, args.device)
+    except checkpoint.CheckpointError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    paths = write_pngs(patches, args.out)
+    print(f"wrote {len(paths)} PNGs to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
