@@ -36,6 +36,8 @@ def executed(tmp_path_factory):
     env = {**os.environ, "THESIS_ARTIFACTS": str(tmp / "artifacts")}
     _run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / "00_data_prep.ipynb", out,
           "-p", "n_patients", "8"], cwd=tmp, env=env)
+    _run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / "01_train_dcgan.ipynb",
+          out.with_name("01_train_dcgan.ipynb"), "-p", "epochs", "3"], cwd=tmp, env=env)
     return tmp, out
 
 
@@ -56,6 +58,17 @@ def test_notebook_runs_and_writes_its_outputs(executed):
 
 
 @pytest.mark.slow
+def test_gan_notebook_trains_and_keeps_a_generator(executed):
+    tmp, out = executed
+    nb = nbformat.read(out.with_name("01_train_dcgan.ipynb"), as_version=4)
+    assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    run = tmp / "artifacts" / "smoke" / "gan" / "fold0"
+    assert (run / "best.pt").is_file() and (run / "provenance.json").is_file()
+    from thesis_lib.generate import generate
+    assert generate(run / "best.pt", 2).shape == (2, 128, 128)
+
+
+@pytest.mark.slow
 def test_book_builds_with_warnings_as_errors(executed):
     tmp, _ = executed
     _run([BIN / "jupyter-book", "build", tmp / "book", "-W", "-n", "--keep-going"], cwd=tmp)
@@ -63,13 +76,15 @@ def test_book_builds_with_warnings_as_errors(executed):
     page = (html / "results" / "00_data_prep.html").read_text()
     assert "Patient-level folds" in page and page.count("<img") >= 5
     assert (html / "index.html").is_file() and (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    gan_page = (html / "results" / "01_train_dcgan.html").read_text()
+    assert "The training procedure" in gan_page and gan_page.count("<img") >= 3
     assert 'src="http' not in page and 'href="http' not in page.split("<body")[0]  # offline
 
 
 def test_workflow_plans_one_rule_per_notebook(tmp_path):
     result = _run([BIN / "snakemake", "-n", "--forceall", "--cores", "1", "--quiet", "rules"], cwd=REPO,
                   env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"})
-    assert "data_prep" in result.stdout + result.stderr
+    assert all(rule in result.stdout + result.stderr for rule in ("data_prep", "train_gan", "gan_chapter"))
 
 
 @pytest.mark.slow

@@ -206,3 +206,32 @@ def test_bad_checkpoints_are_refused(tmp_path):
     result = subprocess.run([sys.executable, "-m", "thesis_lib.generate", str(tmp_path / "corrupt.pt"),
                              "--out", str(tmp_path / "x")], capture_output=True, text=True)
     assert result.returncode != 0 and "corrupt.pt" in result.stderr and not (tmp_path / "x").exists()
+
+
+def test_resume_auto_starts_afresh_on_other_data(tmp_path):
+    fit(GanConfig(**TINY), _patches(), tmp_path, progress=False)
+    with pytest.raises(ValueError, match="other data"):
+        fit(GanConfig(**TINY), _patches(seed=1), tmp_path, progress=False)
+    result = fit(GanConfig(**TINY), _patches(seed=1), tmp_path, resume="auto", progress=False)
+    assert result.steps == 6 and result.seconds > 0  # trained again, from scratch
+    assert len(np.genfromtxt(tmp_path / "log.csv", delimiter=",", names=True)) == 6
+
+
+def test_training_patches_are_nested_and_from_training_patients(cohort, tmp_path):
+    from thesis_lib.data import datasets
+    from thesis_lib.data.prep import PatchParams, build_patch_store
+    from thesis_lib.data.splits import partition_of
+
+    records, _ = datasets.scan("synthetic", cohort)
+    store = build_patch_store(records, tmp_path / "p", PatchParams(), seed=0, source="synthetic", progress=False)
+    for fold in range(3):
+        everything, rows = train.training_patches(store, fold, None, seed=0)
+        assert (partition_of(rows, store.folds, fold) == "train").all() and (rows.label == "mass").all()
+        assert len(everything) == len(rows)
+        small, small_rows = train.training_patches(store, fold, 2, seed=0)
+        larger, larger_rows = train.training_patches(store, fold, 3, seed=0)
+        assert set(small_rows.index) <= set(larger_rows.index) <= set(rows.index)
+    with pytest.raises(ValueError, match="k=999"):
+        train.training_patches(store, 0, 999, seed=0)
+    with pytest.raises(ValueError, match="fold=7"):
+        train.training_patches(store, 7, None, seed=0)

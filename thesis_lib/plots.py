@@ -101,3 +101,54 @@ def power_spectra(f: np.ndarray, spectra: list[np.ndarray], betas: list[float], 
     b.legend(frameon=False, loc="upper left", bbox_to_anchor=(0.0, 1.15), ncol=1)
     fig.tight_layout()
     return fig
+
+
+def training_curves(log: pd.DataFrame, smooth: int = 10) -> Figure:
+    """GAN training per iteration: D and G losses (left), D(x) and D(G(z)) (right); thin lines
+    are per iteration, thick ones a running mean over ``smooth`` iterations."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.2))
+    series = [(a, "loss_d", "D loss", PALETTE["normal"]), (a, "loss_g", "G loss", PALETTE["mass"]),
+              (b, "d_x", "D(x), real", PALETTE["normal"]), (b, "d_g_z1", "D(G(z)), fake", PALETTE["mass"])]
+    for ax, col, label, colour in series:
+        ax.plot(log.step, log[col], color=colour, alpha=0.25, lw=0.7)
+        ax.plot(log.step, log[col].rolling(smooth, min_periods=1).mean(), color=colour, lw=1.6, label=label)
+    b.axhline(0.5, color="0.6", lw=0.8, ls=":")
+    a.set_ylabel("binary cross-entropy")
+    b.set_ylabel("mean D output (probability)")
+    b.set_ylim(0, 1)
+    for ax in (a, b):
+        ax.set_xlabel("iteration")
+        ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def sample_progress(samples: list[tuple[int, Path]], n: int = 5, crop: int = 4) -> Figure:
+    """Fixed-noise samples at ``n`` evenly spaced epochs: the top-left ``crop`` x ``crop``
+    patches of each saved 8 x 8 grid; ``samples`` holds ``(epoch, png path)`` pairs."""
+    from PIL import Image
+
+    if not samples:
+        raise ValueError("no sample grids to show")
+    picks = [samples[round(i * (len(samples) - 1) / max(n - 1, 1))] for i in range(min(n, len(samples)))]
+    fig, axes = plt.subplots(1, len(picks), figsize=(2.3 * len(picks), 2.6), squeeze=False)
+    side = crop * 130  # 128-pixel patches with 2-pixel gaps
+    for ax, (epoch, path) in zip(axes[0], picks):
+        ax.imshow(np.asarray(Image.open(path))[:side, :side], cmap="gray", vmin=0, vmax=255)
+        ax.set_title(f"epoch {epoch}")
+        ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
+def score_curve(scores: pd.DataFrame, name: str, best_epoch: int | None = None) -> Figure:
+    """Model-selection score (lower is better) against epoch, the kept epoch marked."""
+    fig, ax = plt.subplots(figsize=(4.5, 3))
+    ax.plot(scores.epoch, scores.score, "o-", color=PALETTE["normal"], ms=3)
+    if best_epoch is not None:
+        ax.axvline(best_epoch, color=PALETTE["mass"], ls="--", lw=1, label=f"kept: epoch {best_epoch}")
+        ax.legend(frameon=False)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(name)
+    fig.tight_layout()
+    return fig

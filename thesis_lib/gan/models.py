@@ -74,3 +74,30 @@ def init_weights(module: nn.Module) -> None:
 def n_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def layer_table(model: nn.Module, example: torch.Tensor) -> "pandas.DataFrame":
+    """One row per (transposed) convolution: kernel/stride/padding, output shape (C x H x W) and
+    parameters (its BatchNorm's included)."""
+    import pandas as pd
+
+    rows, hooks = [], []
+    for name, module in model.named_modules():
+        if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+            def hook(mod, _inp, out):
+                rows.append({"operation": f"{type(mod).__name__} k{mod.kernel_size[0]} s{mod.stride[0]} "
+                                          f"p{mod.padding[0]}",
+                             "output": " x ".join(map(str, out.shape[1:])),
+                             "parameters": sum(p.numel() for p in mod.parameters())})
+            hooks.append(module.register_forward_hook(hook))
+        elif isinstance(module, nn.BatchNorm2d):
+            hooks.append(module.register_forward_hook(
+                lambda mod, _i, _o: rows[-1].update(parameters=rows[-1]["parameters"] + mod.weight.numel() * 2)))
+    was = model.training
+    model.eval()
+    with torch.no_grad():
+        model(example)
+    model.train(was)
+    for h in hooks:
+        h.remove()
+    return pd.DataFrame(rows)

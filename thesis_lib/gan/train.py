@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import math
 import os
+import shutil
 import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, fields
@@ -198,16 +200,31 @@ def _truncate_log(path: Path, last_step: int) -> None:
         rows.to_csv(tmp, index=False)
 
 
+def data_fingerprint(patches: np.ndarray) -> str:
+    """SHA-1 of the training patches: a checkpoint resumes only on the data it was trained on."""
+    return hashlib.sha1(np.ascontiguousarray(patches).tobytes()).hexdigest()
+
+
+def _start_fresh(out: Path) -> None:
+    """Remove a previous run's files from ``out``."""
+    for name in ("latest.pt", "best.pt", "log.csv", "eval.csv", "summary.json", "provenance.json"):
+        (out / name).unlink(missing_ok=True)
+    for name in ("samples", "tensorboard"):
+        shutil.rmtree(out / name, ignore_errors=True)
+
+
 def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
-        evaluator: Callable[[Generator], float] | None = None, resume: bool = True,
+        evaluator: Callable[[Generator], float] | None = None, resume: bool | str = True,
         progress: bool = True) -> TrainResult:
     """Train on ``patches`` ((N, 128, 128) uint8) and write everything under ``out_dir``.
 
     ``out_dir`` receives ``latest.pt`` (resumable state), ``best.pt`` (the generator with the
     lowest ``evaluator`` score; the last one when there is no evaluator), ``log.csv`` (one row
-    per iteration), ``samples/epoch_NNNN.png`` (fixed-noise grids) and ``summary.json``. With
-    ``resume`` a run continues from ``latest.pt`` when its config matches; a finished run
-    returns at once.
+    per iteration), ``samples/epoch_NNNN.png`` (fixed-noise grids) and ``summary.json``.
+
+    ``resume``: ``True`` continues from ``latest.pt`` (an error if it was trained with another
+    config or other data); ``"auto"`` continues when both match and starts afresh otherwise;
+    ``False`` always starts afresh. A finished run returns at once.
     """
     patches = np.asarray(patches)
     if patches.ndim != 3 or patches.shape[1:] != (128, 128) or patches.dtype != np.uint8:
@@ -240,11 +257,19 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
 
     start_epoch, start_it, step, best = 0, 0, 0, {"score": None, "epoch": None}
     latest = out / "latest.pt"
-    if resume and latest.is_file():
-        state = checkpoint.load(latest)
-        saved = GanConfig.from_dict(state["config"])
-        if not saved.same_run(cfg):
-            raise ValueError(f"{latest} was trained with another config; use another out_dir or resume=False")
+    fingerprint = data_fingerprint(patches)
+    state = checkpoint.load(latest) if resume and latest.is_file() else None
+    if state is not None:
+        problem = ("another config" if not GanConfig.from_dict(state["config"]).same_run(cfg) else
+                   "other data" if state.get("data_sha1") != fingerprint else None)
+        if problem and resume != "auto":
+            raise ValueError(f"{latest} was trained with {problem}; use another out_dir or resume=False")
+        state = None if problem else state
+    if state is None and is_main:
+        _start_fresh(out)
+    if world > 1:
+        dist.barrier()
+    if state is not None:
         G.load_state_dict(state["generator"])
         D.load_state_dict(state["discriminator"])
         opt_g.load_state_dict(state["opt_g"])
@@ -287,7 +312,8 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
         return {"config": asdict(cfg), "generator": G.state_dict(), "discriminator": D.state_dict(),
                 "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "sched_g": sched_g.state_dict(),
                 "sched_d": sched_d.state_dict(), "epoch": epoch, "iteration": iteration, "step": step,
-                "best": best, "rng": checkpoint.rng_state(), "fixed_noise": fixed_noise}
+                "best": best, "rng": checkpoint.rng_state(), "fixed_noise": fixed_noise,
+                "data_sha1": fingerprint}
 
     saturated, seen, t_start = 0, 0, time.perf_counter()
     try:
@@ -427,6 +453,47 @@ def _finish(cfg, out, G, epochs, step, best, seconds, ips, device, bf16, world, 
     return result
 
 
+def read_run(out_dir: str | Path) -> dict:
+    """A finished run's records: ``log`` and ``scores`` (DataFrames), ``samples`` (list of
+    ``(epoch, path)``) and ``summary`` (dict). Raises ``FileNotFoundError`` naming the step."""
+    import json
+
+    out = Path(out_dir)
+    if not (out / "summary.json").is_file():
+        raise FileNotFoundError(f"{out}: no finished training run (summary.json missing); train it first "
+                                "(notebook 01_train_dcgan, or python -m thesis_lib.gan.train)")
+    samples = sorted((int(p.stem.split("_")[1]), p) for p in (out / "samples").glob("epoch_*.png"))
+    scores = pd.read_csv(out / "eval.csv") if (out / "eval.csv").is_file() else pd.DataFrame(columns=["epoch", "step", "score"])
+    return {"log": pd.read_csv(out / "log.csv"), "scores": scores, "samples": samples,
+            "summary": json.loads((out / "summary.json").read_text())}
+
+
+def timing_table(summary: dict, name: str) -> pd.DataFrame:
+    """A run's device, precision, size and speed as a one-column table."""
+    seconds, epochs = summary["seconds"], max(summary["epochs_done"], 1)
+    return pd.Series({
+        "device": summary["device"], "precision": summary["precision"],
+        "processes": summary["world_size"], "epochs": summary["epochs_done"],
+        "iterations": summary["steps"], "training time (s)": round(seconds, 1),
+        "s per epoch": round(seconds / epochs, 2), "images per s": round(summary["images_per_s"], 1),
+        "kept epoch": summary["best_epoch"],
+        "kept score": None if summary["best_score"] is None else round(summary["best_score"], 4),
+    }, name=name).to_frame()
+
+
+def summarise_runs(folder: str | Path, pattern: str = "*") -> pd.DataFrame:
+    """One row per finished run in ``folder`` (sub-folders matching ``pattern``)."""
+    rows = []
+    for out in sorted(Path(folder).glob(pattern)):
+        if (out / "summary.json").is_file():
+            s = read_run(out)["summary"]
+            rows.append({"run": out.name, "epochs": s["epochs_done"], "iterations": s["steps"],
+                         "kept epoch": s["best_epoch"], "kept score": s["best_score"],
+                         "training time (s)": round(s["seconds"], 1)})
+    return pd.DataFrame(rows, columns=["run", "epochs", "iterations", "kept epoch", "kept score",
+                                       "training time (s)"]).set_index("run")
+
+
 def training_patches(store, fold: int, k: int | None, seed: int) -> tuple[np.ndarray, pd.DataFrame]:
     """Mass patches of ``fold``'s training partition, or the first ``k`` of them in a seeded
     order (so the k-subsets are nested: the 100 lie inside the 250). Returns (patches, rows)."""
@@ -461,7 +528,9 @@ def main(argv: list[str] | None = None) -> TrainResult:
     p.add_argument("--fold", type=int, default=0)
     p.add_argument("--k", type=int, default=None, help="train on a k-subset of the training masses")
     p.add_argument("--out", default=None, help="output folder (default artifacts/<profile>/gan/fold<f>[_k<k>])")
-    p.add_argument("--no-resume", action="store_true")
+    p.add_argument("--resume", choices=["yes", "auto", "no"], default="yes",
+                   help="yes: continue latest.pt (error if config or data differ); auto: continue "
+                        "if they match, else start afresh; no: start afresh")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--compile", action="store_true", default=None, help="torch.compile the models")
     for f in fields(GanConfig):
@@ -477,8 +546,8 @@ def main(argv: list[str] | None = None) -> TrainResult:
     out = Path(args.out) if args.out else run_dir(params["artifacts"], args.fold, args.k)
     run = Run("train_gan", {**params, "fold": args.fold, "k": args.k})
     evaluator = PixelFrechet(patches, n_samples=params.get("eval_samples", 512), seed=cfg.seed)
-    result = fit(cfg, patches, out, evaluator=evaluator, resume=not args.no_resume,
-                 progress=not args.no_progress)
+    resume = {"yes": True, "auto": "auto", "no": False}[args.resume]
+    result = fit(cfg, patches, out, evaluator=evaluator, resume=resume, progress=not args.no_progress)
     if int(os.environ.get("RANK", "0")) == 0:
         run.write(out, n_train=len(patches), evaluator=evaluator.name, result=result.summary)
     if dist.is_initialized():

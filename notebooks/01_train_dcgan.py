@@ -1,0 +1,161 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Training the DCGAN
+#
+# The thesis' generator is a deep convolutional GAN {cite}`radford2016dcgan` grown to
+# 128 x 128 pixels: a generator G turns 200 random numbers into a mass patch, a discriminator D
+# scores patches as real or generated, and the two are trained against each other
+# {cite}`goodfellow2014gan`. This chapter trains it on the mass patches of one fold's
+# **training** patients (never its validation or test patients), shows how training went, and
+# keeps the generator that the model-selection score likes best.
+
+# %% tags=["parameters"]
+# Every parameter left at None takes its value from configs/<profile>.yaml (section gan)
+profile = "smoke"
+fold = 0
+k = None  # None: the fold's whole training pool; a number: a nested k-subset
+epochs = None
+batch_size = None
+nz = None
+ngf = None
+ndf = None
+device = None  # auto | cpu | cuda | mps
+seed = None
+resume = "auto"  # yes | auto | no
+
+# %%
+from pathlib import Path
+
+import pandas as pd
+import torch
+from IPython.display import Markdown, display
+
+from thesis_lib import config, plots
+from thesis_lib.data.store import PatchStore
+from thesis_lib.gan import train
+from thesis_lib.gan.models import Discriminator, Generator, layer_table
+from thesis_lib.metrics import PixelFrechet
+from thesis_lib.provenance import Run
+
+params = config.resolve("gan", profile, epochs=epochs, batch_size=batch_size, nz=nz,
+                        ngf=ngf, ndf=ndf, device=device, seed=seed)
+cfg = train.GanConfig.from_dict(params)
+store = PatchStore(Path(params["artifacts"]) / "patches")
+patches, rows = train.training_patches(store, fold, k, cfg.seed)
+out = train.run_dir(params["artifacts"], fold, k)
+figures = Path(params["artifacts"]) / "figures"
+run = Run("train_gan", {**params, "fold": fold, "k": k})
+display(Markdown(
+    f"Fold {fold}: **{len(patches)} mass patches** from {rows.patient_id.nunique()} "
+    f"training patients; profile **{profile}**: nz = {cfg.nz}, ngf = {cfg.ngf}, "
+    f"ndf = {cfg.ndf}, {cfg.epochs} epochs of batches of {cfg.batch_size} "
+    f"(the thesis: 200, 45, 45, 1,000 epochs, 64)."
+))
+
+# %% [markdown]
+# ## The networks
+#
+# G stacks six transposed convolutions with 4 x 4 kernels, doubling the image size from
+# 4 x 4 to 128 x 128 while the channels fall from 10 x ngf to one; each but the last is
+# followed by batch normalisation and a leaky ReLU (slope 0.2), the last by tanh. D mirrors it
+# with strided convolutions; its four middle layers use 6 x 6 kernels, which the thesis found to
+# remove the checkerboard artefacts of equal kernels. D ends in a single logit; the sigmoid is
+# part of the loss. Weights start from N(0, 0.02) as in the DCGAN paper.
+
+# %%
+G, D = Generator(cfg.nz, cfg.ngf), Discriminator(cfg.ndf)
+thesis_G, thesis_D = Generator(200, 45), Discriminator(45)
+generator_layers = layer_table(G, torch.randn(1, cfg.nz))
+generator_layers
+
+# %%
+counts = pd.DataFrame({
+    "this run": [sum(p.numel() for p in m.parameters()) for m in (G, D)],
+    "thesis widths": [sum(p.numel() for p in m.parameters()) for m in (thesis_G, thesis_D)],
+}, index=["generator", "discriminator"])
+counts.style.format("{:,}")
+
+# %% [markdown]
+# ## The training procedure
+#
+# Each iteration takes one batch of real patches and follows seven steps:
+#
+# 1. draw a batch of latent vectors z from N(0, 1);
+# 2. pass them through G to obtain a batch of generated patches;
+# 3. pass the real batch and the generated batch (detached from G) through D;
+# 4. compute D's loss, the binary cross-entropy of its verdicts against the labels real and
+#    generated;
+# 5. update D by back-propagation;
+# 6. pass the generated batch through the updated D and compute G's loss, the cross-entropy
+#    of D's verdicts against the label *real* (the non-saturating loss);
+# 7. update G by back-propagation.
+#
+# An epoch ends when every real patch has been used once. Following the thesis, the real label
+# is not 1 but a value drawn from U[0.7, 1.0] at each epoch (one-sided label smoothing
+# {cite}`salimans2016improved`); real patches are flipped at random horizontally and vertically;
+# Adam runs with beta1 = 0 and learning rates 4e-4 (G) and 2e-4 (D) {cite}`heusel2017fid`,
+# multiplied by 0.99 every 10 and 8 epochs. The run stops with a message if a loss becomes
+# non-finite or D wins outright for many iterations in a row. Every few epochs a
+# model-selection score compares generated and real patches; the generator with the best score
+# is kept. Until the FID chapter plugs FID in, the score is a **pixel Fréchet distance**: the
+# Fréchet distance between Gaussians fitted to 16 x 16 block means of real and generated
+# patches (cheap, and not FID).
+
+# %%
+evaluator = PixelFrechet(patches, n_samples=params["eval_samples"], seed=cfg.seed)
+resume_mode = {"yes": True, "auto": "auto", "no": False}[resume]
+result = train.fit(cfg, patches, out, evaluator=evaluator, resume=resume_mode)
+record = train.read_run(out)
+summary = record["summary"]
+
+# %% [markdown]
+# ## How training went
+#
+# Losses and the discriminator's mean outputs per iteration. In a balanced game D(x) stays
+# above one half and D(G(z)) below it without either reaching 0 or 1.
+
+# %%
+fig = plots.training_curves(record["log"])
+plots.save_figure(fig, f"gan_training_curves_fold{fold}", figures);
+
+# %% [markdown]
+# The same 16 latent vectors at several epochs: what G draws as training proceeds.
+
+# %%
+fig = plots.sample_progress(record["samples"], n=5)
+plots.save_figure(fig, f"gan_samples_over_epochs_fold{fold}", figures);
+
+# %%
+fig = plots.score_curve(record["scores"], evaluator.name, summary["best_epoch"])
+plots.save_figure(fig, f"gan_model_selection_fold{fold}", figures);
+
+# %% [markdown]
+# ## Timing
+#
+# Measured on this run's machine; when the workflow trains the folds side by side, each
+# shares the processor with the others.
+
+# %%
+train.timing_table(summary, f"fold {fold}")
+
+# %% [markdown]
+# The lesion-simulation GANs of the other folds, when the workflow has trained them:
+
+# %%
+train.summarise_runs(Path(params["artifacts"]) / "gan", pattern="fold[0-9]")
+
+# %%
+prov = run.write(out, n_train=len(patches), evaluator=evaluator.name, result=summary)
+kept = Path("artifacts", profile, "gan", out.name, "best.pt")
+display(Markdown(
+    f"Generator kept: `{kept}`; sample it with "
+    f"`python -m thesis_lib.generate {kept} --n 1000 --out DIR`. "
+    f"Commit `{prov['git_commit'][:12]}`, seed {cfg.seed}."
+))
