@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import json
 import math
 import os
 import shutil
@@ -448,7 +449,6 @@ def _finish(cfg, out, G, epochs, step, best, seconds, ips, device, bf16, world, 
         result.summary["out_dir"] = str(out)
         write_json(out / "summary.json", result.summary)
     elif (out / "summary.json").is_file():
-        import json
         result.summary = json.loads((out / "summary.json").read_text())
     return result
 
@@ -456,8 +456,6 @@ def _finish(cfg, out, G, epochs, step, best, seconds, ips, device, bf16, world, 
 def read_run(out_dir: str | Path) -> dict:
     """A finished run's records: ``log`` and ``scores`` (DataFrames), ``samples`` (list of
     ``(epoch, path)``) and ``summary`` (dict). Raises ``FileNotFoundError`` naming the step."""
-    import json
-
     out = Path(out_dir)
     if not (out / "summary.json").is_file():
         raise FileNotFoundError(f"{out}: no finished training run (summary.json missing); train it first "
@@ -538,8 +536,7 @@ def main(argv: list[str] | None = None) -> TrainResult:
             p.add_argument(f"--{f.name.replace('_', '-')}", type={"int": int, "float": float, "str": str}[f.type])
     args = p.parse_args(argv)
     overrides = {f.name: getattr(args, f.name) for f in fields(GanConfig) if getattr(args, f.name, None) is not None}
-    params = config.resolve("gan", args.profile, **{k: v for k, v in overrides.items() if k != "seed"},
-                            seed=overrides.get("seed"))
+    params = config.resolve("gan", args.profile, **overrides)
     cfg = GanConfig.from_dict(params)
     store = PatchStore(Path(params["artifacts"]) / "patches")
     patches, _ = training_patches(store, args.fold, args.k, cfg.seed)
