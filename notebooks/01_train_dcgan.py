@@ -40,12 +40,12 @@ from IPython.display import Markdown, display
 from thesis_lib import config, plots
 from thesis_lib.data.store import PatchStore
 from thesis_lib.gan import train
-from thesis_lib.gan.models import Discriminator, Generator, layer_table
+from thesis_lib.gan.models import Discriminator, Generator, layer_table, n_parameters
 from thesis_lib.metrics import PixelFrechet
 from thesis_lib.provenance import Run
 
-params = config.resolve("gan", profile, epochs=epochs, batch_size=batch_size, nz=nz,
-                        ngf=ngf, ndf=ndf, device=device, seed=seed)
+params = config.resolve("gan", profile, epochs=epochs, batch_size=batch_size,
+                        nz=nz, ngf=ngf, ndf=ndf, device=device, seed=seed)
 cfg = train.GanConfig.from_dict(params)
 store = PatchStore(Path(params["artifacts"]) / "patches")
 patches, rows = train.training_patches(store, fold, k, cfg.seed)
@@ -53,9 +53,10 @@ out = train.run_dir(params["artifacts"], fold, k)
 figures = Path(params["artifacts"]) / "figures"
 run = Run("train_gan", {**params, "fold": fold, "k": k})
 display(Markdown(
-    f"Fold {fold}: **{len(patches)} mass patches** from {rows.patient_id.nunique()} "
-    f"training patients; profile **{profile}**: nz = {cfg.nz}, ngf = {cfg.ngf}, "
-    f"ndf = {cfg.ndf}, {cfg.epochs} epochs of batches of {cfg.batch_size} "
+    f"Fold {fold}: **{len(patches)} mass patches** from "
+    f"{rows.patient_id.nunique()} training patients; profile **{profile}**: "
+    f"nz = {cfg.nz}, ngf = {cfg.ngf}, ndf = {cfg.ndf}, "
+    f"{cfg.epochs} epochs of batches of {cfg.batch_size} "
     f"(the thesis: 200, 45, 45, 1,000 epochs, 64)."
 ))
 
@@ -77,8 +78,8 @@ generator_layers
 
 # %%
 counts = pd.DataFrame({
-    "this run": [sum(p.numel() for p in m.parameters()) for m in (G, D)],
-    "thesis widths": [sum(p.numel() for p in m.parameters()) for m in (thesis_G, thesis_D)],
+    "this run": [n_parameters(m) for m in (G, D)],
+    "thesis widths": [n_parameters(m) for m in (thesis_G, thesis_D)],
 }, index=["generator", "discriminator"])
 counts.style.format("{:,}")
 
@@ -109,7 +110,7 @@ counts.style.format("{:,}")
 # patches (cheap, and not FID).
 
 # %%
-evaluator = PixelFrechet(patches, n_samples=params["eval_samples"], seed=cfg.seed)
+evaluator = PixelFrechet(patches, params["eval_samples"], seed=cfg.seed)
 resume_mode = {"yes": True, "auto": "auto", "no": False}[resume]
 result = train.fit(cfg, patches, out, evaluator=evaluator, resume=resume_mode)
 record = train.read_run(out)
@@ -152,7 +153,8 @@ train.timing_table(summary, f"fold {fold}")
 train.summarise_runs(Path(params["artifacts"]) / "gan", pattern="fold[0-9]")
 
 # %%
-prov = run.write(out, n_train=len(patches), evaluator=evaluator.name, result=summary)
+prov = run.write(out, n_train=len(patches), evaluator=evaluator.name,
+                 result=summary)
 kept = Path("artifacts", profile, "gan", out.name, "best.pt")
 display(Markdown(
     f"Generator kept: `{kept}`; sample it with "
