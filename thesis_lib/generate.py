@@ -37,17 +37,25 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu") -> Gene
 
 
 @torch.no_grad()
+def sample(G: torch.nn.Module, n: int, seed: int = 0, batch_size: int = 256) -> np.ndarray:
+    """``n`` patches from generator ``G`` (in eval mode) as (n, 128, 128) uint8. The latent
+    vectors come from a private RNG seeded with ``seed``: the global RNG is left untouched."""
+    if n < 1:
+        raise ValueError(f"n={n}: must be >= 1")
+    device = next(G.parameters()).device
+    z = torch.randn(n, G.nz, generator=torch.Generator().manual_seed(seed))
+    was_training = G.training
+    G.eval()
+    out = [G(chunk.to(device)).float().cpu() for chunk in z.split(batch_size)]
+    G.train(was_training)
+    return ((torch.cat(out)[:, 0].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
+
+
 def generate(ckpt: str | Path, n: int, seed: int = 0, device: str | torch.device = "cpu",
              batch_size: int = 256) -> np.ndarray:
     """``n`` patches from the checkpoint's generator as (n, 128, 128) uint8; the same seed gives
     the same patches."""
-    if n < 1:
-        raise ValueError(f"n={n}: must be >= 1")
-    G = load_generator(ckpt, device)
-    rng = torch.Generator().manual_seed(seed)
-    z = torch.randn(n, G.nz, generator=rng)
-    out = [G(chunk.to(device)).float().cpu() for chunk in z.split(batch_size)]
-    return ((torch.cat(out)[:, 0].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
+    return sample(load_generator(ckpt, device), n, seed, batch_size)
 
 
 def write_pngs(patches: np.ndarray, out_dir: str | Path, prefix: str = "synthetic") -> list[Path]:

@@ -2,13 +2,16 @@
 
 :func:`frechet_distance` is the distance between two Gaussians fitted to features (the
 formula behind FID, Heusel et al. 2017), computed in float64 with the trace term taken from
-eigenvalues rather than a matrix square root. :class:`PixelFrechet` applies it to coarse pixel
-features: a cheap model-selection score for GAN training, **not** FID.
+eigenvalues rather than a matrix square root. On Inception features (:mod:`thesis_lib.inception`)
+it is FID (:func:`fid_from_features`); beside it: KID, precision and recall, the real-real floor
+and FID-infinity. For model selection during training, :class:`FIDEvaluator` and, cheaper,
+:class:`PixelFrechet`, a Fréchet distance on coarse pixel features that is **not** FID.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import torch
 
 
@@ -59,14 +62,147 @@ class PixelFrechet:
         self.mu, self.sigma = gaussian_stats(pooled_pixels(real, pool))
         self.n_samples, self.seed, self.pool = n_samples, seed, pool
 
-    @torch.no_grad()
     def __call__(self, generator: torch.nn.Module) -> float:
-        device = next(generator.parameters()).device
-        rng = torch.Generator(device="cpu").manual_seed(self.seed)
-        z = torch.randn(self.n_samples, generator.nz, generator=rng).to(device)
-        was_training = generator.training
-        generator.eval()
-        fake = torch.cat([generator(chunk).float().cpu() for chunk in z.split(256)])
-        generator.train(was_training)
-        mu, sigma = gaussian_stats(pooled_pixels(fake, self.pool))
-        return frechet_distance(self.mu, self.sigma, mu, sigma)
+        from thesis_lib.generate import sample
+
+        fake = pooled_pixels(sample(generator, self.n_samples, self.seed), self.pool)
+        return frechet_distance(self.mu, self.sigma, *gaussian_stats(fake))
+
+
+class FIDEvaluator:
+    """FID of a generator's ``n_samples`` patches against the real patches, for model
+    selection during training (the thesis: 2,000 samples every 10 epochs). Real features are
+    computed once (and cached on disk when ``cache_dir`` is given)."""
+
+    name = "FID (Inception pool3)"
+
+    def __init__(self, real: np.ndarray, n_samples: int = 2000, seed: int = 0, extractor=None,
+                 cache_dir: str | None = None):
+        from thesis_lib.inception import InceptionFeatures, cached_features
+
+        self.extractor = extractor or InceptionFeatures()
+        feats = cached_features(self.extractor, real, cache_dir) if cache_dir else self.extractor(real)
+        self.mu, self.sigma = gaussian_stats(feats)
+        self.n_samples, self.seed = n_samples, seed
+
+    def __call__(self, generator: torch.nn.Module) -> float:
+        import warnings
+
+        from thesis_lib.generate import sample
+
+        feats = self.extractor(sample(generator, self.n_samples, self.seed), progress=False)
+        with warnings.catch_warnings():  # the same N at every epoch: scores stay comparable
+            warnings.simplefilter("ignore")
+            return frechet_distance(self.mu, self.sigma, *gaussian_stats(feats))
+
+
+def make_evaluator(kind: str, real: np.ndarray, n_samples: int, seed: int = 0, cache_dir: str | None = None):
+    """The trainer's model-selection score: ``pixel`` (:class:`PixelFrechet`) or ``fid``."""
+    if kind == "pixel":
+        return PixelFrechet(real, n_samples, seed)
+    if kind == "fid":
+        return FIDEvaluator(real, n_samples, seed, cache_dir=cache_dir)
+    raise ValueError(f"evaluator={kind!r}: expected 'pixel' or 'fid'")
+
+
+def fid_from_features(real: np.ndarray, fake: np.ndarray) -> "FIDScore":
+    """FID between two (n, 2048) Inception feature sets, with the sample sizes it rests on.
+
+    Fewer samples than feature dimensions + 1 give a rank-deficient covariance and a biased
+    (too high) score: a warning says so.
+    """
+    import warnings
+
+    n_real, n_fake, d = len(real), len(fake), np.shape(real)[1]
+    if min(n_real, n_fake) <= d:
+        warnings.warn(f"FID on N = {n_real} real / {n_fake} generated samples with {d} features: the "
+                      f"covariances are rank-deficient (N <= {d}) and the score is biased upwards; "
+                      "compare it only with scores at the same N", stacklevel=2)
+    value = frechet_distance(*gaussian_stats(real), *gaussian_stats(fake))
+    return FIDScore(value, n_real, n_fake)
+
+
+class FIDScore(float):
+    """A FID value that remembers its sample sizes: ``str`` prints them with the score."""
+
+    def __new__(cls, value: float, n_real: int, n_fake: int):
+        obj = super().__new__(cls, value)
+        obj.n_real, obj.n_fake = n_real, n_fake
+        return obj
+
+    def __str__(self) -> str:
+        return f"FID {float(self):.2f} (N = {self.n_real} real, {self.n_fake} generated)"
+
+
+def kid(real: np.ndarray, fake: np.ndarray, n_subsets: int = 100, subset_size: int = 1000,
+        seed: int = 0) -> tuple[float, float]:
+    """Kernel Inception Distance (Binkowski et al. 2018): the unbiased MMD^2 estimate with the
+    cubic polynomial kernel ``(x.y / d + 1)^3``, averaged over random subsets of
+    ``min(subset_size, n)`` samples. Returns ``(mean, standard deviation)`` over subsets."""
+    real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
+    m = min(subset_size, len(real), len(fake))
+    if m < 2:
+        raise ValueError(f"KID needs at least 2 samples per set, got {len(real)} and {len(fake)}")
+    d = real.shape[1]
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(n_subsets):
+        x = real[rng.choice(len(real), m, replace=False)]
+        y = fake[rng.choice(len(fake), m, replace=False)]
+        kxx, kyy, kxy = ((a @ b.T / d + 1.0) ** 3 for a, b in ((x, x), (y, y), (x, y)))
+        within = (kxx.sum() - np.trace(kxx) + kyy.sum() - np.trace(kyy)) / (m * (m - 1))
+        values.append(within - 2.0 * kxy.mean())
+    return float(np.mean(values)), float(np.std(values))
+
+
+def _kth_neighbour_radii(x: torch.Tensor, k: int) -> torch.Tensor:
+    """Distance from each row of ``x`` to its k-th nearest other row."""
+    return torch.cat([torch.cdist(chunk, x).kthvalue(k + 1, dim=1).values for chunk in x.split(1024)])
+
+
+def _covered(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor) -> torch.Tensor:
+    """For each point: does it fall inside any centre's ball?"""
+    return torch.cat([(torch.cdist(chunk, centres) <= radii).any(dim=1) for chunk in points.split(1024)])
+
+
+def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3) -> tuple[float, float]:
+    """Improved precision and recall of a generative model (Kynkaanniemi et al. 2019).
+
+    Each set's manifold is the union of balls around its samples reaching their k-th nearest
+    neighbour. Precision: the share of generated samples inside the real manifold (fidelity);
+    recall: the share of real samples inside the generated manifold (coverage).
+    """
+    r, f = torch.as_tensor(real, dtype=torch.float64), torch.as_tensor(fake, dtype=torch.float64)
+    if min(len(r), len(f)) <= k:
+        raise ValueError(f"precision/recall with k={k} needs more than {k} samples per set")
+    precision = _covered(f, r, _kth_neighbour_radii(r, k)).double().mean().item()
+    recall = _covered(r, f, _kth_neighbour_radii(f, k)).double().mean().item()
+    return precision, recall
+
+
+def real_real_floor(real: np.ndarray, seed: int = 0) -> "FIDScore":
+    """FID between two disjoint random halves of the real features: the score a perfect
+    generator would get at N = len(real) // 2 (compare generated sets of that size)."""
+    order = np.random.default_rng(seed).permutation(len(real))
+    half = len(real) // 2
+    return fid_from_features(real[order[:half]], real[order[half : 2 * half]])
+
+
+def fid_infinity(real: np.ndarray, fake: np.ndarray, n_points: int = 10, seed: int = 0) -> tuple[float, pd.DataFrame]:
+    """FID extrapolated to infinitely many generated samples (Chong and Forsyth 2020).
+
+    FID at N generated samples is close to linear in 1/N; it is computed on random subsets of
+    N from ``len(fake) // 2`` to ``len(fake)``, a line is fitted against 1/N and its intercept
+    returned, with the (N, FID) points. Needs ``len(fake) // 2`` above the feature dimension.
+    """
+    d = np.shape(fake)[1]
+    if len(fake) // 2 <= d:
+        raise ValueError(f"FID-infinity needs more than {2 * d} generated samples (2 x {d} features), "
+                         f"got {len(fake)}")
+    rng = np.random.default_rng(seed)
+    mu_r, sigma_r = gaussian_stats(real)
+    ns = np.linspace(len(fake) // 2, len(fake), n_points).astype(int)
+    fids = [frechet_distance(mu_r, sigma_r, *gaussian_stats(fake[rng.choice(len(fake), n, replace=False)]))
+            for n in ns]
+    slope, intercept = np.polyfit(1.0 / ns, fids, 1)
+    return float(intercept), pd.DataFrame({"n": ns, "fid": fids})

