@@ -38,6 +38,9 @@ def executed(tmp_path_factory):
           "-p", "n_patients", "8"], cwd=tmp, env=env)
     _run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / "01_train_dcgan.ipynb",
           out.with_name("01_train_dcgan.ipynb"), "-p", "epochs", "3"], cwd=tmp, env=env)
+    _run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / "03_fid.ipynb",
+          out.with_name("03_fid.ipynb"), "-p", "n_generated", "12", "-p", "n_generated_curve", "6"],
+         cwd=tmp, env=env)
     return tmp, out
 
 
@@ -69,6 +72,18 @@ def test_gan_notebook_trains_and_keeps_a_generator(executed):
 
 
 @pytest.mark.slow
+def test_fid_notebook_scores_the_generator(executed):
+    tmp, out = executed
+    nb = nbformat.read(out.with_name("03_fid.ipynb"), as_version=4)
+    assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    import json
+    prov = json.loads((tmp / "artifacts" / "smoke" / "fid" / "provenance.json").read_text())
+    row = prov["table"][0]
+    assert row["fold"] == 0 and row["N generated"] == 12 and row["FID"] > 0 and 0 <= row["precision"] <= 1
+    assert (tmp / "artifacts" / "smoke" / "figures" / "fid_over_epochs.pdf").is_file()
+
+
+@pytest.mark.slow
 def test_book_builds_with_warnings_as_errors(executed):
     tmp, _ = executed
     _run([BIN / "jupyter-book", "build", tmp / "book", "-W", "-n", "--keep-going"], cwd=tmp)
@@ -84,7 +99,8 @@ def test_book_builds_with_warnings_as_errors(executed):
 def test_workflow_plans_one_rule_per_notebook(tmp_path):
     result = _run([BIN / "snakemake", "-n", "--forceall", "--cores", "1", "--quiet", "rules"], cwd=REPO,
                   env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"})
-    assert all(rule in result.stdout + result.stderr for rule in ("data_prep", "train_gan", "gan_chapter"))
+    assert all(rule in result.stdout + result.stderr
+               for rule in ("data_prep", "train_gan", "gan_chapter", "fid_chapter"))
 
 
 @pytest.mark.slow

@@ -135,3 +135,13 @@ def test_fid_evaluator_scores_a_generator(extractor):
     assert np.isfinite(value) and value > 0
     assert torch.equal(rng_before, torch.get_rng_state())  # training randomness untouched
     assert score(G) == value
+
+
+def test_realism_steps_name_what_to_run_first(tmp_path, extractor):
+    from thesis_lib import realism
+
+    with pytest.raises(FileNotFoundError, match="run notebook 01_train_dcgan"):
+        realism.realism_table(None, tmp_path, extractor, n_generated=2, seed=0, kid_subsets=1, k=1,
+                              cache_dir=tmp_path)
+    with pytest.raises(FileNotFoundError, match="snapshot_every > 0"):
+        realism.fid_over_epochs(tmp_path, np.zeros((2, 2048)), extractor, n_generated=2, seed=0)

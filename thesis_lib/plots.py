@@ -152,3 +152,19 @@ def score_curve(scores: pd.DataFrame, name: str, best_epoch: int | None = None) 
     ax.set_ylabel(name)
     fig.tight_layout()
     return fig
+
+
+def fid_curves(ours: pd.DataFrame, thesis_points: dict, ours_label: str, thesis_label: str) -> Figure:
+    """FID against epoch: this run (left) and the thesis' reported curve (right), each on its
+    own axes because data, N and length of training differ."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.2))
+    a.plot(ours.epoch, ours.FID, "o-", color=PALETTE["generated"], ms=3)
+    a.set_title(ours_label)
+    epochs, values = zip(*sorted(thesis_points.items()))
+    b.plot(epochs, values, "s--", color="0.35", ms=3)
+    b.set_title(thesis_label)
+    for ax in (a, b):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("FID")
+    fig.tight_layout()
+    return fig

@@ -79,6 +79,7 @@ class GanConfig:
     checkpoint_every: int = 500  # iterations
     sample_every: int = 10  # epochs
     eval_every: int = 10  # epochs
+    snapshot_every: int = 0  # epochs between kept generator snapshots (0: none)
     saturation_patience: int = 200  # iterations with D(x) > 0.99 and D(G(z)) < 0.01
 
     def __post_init__(self):
@@ -87,6 +88,8 @@ class GanConfig:
                      "eval_every", "saturation_patience"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name}={getattr(self, name)}: must be >= 1")
+        if self.snapshot_every < 0:
+            raise ValueError(f"snapshot_every={self.snapshot_every}: must be >= 0")
         lo, hi = self.real_label_range
         if not 0.0 < lo <= hi <= 1.0:
             raise ValueError(f"real_label_range={self.real_label_range}: need 0 < low <= high <= 1")
@@ -103,7 +106,7 @@ class GanConfig:
 
     def same_run(self, other: "GanConfig") -> bool:
         """True when ``other`` continues this run: equal in all but epochs and bookkeeping."""
-        free = {"epochs", "checkpoint_every", "sample_every", "eval_every", "device", "compile"}
+        free = {"epochs", "checkpoint_every", "sample_every", "eval_every", "snapshot_every", "device", "compile"}
         a, b = asdict(self), asdict(other)
         return all(a[k] == b[k] for k in a if k not in free)
 
@@ -210,7 +213,7 @@ def _start_fresh(out: Path) -> None:
     """Remove a previous run's files from ``out``."""
     for name in ("latest.pt", "best.pt", "log.csv", "eval.csv", "summary.json", "provenance.json"):
         (out / name).unlink(missing_ok=True)
-    for name in ("samples", "tensorboard"):
+    for name in ("samples", "snapshots", "tensorboard"):
         shutil.rmtree(out / name, ignore_errors=True)
 
 
@@ -221,7 +224,8 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
 
     ``out_dir`` receives ``latest.pt`` (resumable state), ``best.pt`` (the generator with the
     lowest ``evaluator`` score; the last one when there is no evaluator), ``log.csv`` (one row
-    per iteration), ``samples/epoch_NNNN.png`` (fixed-noise grids) and ``summary.json``.
+    per iteration), ``samples/epoch_NNNN.png`` (fixed-noise grids), ``snapshots/epoch_NNNN.pt``
+    (the generator every ``snapshot_every`` epochs) and ``summary.json``.
 
     ``resume``: ``True`` continues from ``latest.pt`` (an error if it was trained with another
     config or other data); ``"auto"`` continues when both match and starts afresh otherwise;
@@ -390,6 +394,9 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
                         checkpoint.save(out / "best.pt", {"config": asdict(cfg), "generator": G.state_dict(),
                                                          "score": score, "epoch": done})
                     _append_eval(out / "eval.csv", done, step, score)
+                if cfg.snapshot_every and (done % cfg.snapshot_every == 0 or done == cfg.epochs):
+                    checkpoint.save(out / "snapshots" / f"epoch_{done:04d}.pt",
+                                    {"config": asdict(cfg), "generator": G.state_dict(), "epoch": done})
                 checkpoint.save(latest, state_dict(done, 0))
             if world > 1:
                 dist.barrier()

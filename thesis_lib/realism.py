@@ -1,0 +1,71 @@
+"""Realism of trained generators: FID and what FID misses, per fold and over epochs.
+
+Every score is computed against the fold's **training** masses (the thesis compared with its
+training images) on ``n_generated`` samples of the kept generator, and reported with its N.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from thesis_lib.generate import generate
+from thesis_lib.inception import InceptionFeatures, cached_features
+from thesis_lib.metrics import fid_from_features, fid_infinity, kid, precision_recall, real_real_floor
+
+
+def score_features(real: np.ndarray, fake: np.ndarray, *, kid_subsets: int, k: int, seed: int) -> dict:
+    """FID, KID, precision, recall and the real-real floor of two feature sets, with the Ns."""
+    with warnings.catch_warnings():  # N is reported beside every score instead
+        warnings.simplefilter("ignore")
+        fid = fid_from_features(real, fake)
+        floor = real_real_floor(real, seed)
+    kid_mean, kid_std = kid(real, fake, n_subsets=kid_subsets, seed=seed)
+    precision, recall = precision_recall(real, fake, k)
+    row = {"N real": len(real), "N generated": len(fake), "FID": float(fid), "KID x 1000": 1000 * kid_mean,
+           "KID std x 1000": 1000 * kid_std, "precision": precision, "recall": recall,
+           "real-real FID": float(floor), "real-real N": floor.n_real}
+    try:
+        row["FID-infinity"] = fid_infinity(real, fake, seed=seed)[0]
+    except ValueError:
+        row["FID-infinity"] = np.nan  # too few samples to extrapolate
+    return row
+
+
+def realism_table(store, gan_dir: str | Path, extractor: InceptionFeatures, *, n_generated: int, seed: int,
+                  kid_subsets: int, k: int, cache_dir: str | Path) -> pd.DataFrame:
+    """One row per fold whose lesion-simulation GAN (``gan_dir/fold<f>/best.pt``) exists."""
+    from thesis_lib.gan.train import training_patches
+
+    rows = []
+    for run in sorted(Path(gan_dir).glob("fold[0-9]")):
+        if not (run / "best.pt").is_file():
+            continue
+        fold = int(run.name.removeprefix("fold"))
+        real, _ = training_patches(store, fold, None, seed)
+        real_feats = cached_features(extractor, real, cache_dir)
+        fake_feats = extractor(generate(run / "best.pt", n_generated, seed=seed))
+        rows.append({"fold": fold, **score_features(real_feats, fake_feats, kid_subsets=kid_subsets, k=k, seed=seed)})
+    if not rows:
+        raise FileNotFoundError(f"{gan_dir}: no trained generator (fold*/best.pt); run notebook 01_train_dcgan "
+                                "or the workflow's train_gan rules first")
+    return pd.DataFrame(rows).set_index("fold")
+
+
+def fid_over_epochs(run_dir: str | Path, real_feats: np.ndarray, extractor: InceptionFeatures, *,
+                    n_generated: int, seed: int) -> pd.DataFrame:
+    """FID of each generator snapshot (``run_dir/snapshots/epoch_*.pt``) against ``real_feats``:
+    columns ``epoch, FID, N generated``."""
+    snapshots = sorted(Path(run_dir).glob("snapshots/epoch_*.pt"))
+    if not snapshots:
+        raise FileNotFoundError(f"{run_dir}: no generator snapshots; train with snapshot_every > 0")
+    rows = []
+    for path in snapshots:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fid = fid_from_features(real_feats, extractor(generate(path, n_generated, seed=seed), progress=False))
+        rows.append({"epoch": int(path.stem.split("_")[1]), "FID": float(fid), "N generated": n_generated})
+    return pd.DataFrame(rows)
