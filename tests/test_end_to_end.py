@@ -38,6 +38,8 @@ def executed(tmp_path_factory):
           "-p", "n_patients", "8"], cwd=tmp, env=env)
     _run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / "01_train_dcgan.ipynb",
           out.with_name("01_train_dcgan.ipynb"), "-p", "epochs", "3"], cwd=tmp, env=env)
+    _run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / "02_qualitative.ipynb",
+          out.with_name("02_qualitative.ipynb"), "-p", "n_generated", "10"], cwd=tmp, env=env)
     _run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / "03_fid.ipynb",
           out.with_name("03_fid.ipynb"), "-p", "n_generated", "12", "-p", "n_generated_curve", "6"],
          cwd=tmp, env=env)
@@ -72,6 +74,19 @@ def test_gan_notebook_trains_and_keeps_a_generator(executed):
 
 
 @pytest.mark.slow
+def test_qualitative_notebook_checks_memorisation(executed):
+    tmp, out = executed
+    nb = nbformat.read(out.with_name("02_qualitative.ipynb"), as_version=4)
+    assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    import json
+    prov = json.loads((tmp / "artifacts" / "smoke" / "qualitative" / "provenance.json").read_text())
+    assert [m["space"] for m in prov["memorisation"]] == ["pixels", "Inception features"]
+    assert all(m["generated"] == 10 for m in prov["memorisation"])
+    figs = tmp / "artifacts" / "smoke" / "figures"
+    assert (figs / "real_and_generated_fold0.png").is_file() and (figs / "latent_interpolation_fold0.pdf").is_file()
+
+
+@pytest.mark.slow
 def test_fid_notebook_scores_the_generator(executed):
     tmp, out = executed
     nb = nbformat.read(out.with_name("03_fid.ipynb"), as_version=4)
@@ -93,6 +108,8 @@ def test_book_builds_with_warnings_as_errors(executed):
     assert (html / "index.html").is_file() and (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
     gan_page = (html / "results" / "01_train_dcgan.html").read_text()
     assert "The training procedure" in gan_page and gan_page.count("<img") >= 3
+    for name, heading in (("02_qualitative", "Memorisation"), ("03_fid", "Per fold")):
+        assert heading in (html / "results" / f"{name}.html").read_text()
     assert 'src="http' not in page and 'href="http' not in page.split("<body")[0]  # offline
 
 
@@ -100,7 +117,7 @@ def test_workflow_plans_one_rule_per_notebook(tmp_path):
     result = _run([BIN / "snakemake", "-n", "--forceall", "--cores", "1", "--quiet", "rules"], cwd=REPO,
                   env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"})
     assert all(rule in result.stdout + result.stderr
-               for rule in ("data_prep", "train_gan", "gan_chapter", "fid_chapter"))
+               for rule in ("data_prep", "train_gan", "gan_chapter", "qualitative_chapter", "fid_chapter"))
 
 
 @pytest.mark.slow

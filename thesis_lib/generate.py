@@ -51,6 +51,24 @@ def sample(G: torch.nn.Module, n: int, seed: int = 0, batch_size: int = 256) -> 
     return ((torch.cat(out)[:, 0].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
 
 
+@torch.no_grad()
+def interpolate(G: torch.nn.Module, steps: int = 10, seed: int = 0) -> np.ndarray:
+    """(steps, 128, 128) uint8 patches along the great circle between two latent vectors drawn
+    with ``seed`` (spherical interpolation keeps the path where N(0, I) puts its mass)."""
+    if steps < 2:
+        raise ValueError(f"steps={steps}: must be >= 2")
+    z0, z1 = torch.randn(2, G.nz, generator=torch.Generator().manual_seed(seed)).double()
+    omega = torch.arccos((z0 @ z1) / (z0.norm() * z1.norm()))
+    t = torch.linspace(0, 1, steps, dtype=torch.float64)[:, None]
+    z = (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+    device = next(G.parameters()).device
+    was_training = G.training
+    G.eval()
+    x = G(z.float().to(device)).float().cpu()
+    G.train(was_training)
+    return ((x[:, 0].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
+
+
 def generate(ckpt: str | Path, n: int, seed: int = 0, device: str | torch.device = "cpu",
              batch_size: int = 256) -> np.ndarray:
     """``n`` patches from the checkpoint's generator as (n, 128, 128) uint8; the same seed gives

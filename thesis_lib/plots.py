@@ -168,3 +168,45 @@ def fid_curves(ours: pd.DataFrame, thesis_points: dict, ours_label: str, thesis_
         ax.set_ylabel("FID")
     fig.tight_layout()
     return fig
+
+
+def real_and_generated(real: np.ndarray, generated: np.ndarray, ncols: int = 8) -> Figure:
+    """A batch of real patches beside a batch of generated ones (the seed's figure)."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(2 * ncols * 0.75, ncols * 0.75 + 0.4))
+    patch_montage(real, "real", ncols, ax=a)
+    patch_montage(generated, "generated", ncols, ax=b)
+    fig.tight_layout()
+    return fig
+
+
+def nearest_neighbours(generated: np.ndarray, columns: dict[str, np.ndarray], n: int = 8) -> Figure:
+    """Top row: ``n`` generated patches; one row below per space: each one's nearest training
+    patch in that space (``columns``: space name -> (n, 128, 128) neighbours)."""
+    rows = 1 + len(columns)
+    fig, axes = plt.subplots(rows, n, figsize=(n * 1.1, rows * 1.2), squeeze=False)
+    labels = ["generated", *[f"nearest\n({name})" for name in columns]]
+    for r, images in enumerate([generated, *columns.values()]):
+        for c in range(n):
+            axes[r, c].imshow(images[c], cmap="gray", vmin=0, vmax=255)
+            axes[r, c].set_xticks([])
+            axes[r, c].set_yticks([])
+        axes[r, 0].set_ylabel(labels[r], fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def nearest_distance_histograms(checks: list) -> Figure:
+    """Per space: nearest-training-patch distances of generated patches against the
+    train-to-train distribution, with the 1st-percentile threshold."""
+    fig, axes = plt.subplots(1, len(checks), figsize=(4.3 * len(checks), 3), squeeze=False)
+    for ax, chk in zip(axes[0], checks):
+        bins = np.histogram_bin_edges(np.concatenate([chk.train_to_train, chk.generated_to_train]), 25)
+        ax.hist(chk.train_to_train, bins, density=True, alpha=0.6, color=PALETTE["mass"], label="train to train")
+        ax.hist(chk.generated_to_train, bins, density=True, alpha=0.6, color=PALETTE["generated"],
+                label="generated to train")
+        ax.axvline(chk.threshold, color="k", ls="--", lw=1, label="1st percentile (train)")
+        ax.set_xlabel(f"nearest-neighbour distance ({chk.space})")
+        ax.set_ylabel("density")
+        ax.legend(frameon=False, fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,127 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Realism by eye, and a memorisation check
+#
+# The thesis first judged its generators as a radiologist would: a batch of real patches
+# beside a batch of generated ones. This chapter shows that comparison for each fold's kept
+# generator, then asks a question the eye cannot answer: does the generator **copy** its
+# training patches? A generator that reproduces a patient's lesion leaks that patient's data,
+# and adds nothing to an augmentation study.
+
+# %% tags=["parameters"]
+# Every parameter left at None takes its value from configs/<profile>.yaml (section qualitative)
+profile = "smoke"
+fold = None
+n_generated = None
+seed = None
+
+# %%
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+
+from thesis_lib import config, memorisation, plots
+from thesis_lib.data.store import PatchStore
+from thesis_lib.gan.train import training_patches
+from thesis_lib.generate import generate, interpolate, load_generator
+from thesis_lib.inception import InceptionFeatures, cached_features
+from thesis_lib.provenance import Run
+
+params = config.resolve("qualitative", profile, fold=fold, n_generated=n_generated, seed=seed)
+art = Path(params["artifacts"])
+figures = art / "figures"
+run = Run("qualitative", params)
+store = PatchStore(art / "patches")
+runs = sorted(p for p in (art / "gan").glob("fold[0-9]") if (p / "best.pt").is_file())
+if not runs:
+    raise FileNotFoundError(f"{art / 'gan'}: no trained generator; run notebook 01 first")
+rng = np.random.default_rng(params["seed"])
+
+# %% [markdown]
+# ## Real and generated, side by side
+#
+# 64 training masses of each fold (left) and 64 patches from its kept generator (right).
+
+# %%
+for gan_run in runs:
+    k = int(gan_run.name.removeprefix("fold"))
+    real, _ = training_patches(store, k, None, params["seed"])
+    shown = real[rng.choice(len(real), min(64, len(real)), replace=False)]
+    fig = plots.real_and_generated(shown, generate(gan_run / "best.pt", 64, params["seed"]))
+    fig.suptitle(f"fold {k}")
+    plots.save_figure(fig, f"real_and_generated_fold{k}", figures)
+
+# %% [markdown]
+# ## Memorisation
+#
+# For generated patches of one fold, the nearest training patch in pixel space and in the
+# feature space of the FID Inception network. A generated patch is flagged when it is closer
+# to a training patch than 99 % of training patches are to their own nearest neighbour.
+
+# %%
+k = params["fold"]
+train, _ = training_patches(store, k, None, params["seed"])
+fake = generate(art / "gan" / f"fold{k}" / "best.pt", params["n_generated"], params["seed"] + 1)
+extractor = InceptionFeatures()
+checks = [
+    memorisation.check(train, fake, "pixels"),
+    memorisation.check(cached_features(extractor, train, art / "cache"), extractor(fake),
+                       "Inception features"),
+]
+pd.DataFrame([c.summary() for c in checks]).set_index("space").round(3)
+
+# %%
+fig = plots.nearest_distance_histograms(checks)
+plots.save_figure(fig, f"memorisation_distances_fold{k}", figures);
+
+# %%
+fig = plots.nearest_neighbours(fake, {c.space: train[c.nearest_train] for c in checks})
+plots.save_figure(fig, f"memorisation_neighbours_fold{k}", figures);
+
+# %%
+flagged = {c.space: len(c.flagged) for c in checks}
+display(Markdown(
+    f"Flagged as possible copies: {flagged['pixels']} of {len(fake)} in pixel space, "
+    f"{flagged['Inception features']} in feature space (fold {k}, "
+    f"{len(train)} training masses)."
+))
+
+# %% [markdown]
+# ## Walking through the latent space
+#
+# Ten patches along the great circle between two latent vectors. A smooth change from one
+# mass to another, rather than jumps between memorised images, is what a generator that has
+# learnt the distribution shows.
+
+# %%
+G = load_generator(art / "gan" / f"fold{k}" / "best.pt")
+strip = interpolate(G, params["interpolation_steps"], params["seed"])
+fig = plots.patch_montage(strip, f"latent interpolation, fold {k}", ncols=len(strip))
+plots.save_figure(fig, f"latent_interpolation_fold{k}", figures);
+
+# %% [markdown]
+# ## The augmentation study's generators
+#
+# The augmentation study trains a generator G_k on k real masses of each fold; 25 samples of
+# each appear here once they exist.
+
+# %%
+gk_runs = sorted(p for p in (art / "gan").glob("fold*_k*") if (p / "best.pt").is_file())
+for gk in gk_runs:
+    fig = plots.patch_montage(generate(gk / "best.pt", 25, params["seed"]), gk.name, ncols=5)
+    plots.save_figure(fig, f"samples_{gk.name}", figures)
+if not gk_runs:
+    display(Markdown("No G_k trained yet (the augmentation study's chapter trains them)."))
+
+# %%
+prov = run.write(art / "qualitative", memorisation=[c.summary() for c in checks])
+display(Markdown(f"Computed at commit `{prov['git_commit'][:12]}`, seed {params['seed']}."))

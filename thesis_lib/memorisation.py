@@ -1,0 +1,68 @@
+"""Does the generator copy its training patches? Nearest-neighbour checks.
+
+For each generated patch, its nearest training patch, in pixel space (grey values scaled to
+[0, 1], Euclidean) and in a feature space (e.g. FID Inception features). A generated patch is
+*flagged* when it lies closer to a training patch than all but 1 % of training patches lie to
+their own nearest other training patch: closer than real patches of different lesions ever are.
+Synthetic data that reproduces a patient's lesion is a privacy problem, not only a diversity one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+def nearest(query: np.ndarray, reference: np.ndarray, exclude_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Euclidean distance from each row of ``query`` (n, d) to its nearest row of ``reference``
+    (m, d), and that row's index. ``exclude_self``: query is reference; skip the diagonal."""
+    q = torch.as_tensor(np.asarray(query, np.float32).reshape(len(query), -1))
+    r = torch.as_tensor(np.asarray(reference, np.float32).reshape(len(reference), -1))
+    dists, idx = [], []
+    for start in range(0, len(q), 512):
+        d = torch.cdist(q[start : start + 512], r)
+        if exclude_self:
+            rows = torch.arange(start, start + len(d))
+            d[torch.arange(len(d)), rows] = float("inf")
+        best = d.min(dim=1)
+        dists.append(best.values)
+        idx.append(best.indices)
+    return torch.cat(dists).double().numpy(), torch.cat(idx).numpy()
+
+
+@dataclass
+class MemorisationCheck:
+    """Generated-to-train and train-to-train nearest distances in one space."""
+
+    space: str
+    generated_to_train: np.ndarray  # (n_generated,)
+    nearest_train: np.ndarray  # (n_generated,) indices into the training set
+    train_to_train: np.ndarray  # (n_train,)
+    threshold: float  # 1st percentile of train_to_train
+
+    @property
+    def flagged(self) -> np.ndarray:
+        """Indices of generated patches closer to a training patch than ``threshold``."""
+        return np.flatnonzero(self.generated_to_train < self.threshold)
+
+    def summary(self) -> dict:
+        return {"space": self.space, "generated": len(self.generated_to_train),
+                "train": len(self.train_to_train),
+                "median generated-to-train": float(np.median(self.generated_to_train)),
+                "median train-to-train": float(np.median(self.train_to_train)),
+                "threshold (1st percentile)": self.threshold, "flagged": len(self.flagged)}
+
+
+def check(train: np.ndarray, generated: np.ndarray, space: str, percentile: float = 1.0) -> MemorisationCheck:
+    """Nearest-neighbour memorisation check of ``generated`` against ``train`` (rows: samples;
+    uint8 patches are scaled to [0, 1] first)."""
+    if len(train) < 2:
+        raise ValueError(f"need at least 2 training samples, got {len(train)}")
+    scale = 1.0 / 255.0 if np.asarray(train).dtype == np.uint8 else 1.0
+    train_f = np.asarray(train, np.float32).reshape(len(train), -1) * scale
+    gen_f = np.asarray(generated, np.float32).reshape(len(generated), -1) * scale
+    g2t, idx = nearest(gen_f, train_f)
+    t2t, _ = nearest(train_f, train_f, exclude_self=True)
+    return MemorisationCheck(space, g2t, idx, t2t, float(np.percentile(t2t, percentile)))
