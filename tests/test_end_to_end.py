@@ -3,6 +3,7 @@ its executed copy with warnings as errors, all in a temporary folder; and the wo
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -16,6 +17,12 @@ from thesis_lib.data.store import PatchStore
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+
+
+def _error_outputs(path):
+    """Error outputs of an executed notebook."""
+    nb = nbformat.read(path, as_version=4)
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
 
 
 def _run(args, **kw):
@@ -49,9 +56,8 @@ def executed(tmp_path_factory):
 @pytest.mark.slow
 def test_notebook_runs_and_writes_its_outputs(executed):
     tmp, out = executed
+    assert not _error_outputs(out)
     nb = nbformat.read(out, as_version=4)
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    assert not errors
     images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
     assert len(images) >= 5  # mammograms, spectra, two montages, histograms
     art = tmp / "artifacts" / "smoke"
@@ -65,8 +71,7 @@ def test_notebook_runs_and_writes_its_outputs(executed):
 @pytest.mark.slow
 def test_gan_notebook_trains_and_keeps_a_generator(executed):
     tmp, out = executed
-    nb = nbformat.read(out.with_name("01_train_dcgan.ipynb"), as_version=4)
-    assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not _error_outputs(out.with_name("01_train_dcgan.ipynb"))
     run = tmp / "artifacts" / "smoke" / "gan" / "fold0"
     assert (run / "best.pt").is_file() and (run / "provenance.json").is_file()
     from thesis_lib.generate import generate
@@ -76,9 +81,7 @@ def test_gan_notebook_trains_and_keeps_a_generator(executed):
 @pytest.mark.slow
 def test_qualitative_notebook_checks_memorisation(executed):
     tmp, out = executed
-    nb = nbformat.read(out.with_name("02_qualitative.ipynb"), as_version=4)
-    assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    import json
+    assert not _error_outputs(out.with_name("02_qualitative.ipynb"))
     prov = json.loads((tmp / "artifacts" / "smoke" / "qualitative" / "provenance.json").read_text())
     assert [m["space"] for m in prov["memorisation"]] == ["pixels", "Inception features"]
     assert all(m["generated"] == 10 for m in prov["memorisation"])
@@ -89,9 +92,7 @@ def test_qualitative_notebook_checks_memorisation(executed):
 @pytest.mark.slow
 def test_fid_notebook_scores_the_generator(executed):
     tmp, out = executed
-    nb = nbformat.read(out.with_name("03_fid.ipynb"), as_version=4)
-    assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    import json
+    assert not _error_outputs(out.with_name("03_fid.ipynb"))
     prov = json.loads((tmp / "artifacts" / "smoke" / "fid" / "provenance.json").read_text())
     row = prov["table"][0]
     assert row["fold"] == 0 and row["N generated"] == 12 and row["FID"] > 0 and 0 <= row["precision"] <= 1
