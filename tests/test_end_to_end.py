@@ -48,7 +48,8 @@ def executed(tmp_path_factory):
     _run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / "02_qualitative.ipynb",
           out.with_name("02_qualitative.ipynb"), "-p", "n_generated", "10"], cwd=tmp, env=env)
     _run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / "03_fid.ipynb",
-          out.with_name("03_fid.ipynb"), "-p", "n_generated", "12", "-p", "n_generated_curve", "6"],
+          out.with_name("03_fid.ipynb"), "-p", "n_generated", "12", "-p", "n_generated_curve", "6",
+          "-p", "domain_epochs", "1"],
          cwd=tmp, env=env)
     return tmp, out
 
@@ -96,6 +97,7 @@ def test_fid_notebook_scores_the_generator(executed):
     prov = json.loads((tmp / "artifacts" / "smoke" / "fid" / "provenance.json").read_text())
     row = prov["table"][0]
     assert row["fold"] == 0 and row["N generated"] == 12 and row["FID"] > 0 and 0 <= row["precision"] <= 1
+    assert prov["domain"][0]["N generated"] == 12 and prov["domain"][0]["domain FD"] >= 0
     assert (tmp / "artifacts" / "smoke" / "figures" / "fid_over_epochs.pdf").is_file()
 
 

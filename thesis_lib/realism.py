@@ -69,3 +69,44 @@ def fid_over_epochs(run_dir: str | Path, real_feats: np.ndarray, extractor: Ince
             fid = fid_from_features(real_feats, extractor(generate(path, n_generated, seed=seed), progress=False))
         rows.append({"epoch": int(path.stem.split("_")[1]), "FID": float(fid), "N generated": n_generated})
     return pd.DataFrame(rows)
+
+
+def _partition_patches(store, fold: int, partition: str, label: str, limit: int | None, seed: int) -> np.ndarray:
+    """Patches of one label in one partition of a fold, at most ``limit`` (seeded subsample)."""
+    from thesis_lib.data.splits import partition_of
+
+    rows = store.meta.index[(partition_of(store.meta, store.folds, fold) == partition)
+                            & (store.meta.label == label)].to_numpy()
+    if limit is not None and len(rows) > limit:
+        rows = np.sort(np.random.default_rng([seed, fold]).choice(rows, limit, replace=False))
+    return store.read(rows)
+
+
+def domain_table(store, gan_dir: str | Path, cfg, *, n_generated: int, seed: int,
+                 normals_per_mass: int = 4) -> pd.DataFrame:
+    """Per fold: a classifier (the thesis' evaluation network, ``cfg``) trained on the fold's
+    training masses and normal patches (``normals_per_mass`` normals per mass), and the Fréchet
+    distance between real training masses and generated ones on its pooled features, beside the
+    same distance between two halves of the real masses. Not FID: a domain-feature distance."""
+    from thesis_lib.classifier import domain_features, train_classifier
+    from thesis_lib.metrics import frechet_distance, gaussian_stats
+
+    rows = []
+    for run in sorted(Path(gan_dir).glob("fold[0-9]")):
+        if not (run / "best.pt").is_file():
+            continue
+        fold = int(run.name.removeprefix("fold"))
+        masses = _partition_patches(store, fold, "train", "mass", None, seed)
+        normals = _partition_patches(store, fold, "train", "normal", normals_per_mass * len(masses), seed)
+        val_m = _partition_patches(store, fold, "val", "mass", None, seed)
+        val_n = _partition_patches(store, fold, "val", "normal", normals_per_mass * max(len(val_m), 1), seed)
+        net = train_classifier(np.concatenate([masses, normals]), np.r_[np.ones(len(masses)), np.zeros(len(normals))],
+                               np.concatenate([val_m, val_n]), np.r_[np.ones(len(val_m)), np.zeros(len(val_n))], cfg)
+        real = domain_features(net.model, masses)
+        fake = domain_features(net.model, generate(run / "best.pt", n_generated, seed=seed))
+        half = np.random.default_rng(seed).permutation(len(real))
+        a, b = real[half[: len(real) // 2]], real[half[len(real) // 2 : 2 * (len(real) // 2)]]
+        rows.append({"fold": fold, "classifier val F1": net.best_val_f1, "N real": len(real), "N generated": len(fake),
+                     "domain FD": frechet_distance(*gaussian_stats(real), *gaussian_stats(fake)),
+                     "real-real domain FD": frechet_distance(*gaussian_stats(a), *gaussian_stats(b))})
+    return pd.DataFrame(rows).set_index("fold")
