@@ -71,9 +71,13 @@ def test_training_moves_losses_and_writes_its_outputs(tmp_path):
     assert summary["epochs_done"] == 6 and summary["steps"] == 12 and result.best_epoch is not None
     best = checkpoint.load(tmp_path / "best.pt")
     assert best["epoch"] == result.best_epoch and best["config"]["ngf"] == 4
-    # a finished run is not trained again
+    # a finished run is not trained again; a deleted summary (as Snakemake deletes outputs
+    # before rerunning a job) is written again with the run's own totals
+    (tmp_path / "summary.json").unlink()
     again = fit(GanConfig(**{**TINY, "epochs": 6}), _patches(), tmp_path, progress=False)
     assert again.steps == 12 and len(np.genfromtxt(tmp_path / "log.csv", delimiter=",", names=True)) == 12
+    restored = json.loads((tmp_path / "summary.json").read_text())
+    assert restored["seconds"] == pytest.approx(summary["seconds"], rel=0.05) and restored["steps"] == 12
 
 
 def test_resume_needs_the_same_config(tmp_path):
@@ -194,7 +198,7 @@ def test_bad_checkpoints_are_refused(tmp_path):
     with pytest.raises(checkpoint.CheckpointError, match="corrupt.pt: not a readable checkpoint"):
         load_generator(tmp_path / "corrupt.pt")
     torch.save({"state_dict": {}}, tmp_path / "other.pt")
-    with pytest.raises(checkpoint.CheckpointError, match="other.pt: not a thesis_lib.dcgan/1 checkpoint"):
+    with pytest.raises(checkpoint.CheckpointError, match="other.pt: not a thesis_lib.dcgan/2 checkpoint"):
         load_generator(tmp_path / "other.pt")
     checkpoint.save(tmp_path / "mismatch.pt", {"config": {"nz": 8, "ngf": 5},
                                                "generator": Generator(8, 4).state_dict()})

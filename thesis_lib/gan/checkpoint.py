@@ -17,7 +17,7 @@ import torch
 
 from thesis_lib.io import atomic_path
 
-FORMAT = "thesis_lib.dcgan/1"
+FORMAT = "thesis_lib.dcgan/2"  # 2: latest.pt records the training time spent ("spent")
 
 
 class CheckpointError(ValueError):

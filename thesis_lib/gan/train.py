@@ -261,9 +261,15 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
     fixed_noise = torch.randn(64, cfg.nz, generator=torch.Generator().manual_seed(cfg.seed))
 
     start_epoch, start_it, step, best = 0, 0, 0, {"score": None, "epoch": None}
+    spent = {"seconds": 0.0, "images": 0}  # training time and images over all sessions of this run
     latest = out / "latest.pt"
     fingerprint = data_fingerprint(patches)
-    state = checkpoint.load(latest) if resume and latest.is_file() else None
+    try:
+        state = checkpoint.load(latest) if resume and latest.is_file() else None
+    except checkpoint.CheckpointError:
+        if resume != "auto":
+            raise
+        state = None  # unreadable or from an older format: start afresh
     if state is not None:
         problem = ("another config" if not GanConfig.from_dict(state["config"]).same_run(cfg) else
                    "other data" if state.get("data_sha1") != fingerprint else None)
@@ -282,6 +288,7 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
         sched_g.load_state_dict(state["sched_g"])
         sched_d.load_state_dict(state["sched_d"])
         start_epoch, start_it, step, best = state["epoch"], state["iteration"], state["step"], state["best"]
+        spent = state["spent"]
         checkpoint.set_rng_state(state["rng"])
         if world > 1:  # the checkpoint holds rank 0's RNG: give each rank its own stream again
             torch.manual_seed(cfg.seed + 1_000_003 * rank + step)
@@ -289,8 +296,8 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
             _truncate_log(out / "log.csv", step)
     elif world > 1:
         torch.manual_seed(cfg.seed + 1_000_003 * rank)  # different noise and flips per rank
-    if start_epoch >= cfg.epochs:
-        return _finish(cfg, out, G, start_epoch, step, best, 0.0, 0.0, device, bf16, world, rank)
+    if start_epoch >= cfg.epochs:  # finished before: only the summary is written again
+        return _finish(cfg, out, G, start_epoch, step, best, spent, device, bf16, world, rank)
 
     G_run, D_run = G, D
     if world > 1:
@@ -318,7 +325,10 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
                 "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "sched_g": sched_g.state_dict(),
                 "sched_d": sched_d.state_dict(), "epoch": epoch, "iteration": iteration, "step": step,
                 "best": best, "rng": checkpoint.rng_state(), "fixed_noise": fixed_noise,
-                "data_sha1": fingerprint}
+                "data_sha1": fingerprint, "spent": _spent()}
+
+    def _spent() -> dict:
+        return {"seconds": spent["seconds"] + time.perf_counter() - t_start, "images": spent["images"] + seen}
 
     saturated, seen, t_start = 0, 0, time.perf_counter()
     try:
@@ -405,9 +415,7 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
             log_file.close()
         if tb:
             tb.close()
-    seconds = time.perf_counter() - t_start
-    return _finish(cfg, out, G, cfg.epochs, step, best, seconds, seen / max(seconds, 1e-9),
-                   device, bf16, world, rank)
+    return _finish(cfg, out, G, cfg.epochs, step, best, _spent(), device, bf16, world, rank)
 
 
 @torch.no_grad()
@@ -447,16 +455,18 @@ def _ranks_in_sync(G: Generator, world: int) -> bool | None:
     return bool(all(torch.equal(g, gathered[0]) for g in gathered))
 
 
-def _finish(cfg, out, G, epochs, step, best, seconds, ips, device, bf16, world, rank) -> TrainResult:
+def _finish(cfg, out, G, epochs, step, best, spent, device, bf16, world, rank) -> TrainResult:
+    """The run's result; rank 0 writes it as ``summary.json`` (also when nothing was left to
+    train, so that a deleted summary is restored)."""
     in_sync = _ranks_in_sync(G, world)
-    result = TrainResult(out, epochs, step, best["score"], best["epoch"], seconds, ips, str(device),
-                         "bf16" if bf16 else "fp32", world, in_sync)
-    if rank == 0 and seconds > 0:
-        result.summary = {k: v for k, v in asdict(result).items() if k != "summary"}
-        result.summary["out_dir"] = str(out)
+    seconds = spent["seconds"]
+    result = TrainResult(out, epochs, step, best["score"], best["epoch"], seconds,
+                         spent["images"] / max(seconds, 1e-9), str(device), "bf16" if bf16 else "fp32",
+                         world, in_sync)
+    result.summary = {k: v for k, v in asdict(result).items() if k != "summary"}
+    result.summary["out_dir"] = str(out)
+    if rank == 0:
         write_json(out / "summary.json", result.summary)
-    elif (out / "summary.json").is_file():
-        result.summary = json.loads((out / "summary.json").read_text())
     return result
 
 
