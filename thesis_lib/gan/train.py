@@ -217,6 +217,23 @@ def _start_fresh(out: Path) -> None:
         shutil.rmtree(out / name, ignore_errors=True)
 
 
+def _resumable_state(latest: Path, cfg: GanConfig, fingerprint: str, resume: bool | str) -> dict | None:
+    """The checkpoint to continue from, or None to start afresh (see :func:`fit`'s ``resume``)."""
+    if not resume or not latest.is_file():
+        return None
+    try:
+        state = checkpoint.load(latest)
+    except checkpoint.CheckpointError:
+        if resume != "auto":
+            raise
+        return None  # unreadable or from an older format
+    problem = ("another config" if not GanConfig.from_dict(state["config"]).same_run(cfg) else
+               "other data" if state.get("data_sha1") != fingerprint else None)
+    if problem and resume != "auto":
+        raise ValueError(f"{latest} was trained with {problem}; use another out_dir or resume=False")
+    return None if problem else state
+
+
 def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
         evaluator: Callable[[Generator], float] | None = None, resume: bool | str = True,
         progress: bool = True) -> TrainResult:
@@ -264,18 +281,7 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
     spent = {"seconds": 0.0, "images": 0}  # training time and images over all sessions of this run
     latest = out / "latest.pt"
     fingerprint = data_fingerprint(patches)
-    try:
-        state = checkpoint.load(latest) if resume and latest.is_file() else None
-    except checkpoint.CheckpointError:
-        if resume != "auto":
-            raise
-        state = None  # unreadable or from an older format: start afresh
-    if state is not None:
-        problem = ("another config" if not GanConfig.from_dict(state["config"]).same_run(cfg) else
-                   "other data" if state.get("data_sha1") != fingerprint else None)
-        if problem and resume != "auto":
-            raise ValueError(f"{latest} was trained with {problem}; use another out_dir or resume=False")
-        state = None if problem else state
+    state = _resumable_state(latest, cfg, fingerprint, resume)
     if state is None and is_main:
         _start_fresh(out)
     if world > 1:
