@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from thesis_lib.gan import checkpoint
 from thesis_lib.gan.models import Generator
+from thesis_lib.images import to_uint8
 from thesis_lib.io import atomic_path
 
 
@@ -48,7 +49,7 @@ def sample(G: torch.nn.Module, n: int, seed: int = 0, batch_size: int = 256) -> 
     G.eval()
     out = [G(chunk.to(device)).float().cpu() for chunk in z.split(batch_size)]
     G.train(was_training)
-    return ((torch.cat(out)[:, 0].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
+    return to_uint8(torch.cat(out))
 
 
 @torch.no_grad()
@@ -66,7 +67,7 @@ def interpolate(G: torch.nn.Module, steps: int = 10, seed: int = 0) -> np.ndarra
     G.eval()
     x = G(z.float().to(device)).float().cpu()
     G.train(was_training)
-    return ((x[:, 0].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
+    return to_uint8(x)
 
 
 def generate(ckpt: str | Path, n: int, seed: int = 0, device: str | torch.device = "cpu",

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from thesis_lib.images import mosaic
 from thesis_lib.io import atomic_path
 
 # Okabe-Ito colour-blind-safe palette
@@ -52,13 +53,9 @@ def mammograms_with_rois(images: list[np.ndarray], masks: list[list[np.ndarray]]
 
 
 def patch_montage(patches: np.ndarray, title: str = "", ncols: int = 8, ax=None) -> Figure:
-    """A grid of (n, h, w) uint8 patches with one-pixel gaps."""
-    n, h, w = patches.shape
-    nrows = int(np.ceil(n / ncols))
-    grid = np.full((nrows * (h + 2), ncols * (w + 2)), 255, np.uint8)
-    for i, p in enumerate(patches):
-        r, c = divmod(i, ncols)
-        grid[r * (h + 2) + 1 : r * (h + 2) + 1 + h, c * (w + 2) + 1 : c * (w + 2) + 1 + w] = p
+    """A grid of (n, h, w) uint8 patches with white gaps."""
+    grid = mosaic(patches, ncols)
+    nrows = int(np.ceil(len(patches) / ncols))
     if ax is None:
         fig, ax = plt.subplots(figsize=(ncols * 0.9, nrows * 0.9 + 0.3))
     ax.imshow(grid, cmap="gray", vmin=0, vmax=255, interpolation="nearest")

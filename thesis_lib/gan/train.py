@@ -47,6 +47,7 @@ from tqdm.auto import tqdm
 
 from thesis_lib.gan import checkpoint
 from thesis_lib.gan.models import Discriminator, Generator, init_weights
+from thesis_lib.images import mosaic, to_uint8
 from thesis_lib.io import atomic_path, write_json
 
 LOG_COLUMNS = ["step", "epoch", "iteration", "loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2",
@@ -175,15 +176,8 @@ def augment(batch: torch.Tensor, flips: bool, jitter: float) -> torch.Tensor:
 
 def save_grid(images: torch.Tensor, path: Path, ncols: int = 8) -> None:
     """(n, 1, 128, 128) images in [-1, 1] -> a PNG mosaic, written atomically."""
-    x = ((images.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy()[:, 0]
-    n, h, w = x.shape
-    rows = math.ceil(n / ncols)
-    grid = np.full((rows * (h + 2), ncols * (w + 2)), 255, np.uint8)
-    for i, im in enumerate(x):
-        r, c = divmod(i, ncols)
-        grid[r * (h + 2) + 1 : r * (h + 2) + 1 + h, c * (w + 2) + 1 : c * (w + 2) + 1 + w] = im
     with atomic_path(path) as tmp:
-        Image.fromarray(grid).save(tmp, format="PNG")
+        Image.fromarray(mosaic(to_uint8(images), ncols)).save(tmp, format="PNG")
 
 
 def _distributed() -> tuple[int, int]:
