@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 from thesis_lib.data.store import PatchStore
@@ -51,6 +52,9 @@ def executed(tmp_path_factory):
           out.with_name("03_fid.ipynb"), "-p", "n_generated", "12", "-p", "n_generated_curve", "6",
           "-p", "domain_epochs", "1"],
          cwd=tmp, env=env)
+    _run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / "04_aug_study.ipynb",
+          out.with_name("04_aug_study.ipynb"), "-p", "k", "2", "-p", "epochs", "1", "-p", "n_boot", "200",
+          "-y", "gan: {epochs: 2, eval_every: 1, sample_every: 1, eval_samples: 8}"], cwd=tmp, env=env)
     return tmp, out
 
 
@@ -102,6 +106,16 @@ def test_fid_notebook_scores_the_generator(executed):
 
 
 @pytest.mark.slow
+def test_aug_notebook_runs_the_study_for_the_given_k(executed):
+    tmp, out = executed
+    assert not _error_outputs(out.with_name("04_aug_study.ipynb"))
+    table = pd.read_csv(tmp / "artifacts" / "smoke" / "aug" / "results.csv")
+    assert set(table.k) == {2} and len(table) == 12 and (table.n_normal == 20).all()
+    assert (tmp / "artifacts" / "smoke" / "gan" / "fold2_k2" / "best.pt").is_file()
+    assert (tmp / "artifacts" / "smoke" / "figures" / "aug_f1_against_k.pdf").is_file()
+
+
+@pytest.mark.slow
 def test_book_builds_with_warnings_as_errors(executed):
     tmp, _ = executed
     _run([BIN / "jupyter-book", "build", tmp / "book", "-W", "-n", "--keep-going"], cwd=tmp)
@@ -111,7 +125,8 @@ def test_book_builds_with_warnings_as_errors(executed):
     assert (html / "index.html").is_file() and (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
     gan_page = (html / "results" / "01_train_dcgan.html").read_text()
     assert "The training procedure" in gan_page and gan_page.count("<img") >= 3
-    for name, heading in (("02_qualitative", "Memorisation"), ("03_fid", "Per fold")):
+    for name, heading in (("02_qualitative", "Memorisation"), ("03_fid", "Per fold"),
+                          ("04_aug_study", "F1 against k")):
         assert heading in (html / "results" / f"{name}.html").read_text()
     assert 'src="http' not in page and 'href="http' not in page.split("<body")[0]  # offline
 
@@ -120,7 +135,8 @@ def test_workflow_plans_one_rule_per_notebook(tmp_path):
     result = _run([BIN / "snakemake", "-n", "--forceall", "--cores", "1", "--quiet", "rules"], cwd=REPO,
                   env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"})
     assert all(rule in result.stdout + result.stderr
-               for rule in ("data_prep", "train_gan", "gan_chapter", "qualitative_chapter", "fid_chapter"))
+               for rule in ("data_prep", "train_gan", "gan_chapter", "qualitative_chapter", "fid_chapter",
+                            "train_gan_k", "aug_k", "aug_chapter"))
 
 
 @pytest.mark.slow

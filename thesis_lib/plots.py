@@ -167,6 +167,39 @@ def fid_curves(ours: pd.DataFrame, thesis_points: dict, ours_label: str, thesis_
     return fig
 
 
+# The four approaches of the augmentation study: colour (Okabe-Ito), marker, line style
+APPROACH_STYLE = {"ORG": ("#0072B2", "s", "-"), "Aug ORG": ("#56B4E9", "D", "--"),
+                  "GAN": ("#D55E00", "o", "-"), "Aug GAN": ("#E69F00", "^", "--")}
+
+
+def metric_against_k(ours: pd.DataFrame, thesis: dict | None, metric: str = "f1", ours_label: str = "this run",
+                     thesis_label: str = "thesis") -> Figure:
+    """``metric`` against training size k per approach: this run's folds as mean ± sd error
+    bars (left; ``ours`` has columns k, approach, fold, metric) and the thesis' reported means
+    (right; ``thesis`` maps approach -> values at ``thesis["k"]``), each on its own axes."""
+    panels = [(ours_label, None)] + ([(thesis_label, thesis)] if thesis else [])
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.4), squeeze=False)
+    for ax, (title, reported) in zip(axes[0], panels):
+        for approach, (colour, marker, ls) in APPROACH_STYLE.items():
+            if reported is None:
+                g = ours[ours.approach == approach].groupby("k")[metric]
+                if not len(g):
+                    continue
+                mean, sd = g.mean(), g.std(ddof=1).fillna(0)
+                ax.errorbar(mean.index, mean, yerr=sd, color=colour, marker=marker, ls=ls, ms=5, capsize=3,
+                            label=approach)
+            else:
+                ax.plot(reported["k"], reported[metric][approach], color=colour, marker=marker, ls=ls, ms=5,
+                        label=approach)
+        ax.set_xlabel("real training masses k")
+        ax.set_ylabel(metric.upper() if len(metric) <= 3 else metric)
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 def real_and_generated(real: np.ndarray, generated: np.ndarray, ncols: int = 8) -> Figure:
     """A batch of real patches beside a batch of generated ones (the seed's figure)."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(2 * ncols * 0.75, ncols * 0.75 + 0.4))

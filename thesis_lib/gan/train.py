@@ -509,22 +509,30 @@ def summarise_runs(folder: str | Path, pattern: str = "*") -> pd.DataFrame:
                                        "training time (s)"]).set_index("run")
 
 
-def training_patches(store, fold: int, k: int | None, seed: int) -> tuple[np.ndarray, pd.DataFrame]:
-    """Mass patches of ``fold``'s training partition, or the first ``k`` of them in a seeded
-    order (so the k-subsets are nested: the 100 lie inside the 250). Returns (patches, rows)."""
+def training_rows(store, fold: int, k: int | None, seed: int, label: str = "mass") -> pd.DataFrame:
+    """Rows of ``store.meta``: the ``label`` patches (default masses) of ``fold``'s training
+    partition, or the first ``k`` of them in a seeded order, so that the k-subsets are nested
+    (the 100 lie inside the 250)."""
     from thesis_lib.data.splits import partition_of
 
     folds = sorted(store.folds.fold.unique())
     if fold not in folds:
         raise ValueError(f"fold={fold}: the store has folds {folds}")
     part = partition_of(store.meta, store.folds, fold)
-    pool = store.meta[(part == "train") & (store.meta.label == "mass")]
+    pool = store.meta[(part == "train") & (store.meta.label == label)]
     if k is not None:
         if not 0 < k <= len(pool):
-            raise ValueError(f"k={k}: fold {fold}'s training pool holds {len(pool)} masses; need 0 < k <= {len(pool)}")
+            raise ValueError(f"k={k}: fold {fold}'s training pool holds {len(pool)} {label} patches; "
+                             f"need 0 < k <= {len(pool)}")
         order = np.random.default_rng([seed, fold]).permutation(len(pool))
         pool = pool.iloc[np.sort(order[:k])]
-    return store.read(pool.index.to_numpy()), pool
+    return pool
+
+
+def training_patches(store, fold: int, k: int | None, seed: int, label: str = "mass") -> tuple[np.ndarray, pd.DataFrame]:
+    """The patches ((n, 128, 128) uint8) of :func:`training_rows`, and those rows."""
+    rows = training_rows(store, fold, k, seed, label)
+    return store.read(rows.index.to_numpy()), rows
 
 
 def run_dir(profile_artifacts: str | Path, fold: int, k: int | None) -> Path:
@@ -532,11 +540,30 @@ def run_dir(profile_artifacts: str | Path, fold: int, k: int | None) -> Path:
     return Path(profile_artifacts) / "gan" / (f"fold{fold}" if k is None else f"fold{fold}_k{k}")
 
 
-def main(argv: list[str] | None = None) -> TrainResult:
-    from thesis_lib import config
+def train_run(params: dict, fold: int, k: int | None = None, *, out: str | Path | None = None,
+              resume: bool | str = "auto", progress: bool = True) -> TrainResult:
+    """Train the generator of ``fold`` (on its nested ``k``-subset of training masses when ``k``
+    is given) with the resolved ``gan`` parameters ``params``, scored by ``params["evaluator"]``,
+    and write provenance next to it (default folder: :func:`run_dir`)."""
     from thesis_lib.data.store import PatchStore
     from thesis_lib.metrics import make_evaluator
     from thesis_lib.provenance import Run
+
+    cfg = GanConfig.from_dict(params)
+    store = PatchStore(Path(params["artifacts"]) / "patches")
+    patches, _ = training_patches(store, fold, k, cfg.seed)
+    out = Path(out) if out else run_dir(params["artifacts"], fold, k)
+    run = Run("train_gan", {**params, "fold": fold, "k": k})
+    evaluator = make_evaluator(params["evaluator"], patches, params["eval_samples"], cfg.seed,
+                               cache_dir=Path(params["artifacts"]) / "cache")
+    result = fit(cfg, patches, out, evaluator=evaluator, resume=resume, progress=progress)
+    if int(os.environ.get("RANK", "0")) == 0:
+        run.write(out, n_train=len(patches), evaluator=evaluator.name, result=result.summary)
+    return result
+
+
+def main(argv: list[str] | None = None) -> TrainResult:
+    from thesis_lib import config
 
     p = argparse.ArgumentParser(description="Train the thesis' DCGAN on one fold's training masses.")
     p.add_argument("--profile", default="smoke")
@@ -554,17 +581,8 @@ def main(argv: list[str] | None = None) -> TrainResult:
     args = p.parse_args(argv)
     overrides = {f.name: getattr(args, f.name) for f in fields(GanConfig) if getattr(args, f.name, None) is not None}
     params = config.resolve("gan", args.profile, **overrides)
-    cfg = GanConfig.from_dict(params)
-    store = PatchStore(Path(params["artifacts"]) / "patches")
-    patches, _ = training_patches(store, args.fold, args.k, cfg.seed)
-    out = Path(args.out) if args.out else run_dir(params["artifacts"], args.fold, args.k)
-    run = Run("train_gan", {**params, "fold": args.fold, "k": args.k})
-    evaluator = make_evaluator(params["evaluator"], patches, params["eval_samples"], cfg.seed,
-                               cache_dir=Path(params["artifacts"]) / "cache")
     resume = {"yes": True, "auto": "auto", "no": False}[args.resume]
-    result = fit(cfg, patches, out, evaluator=evaluator, resume=resume, progress=not args.no_progress)
-    if int(os.environ.get("RANK", "0")) == 0:
-        run.write(out, n_train=len(patches), evaluator=evaluator.name, result=result.summary)
+    result = train_run(params, args.fold, args.k, out=args.out, resume=resume, progress=not args.no_progress)
     if dist.is_initialized():
         dist.destroy_process_group()
     return result
