@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from thesis_lib.data import cbis_ddsm
-from thesis_lib.data.dicom import DicomImage, read_image
+from thesis_lib.data.annotations import MaskMismatch, lesion_mask
+from thesis_lib.data.dicom import DicomError, DicomImage, read_image
 from thesis_lib.data.records import ImageRecord, Skip
 
 LOADERS = {"synthetic": cbis_ddsm.scan, "cbis-ddsm": cbis_ddsm.scan}
@@ -30,8 +31,16 @@ def scan(dataset: str, root: str | Path, lesion_types: tuple[str, ...] = ("mass"
 
 
 def read_with_masks(record: ImageRecord) -> tuple[DicomImage, list[np.ndarray]]:
-    """The record's image and its lesions' masks ((rows, cols) bool), for figures."""
-    return read_image(record.image_file), [read_image(les.mask_file).pixels > 0 for les in record.lesions]
+    """The record's image and its lesions' masks ((rows, cols) bool), for figures; a lesion
+    whose mask cannot be made is left out (the patch store's skips name it)."""
+    image = read_image(record.image_file, voi_window=record.voi_window)
+    masks = []
+    for lesion in record.lesions:
+        try:
+            masks.append(lesion_mask(lesion, image.pixels.shape, record))
+        except (DicomError, MaskMismatch):
+            continue
+    return image, masks
 
 
 def select_patients(records: list[ImageRecord], n_patients: int, seed: int) -> list[ImageRecord]:
