@@ -215,7 +215,8 @@ def _reason_kind(reason: str) -> str:
     for kind in ("not a readable DICOM", "no pixel data", "cannot be decoded", "differs from its image",
                  "empty mask", "touches the image border", "no DICOM file found", "constant",
                  "empty breast mask", "greyscale frame", "VOI window", "point mark", "no image for",
-                 "not a lesion type", "unknown image"):
+                 "unknown image", "not for presentation", "could not parse", "no DICOM header JSON",
+                 "missing coordinates", "empty box"):
         if kind in reason:
             return kind
     return "other"
