@@ -191,7 +191,7 @@ def write_vindr(root: Path) -> Path:
               ("s3", "L", "CC", None)]
     rows = []
     for k, (study, side, view, finding) in enumerate(images):
-        study_id, image_id = f"{study}{'f' * 28}"[:32], f"img{k:029d}"
+        study_id, image_id = study + "f" * 30, f"img{k:029d}"
         pixels, masks = breast(100 + k, ((185, 95, 15),) if finding else (), side)
         raw = np.where(pixels > 0, 4095 - pixels, 4095).astype(np.uint16)  # MONOCHROME1: bright = thin
         write_dicom(root / "images" / study_id / f"{image_id}.dicom", raw, PhotometricInterpretation="MONOCHROME1",
