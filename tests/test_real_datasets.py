@@ -189,3 +189,29 @@ def test_no_identifying_dicom_field_reaches_the_store(roots, tmp_path):
         assert json.loads((store.path / "summary.json").read_text())["source"] == name
         leaked = [v for v in fx.IDENTIFYING_VALUES if v.lower() in text.lower()]
         assert not leaked, f"{name}: identifying DICOM values in the store: {leaked}"
+
+
+@pytest.mark.slow
+def test_data_chapter_on_inbreast_states_its_data_and_no_identity(roots, tmp_path):
+    """papermill ... -p dataset inbreast -p data_root ...: the chapter names the dataset and its
+    counts, and neither it nor the store carries an identifying DICOM field."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from thesis_lib.data.store import PatchStore
+
+    repo = Path(__file__).resolve().parents[1]
+    out = tmp_path / "out.ipynb"
+    env = {**os.environ, "THESIS_ARTIFACTS": str(tmp_path / "artifacts")}
+    result = subprocess.run(
+        [Path(sys.executable).parent / "papermill", "--no-progress-bar", repo / "notebooks" / "00_data_prep.ipynb",
+         out, "-p", "dataset", "inbreast", "-p", "data_root", str(roots["inbreast"]), "-p", "n_patients", "0"],
+        cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    text = out.read_text()
+    assert "This book uses **inbreast**: 3 patients, 5 of 5 images cut into 8 patches (5 normal, 3 mass)" in text
+    store = PatchStore(tmp_path / "artifacts" / "smoke" / "patches")
+    everything = (text + _files_text(store.path)).lower()
+    assert not [v for v in fx.IDENTIFYING_VALUES if v.lower() in everything]
