@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (DigitalMammographyXRayImageStorageForPresentation, ExplicitVRLittleEndian,
                          SecondaryCaptureImageStorage)
@@ -90,9 +91,12 @@ def write_cbis_ddsm(root: Path) -> Path:
     calc CSV (``breast density`` with a space, ``calc type``/``calc distribution``).
     """
     rows = {"mass_train": [], "mass_test": [], "calc_train": []}
-    cases = [("P_00001", "LEFT", "CC", "Training", "mass", "ok", 1), ("P_00001", "LEFT", "MLO", "Training", "mass", "ok", 2),
-             ("P_00002", "RIGHT", "CC", "Test", "mass", "larger", 3), ("P_00002", "RIGHT", "MLO", "Test", "mass", "tiny", 4),
-             ("P_00003", "LEFT", "CC", "Training", "mass", "missing", 5), ("P_00003", "RIGHT", "CC", "Training", "calc", "ok", 6)]
+    cases = [("P_00001", "LEFT", "CC", "Training", "mass", "ok", 1),
+             ("P_00001", "LEFT", "MLO", "Training", "mass", "ok", 2),
+             ("P_00002", "RIGHT", "CC", "Test", "mass", "larger", 3),
+             ("P_00002", "RIGHT", "MLO", "Test", "mass", "tiny", 4),
+             ("P_00003", "LEFT", "CC", "Training", "mass", "missing", 5),
+             ("P_00003", "RIGHT", "CC", "Training", "calc", "ok", 6)]
     for pid, side, view, split, kind, quirk, seed in cases:
         case = f"{'Mass' if kind == 'mass' else 'Calc'}-{split}_{pid}_{side}_{view}"
         pixels, (mask,) = breast(seed, ((190, 90, 14),), side[0])
@@ -221,9 +225,11 @@ def _bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
 # ---------------------------------------------------------------- OMI-DB
 
 OMIDB_CLIENTS = {
-    "demd100": {"opinion": "OM", "images": [("L", "CC", "mass", "FOR PRESENTATION"), ("L", "MLO", "mass", "FOR PRESENTATION"),
+    "demd100": {"opinion": "OM", "images": [("L", "CC", "mass", "FOR PRESENTATION"),
+                                            ("L", "MLO", "mass", "FOR PRESENTATION"),
                                             ("L", "CC", None, "FOR PROCESSING")]},
-    "demd200": {"opinion": None, "images": [("R", "CC", None, "FOR PRESENTATION"), ("R", "MLO", None, "FOR PRESENTATION")]},
+    "demd200": {"opinion": None, "images": [("R", "CC", None, "FOR PRESENTATION"),
+                                            ("R", "MLO", None, "FOR PRESENTATION")]},
     "optm300": {"opinion": "OB", "images": [("L", "CC", "mass+calc", "FOR PRESENTATION"),
                                             ("L", "MLO", "missing", "FOR PRESENTATION")]},
 }
@@ -244,8 +250,9 @@ def write_omidb(root: Path) -> Path:
             image_id, series = uid(client, k, "image"), uid(client, k, "series")
             pixels, masks = breast(200 + 10 * n + k, ((185, 95, 15),) if marks else (), side)
             dcm = write_dicom(root / "images" / client / study / f"{image_id}.dcm", pixels, PatientID=client,
-                              ImageLaterality=side, ViewPosition=view, PresentationIntentType=intent, StudyDate="20110101")
-            header = Dataset(dict(__import__("pydicom").dcmread(dcm, stop_before_pixels=True)))
+                              ImageLaterality=side, ViewPosition=view, PresentationIntentType=intent,
+                              StudyDate="20110101")
+            header = pydicom.dcmread(dcm, stop_before_pixels=True)
             (root / "data" / client / study).mkdir(parents=True, exist_ok=True)
             (root / "data" / client / study / f"{image_id}.json").write_text(json.dumps(header.to_json_dict()))
             if marks == "missing":

@@ -24,7 +24,9 @@ class MaskMismatch(ValueError):
 
 def lesion_name(record: ImageRecord, lesion: Lesion) -> str:
     """What a skip names for a lesion: its mask file, or the image and the lesion's number."""
-    return str(lesion.mask_file) if lesion.mask_file is not None else f"{record.image_file}#lesion-{lesion.abnormality_id}"
+    if lesion.mask_file is not None:
+        return str(lesion.mask_file)
+    return f"{record.image_file}#lesion-{lesion.abnormality_id}"
 
 
 def resize_mask(mask: np.ndarray, shape: tuple[int, int], name: str | Path) -> np.ndarray:

@@ -216,7 +216,7 @@ def _reason_kind(reason: str) -> str:
                  "empty mask", "touches the image border", "no DICOM file found", "constant",
                  "empty breast mask", "greyscale frame", "VOI window", "point mark", "no image for",
                  "unknown image", "not for presentation", "could not parse", "no DICOM header JSON",
-                 "missing coordinates", "empty box"):
+                 "missing coordinates", "empty box", "not an INbreast"):
         if kind in reason:
             return kind
     return "other"
