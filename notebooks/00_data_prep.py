@@ -14,7 +14,12 @@
 # can run: a cohort of **synthetic mammograms** from a physically motivated phantom, written as
 # real DICOM files in the on-disk layout of CBIS-DDSM {cite}`lee2017cbisddsm`, and read back
 # through the very loader that reads the real dataset. Point the `dataset` and `data_root`
-# parameters at a real dataset and the rest of the book runs on it unchanged.
+# parameters at a real dataset (CBIS-DDSM {cite}`lee2017cbisddsm`, INbreast
+# {cite}`moreira2012inbreast`, VinDr-Mammo {cite}`nguyen2023vindr` or OMI-DB
+# {cite}`halling2020optimam`, the thesis' own) and the rest of the book runs on it unchanged.
+# Lesions come as the dataset gives them (mask images, outlines or boxes) and are cut into
+# patches by the same rules; only the datasets' pseudonymous IDs are kept, no DICOM field that
+# identifies a person.
 #
 # The chapter then cuts patches by the thesis' rules, puts them in a chunked patch store, and
 # splits the patients into three folds, so that no patient is ever in two partitions of a fold.
@@ -22,7 +27,7 @@
 # %% tags=["parameters"]
 # Every parameter left at None takes its value from configs/<profile>.yaml
 profile = "smoke"
-dataset = None  # synthetic | cbis-ddsm
+dataset = None  # synthetic | cbis-ddsm | inbreast | vindr-mammo | omi-db
 data_root = None  # folder of a real dataset (ignored for synthetic)
 n_patients = None  # synthetic: cohort size; real data: random subset, 0 = all
 patch_rule = None  # bbox_resize (the thesis) | centre_crop
@@ -82,16 +87,16 @@ else:
 lesion_types = tuple(cfg["lesion_types"])
 records, loader_skips = datasets.scan(cfg["dataset"], data_root, lesion_types)
 records = datasets.select_patients(records, cfg["n_patients"], cfg["seed"])
-n_masses = sum(len(r.lesions) for r in records)
+n_lesions = sum(len(r.lesions) for r in records)
 display(Markdown(
     f"**{cfg['dataset']}**: {len({r.patient_id for r in records})} patients, "
-    f"{len(records)} images, {n_masses} annotated masses; "
+    f"{len(records)} images, {n_lesions} annotated lesions ({', '.join(lesion_types)}); "
     f"{len(loader_skips)} file(s) skipped by the loader."
 ))
 
 # %% [markdown]
-# Four images of one patient, with each mass's region of interest (the mask file that ships
-# with it, as in CBIS-DDSM) outlined:
+# Four images of one patient, with each lesion's region of interest outlined (the mask file,
+# outline or box that the dataset gives):
 
 # %%
 example = next(r for r in records if r.lesions)
@@ -179,6 +184,12 @@ store = build_patch_store(
 )
 counts = {**store.summary["n_patches"], "patients": store.summary["n_patients"],
           "skipped files": store.summary["n_skipped"]}
+patches_by_label = ", ".join(f"{n} {label}" for label, n in store.summary["n_patches"].items())
+display(Markdown(
+    f"This book uses **{store.summary['source']}**: {store.summary['n_patients']} patients, "
+    f"{store.summary['n_images_used']} of {store.summary['n_images']} images cut into "
+    f"{len(store)} patches ({patches_by_label})."
+))
 pd.Series(counts, name="count").to_frame().T
 
 # %%

@@ -75,3 +75,22 @@ def test_truncated_pixel_data_is_refused(tmp_path):
 def test_writer_refuses_wrong_dtype(tmp_path):
     with pytest.raises(ValueError, match="uint16"):
         _write(tmp_path / "a.dcm", pixels=np.zeros((8, 8), np.float32))
+
+
+def test_voi_window_is_applied_after_the_rescale_on_request(tmp_path):
+    pixels = _write(tmp_path / "a.dcm")
+    ds = pydicom.dcmread(tmp_path / "a.dcm")
+    ds.RescaleSlope, ds.RescaleIntercept = 2, 0
+    ds.WindowCenter, ds.WindowWidth = 4000, 2001  # rescaled values 3000..5000 span the output range
+    ds.save_as(tmp_path / "w.dcm")
+    np.testing.assert_array_equal(dicom.read_image(tmp_path / "w.dcm").pixels, pixels * 2.0)  # off by default
+    windowed = dicom.read_image(tmp_path / "w.dcm", voi_window=True).pixels
+    rescaled = pixels * 2.0
+    assert windowed[rescaled < 3000].max() == 0 and windowed.min() == 0  # below the window: 0
+    assert np.all(windowed[rescaled > 5000] == windowed.max())  # above: saturated
+    inside = (rescaled > 3000) & (rescaled < 5000)
+    assert np.all(np.diff(windowed[inside][np.argsort(rescaled[inside])]) >= 0)  # monotone inside
+    ds.WindowCenter, ds.WindowWidth = None, None
+    del ds.WindowCenter, ds.WindowWidth
+    ds.save_as(tmp_path / "none.dcm")
+    np.testing.assert_array_equal(dicom.read_image(tmp_path / "none.dcm", voi_window=True).pixels, rescaled)

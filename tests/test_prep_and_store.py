@@ -1,11 +1,12 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pydicom
 import pytest
 
-from thesis_lib.data import datasets, prep
+from thesis_lib.data import datasets, dicom, prep
 from thesis_lib.data.prep import PatchParams, build_patch_store
 from thesis_lib.data.store import PatchStore
 
@@ -98,25 +99,64 @@ def test_bad_files_are_named_skips_and_counted(cohort_copy, tmp_path):
     assert with_lesions[0].image_id not in set(store.meta.image_id)
 
 
+def _interrupt_after(monkeypatch, n_images):
+    """Make prep.read_image raise KeyboardInterrupt when asked for mammogram n_images + 1 (mask
+    reads pass); returns the list of mammograms it read."""
+    real, read = dicom.read_image, []
+
+    def counting(path, **kw):
+        if Path(path).parts[-4].endswith(("_CC", "_MLO")):  # the case folder of a mammogram
+            if len(read) >= n_images:
+                raise KeyboardInterrupt  # the user pressing Ctrl-C half-way
+            read.append(Path(path))
+        return real(path, **kw)
+
+    monkeypatch.setattr(prep, "read_image", counting)
+    return read
+
+
 def test_a_crash_leaves_no_half_written_store(cohort, tmp_path, monkeypatch):
     out = tmp_path / "patches"
     good = _build(cohort, out)
     n_good = len(good)
-    calls = {"n": 0}
-    real = prep.read_image
-
-    def failing(path):
-        calls["n"] += 1
-        if calls["n"] > 5:
-            raise KeyboardInterrupt  # the user pressing Ctrl-C half-way
-        return real(path)
-
-    monkeypatch.setattr(prep, "read_image", failing)
+    assert not prep.resume_folder(out).exists()  # removed once the store is complete
+    _interrupt_after(monkeypatch, 5)
     with pytest.raises(KeyboardInterrupt):
         _build(cohort, out)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["patches"]  # no temporary folder left
+    # no temporary store folder left; only the finished images, kept for a resumed run
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".patches.resume", "patches"]
+    assert len(list(prep.resume_folder(out).glob("*.npz"))) == 5
     assert len(PatchStore(out)) == n_good  # the previous store is intact
     assert json.loads((out / "summary.json").read_text())["n_patches"] == good.summary["n_patches"]
+
+
+def test_an_interrupted_run_resumes_without_rereading_finished_images(cohort, tmp_path, monkeypatch):
+    whole = _build(cohort, tmp_path / "whole")
+    first = _interrupt_after(monkeypatch, 7)
+    with pytest.raises(KeyboardInterrupt):
+        _build(cohort, tmp_path / "patches")
+    assert not (tmp_path / "patches").exists() and len(first) == 7
+    second = _interrupt_after(monkeypatch, 10**6)
+    resumed = _build(cohort, tmp_path / "patches")
+    n_images = whole.summary["n_images"]
+    assert len(second) == n_images - 7 and not set(first) & set(second)  # finished images not re-read
+    pd.testing.assert_frame_equal(resumed.meta, whole.meta)
+    pd.testing.assert_frame_equal(resumed.folds, whole.folds)
+    np.testing.assert_array_equal(resumed.read(range(len(resumed))), whole.read(range(len(whole))))
+    assert resumed.summary == whole.summary
+    assert not prep.resume_folder(tmp_path / "patches").exists()
+
+
+def test_other_parameters_do_not_reuse_a_stale_resume_folder(cohort, tmp_path, monkeypatch):
+    _interrupt_after(monkeypatch, 3)
+    with pytest.raises(KeyboardInterrupt):
+        _build(cohort, tmp_path / "patches")
+    monkeypatch.undo()
+    assert prep.resume_folder(tmp_path / "patches").exists()
+    store = _build(cohort, tmp_path / "patches", negatives_per_image=2)
+    assert (store.meta.groupby("image_id").label.apply(lambda s: (s == "normal").sum()) <= 2).all()
+    fresh = _build(cohort, tmp_path / "fresh", negatives_per_image=2)
+    pd.testing.assert_frame_equal(store.meta, fresh.meta)
 
 
 def test_impossible_parameters_are_named():

@@ -1,5 +1,8 @@
 """Dataset registry: a name and a folder in, mammogram records out.
 
+Each loader checks that the folder looks like its dataset, and returns the images with their
+lesions (mask files, outlines or boxes) and the files it skipped, with the reason.
+
 ``synthetic`` is the embedded cohort (:mod:`thesis_lib.data.synthetic`), written in the
 CBIS-DDSM layout and read back by the CBIS-DDSM loader, so the real-data path is the one
 exercised by default.
@@ -11,11 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from thesis_lib.data import cbis_ddsm
-from thesis_lib.data.dicom import DicomImage, read_image
+from thesis_lib.data import cbis_ddsm, inbreast, omidb_loader, vindr
+from thesis_lib.data.annotations import MaskMismatch, lesion_mask
+from thesis_lib.data.dicom import DicomError, DicomImage, read_image
 from thesis_lib.data.records import ImageRecord, Skip
 
-LOADERS = {"synthetic": cbis_ddsm.scan, "cbis-ddsm": cbis_ddsm.scan}
+LOADERS = {"synthetic": cbis_ddsm.scan, "cbis-ddsm": cbis_ddsm.scan, "inbreast": inbreast.scan,
+           "vindr-mammo": vindr.scan, "omi-db": omidb_loader.scan}
 
 
 def scan(dataset: str, root: str | Path, lesion_types: tuple[str, ...] = ("mass",)) -> tuple[list[ImageRecord], list[Skip]]:
@@ -30,8 +35,16 @@ def scan(dataset: str, root: str | Path, lesion_types: tuple[str, ...] = ("mass"
 
 
 def read_with_masks(record: ImageRecord) -> tuple[DicomImage, list[np.ndarray]]:
-    """The record's image and its lesions' masks ((rows, cols) bool), for figures."""
-    return read_image(record.image_file), [read_image(les.mask_file).pixels > 0 for les in record.lesions]
+    """The record's image and its lesions' masks ((rows, cols) bool), for figures; a lesion
+    whose mask cannot be made is left out (the patch store's skips name it)."""
+    image = read_image(record.image_file, voi_window=record.voi_window)
+    masks = []
+    for lesion in record.lesions:
+        try:
+            masks.append(lesion_mask(lesion, image.pixels.shape, record))
+        except (DicomError, MaskMismatch):
+            continue
+    return image, masks
 
 
 def select_patients(records: list[ImageRecord], n_patients: int, seed: int) -> list[ImageRecord]:

@@ -1,7 +1,8 @@
 """Reading and writing mammograms and ROI masks as DICOM (pydicom).
 
-Reading returns display-ready values: the modality LUT (rescale) applied and MONOCHROME1
-inverted, so that bright always means attenuating. Every failure raises :class:`DicomError`
+Reading returns display-ready values: the modality LUT (rescale) applied, on request the VOI
+window (WindowCenter/WindowWidth or a VOI LUT), and MONOCHROME1 inverted, so that bright always
+means attenuating. Every failure raises :class:`DicomError`
 naming the file and, where there is one, the fix.
 """
 
@@ -15,7 +16,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
-from pydicom.pixels import apply_modality_lut
+from pydicom.pixels import apply_modality_lut, apply_voi_lut
 from pydicom.uid import (DigitalMammographyXRayImageStorageForPresentation, ExplicitVRLittleEndian,
                          RLELossless, SecondaryCaptureImageStorage, generate_uid)
 
@@ -53,8 +54,13 @@ def read_header(path: str | os.PathLike) -> Dataset:
         raise DicomError(f"{path}: not a readable DICOM file ({exc})") from exc
 
 
-def read_image(path: str | os.PathLike) -> DicomImage:
-    """Read a greyscale image; MONOCHROME1 is inverted, the modality LUT applied."""
+def read_image(path: str | os.PathLike, voi_window: bool = False) -> DicomImage:
+    """Read a greyscale image; the modality LUT applied, MONOCHROME1 inverted.
+
+    ``voi_window``: after the rescale, apply the file's first VOI window or VOI LUT where it
+    has one (a file without one is read unwindowed) and shift the result to start at 0, so
+    that pixels below the window, the background, are 0.
+    """
     try:
         ds = pydicom.dcmread(path)
     except (InvalidDicomError, OSError, EOFError, ValueError) as exc:
@@ -70,6 +76,13 @@ def read_image(path: str | os.PathLike) -> DicomImage:
     if arr.ndim != 2:
         raise DicomError(f"{path}: expected one greyscale frame, got pixel array of shape {arr.shape}")
     pixels = np.asarray(apply_modality_lut(arr, ds), dtype=np.float32)
+    if voi_window and ("WindowCenter" in ds or "VOILUTSequence" in ds):
+        try:
+            pixels = np.asarray(apply_voi_lut(pixels, ds, index=0), dtype=np.float32)
+        except (ValueError, TypeError, AttributeError, IndexError) as exc:
+            raise DicomError(f"{path}: VOI window cannot be applied ({exc}); "
+                             "read it without the window") from exc
+        pixels -= pixels.min()
     inverted = ds.get("PhotometricInterpretation") == "MONOCHROME1"
     if inverted:
         pixels = pixels.max() - pixels
