@@ -124,7 +124,8 @@ def test_support_table_and_verdicts_follow_the_numbers():
     assert "less than flips do, **as the thesis says**" in text
     close = tsne.support_table({**_feats(), "generated": REAL + 0.01}, "toy", neighbours=3, cv_splits=3,
                                flipped_source=source, seed=0)
-    assert "this **supports** the reading" in " ".join(tsne.verdicts(close))
+    text = " ".join(tsne.verdicts(close))
+    assert "this **supports** the reading" in text and "support outliers **as much as** flips" in text
 
 
 def test_maps_embed_each_set_combination():
