@@ -28,7 +28,9 @@
 #   masses from normal tissue, trained with and without the added masses.
 #
 # Flipped copies are flipped horizontally, vertically or both, never left as they are; the
-# maps are computed twice, on raw pixels (as the thesis) and on FID Inception features.
+# maps are computed twice, on raw pixels (as the thesis) and on FID Inception features, each
+# after a reduction to 50 principal components, by openTSNE {cite}`policar2024opentsne` when it
+# is installed and by scikit-learn otherwise.
 
 # %% tags=["parameters"]
 # Every parameter left at None takes its value from configs/<profile>.yaml (section tsne)
