@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 from thesis_lib.data.store import PatchStore
@@ -51,6 +52,9 @@ def executed(tmp_path_factory):
           out.with_name("03_fid.ipynb"), "-p", "n_generated", "12", "-p", "n_generated_curve", "6",
           "-p", "domain_epochs", "1"],
          cwd=tmp, env=env)
+    _run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / "05_tsne.ipynb",
+          out.with_name("05_tsne.ipynb"), "-p", "perplexity", "2", "-p", "n_iter", "300",
+          "-p", "n_normal", "12", "-p", "neighbours", "2", "-p", "cv_splits", "2"], cwd=tmp, env=env)
     return tmp, out
 
 
@@ -99,6 +103,26 @@ def test_fid_notebook_scores_the_generator(executed):
     assert row["fold"] == 0 and row["N generated"] == 12 and row["FID"] > 0 and 0 <= row["precision"] <= 1
     assert prov["domain"][0]["N generated"] == 12 and prov["domain"][0]["domain FD"] >= 0
     assert (tmp / "artifacts" / "smoke" / "figures" / "fid_over_epochs.pdf").is_file()
+
+
+@pytest.mark.slow
+def test_tsne_notebook_maps_and_scores_the_masses(executed):
+    tmp, out = executed
+    assert not _error_outputs(out.with_name("05_tsne.ipynb"))
+    art = tmp / "artifacts" / "smoke"
+    prov = json.loads((art / "tsne" / "provenance.json").read_text())
+    counts = prov["counts"]
+    assert counts["normal"] == 12 and counts["generated"] == counts["flipped"] == round(1.5 * counts["real"])
+    table = pd.read_csv(art / "tsne" / "support.csv")
+    assert set(table.space) == {"pixels", "inception"} and len(table) == 22
+    assert table.value.between(0, 10).all()
+    points = pd.read_csv(art / "tsne" / "maps.csv")
+    assert len(points[(points.space == "pixels") & (points["map"] == "real_flipped_normal")]) == (
+        counts["real"] + counts["flipped"] + counts["normal"])
+    for space in ("pixels", "inception"):
+        for name in ("real_generated", "real_generated_normal", "real_flipped_normal"):
+            assert (art / "figures" / f"tsne_{space}_{name}.pdf").is_file()
+    assert "of generated masses have a real nearest neighbour" in out.with_name("05_tsne.ipynb").read_text()
 
 
 @pytest.mark.slow
