@@ -115,8 +115,12 @@ table.pivot_table(index=["space", "metric"], columns="masses", values="value",
 # ## What the numbers say about the thesis' reading
 
 # %%
-display(Markdown("\n\n".join(
-    sentence for space in chosen for sentence in tsne.verdicts(table[table.space == space]))))
+display(Markdown(
+    f"Generated masses count as filling gaps when at least half the expected share of them "
+    f"have a real nearest neighbour and their distance ratio is at most "
+    f"{1 + tsne.NEAR_REAL:.1f}; differences below {tsne.UNCHANGED} count as none.\n\n"
+    + "\n\n".join(sentence for space in chosen
+                   for sentence in tsne.verdicts(table[table.space == space]))))
 
 # %%
 points = pd.concat([

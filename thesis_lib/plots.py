@@ -27,7 +27,7 @@ TSNE_STYLE = {
                       linewidths=0.7, label="generated mass"),
     "flipped": dict(marker="s", facecolors="none", edgecolors=PALETTE["flipped"], s=10,
                     linewidths=0.7, label="flipped mass"),
-    "normal": dict(marker="^", color=PALETTE["normal"], s=6, alpha=0.35, linewidths=0, label="normal tissue"),
+    "normal": dict(marker="^", color=PALETTE["normal"], s=8, alpha=0.5, linewidths=0, label="normal tissue"),
 }
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 200, "font.size": 9, "axes.titlesize": 9})
 
