@@ -55,6 +55,9 @@ def executed(tmp_path_factory):
     _run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / "04_aug_study.ipynb",
           out.with_name("04_aug_study.ipynb"), "-p", "k", "2", "-p", "epochs", "1", "-p", "n_boot", "200",
           "-y", "gan: {epochs: 2, eval_every: 1, sample_every: 1, eval_samples: 8}"], cwd=tmp, env=env)
+    _run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / "05_tsne.ipynb",
+          out.with_name("05_tsne.ipynb"), "-p", "perplexity", "2", "-p", "n_iter", "300",
+          "-p", "n_normal", "12", "-p", "neighbours", "2", "-p", "cv_splits", "2"], cwd=tmp, env=env)
     return tmp, out
 
 
@@ -113,6 +116,26 @@ def test_aug_notebook_runs_the_study_for_the_given_k(executed):
     assert set(table.k) == {2} and len(table) == 12 and (table.n_normal == 20).all()
     assert (tmp / "artifacts" / "smoke" / "gan" / "fold2_k2" / "best.pt").is_file()
     assert (tmp / "artifacts" / "smoke" / "figures" / "aug_f1_against_k.pdf").is_file()
+
+
+@pytest.mark.slow
+def test_tsne_notebook_maps_and_scores_the_masses(executed):
+    tmp, out = executed
+    assert not _error_outputs(out.with_name("05_tsne.ipynb"))
+    art = tmp / "artifacts" / "smoke"
+    prov = json.loads((art / "tsne" / "provenance.json").read_text())
+    counts = prov["counts"]
+    assert counts["normal"] == 12 and counts["generated"] == counts["flipped"] == round(1.5 * counts["real"])
+    table = pd.read_csv(art / "tsne" / "support.csv")
+    assert set(table.space) == {"pixels", "inception"} and len(table) == 22
+    assert table.value.between(0, 10).all()
+    points = pd.read_csv(art / "tsne" / "maps.csv")
+    assert len(points[(points.space == "pixels") & (points["map"] == "real_flipped_normal")]) == (
+        counts["real"] + counts["flipped"] + counts["normal"])
+    for space in ("pixels", "inception"):
+        for name in ("real_generated", "real_generated_normal", "real_flipped_normal"):
+            assert (art / "figures" / f"tsne_{space}_{name}.pdf").is_file()
+    assert "of generated masses have a real nearest neighbour" in out.with_name("05_tsne.ipynb").read_text()
 
 
 @pytest.mark.slow

@@ -17,7 +17,18 @@ from thesis_lib.images import mosaic
 from thesis_lib.io import atomic_path
 
 # Okabe-Ito colour-blind-safe palette
-PALETTE = {"mass": "#D55E00", "normal": "#0072B2", "generated": "#009E73", "other": "#CC79A7"}
+PALETTE = {"mass": "#D55E00", "normal": "#0072B2", "generated": "#009E73", "flipped": "#CC79A7",
+           "other": "#CC79A7"}
+# t-SNE maps: the thesis' markers (real x, generated o, normal triangle), hollow or thin so
+# that overlapping points stay visible, and distinct shapes for a grey print
+TSNE_STYLE = {
+    "real": dict(marker="x", color=PALETTE["mass"], s=14, linewidths=0.8, label="real mass"),
+    "generated": dict(marker="o", facecolors="none", edgecolors=PALETTE["generated"], s=12,
+                      linewidths=0.7, label="generated mass"),
+    "flipped": dict(marker="s", facecolors="none", edgecolors=PALETTE["flipped"], s=10,
+                    linewidths=0.7, label="flipped mass"),
+    "normal": dict(marker="^", color=PALETTE["normal"], s=8, alpha=0.5, linewidths=0, label="normal tissue"),
+}
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 200, "font.size": 9, "axes.titlesize": 9})
 
 
@@ -240,3 +251,29 @@ def nearest_distance_histograms(checks: list) -> Figure:
         ax.legend(frameon=False, fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def tsne_map(coords: np.ndarray, groups: np.ndarray, title: str = "", ax=None) -> Figure:
+    """A 2-D t-SNE map: (n, 2) ``coords``, each point styled by its set name in ``groups``
+    (real, generated, flipped, normal; see ``TSNE_STYLE``), drawn in order of first
+    appearance so that later sets lie on top. Axes carry no units: t-SNE distances are not
+    comparable across a map."""
+    groups = np.asarray(groups)
+    unknown = sorted(set(groups) - set(TSNE_STYLE))
+    if unknown or len(groups) != len(coords):
+        raise ValueError(f"groups: {len(groups)} names for {len(coords)} points; unknown names {unknown}, "
+                         f"known {sorted(TSNE_STYLE)}")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(3.6, 3.6))
+    for name in dict.fromkeys(groups):
+        pts = coords[groups == name]
+        style = TSNE_STYLE[name]
+        ax.scatter(pts[:, 0], pts[:, 1], **{**style, "label": f"{style['label']} ({len(pts)})"})
+    ax.set_title(title)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.legend(frameon=False, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=2,
+              handletextpad=0.2, columnspacing=0.8)
+    ax.figure.tight_layout()
+    return ax.figure

@@ -16,7 +16,7 @@ from thesis_lib.io import write_json
 
 PACKAGES = (
     "numpy", "scipy", "pandas", "torch", "torchvision", "pydicom", "h5py", "scikit-learn",
-    "scikit-image", "matplotlib", "papermill", "snakemake", "jupyter-book",
+    "scikit-image", "openTSNE", "matplotlib", "papermill", "snakemake", "jupyter-book",
 )
 
 

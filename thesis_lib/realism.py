@@ -72,7 +72,7 @@ def fid_over_epochs(run_dir: str | Path, real_feats: np.ndarray, extractor: Ince
     return pd.DataFrame(rows)
 
 
-def _partition_patches(store, fold: int, partition: str, label: str, limit: int | None, seed: int) -> np.ndarray:
+def partition_patches(store, fold: int, partition: str, label: str, limit: int | None, seed: int) -> np.ndarray:
     """Patches of one label in one partition of a fold, at most ``limit`` (seeded subsample)."""
     from thesis_lib.data.splits import partition_of
 
@@ -95,10 +95,10 @@ def domain_table(store, gan_dir: str | Path, cfg, *, n_generated: int, seed: int
         if not (run / "best.pt").is_file():
             continue
         fold = int(run.name.removeprefix("fold"))
-        masses = _partition_patches(store, fold, "train", "mass", None, seed)
-        normals = _partition_patches(store, fold, "train", "normal", normals_per_mass * len(masses), seed)
-        val_m = _partition_patches(store, fold, "val", "mass", None, seed)
-        val_n = _partition_patches(store, fold, "val", "normal", normals_per_mass * max(len(val_m), 1), seed)
+        masses = partition_patches(store, fold, "train", "mass", None, seed)
+        normals = partition_patches(store, fold, "train", "normal", normals_per_mass * len(masses), seed)
+        val_m = partition_patches(store, fold, "val", "mass", None, seed)
+        val_n = partition_patches(store, fold, "val", "normal", normals_per_mass * max(len(val_m), 1), seed)
         net = train_classifier(np.concatenate([masses, normals]), np.r_[np.ones(len(masses)), np.zeros(len(normals))],
                                np.concatenate([val_m, val_n]), np.r_[np.ones(len(val_m)), np.zeros(len(val_n))], cfg)
         real = domain_features(net.model, masses)

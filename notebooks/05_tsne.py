@@ -1,0 +1,133 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Do synthetic masses fill the gaps between real ones?
+#
+# The thesis looked at its generated masses through t-SNE {cite}`vandermaaten2008tsne`
+# maps of raw pixels (perplexity 250, up to 4,000 iterations, k = 500): real against
+# generated masses, the same among normal tissue, and, in an annex, real masses with
+# flipped copies (the Aug ORG set) among normal tissue. From the maps it read that the
+# generated masses **fill gaps** between real ones and **support outliers less** than flips.
+#
+# A t-SNE map keeps neighbourhoods but not distances or densities, so this chapter draws the
+# maps and then puts numbers behind the reading, computed in the original feature space:
+#
+# - **nearest neighbour is real**: the share of added masses whose nearest other mass is real,
+#   beside the share expected if they were exchangeable with the real ones;
+# - **coverage**: the share of real masses with an added mass among their nearest neighbours,
+#   for all real masses and for the outliers (the tenth with the largest neighbourhoods);
+# - **distance ratio**: the median distance from an added mass to the nearest real one,
+#   divided by the median distance between a real mass and its nearest other real mass;
+# - **mass-vs-normal AUC**: a cross-validated logistic regression telling held-out real
+#   masses from normal tissue, trained with and without the added masses.
+#
+# Flipped copies are flipped horizontally, vertically or both, never left as they are; the
+# maps are computed twice, on raw pixels (as the thesis) and on FID Inception features, each
+# after a reduction to 50 principal components, by openTSNE {cite}`policar2024opentsne` when it
+# is installed and by scikit-learn otherwise.
+
+# %% tags=["parameters"]
+# Every parameter left at None takes its value from configs/<profile>.yaml (section tsne)
+profile = "smoke"
+fold = None
+k = None  # None: the fold's whole training pool and its GAN; else that k's G_k
+spaces = None  # pixels and/or inception
+perplexity = None
+n_iter = None
+n_normal = None
+neighbours = None
+cv_splits = None
+seed = None
+
+# %%
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import Markdown, display
+
+from thesis_lib import config, plots, tsne
+from thesis_lib.data.store import PatchStore
+from thesis_lib.embedding import pick_backend
+from thesis_lib.inception import InceptionFeatures
+from thesis_lib.io import atomic_path
+from thesis_lib.provenance import Run
+
+params = config.resolve("tsne", profile, fold=fold, k=k, spaces=spaces, perplexity=perplexity,
+                        n_iter=n_iter, n_normal=n_normal, neighbours=neighbours,
+                        cv_splits=cv_splits, seed=seed)
+art = Path(params["artifacts"])
+out_dir, figures = art / "tsne", art / "figures"
+run = Run("tsne", params)
+chosen = tsne.check_spaces(params["spaces"])
+sets = tsne.mass_sets(PatchStore(art / "patches"), art, params["fold"], params["k"],
+                      ratio=params["synthetic_ratio"], n_normal=params["n_normal"],
+                      seed=params["seed"])
+generator = "its GAN" if params["k"] is None else f"G_{params['k']}"
+display(Markdown(
+    f"Fold {params['fold']}, {generator}: " + ", ".join(
+        f"{n} {name}" for name, n in sets.counts().items())
+    + f" patches. t-SNE by **{pick_backend(params['backend'])}**, perplexity "
+    f"{params['perplexity']}, {params['n_iter']} iterations, seed {params['seed']}."
+))
+
+# %% [markdown]
+# ## The maps
+#
+# Real masses are crosses, generated masses circles, flipped masses squares, normal tissue
+# triangles. Each map is a t-SNE run of its own: positions compare within a map, not across.
+
+# %%
+extractor = InceptionFeatures() if "inception" in chosen else None
+feats = {space: tsne.features(sets, space, extractor, art / "cache") for space in chosen}
+coords = {}
+for space in chosen:
+    coords[space] = tsne.maps(feats[space], perplexity=params["perplexity"],
+                              n_iter=params["n_iter"], seed=params["seed"],
+                              backend=params["backend"])
+    for name, (xy, groups) in coords[space].items():
+        fig = plots.tsne_map(xy, groups, f"{space}: {name.replace('_', ', ')}")
+        plots.save_figure(fig, f"tsne_{space}_{name}", figures)
+
+# %% [markdown]
+# ## The numbers behind the maps
+#
+# `value` is the score of the added masses (generated or flipped); `expected` is what it would
+# be for masses exchangeable with the real ones (for the distance ratio, about 1).
+
+# %%
+table = pd.concat([
+    tsne.support_table(feats[space], space, neighbours=params["neighbours"],
+                       cv_splits=params["cv_splits"],
+                       flipped_source=sets.flipped_source, seed=params["seed"])
+    for space in chosen], ignore_index=True)
+with atomic_path(out_dir / "support.csv") as tmp:
+    table.to_csv(tmp, index=False)
+table.pivot_table(index=["space", "metric"], columns="masses", values="value",
+                  sort=False).round(3)
+
+# %% [markdown]
+# ## What the numbers say about the thesis' reading
+
+# %%
+display(Markdown(
+    f"Generated masses count as filling gaps when at least half the expected share of them "
+    f"have a real nearest neighbour and their distance ratio is at most "
+    f"{1 + tsne.NEAR_REAL:.1f}; differences below {tsne.UNCHANGED} count as none.\n\n"
+    + "\n\n".join(sentence for space in chosen
+                   for sentence in tsne.verdicts(table[table.space == space]))))
+
+# %%
+points = pd.concat([
+    pd.DataFrame({"space": space, "map": name, "set": groups, "x": xy[:, 0], "y": xy[:, 1]})
+    for space in chosen for name, (xy, groups) in coords[space].items()])
+with atomic_path(out_dir / "maps.csv") as tmp:
+    points.to_csv(tmp, index=False)
+prov = run.write(out_dir, counts=sets.counts(), backend=pick_backend(params["backend"]),
+                 table=table.to_dict("records"))
+display(Markdown(f"Computed at commit `{prov['git_commit'][:12]}`, seed {params['seed']}."))
