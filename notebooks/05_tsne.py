@@ -36,7 +36,7 @@
 # Every parameter left at None takes its value from configs/<profile>.yaml (section tsne)
 profile = "smoke"
 fold = None
-k = None  # None: the fold's whole training pool and its GAN; else that k's G_k
+k = None  # a G_k of the augmentation study, or "all": the fold's whole pool and its GAN
 spaces = None  # pixels and/or inception
 perplexity = None
 n_iter = None
@@ -68,7 +68,7 @@ chosen = tsne.check_spaces(params["spaces"])
 sets = tsne.mass_sets(PatchStore(art / "patches"), art, params["fold"], params["k"],
                       ratio=params["synthetic_ratio"], n_normal=params["n_normal"],
                       seed=params["seed"])
-generator = "its GAN" if params["k"] is None else f"G_{params['k']}"
+generator = "its GAN" if params["k"] in (None, "all") else f"G_{params['k']}"
 display(Markdown(
     f"Fold {params['fold']}, {generator}: " + ", ".join(
         f"{n} {name}" for name, n in sets.counts().items())

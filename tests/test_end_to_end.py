@@ -56,7 +56,7 @@ def executed(tmp_path_factory):
           out.with_name("04_aug_study.ipynb"), "-p", "k", "2", "-p", "epochs", "1", "-p", "n_boot", "200",
           "-y", "gan: {epochs: 2, eval_every: 1, sample_every: 1, eval_samples: 8}"], cwd=tmp, env=env)
     _run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / "05_tsne.ipynb",
-          out.with_name("05_tsne.ipynb"), "-p", "perplexity", "2", "-p", "n_iter", "300",
+          out.with_name("05_tsne.ipynb"), "-p", "k", "all", "-p", "perplexity", "2", "-p", "n_iter", "300",
           "-p", "n_normal", "12", "-p", "neighbours", "2", "-p", "cv_splits", "2"], cwd=tmp, env=env)
     return tmp, out
 
@@ -149,7 +149,7 @@ def test_book_builds_with_warnings_as_errors(executed):
     gan_page = (html / "results" / "01_train_dcgan.html").read_text()
     assert "The training procedure" in gan_page and gan_page.count("<img") >= 3
     for name, heading in (("02_qualitative", "Memorisation"), ("03_fid", "Per fold"),
-                          ("04_aug_study", "F1 against k")):
+                          ("04_aug_study", "F1 against k"), ("05_tsne", "t-SNE")):
         assert heading in (html / "results" / f"{name}.html").read_text()
     assert 'src="http' not in page and 'href="http' not in page.split("<body")[0]  # offline
 
@@ -159,7 +159,7 @@ def test_workflow_plans_one_rule_per_notebook(tmp_path):
                   env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"})
     assert all(rule in result.stdout + result.stderr
                for rule in ("data_prep", "train_gan", "gan_chapter", "qualitative_chapter", "fid_chapter",
-                            "train_gan_k", "aug_k", "aug_chapter"))
+                            "train_gan_k", "aug_k", "aug_chapter", "tsne_chapter"))
 
 
 @pytest.mark.slow

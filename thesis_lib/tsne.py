@@ -78,13 +78,15 @@ class MassSets:
         return {name: len(getattr(self, name)) for name in ("real", "generated", "flipped", "normal")}
 
 
-def mass_sets(store, artifacts: str | Path, fold: int, k: int | None, *, ratio: float, n_normal: int,
+def mass_sets(store, artifacts: str | Path, fold: int, k: int | str | None, *, ratio: float, n_normal: int,
               seed: int) -> MassSets:
-    """The four sets for ``fold`` and ``k`` (see the module docstring), all seeded."""
+    """The four sets for ``fold`` and ``k`` (see the module docstring), all seeded; ``k`` None
+    or ``"all"``: the fold's whole training pool and its GAN (``gan/fold<f>``)."""
     from thesis_lib.gan.train import run_dir, training_patches
     from thesis_lib.generate import generate
     from thesis_lib.realism import partition_patches
 
+    k = None if k in (None, "all") else int(k)
     ckpt = run_dir(artifacts, fold, k) / "best.pt"
     if not ckpt.is_file():
         raise FileNotFoundError(f"{ckpt}: no trained generator for fold={fold}, k={k}; train it first "
