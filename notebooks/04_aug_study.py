@@ -57,7 +57,7 @@ from IPython.display import Markdown, display
 
 from thesis_lib import augstudy, config, plots, reference
 from thesis_lib.generate import generate
-from thesis_lib.scoring import mean_and_sd, paired_bootstrap_f1
+from thesis_lib.scoring import mean_and_sd
 
 params = config.resolve("aug", profile, approaches=approaches, epochs=epochs,
                         workers=workers, n_boot=n_boot, gan=gan, seed=seed)
@@ -122,28 +122,15 @@ display(pr.reindex(columns=[(m, a) for m in ("precision", "recall") for a in ord
 # 0 means the difference could be chance.
 
 # %%
-rows = []
-for k_ in sorted(table.k.unique()):
-    pred = augstudy.read_predictions(art, k_)
-    for other in ("Aug ORG", "ORG"):
-        folds = []
-        for f, g in pred.groupby("fold"):
-            a = g[g.approach == "Aug GAN"].set_index("patch")
-            b = g[g.approach == other].set_index("patch").loc[a.index]
-            folds.append((a.label.to_numpy(), a.proba.to_numpy(), b.proba.to_numpy()))
-        if len(folds) and all(len(x[0]) for x in folds):
-            ci = paired_bootstrap_f1(folds, params["n_boot"], params["seed"])
-            rows.append({"k": k_, "comparison": f"Aug GAN - {other}", **ci})
-boot = pd.DataFrame(rows).set_index(["k", "comparison"])
+boot = augstudy.f1_differences(art, table, n_boot=params["n_boot"], seed=params["seed"])
 display(boot.round(3))
 
 # %%
 lines = []
 for (k_, comparison), r in boot.iterrows():
-    verdict = ("better" if r.low > 0 else "worse" if r.high < 0
-               else "not distinguishable from 0")
     lines.append(f"- k = {k_}, {comparison}: {r.difference:+.3f} "
-                 f"(95 % interval {r.low:+.3f} to {r.high:+.3f}): {verdict}.")
+                 f"(95 % interval {r.low:+.3f} to {r.high:+.3f}): "
+                 f"{augstudy.difference_verdict(r.low, r.high)}.")
 display(Markdown("\n".join(lines)))
 
 # %% [markdown]

@@ -58,6 +58,10 @@ def executed(tmp_path_factory):
     _run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / "05_tsne.ipynb",
           out.with_name("05_tsne.ipynb"), "-p", "k", "all", "-p", "perplexity", "2", "-p", "n_iter", "300",
           "-p", "n_normal", "12", "-p", "neighbours", "2", "-p", "cv_splits", "2"], cwd=tmp, env=env)
+    for name, extra in (("06_scorecard", ["-p", "n_boot", "200"]), ("07_discussion", ["-p", "n_boot", "200"]),
+                        ("08_appendix", [])):
+        _run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / f"{name}.ipynb",
+              out.with_name(f"{name}.ipynb"), *extra], cwd=tmp, env=env)
     return tmp, out
 
 
@@ -139,6 +143,18 @@ def test_tsne_notebook_maps_and_scores_the_masses(executed):
 
 
 @pytest.mark.slow
+def test_summary_chapters_read_the_results(executed):
+    tmp, out = executed
+    for name in ("06_scorecard", "07_discussion", "08_appendix"):
+        assert not _error_outputs(out.with_name(f"{name}.ipynb")), name
+    prov = json.loads((tmp / "artifacts" / "smoke" / "scorecard" / "provenance.json").read_text())
+    assert len(prov["claims"]) == 8 and sum(prov["verdicts"].values()) == 8
+    assert {c["chapter"] for c in prov["claims"]} == {"fid", "aug", "tsne"}
+    appendix = out.with_name("08_appendix.ipynb").read_text()
+    assert "train_gan" in appendix and "aug_study" in appendix and "tsne" in appendix
+
+
+@pytest.mark.slow
 def test_book_builds_with_warnings_as_errors(executed):
     tmp, _ = executed
     _run([BIN / "jupyter-book", "build", tmp / "book", "-W", "-n", "--keep-going"], cwd=tmp)
@@ -149,7 +165,9 @@ def test_book_builds_with_warnings_as_errors(executed):
     gan_page = (html / "results" / "01_train_dcgan.html").read_text()
     assert "The training procedure" in gan_page and gan_page.count("<img") >= 3
     for name, heading in (("02_qualitative", "Memorisation"), ("03_fid", "Per fold"),
-                          ("04_aug_study", "F1 against k"), ("05_tsne", "t-SNE")):
+                          ("04_aug_study", "F1 against k"), ("05_tsne", "t-SNE"),
+                          ("06_scorecard", "The claims"), ("07_discussion", "Limits of this reproduction"),
+                          ("08_appendix", "Steps, seeds and run times")):
         assert heading in (html / "results" / f"{name}.html").read_text()
     assert 'src="http' not in page and 'href="http' not in page.split("<body")[0]  # offline
 
@@ -159,7 +177,8 @@ def test_workflow_plans_one_rule_per_notebook(tmp_path):
                   env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"})
     assert all(rule in result.stdout + result.stderr
                for rule in ("data_prep", "train_gan", "gan_chapter", "qualitative_chapter", "fid_chapter",
-                            "train_gan_k", "aug_k", "aug_chapter", "tsne_chapter"))
+                            "train_gan_k", "aug_k", "aug_chapter", "tsne_chapter", "scorecard_chapter",
+                            "discussion_chapter", "appendix_chapter"))
 
 
 @pytest.mark.slow

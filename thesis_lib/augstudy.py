@@ -53,7 +53,7 @@ from thesis_lib.gan.train import pick_device, train_run, training_patches, train
 from thesis_lib.generate import generate
 from thesis_lib.io import atomic_path
 from thesis_lib.provenance import Run, git_commit
-from thesis_lib.scoring import classification_scores
+from thesis_lib.scoring import classification_scores, paired_bootstrap_f1
 
 # name: (adds G_k's masses, random h/v flips on the fly)
 APPROACHES = {"ORG": (False, False), "Aug ORG": (False, True), "GAN": (True, False), "Aug GAN": (True, True)}
@@ -278,6 +278,33 @@ def merge_results(artifacts: str | Path, rows: pd.DataFrame) -> pd.DataFrame:
 def read_predictions(artifacts: str | Path, k: int) -> pd.DataFrame:
     """Test-set P(mass) of every approach and fold at ``k``: fold, approach, patch, label, proba."""
     return pd.read_csv(Path(artifacts) / "aug" / f"k{k}" / "predictions.csv.gz")
+
+
+def f1_differences(artifacts: str | Path, table: pd.DataFrame, approach: str = "Aug GAN",
+                   others: tuple[str, ...] = ("Aug ORG", "ORG"), n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """F1(``approach``) - F1(other) per k, mean over folds, with paired-bootstrap 95 % intervals
+    on the same test patches (:func:`thesis_lib.scoring.paired_bootstrap_f1`); one row per k and
+    comparison present in ``table``."""
+    rows = []
+    for k in sorted(table.k.unique()):
+        pred = read_predictions(artifacts, k)
+        for other in others:
+            folds = []
+            for _, g in pred.groupby("fold"):
+                a = g[g.approach == approach].set_index("patch")
+                b = g[g.approach == other].set_index("patch")
+                if len(a) and len(b):
+                    folds.append((a.label.to_numpy(), a.proba.to_numpy(), b.proba.loc[a.index].to_numpy()))
+            if folds:
+                rows.append({"k": k, "comparison": f"{approach} - {other}",
+                             **paired_bootstrap_f1(folds, n_boot, seed)})
+    return pd.DataFrame(rows, columns=["k", "comparison", "difference", "low", "high", "p_not_better",
+                                       "n_boot"]).set_index(["k", "comparison"])
+
+
+def difference_verdict(low: float, high: float) -> str:
+    """How a bootstrap interval of a difference reads: "better", "worse" or "not distinguishable from 0"."""
+    return "better" if low > 0 else "worse" if high < 0 else "not distinguishable from 0"
 
 
 def is_done(table: pd.DataFrame, k: int, approaches: list[str], folds: list[int], hash_: str) -> bool:

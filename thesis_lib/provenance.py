@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.metadata
+import json
+import os
 import platform
 import subprocess
 import sys
@@ -10,6 +12,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from thesis_lib.config import REPO_ROOT
 from thesis_lib.io import write_json
@@ -44,6 +48,17 @@ def package_versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str]:
     return versions
 
 
+def hardware() -> dict[str, Any]:
+    """CPU cores available to this process and the GPUs torch sees (names), for the record."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        import torch
+        gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    except (ImportError, RuntimeError):
+        gpus = []
+    return {"cpu_cores": cpus, "gpus": gpus, "machine": platform.machine(), "system": platform.platform()}
+
+
 class Run:
     """Times a step and writes ``provenance.json`` for it.
 
@@ -69,6 +84,7 @@ class Run:
             "python": sys.version.split()[0],
             "platform": platform.platform(),
             "processor": platform.machine(),
+            "hardware": hardware(),
             "packages": package_versions(),
             **extra,
         }
@@ -78,3 +94,48 @@ class Run:
         rec = self.record(**extra)
         write_json(Path(out_dir) / "provenance.json", rec)
         return rec
+
+
+def collect(artifacts: str | Path) -> list[dict[str, Any]]:
+    """Every ``provenance.json`` under ``artifacts`` (a profile's outputs), each with its
+    ``folder`` relative to ``artifacts``, sorted by start time."""
+    art = Path(artifacts)
+    records = []
+    for path in art.rglob("provenance.json"):
+        if any(part.startswith(".") for part in path.relative_to(art).parts):
+            continue  # a temporary folder of an unfinished write
+        rec = json.loads(path.read_text())
+        rec["folder"] = str(path.parent.relative_to(art))
+        records.append(rec)
+    return sorted(records, key=lambda r: r.get("started_utc", ""))
+
+
+def steps_table(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per recorded step: folder, step, seed, commit (12 digits), start, duration, hardware."""
+    rows = []
+    for r in records:
+        hw = r.get("hardware") or {}
+        gpus = ", ".join(hw.get("gpus") or []) or "none"
+        rows.append({"folder": r["folder"], "step": r["step"], "seed": r.get("seed"),
+                     "commit": str(r.get("git_commit", ""))[:12] + ("+dirty" if "+dirty" in str(r.get("git_commit")) else ""),
+                     "started (UTC)": r.get("started_utc"), "duration (s)": r.get("duration_s"),
+                     "CPU cores": hw.get("cpu_cores", "not recorded"), "GPUs": gpus if hw else "not recorded"})
+    return pd.DataFrame(rows)
+
+
+def parameters_table(records: list[dict[str, Any]], step: str) -> pd.DataFrame:
+    """The parameters of every record of ``step``, one column per record (its folder)."""
+    cols = {r["folder"]: {k: json.dumps(v) if isinstance(v, (dict, list)) else v
+                          for k, v in r.get("parameters", {}).items() if k != "artifacts"}
+            for r in records if r["step"] == step}
+    return pd.DataFrame(cols)
+
+
+def packages_table(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Package versions, one row per package, with every distinct version seen across records."""
+    seen: dict[str, set] = {}
+    for r in records:
+        for name, version in (r.get("packages") or {}).items():
+            seen.setdefault(name, set()).add(version)
+    seen.setdefault("python", set()).update(r["python"] for r in records if "python" in r)
+    return pd.DataFrame({"version": {k: ", ".join(sorted(v)) for k, v in sorted(seen.items())}}).rename_axis("package")

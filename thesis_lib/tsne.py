@@ -153,17 +153,33 @@ def _value(table: pd.DataFrame, masses: str, metric: str) -> float:
     return float(row.value.iloc[0])
 
 
+def readings(table: pd.DataFrame) -> dict:
+    """The numbers behind the thesis' two readings, for one space's rows of
+    :func:`support_table`: ``gaps`` (generated masses mix with real ones and lie as close to
+    them as real masses lie to each other) and ``outliers_less`` (generated masses cover
+    outlying real masses less than flips do), with the values they rest on."""
+    get = partial(_value, table)
+    share = get("generated", "nearest neighbour is real")
+    expected = float(table[table.metric == "nearest neighbour is real"].expected.iloc[0])
+    ratio = get("generated", "distance ratio")
+    out_gen, out_flip = get("generated", "outlier coverage"), get("flipped", "outlier coverage")
+    r = {"share": share, "expected": expected, "ratio": ratio, "flip_ratio": get("flipped", "distance ratio"),
+         "mixes": share >= expected / 2, "near": ratio <= 1.0 + NEAR_REAL, "out_gen": out_gen,
+         "out_flip": out_flip, "auc0": get("real only", "mass-vs-normal AUC"),
+         "auc_gen": get("generated", "mass-vs-normal AUC")}
+    r["gaps"] = r["mixes"] and r["near"]
+    r["outliers_less"] = out_gen < out_flip - UNCHANGED
+    return r
+
+
 def verdicts(table: pd.DataFrame) -> list[str]:
     """One Markdown sentence per claim of the thesis, for one space's rows of
     :func:`support_table`, each computed from the numbers."""
     space = table.space.iloc[0]
-    get = partial(_value, table)
-    share = get("generated", "nearest neighbour is real")
-    expected = float(table[table.metric == "nearest neighbour is real"].expected.iloc[0])
-    ratio, flip_ratio = get("generated", "distance ratio"), get("flipped", "distance ratio")
-    mixes, near = share >= expected / 2, ratio <= 1.0 + NEAR_REAL
-    out_gen, out_flip = get("generated", "outlier coverage"), get("flipped", "outlier coverage")
-    auc0, auc_gen = get("real only", "mass-vs-normal AUC"), get("generated", "mass-vs-normal AUC")
+    r = readings(table)
+    share, expected, ratio, flip_ratio = r["share"], r["expected"], r["ratio"], r["flip_ratio"]
+    mixes, near, out_gen, out_flip = r["mixes"], r["near"], r["out_gen"], r["out_flip"]
+    auc0, auc_gen = r["auc0"], r["auc_gen"]
     change = ("leaves it unchanged" if abs(auc_gen - auc0) < UNCHANGED
               else "raises it" if auc_gen > auc0 else "lowers it")
     gaps = ("They lie among the real masses, as close to them as real masses lie to each other: "

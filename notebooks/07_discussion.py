@@ -1,0 +1,129 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Discussion and conclusion
+#
+# This chapter reads the results the book computed; the sentences that depend on them are
+# written by code from the same results files as the scorecard, so they change when the
+# results do.
+
+# %% tags=["parameters"]
+# Every parameter left at None takes its value from configs/<profile>.yaml (section aug)
+profile = "smoke"
+n_boot = None
+seed = None
+
+# %%
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import Markdown, display
+
+from thesis_lib import augstudy, config, scorecard
+
+params = config.resolve("aug", profile, n_boot=n_boot, seed=seed)
+res = scorecard.Results.load(params["artifacts"])
+claims = scorecard.claims_table(res, params["n_boot"], params["seed"])
+story = scorecard.narrative(claims)
+counts = scorecard.verdict_counts(claims)
+gan = config.resolve("gan", profile)
+data = res.data or {}
+display(Markdown(
+    f"This book ran the **{profile}** profile on the **{data.get('source', '?')}** dataset "
+    f"({data.get('n_patients', 0)} patients). Of the thesis' {len(claims)} claims scored on "
+    f"the [scorecard](06_scorecard.ipynb): reproduced {counts['reproduced']}, not "
+    f"reproduced {counts['not reproduced']}, not comparable {counts['not comparable']}."
+))
+
+# %% [markdown]
+# ## Realism
+#
+# FID is a distance between two Gaussians fitted to Inception features; it depends on the
+# data, on the number of samples and on how images are resized before the network sees them,
+# so a score is only meaningful beside a floor computed the same way. The FID chapter gives
+# every score with its N and with the real-real floor at that N.
+
+# %%
+fid = pd.DataFrame(res.fid["table"]) if res.fid else None
+text = [story["realism"]]
+if fid is not None:
+    ratio = (fid.FID / fid["real-real FID"]).mean()
+    text.append(
+        f"The kept generators score FID {fid.FID.mean():.1f} on average against a real-real "
+        f"floor of {fid['real-real FID'].mean():.1f} at the same N ({ratio:.1f} x the floor), "
+        f"with precision {fid.precision.mean():.2f} and recall {fid.recall.mean():.2f}. "
+        + ("They are far from their training masses in Inception's eyes: at this profile's "
+           f"size (ngf = {gan['ngf']}, {gan['epochs']} epochs) the DCGAN learns the blob and "
+           "its brightness, not the texture." if ratio > 2 else
+           "They lie close to the floor: in Inception's eyes they are nearly as similar to "
+           "their training masses as two halves of the real set are to each other.")
+    )
+display(Markdown("\n\n".join(text)))
+
+# %% [markdown]
+# ## Augmentation
+#
+# The thesis' central claim is that synthetic masses, combined with flips, help most when
+# real masses are few. The bootstrap intervals of the augmentation chapter say how sure each
+# difference is; with three folds and small test sets, differences of a few F1 points are
+# within noise.
+
+# %%
+text = [story["augmentation"]]
+if res.aug is not None:
+    f1 = res.aug.groupby(["k", "approach"]).f1.mean().unstack("approach")
+    best = f1.idxmax(axis=1)
+    text.append("The best approach by mean F1 was " + ", ".join(
+        f"{a} at k = {k}" for k, a in best.items()) + ".")
+    boot = augstudy.f1_differences(params["artifacts"], res.aug,
+                                   n_boot=params["n_boot"], seed=params["seed"])
+    sure = boot[(boot.low > 0) | (boot.high < 0)]
+    text.append(
+        f"{len(sure)} of the {len(boot)} bootstrap intervals of Aug GAN's F1 difference "
+        "exclude 0" + (": " + ", ".join(
+            f"{comp} at k = {k} ({r.difference:+.3f})" for (k, comp), r in sure.iterrows())
+            if len(sure) else "; none of the differences can be told from chance") + ".")
+display(Markdown("\n\n".join(text)))
+
+# %% [markdown]
+# ## t-SNE
+#
+# A t-SNE map keeps neighbourhoods, not distances or densities, and its look depends on the
+# perplexity; reading "gaps" from a map is therefore weak evidence. The t-SNE chapter scores
+# the same reading in the original feature spaces.
+
+# %%
+display(Markdown(story["t-SNE"]))
+
+# %% [markdown]
+# ## Limits of this reproduction
+#
+# - **Data.** The default cohort is synthetic: physically motivated (attenuation, noise,
+#   power-law breast texture, spiculated masses) but simpler than real mammograms, and its
+#   masses are easier to tell from normal tissue than real ones. Conclusions about real
+#   screening data need a real dataset; the loaders for CBIS-DDSM, INbreast, VinDr-Mammo and
+#   OMI-DB make that a change of one parameter.
+# - **Size.** The default profile is sized for two CPU cores: small GANs, few epochs, small
+#   k and short classifier training. The thesis profile holds the thesis' settings.
+# - **Protocol.** Unlike the thesis, folds are split by patient, and each G_k sees only its
+#   fold's k training masses, so no test patient reaches a generator.
+
+# %% [markdown]
+# ## Conclusion
+
+# %%
+verdict = ("reproduces most of" if counts["reproduced"] > counts["not reproduced"]
+           + counts["not comparable"] else "reproduces some of"
+           if counts["reproduced"] else "does not reproduce")
+display(Markdown(
+    f"On the **{data.get('source', '?')}** data at the **{profile}** profile, this book "
+    f"{verdict} the thesis' claims ({counts['reproduced']} of {len(claims)}). Every number "
+    "above was computed by the code of this repository and can be recomputed on another "
+    "dataset or at full size with one command; the scorecard and this chapter follow."
+))

@@ -1,0 +1,127 @@
+"""The scorecard's verdicts on constructed results, and the reproducibility record."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from thesis_lib import augstudy, provenance, scorecard
+from thesis_lib.io import write_json
+
+
+def _write_aug(art, f1_by_approach: dict[str, list[float]], ks=(50, 100), n=200, seed=0):
+    """Results and predictions whose test F1 per (k, approach) is close to the given values:
+    predictions that are right with the given probability on both classes."""
+    rng = np.random.default_rng(seed)
+    rows, preds = [], {k: [] for k in ks}
+    for i, k in enumerate(ks):
+        for approach, f1s in f1_by_approach.items():
+            for fold in range(3):
+                y = (np.arange(n) < n // 4).astype(int)
+                right = rng.random(n) < f1s[i]
+                proba = np.where(right, y, 1 - y).astype(float)
+                preds[k].append(pd.DataFrame({"fold": fold, "approach": approach, "patch": np.arange(n) + 1000 * fold,
+                                              "label": y, "proba": proba}))
+                rows.append({"k": k, "approach": approach, "fold": fold, "f1": f1s[i], "auc": 0.9})
+    table = pd.DataFrame(rows).reindex(columns=augstudy.RESULT_COLUMNS)
+    (art / "aug").mkdir(parents=True)
+    table.to_csv(art / "aug" / "results.csv", index=False)
+    for k, frames in preds.items():
+        (art / "aug" / f"k{k}").mkdir()
+        pd.concat(frames).to_csv(art / "aug" / f"k{k}" / "predictions.csv.gz", index=False)
+
+
+def _write_fid(art, curve=(250.0, 150.0)):
+    write_json(art / "fid" / "provenance.json", {
+        "table": [{"fold": f, "N real": 100, "N generated": 100, "FID": 200.0, "real-real FID": 40.0,
+                   "precision": 0.0, "recall": 0.0} for f in range(3)],
+        "curve": [{"epoch": 10 * (i + 1), "FID": v, "N generated": 50} for i, v in enumerate(curve)]})
+
+
+def _write_tsne(art, share, ratio, out_gen, out_flip):
+    rows = [("pixels", "real only", "mass-vs-normal AUC", 0.9, np.nan)]
+    for masses, sh, ra, oc in (("generated", share, ratio, out_gen), ("flipped", 0.5, 1.0, out_flip)):
+        rows += [("pixels", masses, "nearest neighbour is real", sh, 0.4),
+                 ("pixels", masses, "coverage (5-NN)", 0.5, 0.5),
+                 ("pixels", masses, "outlier coverage (5-NN)", oc, 0.5),
+                 ("pixels", masses, "distance ratio", ra, 1.0),
+                 ("pixels", masses, "mass-vs-normal AUC", 0.9, np.nan)]
+    (art / "tsne").mkdir(parents=True)
+    pd.DataFrame(rows, columns=["space", "masses", "metric", "value", "expected"]).to_csv(art / "tsne" / "support.csv",
+                                                                                          index=False)
+
+
+def _verdicts(art):
+    table = scorecard.claims_table(scorecard.Results.load(art), n_boot=200)
+    return dict(zip(table.claim, table.verdict)), table
+
+
+def test_nothing_run_is_not_comparable(tmp_path):
+    verdicts, table = _verdicts(tmp_path)
+    assert set(verdicts.values()) == {scorecard.NOT_COMPARABLE} and len(table) == 8
+    assert (table["this run"] == "not run").all()
+
+
+def test_results_that_agree_with_the_thesis_are_reproduced(tmp_path):
+    _write_aug(tmp_path, {"ORG": [0.70, 0.80], "Aug ORG": [0.72, 0.82], "GAN": [0.75, 0.85], "Aug GAN": [0.95, 0.97]})
+    _write_fid(tmp_path, curve=(250.0, 150.0))
+    _write_tsne(tmp_path, share=0.35, ratio=1.02, out_gen=0.4, out_flip=0.9)
+    verdicts, table = _verdicts(tmp_path)
+    assert verdicts["FID falls as the DCGAN trains"] == scorecard.REPRODUCED
+    assert verdicts["the kept generator is realistic by FID"] == scorecard.NOT_COMPARABLE
+    for claim in ("F1 rises with k (ORG)", "Aug GAN gives the best F1 at the smallest k",
+                  "GAN masses help without flips (GAN > ORG)", "Aug GAN beats Aug ORG up to k = 500",
+                  "generated masses fill gaps between real ones",
+                  "generated masses support outliers less than flips"):
+        assert verdicts[claim] == scorecard.REPRODUCED, claim
+    assert table[table.chapter == "aug"]["this run"].str.contains(r"\(04_aug_study.ipynb\)").all()
+    text = scorecard.narrative(table)["augmentation"]
+    assert text.startswith("This run reproduces") and "not reproduce" not in text
+
+
+def test_results_against_the_thesis_are_not_reproduced(tmp_path):
+    _write_aug(tmp_path, {"ORG": [0.90, 0.80], "Aug ORG": [0.95, 0.97], "GAN": [0.70, 0.75], "Aug GAN": [0.72, 0.74]})
+    _write_fid(tmp_path, curve=(150.0, 250.0))
+    _write_tsne(tmp_path, share=0.0, ratio=1.6, out_gen=1.0, out_flip=1.0)
+    verdicts, _ = _verdicts(tmp_path)
+    assert verdicts["FID falls as the DCGAN trains"] == scorecard.NOT_REPRODUCED
+    for claim in ("F1 rises with k (ORG)", "Aug GAN gives the best F1 at the smallest k",
+                  "GAN masses help without flips (GAN > ORG)", "Aug GAN beats Aug ORG up to k = 500",
+                  "generated masses fill gaps between real ones",
+                  "generated masses support outliers less than flips"):
+        assert verdicts[claim] == scorecard.NOT_REPRODUCED, claim
+
+
+def test_side_by_side_puts_both_sources_on_the_union_of_k(tmp_path):
+    _write_aug(tmp_path, {"ORG": [0.70, 0.80], "Aug ORG": [0.72, 0.82], "GAN": [0.75, 0.85], "Aug GAN": [0.9, 0.9]})
+    table = scorecard.side_by_side(scorecard.Results.load(tmp_path), "f1")
+    assert list(table.index) == [50, 100, 250, 500, 750, 1000, 1300]
+    assert table.loc[50, ("ORG", "thesis")] == "–" and table.loc[100, ("ORG", "thesis")] == "0.864"
+    assert table.loc[100, ("ORG", "this run")] == "[0.800 ± 0.000](04_aug_study.ipynb)"
+    assert table.loc[250, ("GAN", "this run")] == "–"
+
+
+def test_provenance_is_collected_into_tables(tmp_path):
+    run = provenance.Run("train_gan", {"seed": 3, "epochs": 5, "betas": [0.0, 0.9], "artifacts": "x"})
+    run.write(tmp_path / "gan" / "fold0")
+    provenance.Run("fid", {"seed": 3}).write(tmp_path / "fid")
+    (tmp_path / ".patches.partial").mkdir()
+    (tmp_path / ".patches.partial" / "provenance.json").write_text("{}")  # unfinished: ignored
+    records = provenance.collect(tmp_path)
+    assert sorted(r["folder"] for r in records) == ["fid", "gan/fold0"]
+    steps = provenance.steps_table(records)
+    assert sorted(steps.step) == ["fid", "train_gan"] and (steps["CPU cores"] >= 1).all()
+    params = provenance.parameters_table(records, "train_gan")
+    assert params.loc["epochs", "gan/fold0"] == 5 and params.loc["betas", "gan/fold0"] == json.dumps([0.0, 0.9])
+    assert "artifacts" not in params.index
+    packages = provenance.packages_table(records)
+    assert packages.loc["torch", "version"] and "python" in packages.index
+
+
+@pytest.mark.parametrize("low, high, word", [(0.01, 0.2, "better"), (-0.2, -0.01, "worse"),
+                                             (-0.1, 0.1, "not distinguishable from 0")])
+def test_difference_verdicts(low, high, word):
+    assert augstudy.difference_verdict(low, high) == word

@@ -1,0 +1,209 @@
+"""The reproduction scorecard: each claim of the thesis beside this run's numbers, with a verdict.
+
+Every number of this run is read from the results the chapters wrote under
+``artifacts/<profile>/`` (never typed); the thesis' numbers come from :mod:`thesis_lib.reference`.
+A verdict is one of
+
+- **reproduced**: this run's numbers show what the thesis claims, by the rule in ``why``;
+- **not reproduced**: they do not;
+- **not comparable**: the numbers measure different things (other data, other N), or the
+  chapter that computes them has not run.
+
+The rules are deliberately simple and stated beside each verdict, so a reader can disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from thesis_lib import augstudy, reference, tsne
+
+CHAPTERS = {"data": "00_data_prep", "gan": "01_train_dcgan", "qualitative": "02_qualitative",
+            "fid": "03_fid", "aug": "04_aug_study", "tsne": "05_tsne"}
+FID_DROP = 0.9  # "FID falls during training": the last snapshot at most 0.9 x the first
+REPRODUCED, NOT_REPRODUCED, NOT_COMPARABLE = "reproduced", "not reproduced", "not comparable"
+
+
+def link(text: str, chapter: str) -> str:
+    """``text`` as a Markdown link to a results chapter (a page beside the scorecard)."""
+    return f"[{text}]({CHAPTERS[chapter]}.ipynb)"
+
+
+@dataclass
+class Results:
+    """What the chapters wrote; ``None`` where a chapter has not run."""
+
+    data: dict | None
+    fid: dict | None
+    aug: pd.DataFrame | None
+    tsne: pd.DataFrame | None
+    artifacts: Path
+
+    @classmethod
+    def load(cls, artifacts: str | Path) -> "Results":
+        art = Path(artifacts)
+
+        def json_or_none(path: Path) -> dict | None:
+            return json.loads(path.read_text()) if path.is_file() else None
+
+        aug = augstudy.read_results(art)
+        support = art / "tsne" / "support.csv"
+        return cls(data=json_or_none(art / "patches" / "summary.json"), fid=json_or_none(art / "fid" / "provenance.json"),
+                   aug=aug if len(aug) else None, tsne=pd.read_csv(support) if support.is_file() else None,
+                   artifacts=art)
+
+
+def _claim(claim: str, thesis: str, ours: str, verdict: str, why: str, chapter: str) -> dict:
+    return {"claim": claim, "thesis": thesis, "this run": link(ours, chapter) if ours else "not run",
+            "verdict": verdict, "rule": why, "chapter": chapter}
+
+
+def fid_claims(res: Results) -> list[dict]:
+    """FID during training, and the kept generator's FID."""
+    rep = reference.reported()["fid_over_epochs"]
+    pts = rep["points"]
+    first, last = min(pts), max(pts)
+    thesis_curve = f"{pts[first]:.0f} at epoch {first} to {pts[last]:.1f} at epoch {last}"
+    claim_curve = "FID falls as the DCGAN trains"
+    claim_kept = "the kept generator is realistic by FID"
+    thesis_kept = f"{rep['minimum']['fid']} (minimum, epoch {rep['minimum']['epoch']}, N = {rep['n_generated']})"
+    if res.fid is None:
+        return [_claim(claim_curve, thesis_curve, "", NOT_COMPARABLE, "the FID chapter has not run", "fid"),
+                _claim(claim_kept, thesis_kept, "", NOT_COMPARABLE, "the FID chapter has not run", "fid")]
+    curve = pd.DataFrame(res.fid["curve"]).sort_values("epoch")
+    a, b = curve.iloc[0], curve.iloc[-1]
+    ours_curve = f"{a.FID:.0f} at epoch {a.epoch:.0f} to {b.FID:.0f} at epoch {b.epoch:.0f} (N = {b['N generated']:.0f})"
+    falls = b.FID <= FID_DROP * a.FID
+    table = pd.DataFrame(res.fid["table"])
+    ours_kept = (f"{table.FID.mean():.1f} (mean of {len(table)} folds, N = {table['N generated'].iloc[0]:.0f}; "
+                 f"real-real floor {table['real-real FID'].mean():.1f})")
+    return [
+        _claim(claim_curve, thesis_curve, ours_curve, REPRODUCED if falls else NOT_REPRODUCED,
+               f"the last snapshot's FID at most {FID_DROP} x the first's", "fid"),
+        _claim(claim_kept, thesis_kept, ours_kept, NOT_COMPARABLE,
+               "FID depends on the data and on N; the thesis scored OPTIMAM lesions at N = 2,000", "fid"),
+    ]
+
+
+def aug_claims(res: Results, n_boot: int = 2000, seed: int = 0) -> list[dict]:
+    """The augmentation study's claims, from the F1 means over folds and bootstrap intervals."""
+    rep = reference.reported()["augmentation"]
+    thesis_f1 = pd.DataFrame(rep["f1"], index=rep["k"])
+    claims = {
+        "F1 rises with k (ORG)": f"{thesis_f1.ORG.iloc[0]:.3f} at k = {rep['k'][0]} to "
+                                  f"{thesis_f1.ORG.iloc[-1]:.3f} at k = {rep['k'][-1]}",
+        "Aug GAN gives the best F1 at the smallest k": f"Aug GAN best at k = {rep['k'][0]} "
+                                                      f"({thesis_f1['Aug GAN'].iloc[0]:.3f})",
+        "GAN masses help without flips (GAN > ORG)": f"at {(thesis_f1.GAN > thesis_f1.ORG).sum()} of "
+                                                     f"{len(thesis_f1)} k",
+        "Aug GAN beats Aug ORG up to k = 500": ", ".join(
+            f"{v:+.3f}" for v in (thesis_f1["Aug GAN"] - thesis_f1["Aug ORG"])[thesis_f1.index <= 500]),
+    }
+    if res.aug is None:
+        return [_claim(c, t, "", NOT_COMPARABLE, "the augmentation chapter has not run", "aug") for c, t in claims.items()]
+    f1 = res.aug.groupby(["k", "approach"]).f1.mean().unstack("approach")
+    boot = augstudy.f1_differences(res.artifacts, res.aug, n_boot=n_boot, seed=seed)
+    k0, k1 = f1.index.min(), f1.index.max()
+    rises = f1.loc[k1, "ORG"] > f1.loc[k0, "ORG"]
+    best = f1.loc[k0].idxmax()
+    small = [k for k in f1.index if k <= 500]
+    vs_aug_org = boot.xs("Aug GAN - Aug ORG", level="comparison") if len(boot) else pd.DataFrame()
+    diffs = vs_aug_org.loc[[k for k in small if k in vs_aug_org.index]] if len(vs_aug_org) else vs_aug_org
+    gan_wins = int((f1.GAN > f1.ORG).sum())
+    out = [
+        _claim("F1 rises with k (ORG)", claims["F1 rises with k (ORG)"],
+               f"{f1.loc[k0, 'ORG']:.3f} at k = {k0} to {f1.loc[k1, 'ORG']:.3f} at k = {k1}",
+               (REPRODUCED if rises else NOT_REPRODUCED) if k1 > k0 else NOT_COMPARABLE,
+               "ORG's mean F1 higher at the largest k than at the smallest" if k1 > k0 else "only one k ran",
+               "aug"),
+        _claim("Aug GAN gives the best F1 at the smallest k", claims["Aug GAN gives the best F1 at the smallest k"],
+               f"{best} best at k = {k0} ({f1.loc[k0, best]:.3f})", REPRODUCED if best == "Aug GAN" else NOT_REPRODUCED,
+               "the highest mean F1 of the four approaches at the smallest k", "aug"),
+        _claim("GAN masses help without flips (GAN > ORG)", claims["GAN masses help without flips (GAN > ORG)"],
+               f"at {gan_wins} of {len(f1)} k", REPRODUCED if gan_wins * 2 > len(f1) else NOT_REPRODUCED,
+               "GAN's mean F1 above ORG's at more than half of the k", "aug"),
+    ]
+    if len(diffs):
+        all_up = bool((diffs.difference > 0).all())
+        sig = int((diffs.low > 0).sum())
+        text = ", ".join(f"k = {k}: {r.difference:+.3f} [{r.low:+.3f}, {r.high:+.3f}]" for k, r in diffs.iterrows())
+        out.append(_claim("Aug GAN beats Aug ORG up to k = 500", claims["Aug GAN beats Aug ORG up to k = 500"], text,
+                          REPRODUCED if all_up and sig else NOT_REPRODUCED,
+                          f"mean difference above 0 at every k <= 500 and its 95 % interval above 0 at "
+                          f"one k at least ({sig} here)", "aug"))
+    else:
+        out.append(_claim("Aug GAN beats Aug ORG up to k = 500", claims["Aug GAN beats Aug ORG up to k = 500"], "",
+                          NOT_COMPARABLE, "no k <= 500 ran", "aug"))
+    return out
+
+
+def tsne_claims(res: Results, space: str = "pixels") -> list[dict]:
+    """The t-SNE readings, scored in ``space`` (the thesis: raw pixels)."""
+    gaps, outliers = "generated masses fill gaps between real ones", "generated masses support outliers less than flips"
+    thesis = "read from t-SNE maps (no numbers)"
+    if res.tsne is None or space not in set(res.tsne.space):
+        return [_claim(c, thesis, "", NOT_COMPARABLE, "the t-SNE chapter has not run", "tsne") for c in (gaps, outliers)]
+    r = tsne.readings(res.tsne[res.tsne.space == space])
+    return [
+        _claim(gaps, thesis, f"{r['share']:.0%} of generated masses have a real nearest neighbour "
+                             f"({r['expected']:.0%} if exchangeable); distance ratio {r['ratio']:.2f}",
+               REPRODUCED if r["gaps"] else NOT_REPRODUCED,
+               f"in {space}: a share of at least half the exchangeable one and a ratio at most "
+               f"{1 + tsne.NEAR_REAL:.1f}", "tsne"),
+        _claim(outliers, thesis, f"outliers covered {r['out_gen']:.0%} (generated) against {r['out_flip']:.0%} (flipped)",
+               REPRODUCED if r["outliers_less"] else NOT_REPRODUCED,
+               f"in {space}: generated coverage below the flipped one by more than {tsne.UNCHANGED}", "tsne"),
+    ]
+
+
+def claims_table(res: Results, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """One row per claim: claim, thesis, this run (linked to its chapter), verdict, rule, and
+    the chapter key (see :data:`CHAPTERS`)."""
+    return pd.DataFrame(fid_claims(res) + aug_claims(res, n_boot, seed) + tsne_claims(res))
+
+
+def side_by_side(res: Results, metric: str = "f1") -> pd.DataFrame:
+    """``metric`` ("f1" or "auc") per k (rows) and approach: the thesis' mean and this run's
+    mean ± sd over folds (linked to the augmentation chapter), "–" where a k did not run."""
+    rep = reference.reported()["augmentation"]
+    thesis = pd.DataFrame(rep[metric], index=rep["k"])
+    ours = res.aug if res.aug is not None else pd.DataFrame(columns=["k", "approach", metric])
+    g = ours.groupby(["k", "approach"])[metric]
+    mean, sd = g.mean(), g.std(ddof=1).fillna(0)
+    ks = sorted(set(thesis.index) | set(ours.k.astype(int)))
+    digits = 3 if metric == "f1" else 4
+    cols = {}
+    for a in augstudy.APPROACHES:
+        cols[(a, "thesis")] = [f"{thesis.loc[k, a]:.{digits}f}" if k in thesis.index else "–" for k in ks]
+        cols[(a, "this run")] = [link(f"{mean[(k, a)]:.{digits}f} ± {sd[(k, a)]:.{digits}f}", "aug")
+                                 if (k, a) in mean.index else "–" for k in ks]
+    return pd.DataFrame(cols, index=pd.Index(ks, name="k"))
+
+
+def verdict_counts(table: pd.DataFrame) -> dict[str, int]:
+    """How many claims got each verdict."""
+    return {v: int((table.verdict == v).sum()) for v in (REPRODUCED, NOT_REPRODUCED, NOT_COMPARABLE)}
+
+
+def narrative(claims: pd.DataFrame) -> dict[str, str]:
+    """One Markdown sentence group per topic (realism, augmentation, t-SNE), stating which of
+    the thesis' claims this run reproduced, which not and which it could not compare."""
+    paragraphs = {}
+    for topic, chapter in (("realism", "fid"), ("augmentation", "aug"), ("t-SNE", "tsne")):
+        rows = claims[claims.chapter == chapter]
+        parts = []
+        for verdict, lead in ((REPRODUCED, "This run reproduces"), (NOT_REPRODUCED, "It does not reproduce"),
+                              (NOT_COMPARABLE, "It cannot compare")):
+            names = [f"*{c}*" for c in rows[rows.verdict == verdict].claim]
+            if names:
+                parts.append(f"{lead} {_join(names)}.")
+        paragraphs[topic] = " ".join(parts) or "No claim of this topic was scored."
+    return paragraphs
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
