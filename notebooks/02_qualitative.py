@@ -51,14 +51,15 @@ rng = np.random.default_rng(params["seed"])
 #
 # 64 training masses of each fold (left) and 64 patches from its kept generator (right).
 
-# %%
+# %% mystnb={"figure": {"caption": "Training masses of each fold (left) beside patches of its kept generator (right). Look for the shapes, margins and textures the generator reproduces, and for those it misses.", "name": "fig-real-generated"}}
+panels = {}
 for gan_run in runs:
-    k = int(gan_run.name.removeprefix("fold"))
-    real, _ = training_patches(store, k, None, params["seed"])
-    shown = real[rng.choice(len(real), min(64, len(real)), replace=False)]
-    fig = plots.real_and_generated(shown, generate(gan_run / "best.pt", 64, params["seed"]))
-    fig.suptitle(f"fold {k}")
-    plots.save_figure(fig, f"real_and_generated_fold{k}", figures)
+    f = int(gan_run.name.removeprefix("fold"))
+    real, _ = training_patches(store, f, None, params["seed"])
+    panels[f"fold {f}: real"] = real[rng.choice(len(real), min(64, len(real)), replace=False)]
+    panels[f"fold {f}: generated"] = generate(gan_run / "best.pt", 64, params["seed"])
+fig = plots.montage_panels(panels, ncols=8, panels_per_row=2)
+plots.save_figure(fig, "real_and_generated", figures);
 
 # %% [markdown]
 # ## Memorisation
@@ -79,11 +80,11 @@ checks = [
 ]
 pd.DataFrame([c.summary() for c in checks]).set_index("space").round(3)
 
-# %%
+# %% mystnb={"figure": {"caption": "Distances from each generated patch to its nearest training patch, beside training patches' distances to their own nearest neighbour, in pixels and in Inception features. Memorisation would show as generated patches far closer to a training patch than real patches are to each other.", "name": "fig-memorisation-distances"}}
 fig = plots.nearest_distance_histograms(checks)
 plots.save_figure(fig, f"memorisation_distances_fold{k}", figures);
 
-# %%
+# %% mystnb={"figure": {"caption": "Generated patches (top row) and their nearest training patches in each feature space. Copies would look identical to their neighbour.", "name": "fig-memorisation-neighbours"}}
 fig = plots.nearest_neighbours(fake, {c.space: train[c.nearest_train] for c in checks})
 plots.save_figure(fig, f"memorisation_neighbours_fold{k}", figures);
 
@@ -102,26 +103,8 @@ display(Markdown(
 # mass to another, rather than jumps between memorised images, is what a generator that has
 # learnt the distribution shows.
 
-# %%
+# %% mystnb={"figure": {"caption": "Patches decoded along a straight line between two latent vectors. Smooth change, without jumps, suggests the generator has learnt a continuous space rather than a list of memorised patches.", "name": "fig-interpolation"}}
 G = load_generator(art / "gan" / f"fold{k}" / "best.pt")
 strip = interpolate(G, params["interpolation_steps"], params["seed"])
 fig = plots.patch_montage(strip, f"latent interpolation, fold {k}", ncols=len(strip))
 plots.save_figure(fig, f"latent_interpolation_fold{k}", figures);
-
-# %% [markdown]
-# ## The augmentation study's generators
-#
-# The augmentation study trains a generator G_k on k real masses of each fold; 25 samples of
-# each appear here once they exist.
-
-# %%
-gk_runs = sorted(p for p in (art / "gan").glob("fold*_k*") if (p / "best.pt").is_file())
-for gk in gk_runs:
-    fig = plots.patch_montage(generate(gk / "best.pt", 25, params["seed"]), gk.name, ncols=5)
-    plots.save_figure(fig, f"samples_{gk.name}", figures)
-if not gk_runs:
-    display(Markdown("No G_k trained yet (the augmentation study's chapter trains them)."))
-
-# %%
-prov = run.write(art / "qualitative", memorisation=[c.summary() for c in checks])
-display(Markdown(f"Computed at commit `{prov['git_commit'][:12]}`, seed {params['seed']}."))

@@ -92,11 +92,11 @@ display(table.groupby("fold")[["n_val", "n_test_mass", "n_test_normal"]].first()
 # %% [markdown]
 # ## F1 against k
 #
-# The thesis' figure: F1 on the test masses (threshold 0.5) against the number of real
-# training masses, mean and standard deviation over the three folds. The thesis' reported
-# curves are on the right, on their own axes: other data, other k.
+# The thesis' figure ({numref}`fig-aug-f1`): F1 on the test masses (threshold 0.5) against
+# the number of real training masses, mean and standard deviation over the three folds. The
+# thesis' reported curves are on the right, on their own axes: other data, other k.
 
-# %%
+# %% mystnb={"figure": {"caption": "Test F1 against the number of real training masses k for the four approaches, mean and standard deviation over folds (left), and the thesis' curves (right). The thesis' claim is that Aug GAN (orange triangles) lies highest when k is small.", "name": "fig-aug-f1"}}
 thesis = reference.reported()["augmentation"]
 dataset = config.resolve("data_prep", profile)["dataset"]
 fig = plots.metric_against_k(table, thesis, "f1",
@@ -173,10 +173,9 @@ display(Markdown("\n\n".join(text)))
 # 25 masses from the generator of each k (fold 0), as the thesis showed them: the smaller
 # the k, the less the generator has to learn from.
 
-# %%
-for k_ in sorted(table.k.unique()):
-    best = art / "gan" / f"fold0_k{k_}" / "best.pt"
-    if best.is_file():
-        fig = plots.patch_montage(generate(best, 25, params["seed"]), f"G_k, k = {k_}",
-                                  ncols=5)
-        plots.save_figure(fig, f"aug_samples_k{k_}", figures)
+# %% mystnb={"figure": {"caption": "Twenty-five masses from the generator G_k of fold 0 for each k. The fewer real masses a generator saw, the less variety and detail its masses can show.", "name": "fig-aug-gk-samples"}}
+panels = {f"G_k, k = {k_}": generate(art / "gan" / f"fold0_k{k_}" / "best.pt", 25, params["seed"])
+          for k_ in sorted(table.k.unique())
+          if (art / "gan" / f"fold0_k{k_}" / "best.pt").is_file()}
+fig = plots.montage_panels(panels, ncols=5, panels_per_row=len(panels))
+plots.save_figure(fig, "aug_gk_samples", figures);

@@ -79,10 +79,11 @@ display(Markdown(
 # %% [markdown]
 # ## The maps
 #
-# Real masses are crosses, generated masses circles, flipped masses squares, normal tissue
-# triangles. Each map is a t-SNE run of its own: positions compare within a map, not across.
+# In {numref}`fig-tsne-maps`, real masses are crosses, generated masses circles, flipped
+# masses squares, normal tissue triangles. Each map is a t-SNE run of its own: positions
+# compare within a map, not across.
 
-# %%
+# %% mystnb={"figure": {"caption": "t-SNE maps of one fold's masses: real against generated (left), with normal tissue (middle), and real with flipped copies among normal tissue (right); top row raw pixels, bottom row Inception features. Look at whether generated circles sit among the real crosses or apart from them.", "name": "fig-tsne-maps"}}
 extractor = InceptionFeatures() if "inception" in chosen else None
 feats = {space: tsne.features(sets, space, extractor, art / "cache") for space in chosen}
 coords = {}
@@ -90,9 +91,11 @@ for space in chosen:
     coords[space] = tsne.maps(feats[space], perplexity=params["perplexity"],
                               n_iter=params["n_iter"], seed=params["seed"],
                               backend=params["backend"])
-    for name, (xy, groups) in coords[space].items():
+    for name, (xy, groups) in coords[space].items():  # one file per map, for a thesis
         fig = plots.tsne_map(xy, groups, f"{space}: {name.replace('_', ', ')}")
-        plots.save_figure(fig, f"tsne_{space}_{name}", figures)
+        plots.save_figure(fig, f"tsne_{space}_{name}", figures, close=True)
+fig = plots.tsne_maps(coords)
+plots.save_figure(fig, "tsne_maps", figures);
 
 # %% [markdown]
 # ## The numbers behind the maps

@@ -32,14 +32,17 @@ TSNE_STYLE = {
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 200, "font.size": 9, "axes.titlesize": 9})
 
 
-def save_figure(fig: Figure, name: str, folder: str | Path) -> list[Path]:
-    """Write ``fig`` as ``folder/name.png`` and ``folder/name.pdf`` (atomically)."""
+def save_figure(fig: Figure, name: str, folder: str | Path, close: bool = False) -> list[Path]:
+    """Write ``fig`` as ``folder/name.png`` and ``folder/name.pdf`` (atomically); ``close``
+    it afterwards when it is written for the thesis only, not shown."""
     paths = []
     for ext in ("png", "pdf"):
         path = Path(folder) / f"{name}.{ext}"
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format=ext, bbox_inches="tight")
         paths.append(path)
+    if close:
+        plt.close(fig)
     return paths
 
 
@@ -73,6 +76,23 @@ def patch_montage(patches: np.ndarray, title: str = "", ncols: int = 8, ax=None)
     ax.set_title(title)
     ax.set_axis_off()
     return ax.figure
+
+
+def montage_panels(panels: dict[str, np.ndarray], ncols: int = 8, panels_per_row: int = 2) -> Figure:
+    """One :func:`patch_montage` per entry of ``panels`` (title -> (n, h, w) uint8 patches),
+    ``panels_per_row`` side by side, in one figure."""
+    if not panels:
+        raise ValueError("panels: nothing to show")
+    nrows = int(np.ceil(len(panels) / panels_per_row))
+    rows_per_panel = max(int(np.ceil(len(p) / ncols)) for p in panels.values())
+    fig, axes = plt.subplots(nrows, panels_per_row, squeeze=False,
+                             figsize=(panels_per_row * ncols * 0.75, nrows * (rows_per_panel * 0.75 + 0.4)))
+    for ax, (title, patches) in zip(axes.flat, panels.items()):
+        patch_montage(patches, title, ncols, ax=ax)
+    for ax in axes.flat[len(panels):]:
+        ax.set_axis_off()
+    fig.tight_layout()
+    return fig
 
 
 def intensity_histograms(patches_by_label: dict[str, np.ndarray]) -> Figure:
@@ -211,15 +231,6 @@ def metric_against_k(ours: pd.DataFrame, thesis: dict | None, metric: str = "f1"
     return fig
 
 
-def real_and_generated(real: np.ndarray, generated: np.ndarray, ncols: int = 8) -> Figure:
-    """A batch of real patches beside a batch of generated ones (the seed's figure)."""
-    fig, (a, b) = plt.subplots(1, 2, figsize=(2 * ncols * 0.75, ncols * 0.75 + 0.4))
-    patch_montage(real, "real", ncols, ax=a)
-    patch_montage(generated, "generated", ncols, ax=b)
-    fig.tight_layout()
-    return fig
-
-
 def nearest_neighbours(generated: np.ndarray, columns: dict[str, np.ndarray], n: int = 8) -> Figure:
     """Top row: ``n`` generated patches; one row below per space: each one's nearest training
     patch in that space (``columns``: space name -> (n, 128, 128) neighbours)."""
@@ -277,3 +288,19 @@ def tsne_map(coords: np.ndarray, groups: np.ndarray, title: str = "", ax=None) -
               handletextpad=0.2, columnspacing=0.8)
     ax.figure.tight_layout()
     return ax.figure
+
+
+def tsne_maps(maps: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]) -> Figure:
+    """Every :func:`tsne_map` in one figure: one row per feature space, one column per map;
+    ``maps[space][name] = (coords (n, 2), groups (n,))``."""
+    spaces = list(maps)
+    names = list(dict.fromkeys(n for m in maps.values() for n in m))
+    fig, axes = plt.subplots(len(spaces), len(names), squeeze=False, figsize=(3.4 * len(names), 3.9 * len(spaces)))
+    for i, space in enumerate(spaces):
+        for j, name in enumerate(names):
+            if name in maps[space]:
+                tsne_map(*maps[space][name], f"{space}: {name.replace('_', ', ')}", ax=axes[i, j])
+            else:
+                axes[i, j].set_axis_off()
+    fig.tight_layout()
+    return fig
