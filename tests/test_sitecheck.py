@@ -116,11 +116,12 @@ def test_external_resources_and_js_error(tmp_path, driver):
     report = _check(tmp_path, driver, **{"intro.html": (
         '<script src="https://cdn.invalid/mathjax.js"></script>'
         '<link rel="stylesheet" href="//fonts.invalid/font.css"><link rel="canonical" href="https://example.org/">'
-        '<script>notDefinedAnywhere();</script>')})
+        '<script>notDefinedAnywhere();</script><script src="_static/gone.js"></script>')})
     network = sorted(p.detail for p in report.problems if p.kind == "network")
     assert [d.split(" loads ")[1] for d in network] == ["//fonts.invalid/font.css: the site must work offline",
                                                         "https://cdn.invalid/mathjax.js: the site must work offline"]
     assert any(p.kind == "js-error" and "notDefinedAnywhere" in p.detail for p in report.problems)
+    assert any(p.kind == "failed-load" and "_static/gone.js" in p.detail for p in report.problems)
     assert {p.page for p in report.problems} == {"intro.html"}
 
 
@@ -145,6 +146,10 @@ def test_cli_exit_codes(tmp_path, chrome, capsys):
     assert "3 pages visited, 5 internal links and 2 images checked, 0 problem(s)" in capsys.readouterr().out
     assert sitecheck.main([str(broken), *browser]) == 1
     assert "intro.html: broken-link: gone.html: no such page gone.html" in capsys.readouterr().out
+    assert sitecheck.main([str(clean), "--search", "FID", *browser]) == 1  # the clean site has no search page
+    assert "search.html: search: " in capsys.readouterr().out
+    assert sitecheck.main([str(tmp_path / "nowhere"), *browser]) == 2
+    assert "has no index.html" in capsys.readouterr().err
 
 
 def test_clear_errors(tmp_path):

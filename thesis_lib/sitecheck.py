@@ -37,7 +37,7 @@ const settle = i => i.complete ? null
   : new Promise(r => { i.addEventListener('load', r); i.addEventListener('error', r); });
 Promise.all(imgs.map(settle)).then(() => done({
   links: Array.from(document.querySelectorAll('a[href]'), a => [a.getAttribute('href'), a.href]),
-  images: imgs.map(i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0]),
+  images: imgs.map(i => [i.getAttribute('src'), i.src, i.complete && i.naturalWidth > 0]),
   resources: [
     ...Array.from(document.querySelectorAll('script[src], img[src], iframe[src]'),
                   e => [e.tagName.toLowerCase(), e.getAttribute('src')]),
@@ -135,8 +135,8 @@ class _Checker:
                 continue
             links += 1
             problems += self._check_link(page, raw, resolved)
-        missing = {src for src, ok in data["images"] if not ok}
-        for src, ok in data["images"]:
+        missing = {url for _, url, ok in data["images"] if url and not ok}
+        for src, _, ok in data["images"]:
             if not src:
                 problems.append(Problem(page, "missing-image", "<img> without a src"))
             elif not ok:
@@ -157,7 +157,7 @@ class _Checker:
             message, source = entry.get("message", ""), entry.get("source")
             if source == "javascript":
                 problems.append(Problem(page, "js-error", message))
-            elif source == "network" and not any(src and src in message for src in missing):
+            elif source == "network" and not any(url in message for url in missing):
                 problems.append(Problem(page, "failed-load", message))  # e.g. a missing .js or .css
         return problems, links, len(data["images"])
 
@@ -227,15 +227,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--browser", help="Chromium/Chrome binary (default: $CHROME_BIN, else chromium on PATH)")
     parser.add_argument("--driver", help="chromedriver binary (default: $CHROMEDRIVER, else chromedriver on PATH)")
     args = parser.parse_args(argv)
-    driver = open_chrome(args.browser, args.driver)
+    try:
+        site_pages(args.site)  # fails early, before a browser starts, on a wrong folder
+        driver = open_chrome(args.browser, args.driver)
+    except FileNotFoundError as err:
+        print(f"sitecheck: {err}", file=sys.stderr)
+        return 2
     try:
         report = check_site(args.site, driver)
         problems = list(report.problems)
         if args.search:
-            hits = search_works(args.site, args.search, driver)
+            try:
+                hits = search_works(args.site, args.search, driver)
+            except (FileNotFoundError, TimeoutError) as err:
+                hits = None
+                problems.append(Problem("search.html", "search", str(err)))
             if hits == 0:
                 problems.append(Problem("search.html", "search", f"no results for {args.search!r}"))
-            else:
+            elif hits:
                 print(f"search.html: {hits} result(s) for {args.search!r}")
     finally:
         driver.quit()
