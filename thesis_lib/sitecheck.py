@@ -102,8 +102,7 @@ class _Checker:
         """What COLLECT_JS found on the page, with its console errors; a redirect page (meta refresh)
         gives only {"redirect": target URL}, its target being checked as a page of its own."""
         if path not in self.visited:
-            url = file_url(path)
-            self.driver.get(url)
+            self.driver.get(file_url(path))
             data = self.driver.execute_async_script(COLLECT_JS, ERROR_OUTPUT, TRACEBACK_TEXT)
             if data["refresh"] or _path(data["location"]) != path:
                 WebDriverWait(self.driver, 5).until(lambda d: _path(d.current_url) != path)
