@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 DATA_CONFIG := $(if $(DATASET),dataset=$(DATASET)) $(if $(DATA_ROOT),data_root=$(DATA_ROOT)) \
 	$(if $(N_PATIENTS),n_patients=$(N_PATIENTS))
 
-.PHONY: book test env workflow clean sync
+.PHONY: book test env workflow clean sync check-site
 
 env: $(STAMP)
 
@@ -28,6 +28,12 @@ workflow: $(STAMP)
 book: workflow
 	$(BIN)/jupyter-book build book -W -n --keep-going
 	@echo "Open _build/html/index.html"
+
+# The built site in headless Chromium (links, images, notebook errors, network use, search);
+# needs chromium and chromedriver (apt-get install chromium chromium-driver, or CHROME_BIN and CHROMEDRIVER)
+SEARCH ?= FID
+check-site: $(STAMP)
+	$(BIN)/python -m thesis_lib.sitecheck _build/html --search $(SEARCH)
 
 test: $(STAMP)
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest
