@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import matplotlib
+import matplotlib.pyplot as plt
 import pytest
 from matplotlib.figure import Figure
 
@@ -26,7 +27,7 @@ def test_the_diagram_numbers_seven_steps():
     texts = {t.get_text() for t in fig.axes[0].texts}
     assert {str(i) for i in range(1, 8)} <= texts
     assert "8" not in texts
-    matplotlib.pyplot.close(fig)
+    plt.close(fig)
 
 
 def test_main_writes_png_pdf_and_svg(tmp_path):
