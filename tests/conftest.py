@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,3 +25,20 @@ def cohort(tmp_path_factory) -> Path:
 def cohort_copy(cohort, tmp_path) -> Path:
     """A private copy of the cohort that a test may damage."""
     return Path(shutil.copytree(cohort, tmp_path / "synthetic"))
+
+
+APT = ["apt-get", "install", "-y", "chromium", "chromium-driver"]
+
+
+@pytest.fixture(scope="session")
+def chrome():
+    """Chromium and chromedriver, installed with apt-get when absent and we may."""
+    from thesis_lib.headless import find_chrome
+
+    try:
+        return find_chrome()
+    except FileNotFoundError as missing:
+        if not (shutil.which("apt-get") and os.geteuid() == 0):
+            pytest.fail(f"{missing}\nInstall them: sudo {' '.join(APT)}")
+        subprocess.run(APT, check=True, capture_output=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        return find_chrome()

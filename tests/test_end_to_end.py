@@ -14,6 +14,7 @@ import nbformat
 import pandas as pd
 import pytest
 
+from thesis_lib import diagrams
 from thesis_lib.data.store import PatchStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,9 +39,10 @@ def executed(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e")
     shutil.copy(REPO / "_config.yml", tmp)
     shutil.copy(REPO / "_toc.yml", tmp)
-    shutil.copytree(REPO / "book", tmp / "book", symlinks=True, ignore=shutil.ignore_patterns("results"))
+    shutil.copytree(REPO / "book", tmp / "book", symlinks=True, ignore=shutil.ignore_patterns("results", "generated"))
     out = tmp / "book" / "results" / "00_data_prep.ipynb"
     out.parent.mkdir()
+    diagrams.main(tmp / "book" / "generated")
     env = {**os.environ, "THESIS_ARTIFACTS": str(tmp / "artifacts")}
     _run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / "00_data_prep.ipynb", out,
           "-p", "n_patients", "8"], cwd=tmp, env=env)
@@ -154,11 +156,17 @@ def test_summary_chapters_read_the_results(executed):
     assert "train_gan" in appendix and "aug_study" in appendix and "tsne" in appendix
 
 
-@pytest.mark.slow
-def test_book_builds_with_warnings_as_errors(executed):
+@pytest.fixture(scope="module")
+def built(executed):
+    """The book built from the executed notebooks, with warnings as errors: its HTML folder."""
     tmp, _ = executed
     _run([BIN / "jupyter-book", "build", tmp / "book", "-W", "-n", "--keep-going"], cwd=tmp)
-    html = tmp / "_build" / "html"
+    return tmp / "_build" / "html"
+
+
+@pytest.mark.slow
+def test_book_builds_with_warnings_as_errors(built):
+    html = built
     page = (html / "results" / "00_data_prep.html").read_text()
     assert "Patient-level folds" in page and page.count("<img") >= 5
     assert (html / "index.html").is_file() and (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
@@ -170,6 +178,26 @@ def test_book_builds_with_warnings_as_errors(executed):
                           ("08_appendix", "Steps, seeds and run times")):
         assert heading in (html / "results" / f"{name}.html").read_text()
     assert 'src="http' not in page and 'href="http' not in page.split("<body")[0]  # offline
+    methods = (html / "methods.html").read_text()
+    assert "dcgan_training_steps.png" in methods and "Fig. 1" in methods
+    assert "Fig. " in page  # numbered figures in the chapters
+
+
+@pytest.mark.slow
+def test_every_page_opens_in_a_browser_without_problems(built, chrome):
+    """Headless Chromium visits every page: no broken internal link, missing image, error cell,
+    network resource or JavaScript error; the search page finds FID."""
+    from thesis_lib.headless import open_chrome
+    from thesis_lib.sitecheck import check_site, search_works
+
+    driver = open_chrome(*chrome)
+    try:
+        report = check_site(built, driver)
+        hits = search_works(built, "FID", driver)
+    finally:
+        driver.quit()
+    assert not report.problems, "\n".join(map(str, report.problems))
+    assert report.pages >= 13 and hits >= 1
 
 
 def test_workflow_plans_one_rule_per_notebook(tmp_path):
@@ -178,7 +206,7 @@ def test_workflow_plans_one_rule_per_notebook(tmp_path):
     assert all(rule in result.stdout + result.stderr
                for rule in ("data_prep", "train_gan", "gan_chapter", "qualitative_chapter", "fid_chapter",
                             "train_gan_k", "aug_k", "aug_chapter", "tsne_chapter", "scorecard_chapter",
-                            "discussion_chapter", "appendix_chapter"))
+                            "discussion_chapter", "appendix_chapter", "diagrams"))
 
 
 @pytest.mark.slow

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -13,25 +9,12 @@ from PIL import Image
 from thesis_lib import sitecheck
 from thesis_lib.headless import INSTALL_HINT, find_chrome, open_chrome
 
-APT = ["apt-get", "install", "-y", "chromium", "chromium-driver"]
 # An error output as myst-nb renders it (render_error: a highlighted block with classes output, traceback).
 ERROR_CELL = """<div class="cell docutils container"><div class="cell_output docutils container">
 <div class="output traceback highlight-ipythontb notranslate"><div class="highlight"><pre>
 <span class="ne">ZeroDivisionError</span>    Traceback (most recent call last)
 <span class="ne">ZeroDivisionError</span>: division by zero
 </pre></div></div></div></div>"""
-
-
-@pytest.fixture(scope="session")
-def chrome():
-    """Chromium and chromedriver, installed with apt-get when absent and we may."""
-    try:
-        return find_chrome()
-    except FileNotFoundError as missing:
-        if not (shutil.which("apt-get") and os.geteuid() == 0):
-            pytest.fail(f"{missing}\nInstall them: sudo {' '.join(APT)}")
-        subprocess.run(APT, check=True, capture_output=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-        return find_chrome()
 
 
 @pytest.fixture(scope="module")
