@@ -134,6 +134,9 @@ else:
 if len(measured):
     fig = plots.power_spectra(f, spectra, measured.beta.tolist(), BAND, requested)
     plots.save_figure(fig, "data_power_spectrum", figures)
+
+# %%
+if len(measured):
     summary = measured.beta.agg(["mean", "std", "min", "max"])
     display(summary.to_frame(f"fitted beta, {len(measured)} images").T.round(2))
 else:

@@ -108,3 +108,7 @@ G = load_generator(art / "gan" / f"fold{k}" / "best.pt")
 strip = interpolate(G, params["interpolation_steps"], params["seed"])
 fig = plots.patch_montage(strip, f"latent interpolation, fold {k}", ncols=len(strip))
 plots.save_figure(fig, f"latent_interpolation_fold{k}", figures);
+
+# %%
+prov = run.write(art / "qualitative", memorisation=[c.summary() for c in checks])
+display(Markdown(f"Computed at commit `{prov['git_commit'][:12]}`, seed {params['seed']}."))
