@@ -49,7 +49,8 @@ from thesis_lib import config
 from thesis_lib.classifier import ClassifierConfig, predict_proba, train_classifier
 from thesis_lib.data.splits import partition_of
 from thesis_lib.data.store import PatchStore
-from thesis_lib.gan.train import pick_device, train_run, training_patches, training_rows
+from thesis_lib.gan.train import (GanConfig, is_finished, pick_device, run_dir, train_run, training_patches,
+                                  training_rows)
 from thesis_lib.generate import generate
 from thesis_lib.io import atomic_path
 from thesis_lib.provenance import Run, git_commit
@@ -179,8 +180,14 @@ def _init_worker(threads: int) -> None:
 
 
 def _train_generator(profile: str, study: dict, fold: int, k: int) -> str:
-    result = train_run(gan_params(profile, study), fold, k, resume="auto", progress=False)
-    return str(result.out_dir / "best.pt")
+    """G_k's ``best.pt``, trained (or continued) unless a finished run of the same config and
+    data is there; a finished run is left untouched, so later steps do not see it as new."""
+    params = gan_params(profile, study)
+    out = run_dir(params["artifacts"], fold, k)
+    real, _ = training_patches(PatchStore(Path(params["artifacts"]) / "patches"), fold, k, params["seed"])
+    if not is_finished(GanConfig.from_dict(params), real, out):
+        train_run(params, fold, k, resume="auto", progress=False)
+    return str(out / "best.pt")
 
 
 def _train_classifier(artifacts: str, study: dict, fold: int, k: int, approach: str, generator: str | None,

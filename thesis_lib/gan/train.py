@@ -228,6 +228,16 @@ def _resumable_state(latest: Path, cfg: GanConfig, fingerprint: str, resume: boo
     return None if problem else state
 
 
+def is_finished(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path) -> bool:
+    """True when ``out_dir`` holds a complete run of ``cfg`` on ``patches`` with its summary
+    written: training again would change nothing (and :func:`fit` would only rewrite files)."""
+    out = Path(out_dir)
+    if not (out / "summary.json").is_file():
+        return False
+    state = _resumable_state(out / "latest.pt", cfg, data_fingerprint(patches), "auto")
+    return state is not None and state["epoch"] >= cfg.epochs
+
+
 def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
         evaluator: Callable[[Generator], float] | None = None, resume: bool | str = True,
         progress: bool = True) -> TrainResult:
