@@ -132,8 +132,8 @@ display(Markdown(
     f"the generated patches as masses, while the Inception features still separate them: "
     f"the two distances measure different things, and neither alone certifies realism."
     if within else
-    f"In every fold the generated masses lie farther from the real ones, in these features, "
-    f"than two halves of the real set lie to each other."
+    "In every fold the generated masses lie farther from the real ones, in these features, "
+    "than two halves of the real set lie to each other."
 ))
 
 # %% [markdown]

@@ -20,8 +20,6 @@ n_boot = None
 seed = None
 
 # %%
-from pathlib import Path
-
 import pandas as pd
 from IPython.display import Markdown, display
 

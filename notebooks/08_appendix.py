@@ -18,8 +18,6 @@
 profile = "smoke"
 
 # %%
-from pathlib import Path
-
 from IPython.display import Markdown, display
 
 from thesis_lib import config, provenance
