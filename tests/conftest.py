@@ -40,5 +40,8 @@ def chrome():
     except FileNotFoundError as missing:
         if not (shutil.which("apt-get") and os.geteuid() == 0):
             pytest.fail(f"{missing}\nInstall them: sudo {' '.join(APT)}")
-        subprocess.run(APT, check=True, capture_output=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        if subprocess.run(APT, capture_output=True, env=env).returncode != 0:  # stale package lists
+            subprocess.run(["apt-get", "update"], check=True, capture_output=True, env=env)
+            subprocess.run(APT, check=True, capture_output=True, env=env)
         return find_chrome()

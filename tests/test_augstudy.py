@@ -97,12 +97,12 @@ def test_a_run_writes_its_rows_and_reruns_are_idempotent(artifacts, study):
 
     gk_summary = artifacts / "gan" / "fold0_k2" / "summary.json"
     gk_written = gk_summary.stat().st_mtime_ns
-    redone = augstudy.run_study("smoke", 2, **TINY, workers=1, reuse=False, progress=False)
+    redone = augstudy.run_study("smoke", 2, **TINY, workers=2, reuse=False, progress=False)
     assert len(redone) == 12  # replaced, not appended
     assert gk_summary.stat().st_mtime_ns == gk_written  # the finished G_k was reused, not rewritten
     cols = ["k", "approach", "fold", "n_real", "n_synthetic", "n_normal", "seed", "config_hash"]
     pd.testing.assert_frame_equal(redone[cols], table[cols])
-    assert np.allclose(redone.auc, table.auc, atol=1e-6)  # same seeds: the same classifiers
+    assert np.allclose(redone.auc, table.auc, atol=1e-9)  # same seeds and threads: the same classifiers
 
 
 def test_the_table_merges_k_values(artifacts, study):
