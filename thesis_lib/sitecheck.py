@@ -10,11 +10,12 @@ console.error() messages are not counted (pydata-sphinx-theme logs one on a firs
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 from urllib.request import url2pathname
 
 from selenium.common.exceptions import WebDriverException
@@ -27,6 +28,10 @@ TRACEBACK_TEXT = "Traceback (most recent call last)"
 ERROR_OUTPUT = ".cell_output .output.traceback"  # myst_nb.core.render: render_error's classes
 # <link rel> values a browser does not fetch; any other http(s) <link href> is network use.
 UNFETCHED_RELS = {"canonical", "alternate", "author", "license", "help", "next", "prev", "index", "search", "me"}
+
+META = re.compile(r"<meta\b[^>]*>", re.I)
+REFRESH = re.compile(r"""http-equiv\s*=\s*["']?refresh""", re.I)
+REFRESH_URL = re.compile(r"""content\s*=\s*["']?\s*\d*\s*;?\s*url\s*=\s*([^"'>]+)""", re.I)
 
 # Waits for the page's images (lazy ones made eager), then returns what the checks need.
 COLLECT_JS = """
@@ -87,6 +92,17 @@ def _is_remote(url: str | None) -> bool:
     return bool(url) and url.strip().lower().startswith(("http://", "https://", "//"))
 
 
+def _refresh_target(path: Path) -> str | None:
+    """The URL a page's <meta http-equiv="refresh" content="N; url=..."> sends the reader to, or None."""
+    if path.suffix != ".html":
+        return None
+    for tag in META.findall(path.read_text(encoding="utf-8", errors="replace")):
+        if REFRESH.search(tag):
+            found = REFRESH_URL.search(tag)
+            return found.group(1).strip() if found else ""
+    return None
+
+
 class _Checker:
     """One pass over a site with one browser; page data is cached by path."""
 
@@ -100,11 +116,17 @@ class _Checker:
 
     def visit(self, path: Path) -> dict:
         """What COLLECT_JS found on the page, with its console errors; a redirect page (meta refresh)
-        gives only {"redirect": target URL}, its target being checked as a page of its own."""
+        gives only {"redirect": target URL}, its target being checked as a page of its own. A
+        redirect is read from the file, not loaded: the browser would leave the page while the
+        checks run on it."""
         if path not in self.visited:
+            target = _refresh_target(path)
+            if target is not None:
+                self.visited[path] = {"redirect": urljoin(file_url(path), target), "ids": []}
+                return self.visited[path]
             self.driver.get(file_url(path))
             data = self.driver.execute_async_script(COLLECT_JS, ERROR_OUTPUT, TRACEBACK_TEXT)
-            if data["refresh"] or _path(data["location"]) != path:
+            if data["refresh"] or _path(data["location"]) != path:  # a script moved on: follow it
                 WebDriverWait(self.driver, 5).until(lambda d: _path(d.current_url) != path)
                 self._console()  # the target's messages: reported when the target is checked
                 data = {"redirect": self.driver.current_url, "ids": []}
