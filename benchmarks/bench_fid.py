@@ -12,7 +12,6 @@ two halves of the images (they must agree within 1e-3 relative).
 from __future__ import annotations
 
 import argparse
-import json
 import time
 import warnings
 
@@ -20,6 +19,7 @@ import numpy as np
 import torch
 
 from thesis_lib.inception import InceptionFeatures
+from thesis_lib.io import write_json
 from thesis_lib.metrics import frechet_distance, gaussian_stats
 
 
@@ -69,8 +69,7 @@ def main() -> None:
     print(f"FID between halves (N = {half}): ours {fid['ours']:.4f}, fid-helper {fid['fid_helper']:.4f}, "
           f"relative difference {results['fid_relative_difference']:.1e}")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+        write_json(args.json, results)
 
 
 if __name__ == "__main__":

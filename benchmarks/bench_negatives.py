@@ -9,13 +9,13 @@ draws a random corner and tests the window, as a first implementation would, giv
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import numpy as np
 
 from thesis_lib.data.patches import histogram_stretch, sample_negatives
 from thesis_lib.data.phantom import ImagingSpec, random_mass, render_mammogram
+from thesis_lib.io import write_json
 
 
 def naive_negatives(image, breast, boxes, n, rng, size=128, min_grey_levels=30, max_tries=50):
@@ -72,8 +72,7 @@ def main() -> None:
     print(f"ratio (ours / baseline, patches per second): {ratio:.2f}x; patches found: "
           f"{results['integral_image']['patches']} vs {results['naive_rejection']['patches']}")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+        write_json(args.json, results)
 
 
 if __name__ == "__main__":

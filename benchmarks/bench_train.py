@@ -13,7 +13,6 @@ timed in this one run, after a warm-up, and reported as images per second and th
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import numpy as np
@@ -23,6 +22,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from thesis_lib.gan.models import Discriminator, Generator, init_weights
 from thesis_lib.gan.train import GanConfig, fit
+from thesis_lib.io import write_json
 
 
 def reference_loop(patches: np.ndarray, cfg: GanConfig, device: torch.device, iterations: int) -> float:
@@ -112,8 +112,7 @@ def main() -> None:
     for key in ("reference_fp32_nchw", "ours_nchw", "ours_channels_last"):
         print(f"{key:22s} {results[key]:8.1f} images/s   ratio to reference {results[key] / ref:5.2f}x")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+        write_json(args.json, results)
 
 
 if __name__ == "__main__":

@@ -65,6 +65,14 @@ def _verdicts(art):
     return dict(zip(table.claim, table.verdict)), table
 
 
+def _scenario(art, f1_by_approach, curve, tsne):
+    """Write augmentation, FID and t-SNE results, then score them: (verdict per claim, table)."""
+    _write_aug(art, f1_by_approach)
+    _write_fid(art, curve=curve)
+    _write_tsne(art, **tsne)
+    return _verdicts(art)
+
+
 def test_nothing_run_is_not_comparable(tmp_path):
     verdicts, table = _verdicts(tmp_path)
     assert set(verdicts.values()) == {scorecard.NOT_COMPARABLE} and len(table) == 8
@@ -72,10 +80,9 @@ def test_nothing_run_is_not_comparable(tmp_path):
 
 
 def test_results_that_agree_with_the_thesis_are_reproduced(tmp_path):
-    _write_aug(tmp_path, {"ORG": [0.70, 0.80], "Aug ORG": [0.72, 0.82], "GAN": [0.75, 0.85], "Aug GAN": [0.95, 0.97]})
-    _write_fid(tmp_path, curve=(250.0, 150.0))
-    _write_tsne(tmp_path, share=0.35, ratio=1.02, out_gen=0.4, out_flip=0.9)
-    verdicts, table = _verdicts(tmp_path)
+    verdicts, table = _scenario(tmp_path, {"ORG": [0.70, 0.80], "Aug ORG": [0.72, 0.82], "GAN": [0.75, 0.85],
+                                           "Aug GAN": [0.95, 0.97]}, curve=(250.0, 150.0),
+                                tsne=dict(share=0.35, ratio=1.02, out_gen=0.4, out_flip=0.9))
     assert verdicts["FID falls as the DCGAN trains"] == scorecard.REPRODUCED
     assert verdicts["the kept generator is realistic by FID"] == scorecard.NOT_COMPARABLE
     for claim in SCORED_CLAIMS:
@@ -86,10 +93,9 @@ def test_results_that_agree_with_the_thesis_are_reproduced(tmp_path):
 
 
 def test_results_against_the_thesis_are_not_reproduced(tmp_path):
-    _write_aug(tmp_path, {"ORG": [0.90, 0.80], "Aug ORG": [0.95, 0.97], "GAN": [0.70, 0.75], "Aug GAN": [0.72, 0.74]})
-    _write_fid(tmp_path, curve=(150.0, 250.0))
-    _write_tsne(tmp_path, share=0.0, ratio=1.6, out_gen=1.0, out_flip=1.0)
-    verdicts, _ = _verdicts(tmp_path)
+    verdicts, _ = _scenario(tmp_path, {"ORG": [0.90, 0.80], "Aug ORG": [0.95, 0.97], "GAN": [0.70, 0.75],
+                                       "Aug GAN": [0.72, 0.74]}, curve=(150.0, 250.0),
+                            tsne=dict(share=0.0, ratio=1.6, out_gen=1.0, out_flip=1.0))
     assert verdicts["FID falls as the DCGAN trains"] == scorecard.NOT_REPRODUCED
     for claim in SCORED_CLAIMS:
         assert verdicts[claim] == scorecard.NOT_REPRODUCED, claim

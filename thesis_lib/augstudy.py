@@ -33,7 +33,6 @@ import fcntl
 import hashlib
 import json
 import multiprocessing
-import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, fields
@@ -53,7 +52,7 @@ from thesis_lib.gan.train import (GanConfig, is_finished, pick_device, run_dir, 
                                   training_rows)
 from thesis_lib.generate import generate
 from thesis_lib.io import atomic_path
-from thesis_lib.provenance import Run, git_commit
+from thesis_lib.provenance import Run, cpu_cores, git_commit
 from thesis_lib.scoring import classification_scores, paired_bootstrap_f1
 
 # name: (adds G_k's masses, random h/v flips on the fly)
@@ -208,17 +207,12 @@ def _train_classifier(artifacts: str, study: dict, fold: int, k: int, approach: 
     return row, proba
 
 
-def _cpus() -> int:
-    """CPU cores this process may use (its affinity: a cluster job's share, not the node's)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def _pool(workers: int, n_tasks: int):
     """(executor or None, workers): processes splitting the CPU threads between them."""
-    workers = min(workers or _cpus(), n_tasks)
+    workers = min(workers or cpu_cores(), n_tasks)
     if workers <= 1:
         return None, 1
-    threads = max(1, _cpus() // workers)
+    threads = max(1, cpu_cores() // workers)
     ctx = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(threads,)), workers
 

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from thesis_lib.images import mosaic
 from thesis_lib.io import atomic_path
+from thesis_lib.scoring import over_folds
 
 # Okabe-Ito colour-blind-safe palette
 PALETTE = {"mass": "#D55E00", "normal": "#0072B2", "generated": "#009E73", "flipped": "#CC79A7",
@@ -210,17 +211,17 @@ def metric_against_k(ours: pd.DataFrame, thesis: dict | None, metric: str = "f1"
     (right; ``thesis`` maps approach -> values at ``thesis["k"]``), each on its own axes."""
     panels = [(ours_label, None)] + ([(thesis_label, thesis)] if thesis else [])
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.4), squeeze=False)
+    stats = over_folds(ours, metric)
     ks = sorted(ours.k.unique()) if len(ours) else [0]
     dodge = 0.012 * ((ks[-1] - ks[0]) or ks[0] or 1)  # error bars of one k side by side, not on top
     for ax, (title, reported) in zip(axes[0], panels):
         for i, (approach, (colour, marker, ls)) in enumerate(APPROACH_STYLE.items()):
             if reported is None:
-                g = ours[ours.approach == approach].groupby("k")[metric]
-                if not len(g):
+                if approach not in stats.index.get_level_values("approach"):
                     continue
-                mean, sd = g.mean(), g.std(ddof=1).fillna(0)
-                ax.errorbar(mean.index + (i - 1.5) * dodge, mean, yerr=sd, color=colour, marker=marker, ls=ls,
-                            ms=5, capsize=3, label=approach)
+                one = stats.xs(approach, level="approach")
+                ax.errorbar(one.index + (i - 1.5) * dodge, one["mean"], yerr=one["sd"], color=colour, marker=marker,
+                            ls=ls, ms=5, capsize=3, label=approach)
             else:
                 ax.plot(reported["k"], reported[metric][approach], color=colour, marker=marker, ls=ls, ms=5,
                         label=approach)

@@ -48,9 +48,14 @@ def package_versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str]:
     return versions
 
 
+def cpu_cores() -> int:
+    """CPU cores this process may use (its affinity: a cluster job's share, not the node's)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def hardware() -> dict[str, Any]:
     """CPU cores available to this process and the GPUs torch sees (names), for the record."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cpus = cpu_cores()
     try:
         import torch
         gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from thesis_lib import augstudy, reference, tsne
+from thesis_lib.scoring import over_folds
 
 CHAPTERS = {"data": "00_data_prep", "gan": "01_train_dcgan", "qualitative": "02_qualitative",
             "fid": "03_fid", "aug": "04_aug_study", "tsne": "05_tsne"}
@@ -105,14 +106,12 @@ def aug_claims(res: Results, n_boot: int = 2000, seed: int = 0) -> list[dict]:
     }
     if res.aug is None:
         return [_claim(c, t, "", NOT_COMPARABLE, "the augmentation chapter has not run", "aug") for c, t in claims.items()]
-    f1 = res.aug.groupby(["k", "approach"]).f1.mean().unstack("approach")
-    boot = augstudy.f1_differences(res.artifacts, res.aug, n_boot=n_boot, seed=seed)
+    f1 = over_folds(res.aug, "f1")["mean"].unstack("approach")
+    diffs = augstudy.f1_differences(res.artifacts, res.aug[res.aug.k <= 500], others=("Aug ORG",), n_boot=n_boot,
+                                    seed=seed).droplevel("comparison")
     k0, k1 = f1.index.min(), f1.index.max()
     rises = f1.loc[k1, "ORG"] > f1.loc[k0, "ORG"]
     best = f1.loc[k0].idxmax()
-    small = [k for k in f1.index if k <= 500]
-    vs_aug_org = boot.xs("Aug GAN - Aug ORG", level="comparison") if len(boot) else pd.DataFrame()
-    diffs = vs_aug_org.loc[[k for k in small if k in vs_aug_org.index]] if len(vs_aug_org) else vs_aug_org
     gan_wins = int((f1.GAN > f1.ORG).sum())
     out = [
         _claim("F1 rises with k (ORG)", claims["F1 rises with k (ORG)"],
@@ -172,8 +171,8 @@ def side_by_side(res: Results, metric: str = "f1") -> pd.DataFrame:
     rep = reference.reported()["augmentation"]
     thesis = pd.DataFrame(rep[metric], index=rep["k"])
     ours = res.aug if res.aug is not None else pd.DataFrame(columns=["k", "approach", metric])
-    g = ours.groupby(["k", "approach"])[metric]
-    mean, sd = g.mean(), g.std(ddof=1).fillna(0)
+    stats = over_folds(ours, metric)
+    mean, sd = stats["mean"], stats["sd"]
     ks = sorted(set(thesis.index) | set(ours.k.astype(int)))
     digits = 3 if metric == "f1" else 4
     cols = {}

@@ -55,8 +55,15 @@ def paired_bootstrap_f1(folds: list[tuple[np.ndarray, np.ndarray, np.ndarray]], 
             "p_not_better": float(np.mean(diffs <= 0)), "n_boot": n_boot}
 
 
+def over_folds(results: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """``metric``'s mean and standard deviation over folds (0 for a single fold), one row per
+    (k, approach) of a results table with columns k, approach, fold and ``metric``."""
+    g = results.groupby(["k", "approach"])[metric]
+    return pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1).fillna(0)})
+
+
 def mean_and_sd(results: pd.DataFrame, metric: str) -> pd.DataFrame:
     """``metric`` per k (rows) and approach (columns) as "mean ± sd" over folds."""
-    g = results.groupby(["k", "approach"])[metric]
-    cell = g.mean().map("{:.3f}".format) + " ± " + g.std(ddof=1).fillna(0).map("{:.3f}".format)
+    stats = over_folds(results, metric)
+    cell = stats["mean"].map("{:.3f}".format) + " ± " + stats["sd"].map("{:.3f}".format)
     return cell.unstack("approach")

@@ -54,7 +54,6 @@ Promise.all(imgs.map(settle)).then(() => done({
   traceback_text: document.body ? document.body.innerText.includes(arguments[1]) : false,
   ids: Array.from(document.querySelectorAll('[id]'), e => e.id),
   location: location.href,
-  refresh: document.querySelector('meta[http-equiv="refresh" i]') !== null,
 }));
 """
 
@@ -126,7 +125,7 @@ class _Checker:
                 return self.visited[path]
             self.driver.get(file_url(path))
             data = self.driver.execute_async_script(COLLECT_JS, ERROR_OUTPUT, TRACEBACK_TEXT)
-            if data["refresh"] or _path(data["location"]) != path:  # a script moved on: follow it
+            if _path(data["location"]) != path:  # a script moved on: follow it
                 WebDriverWait(self.driver, 5).until(lambda d: _path(d.current_url) != path)
                 self._console()  # the target's messages: reported when the target is checked
                 data = {"redirect": self.driver.current_url, "ids": []}

@@ -20,26 +20,16 @@ from __future__ import annotations
 from collections import OrderedDict
 from pathlib import Path
 
-import pandas as pd
-
 from thesis_lib.data.dicom import DicomError, read_header
-from thesis_lib.data.records import ImageRecord, Lesion, Skip
+from thesis_lib.data.records import ImageRecord, Lesion, Skip, read_table
 
+CSV_HINT = "is this an original CBIS-DDSM case-description CSV?"
+CALC_COLUMNS = {"breast density": "breast_density"}  # the calcification CSVs' spelling
 REQUIRED_COLUMNS = ("patient_id", "breast_density", "left or right breast", "image view",
                     "abnormality id", "abnormality type", "pathology", "image file path",
                     "ROI mask file path")
 NORMAL_REQUIRED = ("patient_id", "left or right breast", "image view", "image file path")
 LESION_TYPES = ("mass", "calc")
-
-
-def _read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    df.columns = [c.strip().replace("breast density", "breast_density") for c in df.columns]
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}; is this an original CBIS-DDSM "
-                         "case-description CSV?")
-    return df
 
 
 def _series_files(root: Path, csv_path: str) -> list[Path]:
@@ -88,11 +78,11 @@ def scan(root: str | Path, lesion_types: tuple[str, ...] = ("mass",)) -> tuple[l
     skips: list[Skip] = []
     for csv in csvs:
         split = "test" if "_test_" in csv.name else "train"
-        for row in _read_csv(csv, REQUIRED_COLUMNS).to_dict("records"):
+        for row in read_table(csv, REQUIRED_COLUMNS, CSV_HINT, rename=CALC_COLUMNS).to_dict("records"):
             _add_lesion_row(root, row, split, images, skips)
     normal_csv = root / "normal_case_description.csv"
     if normal_csv.is_file():
-        for row in _read_csv(normal_csv, NORMAL_REQUIRED).to_dict("records"):
+        for row in read_table(normal_csv, NORMAL_REQUIRED, CSV_HINT, rename=CALC_COLUMNS).to_dict("records"):
             _add_image(root, row, "normal", images, skips)
     records = [ImageRecord(**{**v, "lesions": tuple(v["lesions"])}) for v in images.values() if v]
     return records, skips

@@ -17,24 +17,12 @@ import plistlib
 import re
 from pathlib import Path
 
-import pandas as pd
-
-from thesis_lib.data.records import ImageRecord, Lesion, Skip
+from thesis_lib.data.records import ImageRecord, Lesion, Skip, read_table
 
 REQUIRED_COLUMNS = ("Laterality", "View", "File Name", "ACR", "Bi-Rads")
 ROI_TYPES = {"mass": "mass", "calcification": "calc", "calcifications": "calc", "cluster": "calc"}
 FILE_NAME = re.compile(r"^(?P<file>\d+)_(?P<hash>[0-9a-fA-F]+)_MG_(?P<lat>[LR])_(?P<view>CC|MLO)_ANON\.dcm$")
 POINT = re.compile(r"\(\s*([-0-9.eE+]+)\s*,\s*([-0-9.eE+]+)")
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    df = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
-    df.columns = [c.strip() for c in df.columns]
-    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}; expected INbreast's semicolon-separated "
-                         f"INbreast.csv with columns {list(REQUIRED_COLUMNS)}")
-    return df
 
 
 def _leading_int(value: str) -> int | None:
@@ -77,7 +65,9 @@ def scan(root: str | Path, lesion_types: tuple[str, ...] = ("mass",)) -> tuple[l
         else:
             files[match["file"]] = (path, match)
     records = []
-    for row in _read_csv(csv).to_dict("records"):
+    table = read_table(csv, REQUIRED_COLUMNS, f"expected INbreast's semicolon-separated INbreast.csv with "
+                       f"columns {list(REQUIRED_COLUMNS)}", sep=";")
+    for row in table.to_dict("records"):
         name = row["File Name"].strip()
         if not name:
             continue

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 
 @dataclass(frozen=True)
 class Lesion:
@@ -64,3 +66,15 @@ class Skip:
 
     file: str
     reason: str
+
+
+def read_table(path: Path, required: tuple[str, ...], expected: str, *, sep: str = ",",
+               rename: dict[str, str] | None = None) -> pd.DataFrame:
+    """A dataset's CSV as strings (empty cells are ""), column names stripped and ``rename``d;
+    a missing ``required`` column is an error naming the file, the columns and ``expected``."""
+    df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+    df.columns = [(rename or {}).get(c.strip(), c.strip()) for c in df.columns]
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {missing}; {expected}")
+    return df

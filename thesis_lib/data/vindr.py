@@ -17,21 +17,11 @@ import math
 from collections import OrderedDict
 from pathlib import Path
 
-import pandas as pd
-
-from thesis_lib.data.records import ImageRecord, Lesion, Skip
+from thesis_lib.data.records import ImageRecord, Lesion, Skip, read_table
 
 REQUIRED_COLUMNS = ("study_id", "image_id", "laterality", "view_position", "breast_density",
                     "finding_categories", "xmin", "ymin", "xmax", "ymax", "split")
 CATEGORIES = {"Mass": "mass", "Suspicious Calcification": "calc"}
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}; is this VinDr-Mammo's finding_annotations.csv?")
-    return df
 
 
 def _categories(value: str) -> list[str]:
@@ -68,7 +58,8 @@ def scan(root: str | Path, lesion_types: tuple[str, ...] = ("mass",)) -> tuple[l
                                 "VinDr-Mammo? Point data_root at the folder holding both, or pass -p dataset ...")
     images: OrderedDict[str, dict] = OrderedDict()
     skips: list[Skip] = []
-    for n, row in enumerate(_read_csv(csv).to_dict("records"), start=2):  # CSV line numbers
+    table = read_table(csv, REQUIRED_COLUMNS, "is this VinDr-Mammo's finding_annotations.csv?")
+    for n, row in enumerate(table.to_dict("records"), start=2):  # CSV line numbers
         key = f"{row['study_id']}/{row['image_id']}"
         if key not in images:
             path = root / "images" / row["study_id"] / f"{row['image_id']}.dicom"
