@@ -7,19 +7,28 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+INSTALL_LOG := $(VENV)/install.log
 # Optional data source for make book, e.g. DATASET=cbis-ddsm DATA_ROOT=/data/CBIS-DDSM N_PATIENTS=0
 DATA_CONFIG := $(if $(DATASET),dataset=$(DATASET)) $(if $(DATA_ROOT),data_root=$(DATA_ROOT)) \
 	$(if $(N_PATIENTS),n_patients=$(N_PATIENTS))
 
-.PHONY: book test env workflow clean sync check-site
+.PHONY: book test env workflow clean sync check-site constraints
 
 env: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
-	touch $@
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || \
+		{ echo "make: step 'create $(VENV)' failed: $(PYTHON) -m venv (Python 3.11 with venv needed; PYTHON=... to choose)" >&2; exit 1; }
+	@echo "make: installing the project into $(VENV) with the pins of constraints.txt (a few minutes; log: $(INSTALL_LOG))"
+	@{ $(BIN)/python -m pip install --upgrade pip && \
+	   $(BIN)/python -m pip install --progress-bar off -c constraints.txt -e '.[dev]'; } > $(INSTALL_LOG) 2>&1 || \
+		{ tail -n 25 $(INSTALL_LOG) >&2; \
+		  echo "make: step 'pip install -c constraints.txt -e .[dev]' failed; pip's error is above, the whole log in $(INSTALL_LOG)" >&2; exit 1; }
+	@touch $@
+
+# Regenerate constraints.txt in a clean venv (UPGRADE=1: newest releases within pyproject.toml's ranges)
+constraints:
+	UPGRADE=$(UPGRADE) PYTHON=$(PYTHON) tools/freeze_constraints.sh
 
 workflow: $(STAMP)
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --cores $(CORES) \
