@@ -31,6 +31,7 @@ dataset = None  # synthetic | cbis-ddsm | inbreast | vindr-mammo | omi-db
 data_root = None  # folder of a real dataset (ignored for synthetic)
 n_patients = None  # synthetic: cohort size; real data: random subset, 0 = all
 patch_rule = None  # bbox_resize (the thesis) | centre_crop
+negative_windows = None  # matched (normal windows resized like the masses) | native (the thesis)
 negatives_per_image = None
 seed = None
 
@@ -42,14 +43,14 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from thesis_lib import config, plots
-from thesis_lib.data import datasets, spectrum, splits
+from thesis_lib.data import datasets, shortcuts, spectrum, splits
 from thesis_lib.data.prep import PatchParams, build_patch_store
 from thesis_lib.data.synthetic import CohortSpec, write_cohort
 from thesis_lib.provenance import Run
 
 cfg = config.resolve(
     "data_prep", profile, dataset=dataset, data_root=data_root,
-    n_patients=n_patients, patch_rule=patch_rule,
+    n_patients=n_patients, patch_rule=patch_rule, negative_windows=negative_windows,
     negatives_per_image=negatives_per_image, seed=seed,
 )
 run = Run("data_prep", cfg)
@@ -98,10 +99,8 @@ display(Markdown(
 # Four images of one patient ({numref}`fig-data-mammograms`), with each lesion's region of
 # interest outlined (the mask file, outline or box that the dataset gives):
 
-# %% mystnb={"figure": {"caption": "Four mammograms of one patient, each lesion's annotated region outlined. Look at the breast outline, the pectoral muscle in the MLO views and how the masses stand out from the fibroglandular texture.", "name": "fig-data-mammograms"}}
-example = next(r for r in records if r.lesions)
-same_patient = [r for r in records if r.patient_id == example.patient_id][:4]
-loaded = [datasets.read_with_masks(r) for r in same_patient]
+# %%
+same_patient, loaded = datasets.example_patient(records)
 titles = [f"{r.laterality}-{r.view}, {len(r.lesions)} mass(es)"
           for r in same_patient]
 fig = plots.mammograms_with_rois(
@@ -119,7 +118,7 @@ plots.save_figure(fig, "data_example_mammograms", figures);
 # regions of interest inside the breast, a plane removed, a Hann window, the power spectrum
 # averaged over rings, and a straight-line fit in log-log between 0.08 and 0.4 cycles/mm.
 
-# %% mystnb={"figure": {"caption": "Power spectra of lesion-free CC images (log-log) with the fitted power law in the fitting band. A straight line with slope -beta in the band is the signature of mammographic texture; compare the fitted beta with the shaded range requested or reported in the literature.", "name": "fig-data-spectrum"}}
+# %%
 BAND = (0.08, 0.4)
 LITERATURE_BETA = (2.5, 3.5)
 cc_views = [r for r in records if r.view == "CC"]
@@ -136,12 +135,15 @@ if len(measured):
     plots.save_figure(fig, "data_power_spectrum", figures)
 
 # %%
+unmeasured = betas[betas.beta.isna()]
 if len(measured):
     summary = measured.beta.agg(["mean", "std", "min", "max"])
     display(summary.to_frame(f"fitted beta, {len(measured)} images").T.round(2))
 else:
-    reasons = betas.skipped.value_counts().to_dict()
-    display(Markdown(f"No image could be measured ({reasons}): spectrum skipped."))
+    display(Markdown("No image could be measured: spectrum skipped."))
+if len(unmeasured):
+    display(Markdown(f"{len(unmeasured)} of {len(betas)} images not measured, by reason:"))
+    display(unmeasured.skipped.str.split(":").str[0].value_counts().rename("images").to_frame())
 
 # %%
 if cfg["dataset"] == "synthetic" and len(measured):
@@ -169,17 +171,20 @@ if cfg["dataset"] == "synthetic" and len(measured):
 # `centre_crop` at native resolution is the alternative). The thesis' boxes were drawn by readers
 # around the lesion; a mask's box is tight, so `bbox_margin` widens it by a quarter of its size on
 # each side to keep some surrounding tissue in view. **Normal patches** are up to ten random
-# 128 x 128 windows per image lying wholly inside the breast, overlapping no lesion box and no
-# other normal patch, with at least 30 grey levels.
+# windows per image lying wholly inside the breast, overlapping no lesion box and no other
+# normal patch, with at least 30 grey levels.
+#
+# The thesis cut its normal windows at 128 x 128, native resolution, while every mass box was
+# resized. Mass boxes here are mostly smaller than 128 pixels, so resizing *upsamples* them and
+# smooths their quantum noise; native normal windows keep it. A classifier could then tell the
+# classes apart by sharpness alone. So, under `bbox_resize`, each normal window takes its size
+# from a mass window of the dataset drawn at random and is resized to 128 x 128 in the same way:
+# both classes pass through one pipeline. (Under `centre_crop`, the native-resolution control,
+# both classes are native 128 x 128 windows; `negative_windows: native` restores the thesis' rule for
+# comparison.) The shortcut audit below checks the result.
 
 # %%
-params = PatchParams(
-    patch_rule=cfg["patch_rule"], bbox_margin=cfg["bbox_margin"],
-    patch_size=cfg["patch_size"], lesion_types=lesion_types,
-    negatives_per_image=cfg["negatives_per_image"],
-    min_grey_levels=cfg["min_grey_levels"],
-    stretch_percentiles=tuple(cfg["stretch_percentiles"]),
-)
+params = PatchParams.from_section(cfg)
 store = build_patch_store(
     records, out / "patches", params, seed=cfg["seed"],
     source=cfg["dataset"], loader_skips=loader_skips,
@@ -191,7 +196,8 @@ patches_by_label = ", ".join(f"{n} {label}" for label, n in store.summary["n_pat
 display(Markdown(
     f"This book uses **{store.summary['source']}**: {store.summary['n_patients']} patients, "
     f"{store.summary['n_images_used']} of {store.summary['n_images']} images cut into "
-    f"{len(store)} patches ({patches_by_label})."
+    f"{len(store)} patches ({patches_by_label}). Normal windows: "
+    f"{store.summary['negative_windows']}."
 ))
 pd.Series(counts, name="count").to_frame().T
 
@@ -202,13 +208,13 @@ if len(store.skips):
 else:
     display(Markdown("No file was skipped."))
 
-# %% mystnb={"figure": {"caption": "Thirty-two mass patches (bounding box resized to 128 x 128). Note the variety of sizes, margins and contrast the GAN has to learn.", "name": "fig-data-masses"}}
+# %%
 rng = np.random.default_rng(cfg["seed"])
 masses = store.read(store.sample("mass", 32, rng))
 fig = plots.patch_montage(masses, "mass patches")
 plots.save_figure(fig, "data_mass_patches", figures);
 
-# %% mystnb={"figure": {"caption": "Thirty-two normal-tissue patches: random windows inside the breast that touch no lesion. They are the majority class of the classifier.", "name": "fig-data-normals"}}
+# %%
 normals = store.read(store.sample("normal", 32, rng))
 fig = plots.patch_montage(normals, "normal-tissue patches")
 plots.save_figure(fig, "data_normal_patches", figures);
@@ -217,11 +223,30 @@ plots.save_figure(fig, "data_normal_patches", figures);
 # Grey-level distributions of a sample of each class: masses are denser than the average
 # breast tissue, so their patches are brighter.
 
-# %% mystnb={"figure": {"caption": "Grey-level histograms of 200 mass and 200 normal patches. Masses are denser, so their distribution lies to the right.", "name": "fig-data-histograms"}}
+# %%
 sample = {label: store.read(store.sample(label, 200, rng))
           for label in ("mass", "normal")}
 fig = plots.intensity_histograms(sample)
 plots.save_figure(fig, "data_intensity_histograms", figures);
+
+# %% [markdown]
+# ## Shortcut audit: what else tells masses from normal tissue?
+#
+# A classifier learns whatever separates its classes. Before asking whether generated masses
+# help one, we check that nothing *but the mass* separates the patches: for each patch we
+# measure statistics that say nothing about a mass, namely sharpness and noise (the standard
+# deviation of the Laplacian, the share of power above half the Nyquist frequency, a robust
+# noise estimate from the finest wavelet detail) and the resampling factor (source window over
+# patch side), and ask how well each one alone tells masses from normals (ROC AUC; 0.5 = not at
+# all, and a statistic that separates *downwards* counts the same as one that separates
+# upwards). Mean intensity and contrast are listed too, as content: masses are denser than the
+# tissue around them, so these may separate for a good reason.
+
+# %%
+audit = shortcuts.audit(store)
+display(audit.round(3))
+display(Markdown(f"**Verdict.** {shortcuts.verdict(audit)} (rule: each nuisance statistic's AUC, "
+                 f"or 1 - AUC, at most {shortcuts.MAX_AUC}; patch rule `{cfg['patch_rule']}`.)"))
 
 # %% [markdown]
 # ## Patient-level folds

@@ -54,7 +54,7 @@ from IPython.display import Markdown, display
 from thesis_lib import config, plots, realism, reference
 from thesis_lib.classifier import ClassifierConfig
 from thesis_lib.data.store import PatchStore
-from thesis_lib.gan.train import training_patches
+from thesis_lib.data.subsets import training_patches
 from thesis_lib.inception import FID_WEIGHTS_SHA1, InceptionFeatures, cached_features
 from thesis_lib.provenance import Run
 
@@ -144,7 +144,7 @@ display(Markdown(
 # another dataset (4,536 OPTIMAM lesion patches), 2,000 samples per point and 1,000 epochs, so
 # only its shape compares.
 
-# %% mystnb={"figure": {"caption": "FID of the kept generator's snapshots over epochs (left) beside the curve the thesis reported (right), each on its own axes because data, N and training length differ. Compare the shapes, not the values.", "name": "fig-fid-curve"}}
+# %%
 fold = params["curve_fold"]
 real, _ = training_patches(store, fold, None, params["seed"])
 real_feats = cached_features(extractor, real, art / "cache")

@@ -1,43 +1,60 @@
-"""The augmentation study: its training sets, its runner and its results table."""
+"""The augmentation study: one training subset per (fold, k, seed), the arms built from it, the
+runner, its results table and its intervals."""
 
 from __future__ import annotations
 
-import os
+import json
+import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from thesis_lib import augstudy
+from thesis_lib import augstudy, config
 from thesis_lib.data.datasets import scan
 from thesis_lib.data.prep import PatchParams, build_patch_store
 from thesis_lib.data.splits import partition_of
-from thesis_lib.scoring import classification_scores, mean_and_sd, paired_bootstrap_f1
+from thesis_lib.gan import checkpoint
+from thesis_lib.gan.models import Generator
+from thesis_lib.scoring import best_f1_threshold, classification_scores, mean_and_sd
 
-# Tiny but complete: 2 masses and 20 normals per fold, G_k trained for 2 epochs
+# Tiny but complete: 2 masses and 20 normals per fold, G_k trained for 2 epochs, 2 classifier seeds
 TINY = {"epochs": 1, "gan": {"epochs": 2, "eval_every": 1, "sample_every": 1, "eval_samples": 8}}
+N_ROWS = len(augstudy.APPROACHES) * 3 * 2  # arms x folds x classifier seeds
 
 
 @pytest.fixture(scope="module")
-def artifacts(cohort, tmp_path_factory):
-    """A patch store of the 6-patient cohort in a private artifacts folder."""
-    root = tmp_path_factory.mktemp("art")
+def store_dir(cohort, tmp_path_factory):
+    """A patch store of the 6-patient cohort, to be copied into each test's artifacts."""
     records, skips = scan("synthetic", cohort)
-    build_patch_store(records, root / "smoke" / "patches", PatchParams(), seed=1, source="synthetic",
-                      loader_skips=skips, progress=False)
-    old = os.environ.get("THESIS_ARTIFACTS")
-    os.environ["THESIS_ARTIFACTS"] = str(root)
-    yield root / "smoke"
-    if old is None:
-        del os.environ["THESIS_ARTIFACTS"]
-    else:
-        os.environ["THESIS_ARTIFACTS"] = old
+    out = tmp_path_factory.mktemp("store") / "patches"
+    build_patch_store(records, out, PatchParams(), seed=1, source="synthetic", loader_skips=skips, progress=False)
+    return out
+
+
+def _artifacts(root, store_dir, monkeypatch):
+    shutil.copytree(store_dir, root / "smoke" / "patches")
+    monkeypatch.setenv("THESIS_ARTIFACTS", str(root))
+    return root / "smoke"
+
+
+@pytest.fixture
+def artifacts(store_dir, tmp_path, monkeypatch):
+    """A private artifacts folder holding only the patch store."""
+    return _artifacts(tmp_path, store_dir, monkeypatch)
 
 
 @pytest.fixture(scope="module")
-def study(artifacts):
-    from thesis_lib import config
-    return config.resolve("aug", "smoke", **TINY)
+def ran(store_dir, tmp_path_factory):
+    """The study at k = 2 over every arm, fold and seed, run once: (artifacts, table)."""
+    with pytest.MonkeyPatch.context() as mp:
+        art = _artifacts(tmp_path_factory.mktemp("ran"), store_dir, mp)
+        table = augstudy.run_study("smoke", 2, **TINY, workers=2, progress=False)
+        yield art, table
+
+
+def _study(**overrides):
+    return config.resolve("aug", "smoke", **{**TINY, **overrides})
 
 
 def _patients(store, fold, partitions):
@@ -45,93 +62,145 @@ def _patients(store, fold, partitions):
     return set(store.meta.patient_id[part.isin(partitions)])
 
 
-def test_subsets_are_nested_and_from_training_patients(artifacts, study):
-    store = augstudy.open_store(artifacts)
+def _generator(path):
+    checkpoint.save(path, {"config": {"nz": 8, "ngf": 2}, "generator": Generator(8, 2).state_dict()})
+    return path
+
+
+def test_subsets_are_nested_and_from_training_patients(artifacts):
+    store, study = augstudy.open_store(artifacts), _study()
     for fold in range(3):
-        for label in ("mass", "normal"):
-            small = augstudy.training_rows(store, fold, 2, study["seed"], label)
-            large = augstudy.training_rows(store, fold, 3, study["seed"], label)
-            assert len(small) == 2 and set(small.index) < set(large.index)
-        train = augstudy.training_set(store, fold, 3, "ORG", study)
-        assert not set(train.real_rows.patient_id) & _patients(store, fold, ["val", "test"])
+        small, large = (augstudy.subset_of(store, fold, k, study) for k in (2, 3))
+        assert set(small.masses.index) < set(large.masses.index) and len(small.normals) == 20
+        assert set(small.normals.index) < set(large.normals.index)
+        assert not set(large.masses.patient_id) & _patients(store, fold, ["val", "test"])
+        assert small.hash != large.hash and small.hash == augstudy.subset_of(store, fold, 2, study).hash
 
 
-@pytest.mark.parametrize("approach, n_synthetic, flips", [("ORG", 0, False), ("Aug ORG", 0, True),
-                                                         ("GAN", 3, False), ("Aug GAN", 3, True)])
-def test_approach_composition(artifacts, study, approach, n_synthetic, flips, tmp_path):
-    from thesis_lib.gan.models import Generator
-    from thesis_lib.gan import checkpoint
-
-    generator = tmp_path / "g.pt"
-    checkpoint.save(generator, {"config": {"nz": 8, "ngf": 2}, "generator": Generator(8, 2).state_dict()})
-    store = augstudy.open_store(artifacts)
-    train = augstudy.training_set(store, 1, 2, approach, study, generator)
-    assert train.counts() == {"n_real": 2, "n_synthetic": n_synthetic, "n_normal": 20}
-    assert train.flips is flips and train.x.shape == (22 + n_synthetic, 128, 128)
+@pytest.mark.parametrize("approach, n_positive, n_synthetic, flips", [
+    ("ORG", 2, 0, False), ("Aug ORG", 2, 0, True), ("Aug ORG x2.5", 5, 0, True), ("GAN", 5, 3, False),
+    ("Aug GAN", 5, 3, True)])
+def test_approach_composition(artifacts, approach, n_positive, n_synthetic, flips, tmp_path):
+    store, study = augstudy.open_store(artifacts), _study()
+    subset = augstudy.subset_of(store, 1, 2, study)
+    generator = _generator(tmp_path / "g.pt")
+    train = augstudy.training_set(store, subset, approach, study, generator)
+    assert train.counts() == {"n_real": 2, "n_positive": n_positive, "n_synthetic": n_synthetic, "n_normal": 20}
+    assert train.flips is flips and train.x.shape == (20 + n_positive, 128, 128)
     assert (train.y[train.synthetic] == 1).all()
+    real = store.read(subset.masses.index.to_numpy())
+    positives = train.x[(train.y == 1) & ~train.synthetic]
+    assert all(any(np.array_equal(p, r) for r in real) for p in positives)  # x2.5 repeats the real masses
     if n_synthetic:  # GAN and Aug GAN draw the same synthetic masses
-        other = augstudy.training_set(store, 1, 2, "Aug GAN" if approach == "GAN" else "GAN", study, generator)
+        other = augstudy.training_set(store, subset, "Aug GAN" if approach == "GAN" else "GAN", study, generator)
         assert np.array_equal(other.x, train.x)
 
 
-def test_a_run_writes_its_rows_and_reruns_are_idempotent(artifacts, study):
-    table = augstudy.run_study("smoke", 2, **TINY, workers=2, progress=False)
-    assert len(table) == 12 and set(table.approach) == set(augstudy.APPROACHES)
-    assert set(table.fold) == {0, 1, 2} and table.commit.notna().all() and (table.config_hash.str.len() == 12).all()
+def test_a_run_writes_its_rows_from_one_subset(ran):
+    art, table = ran
+    store, study = augstudy.open_store(art), _study()
+    assert len(table) == N_ROWS and set(table.approach) == set(augstudy.APPROACHES)
+    assert set(table.replicate) == {0, 1} and table.commit.notna().all() and (table.config_hash.str.len() == 12).all()
     gan = table[table.approach.str.contains("GAN")]
     assert (gan.n_synthetic == 3).all() and (table.n_real == 2).all() and (table.n_normal == 20).all()
-    assert table[["f1", "precision", "recall"]].apply(lambda c: c.between(0, 1)).all().all()
-    for fold in range(3):  # G_k saw k training masses of its fold, nothing else
-        prov = pd.read_json(artifacts / "gan" / f"fold{fold}_k2" / "provenance.json", typ="series")
+    assert table[["f1", "precision", "recall", "auc", "ap", "f1_val"]].apply(lambda c: c.between(0, 1)).all().all()
+    for fold in range(3):
+        subset = augstudy.subset_of(store, fold, 2, study)
+        assert set(table[table.fold == fold].subset_hash) == {subset.hash}  # every arm and seed: one subset
+        summary = json.loads((art / "gan" / f"fold{fold}_k2" / "summary.json").read_text())
+        assert summary["masses_hash"] == subset.mass_hash  # and G_k saw exactly its masses
+        prov = pd.read_json(art / "gan" / f"fold{fold}_k2" / "provenance.json", typ="series")
         assert prov["n_train"] == 2 and prov["parameters"]["k"] == 2
-    pred = augstudy.read_predictions(artifacts, 2)
-    store = augstudy.open_store(artifacts)
+    seeds = table.groupby(["fold", "replicate"]).seed.nunique()
+    assert (seeds == 1).all()  # arms of one replicate share the classifier seed: paired
+    pred = augstudy.read_predictions(art, 2)
+    assert len(pred) == len(table) * table.groupby("fold").n_test_mass.first().add(
+        table.groupby("fold").n_test_normal.first()).mean()
     for fold in range(3):
         test = set(pred.patch[pred.fold == fold])
         assert set(store.meta.patient_id[list(test)]) <= _patients(store, fold, ["test"])
 
-    before = augstudy.results_path(artifacts).stat().st_mtime_ns
-    again = augstudy.run_study("smoke", 2, **TINY, workers=1, progress=False)  # reused, not recomputed
-    assert augstudy.results_path(artifacts).stat().st_mtime_ns == before
-    pd.testing.assert_frame_equal(again, table)
 
-    gk_summary = artifacts / "gan" / "fold0_k2" / "summary.json"
+def test_reruns_reuse_rows_and_generators(ran):
+    art, table = ran
+    before = augstudy.results_path(art).stat().st_mtime_ns
+    again = augstudy.run_study("smoke", 2, **TINY, workers=1, progress=False)  # reused, not recomputed
+    assert augstudy.results_path(art).stat().st_mtime_ns == before
+    pd.testing.assert_frame_equal(again, table)
+    gk_summary = art / "gan" / "fold0_k2" / "summary.json"
     gk_written = gk_summary.stat().st_mtime_ns
     redone = augstudy.run_study("smoke", 2, **TINY, workers=2, reuse=False, progress=False)
-    assert len(redone) == 12  # replaced, not appended
+    assert len(redone) == N_ROWS  # replaced, not appended
     assert gk_summary.stat().st_mtime_ns == gk_written  # the finished G_k was reused, not rewritten
-    cols = ["k", "approach", "fold", "n_real", "n_synthetic", "n_normal", "seed", "config_hash"]
+    cols = ["k", "approach", "fold", "replicate", "n_real", "n_synthetic", "n_normal", "seed", "subset_hash",
+            "config_hash"]
     pd.testing.assert_frame_equal(redone[cols], table[cols])
     assert np.allclose(redone.auc, table.auc, atol=1e-9)  # same seeds and threads: the same classifiers
 
 
-def test_the_table_merges_k_values(artifacts, study):
-    augstudy.run_study("smoke", 3, **TINY, approaches=["ORG"], folds=[0], workers=1, progress=False)
-    table = augstudy.read_results(artifacts)
-    assert (table.k == 2).sum() == 12 and len(table[table.k == 3]) == 1
-    rows = table[table.k == 3].assign(f1=0.5)
-    merged = augstudy.merge_results(artifacts, rows)
-    assert len(merged) == 13 and merged[merged.k == 3].f1.item() == 0.5
+def test_another_seed_draws_another_subset_and_retrains_g_k(artifacts):
+    """With -p seed 5 the classifier's k masses change, and G_k must be trained on those same
+    masses, never reused from the subset of another seed."""
+    store = augstudy.open_store(artifacts)
+    first = augstudy.run_study("smoke", 2, **TINY, approaches=["GAN"], folds=[0], workers=1, progress=False)
+    other = augstudy.subset_of(store, 0, 2, _study(seed=5))
+    assert other.mass_hash != augstudy.subset_of(store, 0, 2, _study()).mass_hash
+    second = augstudy.run_study("smoke", 2, **TINY, seed=5, approaches=["GAN"], folds=[0], workers=1,
+                                progress=False)
+    assert set(second.subset_hash) == {other.hash} != set(first.subset_hash)
+    summary = json.loads((artifacts / "gan" / "fold0_k2" / "summary.json").read_text())
+    assert summary["masses_hash"] == other.mass_hash
 
 
-def test_bad_parameters_are_named_and_nothing_is_written(artifacts, tmp_path, monkeypatch):
-    before = sorted(p.name for p in (artifacts / "aug").iterdir()) if (artifacts / "aug").exists() else []
-    with pytest.raises(ValueError, match="k="):
-        augstudy.run_study("smoke", 0, **TINY)
-    with pytest.raises(ValueError, match=r"k=500: fold 0's training pool holds \d+ mass"):
-        augstudy.run_study("smoke", [2, 500], **TINY)
-    with pytest.raises(ValueError, match="normal_per_real"):
-        augstudy.run_study("smoke", 2, **{**TINY, "normal_per_real": 10_000})
-    with pytest.raises(ValueError, match="unknown \\['GANs'\\]"):
-        augstudy.run_study("smoke", 2, **TINY, approaches=["GANs"])
-    with pytest.raises(KeyError, match="unknown parameter"):
-        augstudy.run_study("smoke", 2, epoch=3)
-    after = sorted(p.name for p in (artifacts / "aug").iterdir()) if (artifacts / "aug").exists() else []
-    assert after == before
-    monkeypatch.setenv("THESIS_ARTIFACTS", str(tmp_path))
+def test_intervals_are_written_per_k_comparison_and_metric(ran):
+    art, _ = ran
+    out = augstudy.write_intervals(art, n_boot=200)
+    pd.testing.assert_frame_equal(out, augstudy.read_intervals(art), check_dtype=False)
+    pairs = out[out.comparison.str.contains(" - ")]
+    assert set(pairs.comparison) == {" - ".join(c) for c in augstudy.COMPARISONS}
+    assert set(pairs.metric) == set(augstudy.INTERVAL_METRICS) and (out.n_seeds == 2).all()
+    assert (pairs.low <= pairs.estimate).all() and (pairs.estimate <= pairs.high).all()
+    assert (pairs.p_holm_better >= pairs.p_above).all()
+    assert set(pairs.verdict) <= {"better", "worse", "not distinguishable from 0"}
+    assert set(out[~out.comparison.str.contains(" - ")].metric) == set(augstudy.ARM_METRICS)
+
+
+def test_merge_replaces_every_replicate_of_a_cell(artifacts):
+    rows = pd.DataFrame([{c: 0 for c in augstudy.RESULT_COLUMNS} | {"k": 2, "approach": "ORG", "fold": 0,
+                                                                   "replicate": r} for r in (0, 1, 2)])
+    pred = pd.DataFrame({"fold": 0, "approach": "ORG", "replicate": [0, 1, 2], "patch": 1, "patient_id": "p",
+                         "label": 1, "proba": 0.5})
+    augstudy.merge_results(artifacts, 2, rows, pred)
+    merged = augstudy.merge_results(artifacts, 2, rows.iloc[:2].assign(f1=0.5), pred.iloc[:2])
+    assert len(merged) == 2 and (merged.f1 == 0.5).all()  # the third replicate of the old run is gone
+    assert len(augstudy.read_predictions(artifacts, 2)) == 2
+
+
+def test_bad_parameters_are_named_and_nothing_is_written(artifacts, store_dir, cohort, tmp_path, monkeypatch):
+    bad = [(ValueError, "k=", dict(ks=0)),
+           (ValueError, r"k=500: fold 0's training pool holds \d+ mass", dict(ks=[2, 500])),
+           (ValueError, "normal_per_real", dict(normal_per_real=10_000)),
+           (ValueError, r"unknown \['GANs'\]", dict(approaches=["GANs"])),
+           (ValueError, "classifier_seeds=\\[\\]", dict(classifier_seeds=[])),
+           (ValueError, "gan_seeds", dict(gan_seeds=[1, 1])),
+           (ValueError, "synthetic_per_real=2.0: the control 'Aug ORG x2.5'", dict(synthetic_per_real=2.0)),
+           (KeyError, "unknown parameter", dict(epoch=3))]
+    for error, message, args in bad:
+        ks = args.pop("ks", 2)
+        with pytest.raises(error, match=message):
+            augstudy.run_study("smoke", ks, **{**TINY, **args})
+    assert not (artifacts / "aug").exists() and not (artifacts / "gan").exists()
+    records, skips = scan("synthetic", cohort)  # six folds: one patient each in the test sets
+    build_patch_store(records, tmp_path / "six" / "smoke" / "patches", PatchParams(), seed=1, source="synthetic",
+                      loader_skips=skips, n_folds=6, progress=False)
+    monkeypatch.setenv("THESIS_ARTIFACTS", str(tmp_path / "six"))
+    with pytest.raises(ValueError, match=r"fold 0: its test set holds masses of 1 patient\(s\)"):
+        augstudy.run_study("smoke", 1, **TINY, normal_per_real=1)
+    assert not (tmp_path / "six" / "smoke" / "aug").exists()
+    monkeypatch.setenv("THESIS_ARTIFACTS", str(tmp_path / "empty"))
     with pytest.raises(FileNotFoundError, match="run the data step first"):
         augstudy.run_study("smoke", 2, **TINY)
-    assert not (tmp_path / "smoke" / "aug").exists()
+    assert not (tmp_path / "empty" / "smoke" / "aug").exists()
 
 
 def test_parse_ks():
@@ -145,21 +214,16 @@ def test_classification_scores_on_known_predictions():
     y = np.array([1, 1, 0, 0, 0])
     s = classification_scores(y, np.array([0.9, 0.4, 0.6, 0.1, 0.2]))
     assert s["precision"] == 0.5 and s["recall"] == 0.5 and s["f1"] == 0.5
-    assert s["auc"] == pytest.approx(5 / 6)
+    assert s["auc"] == pytest.approx(5 / 6) and s["ap"] == pytest.approx((1 + 2 / 3) / 2)
     assert np.isnan(classification_scores(np.zeros(3), np.zeros(3))["auc"])
 
 
-def test_paired_bootstrap_of_the_f1_difference():
-    rng = np.random.default_rng(0)
-    y = rng.random(300) < 0.2
-    same = paired_bootstrap_f1([(y, y * 0.9, y * 0.9)] * 3, n_boot=500)
-    assert same["difference"] == same["low"] == same["high"] == 0.0
-    noisy = np.where(rng.random(300) < 0.3, 1 - y, y).astype(float)
-    better = paired_bootstrap_f1([(y, y.astype(float), noisy)] * 3, n_boot=500)
-    assert better["low"] > 0 and better["p_not_better"] == 0.0
-    assert better["low"] <= better["difference"] <= better["high"]
-    with pytest.raises(ValueError, match="n_boot"):
-        paired_bootstrap_f1([(y, y, y)], n_boot=10)
+def test_the_validation_threshold_maximises_f1():
+    y = np.array([1, 1, 0, 0, 0, 1])
+    p = np.array([0.30, 0.25, 0.20, 0.10, 0.05, 0.9])  # at 0.5 only one mass is found
+    t = best_f1_threshold(y, p)
+    assert 0.20 < t <= 0.25 and classification_scores(y, p, t)["f1"] == 1.0
+    assert best_f1_threshold(np.zeros(3), np.array([0.1, 0.2, 0.3])) == 0.5
 
 
 def test_mean_and_sd_per_k_and_approach():

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from thesis_lib.data import subsets
 from thesis_lib.gan import checkpoint, train
 from thesis_lib.gan.models import Discriminator, Generator, init_weights, n_parameters
 from thesis_lib.gan.train import DivergenceError, GanConfig, fit
@@ -229,13 +230,13 @@ def test_training_patches_are_nested_and_from_training_patients(cohort, tmp_path
     records, _ = datasets.scan("synthetic", cohort)
     store = build_patch_store(records, tmp_path / "p", PatchParams(), seed=0, source="synthetic", progress=False)
     for fold in range(3):
-        everything, rows = train.training_patches(store, fold, None, seed=0)
+        everything, rows = subsets.training_patches(store, fold, None, seed=0)
         assert (partition_of(rows, store.folds, fold) == "train").all() and (rows.label == "mass").all()
         assert len(everything) == len(rows)
-        small, small_rows = train.training_patches(store, fold, 2, seed=0)
-        larger, larger_rows = train.training_patches(store, fold, 3, seed=0)
+        small, small_rows = subsets.training_patches(store, fold, 2, seed=0)
+        larger, larger_rows = subsets.training_patches(store, fold, 3, seed=0)
         assert set(small_rows.index) <= set(larger_rows.index) <= set(rows.index)
     with pytest.raises(ValueError, match="k=999"):
-        train.training_patches(store, 0, 999, seed=0)
+        subsets.training_patches(store, 0, 999, seed=0)
     with pytest.raises(ValueError, match="fold=7"):
-        train.training_patches(store, 7, None, seed=0)
+        subsets.training_patches(store, 7, None, seed=0)

@@ -1,28 +1,39 @@
 """The augmentation study: do generated masses help an imbalanced mass-versus-normal classifier?
 
 For every training size k and fold (patient-level; the fold's validation and test patients
-are the same for every k) the study draws k real masses from the fold's training pool
-(nested: the 100 lie inside the 250) and ``normal_per_real`` x k normal patches, trains a
-generator G_k on those k masses only, and trains the thesis' classifier four ways:
+are the same for every k) one function, :func:`~thesis_lib.data.subsets.draw_subset`, draws k
+real masses from the fold's training pool (nested: the 100 lie inside the 250) and
+``normal_per_real`` x k normal patches; that one subset is handed to the generator G_k (trained
+on its k masses only) and to every classifier arm, and its hash is stored with both. The thesis'
+classifier is then trained five ways:
 
-========  =====================================================  ==============
-approach  training set                                           flips
-========  =====================================================  ==============
-ORG       k real + 10 k normal                                   no
-Aug ORG   k real + 10 k normal                                   h/v, on the fly
-GAN       k real + 1.5 k from G_k + 10 k normal                  no
-Aug GAN   k real + 1.5 k from G_k + 10 k normal                  h/v, on the fly
-========  =====================================================  ==============
+============  =====================================================  ==============
+approach      training set                                           flips
+============  =====================================================  ==============
+ORG           k real + 10 k normal                                   no
+Aug ORG       k real + 10 k normal                                   h/v, on the fly
+Aug ORG x2.5  the k real masses each shown 2.5 times + 10 k normal   h/v, on the fly
+GAN           k real + 1.5 k from G_k + 10 k normal                  no
+Aug GAN       k real + 1.5 k from G_k + 10 k normal                  h/v, on the fly
+============  =====================================================  ==============
 
-G_k sees only its fold's k training masses, so no validation or test patient reaches it.
-Each (k, approach, fold) gives one row of ``artifacts/<profile>/aug/results.csv`` (scores on
-the fold's test set, counts, seed, config hash, commit, duration) and the test-set
-probabilities in ``aug/k<k>/predictions.csv.gz``; running a k again replaces its rows.
+``Aug ORG x2.5`` is the fair control of ``Aug GAN`` (not in the thesis): the same number of
+positives and the same flips, so the two differ only by where the extra positives come from;
+the other arms also differ in their class ratio, which moves F1 at a fixed threshold by itself.
+
+Every cell (k, approach, fold) is trained with each of ``classifier_seeds``; the GAN arms of
+seed i use the G_k of ``gan_seeds[i % len(gan_seeds)]``. Each training gives one row of
+``artifacts/<profile>/aug/results.csv`` (AUC, average precision, F1/precision/recall at 0.5 and
+F1 at the threshold chosen on validation, counts, seeds, subset hash, config hash, commit,
+duration) and its test-set probabilities in ``aug/k<k>/predictions.csv.gz``. Intervals
+(:mod:`thesis_lib.bootstrap`: seeds, then test patients, paired across arms; Holm across k) are
+written to ``aug/intervals.csv`` by :func:`write_intervals`.
 
 Command line (what each Snakemake job runs)::
 
     python -m thesis_lib.augstudy --profile smoke --k 100                  # one k, all folds
     python -m thesis_lib.augstudy --profile smoke --k 100 --fold 0 --generator-only
+    python -m thesis_lib.augstudy --profile smoke --intervals              # aug/intervals.csv
 """
 
 from __future__ import annotations
@@ -45,36 +56,56 @@ import torch
 from tqdm.auto import tqdm
 
 from thesis_lib import config
+from thesis_lib.bootstrap import FoldScores, hierarchical_bootstrap, holm
 from thesis_lib.classifier import ClassifierConfig, predict_proba, train_classifier
 from thesis_lib.data.splits import partition_of
 from thesis_lib.data.store import PatchStore
-from thesis_lib.gan.train import (GanConfig, is_finished, pick_device, run_dir, train_run, training_patches,
-                                  training_rows)
+from thesis_lib.data.subsets import TrainingSubset, draw_subset, training_rows
+from thesis_lib.gan.train import GanConfig, is_finished, pick_device, read_run, run_dir, train_run
 from thesis_lib.generate import generate
 from thesis_lib.io import atomic_path
 from thesis_lib.provenance import Run, cpu_cores, git_commit
-from thesis_lib.scoring import classification_scores, paired_bootstrap_f1
+from thesis_lib.scoring import best_f1_threshold, classification_scores
 
-# name: (adds G_k's masses, random h/v flips on the fly)
-APPROACHES = {"ORG": (False, False), "Aug ORG": (False, True), "GAN": (True, False), "Aug GAN": (True, True)}
-RESULT_COLUMNS = ["k", "approach", "fold", "f1", "precision", "recall", "auc", "n_real", "n_synthetic",
-                  "n_normal", "n_val", "n_test_mass", "n_test_normal", "best_epoch", "best_val_f1", "seed",
+
+@dataclass(frozen=True)
+class Arm:
+    """How an approach builds its training set from a subset."""
+
+    gan: bool  # adds synthetic_per_real x k masses of G_k
+    flips: bool  # random h/v flips on the fly
+    oversample: bool = False  # real masses shown (1 + synthetic_per_real) times: Aug GAN's positive count
+
+
+APPROACHES = {"ORG": Arm(False, False), "Aug ORG": Arm(False, True), "Aug ORG x2.5": Arm(False, True, True),
+              "GAN": Arm(True, False), "Aug GAN": Arm(True, True)}
+OVERSAMPLED_RATIO = 1.5  # Aug ORG x2.5 matches Aug GAN only at synthetic_per_real = 1.5
+# (A, B): "A beats B" is the statement each interval tests; the fair control first
+COMPARISONS = (("Aug GAN", "Aug ORG x2.5"), ("Aug GAN", "Aug ORG"), ("GAN", "ORG"))
+INTERVAL_METRICS = ("auc", "ap", "f1", "f1_val")  # threshold-free first, then F1 at 0.5, then at the validation threshold
+ARM_METRICS = ("auc", "f1")  # per-arm intervals for the figures
+ALPHA = 0.05  # family-wise, two-sided: each direction is tested at ALPHA / 2 after Holm's correction across k
+RESULT_COLUMNS = ["k", "approach", "fold", "replicate", "gan_seed", "auc", "ap", "f1", "precision", "recall",
+                  "threshold", "f1_val", "n_real", "n_positive", "n_synthetic", "n_normal", "n_val", "n_test_mass",
+                  "n_test_normal", "n_test_patients", "best_epoch", "best_val_f1", "seed", "subset_hash",
                   "config_hash", "commit", "duration_s"]
+INTERVAL_COLUMNS = ["k", "comparison", "metric", "estimate", "low", "high", "p_above", "p_below", "p_holm_better",
+                    "p_holm_worse", "verdict", "n_seeds", "n_boot"]
 
 
 @dataclass(frozen=True)
 class TrainingSet:
     """One approach's training patches: ``x`` (N, 128, 128) uint8, ``y`` (N,) 0/1 (1 = mass),
-    ``synthetic`` (N,) bool, and the store rows of its real patches."""
+    ``synthetic`` (N,) bool; ``n_real`` distinct real masses among them."""
 
     x: np.ndarray
     y: np.ndarray
     synthetic: np.ndarray
-    real_rows: pd.DataFrame
+    n_real: int
     flips: bool
 
     def counts(self) -> dict[str, int]:
-        return {"n_real": int(((self.y == 1) & ~self.synthetic).sum()), "n_synthetic": int(self.synthetic.sum()),
+        return {"n_real": self.n_real, "n_positive": int(self.y.sum()), "n_synthetic": int(self.synthetic.sum()),
                 "n_normal": int((self.y == 0).sum())}
 
 
@@ -97,6 +128,15 @@ def check_approaches(approaches) -> list[str]:
     return [a for a in APPROACHES if a in names]
 
 
+def seed_list(study: dict, name: str) -> list[int]:
+    """``study[name]`` ("classifier_seeds" or "gan_seeds") as a non-empty list of distinct ints >= 0."""
+    seeds = study.get(name)
+    seeds = [seeds] if isinstance(seeds, int) else list(seeds or [])
+    if not seeds or any(not isinstance(v, int) or v < 0 for v in seeds) or len(set(seeds)) < len(seeds):
+        raise ValueError(f"{name}={study.get(name)!r}: need a list of one or more distinct seeds >= 0, e.g. [0, 1]")
+    return seeds
+
+
 def open_store(artifacts: str | Path) -> PatchStore:
     """The profile's patch store, or an error that names the step to run first."""
     path = Path(artifacts) / "patches"
@@ -111,37 +151,63 @@ def gan_params(profile: str, study: dict) -> dict:
     return {**config.resolve("gan", profile), **(study.get("gan") or {})}
 
 
-def check_sizes(store: PatchStore, folds: list[int], ks: list[int], study: dict) -> None:
-    """Fail before anything is written when a fold cannot supply k masses and the normals."""
+def n_normal(study: dict, k: int) -> int:
+    return round(study["normal_per_real"] * k)
+
+
+def check_study(store: PatchStore, folds: list[int], ks: list[int], study: dict, approaches: list[str]) -> None:
+    """Fail before anything is written when a setting cannot work: the seed lists, the control's
+    ratio, a fold that cannot supply k masses and the normals, or a test set too small for the
+    patient bootstrap."""
+    seed_list(study, "classifier_seeds")
+    seed_list(study, "gan_seeds")
+    if "Aug ORG x2.5" in approaches and study["synthetic_per_real"] != OVERSAMPLED_RATIO:
+        raise ValueError(f"synthetic_per_real={study['synthetic_per_real']}: the control 'Aug ORG x2.5' matches "
+                         f"Aug GAN's positives only at {OVERSAMPLED_RATIO}; drop it from approaches or use "
+                         f"{OVERSAMPLED_RATIO}")
     for fold in folds:
+        test = partition_rows(store, fold, "test")
+        mass_patients = test[test.label == "mass"].patient_id.nunique()
+        if mass_patients < 2:
+            raise ValueError(f"fold {fold}: its test set holds masses of {mass_patients} patient(s); the patient "
+                             f"bootstrap needs at least 2 (more patients: n_patients, or fewer folds: n_folds)")
         for k in ks:
             training_rows(store, fold, k, study["seed"])
-            n_normal = round(study["normal_per_real"] * k)
             pool = len(training_rows(store, fold, None, study["seed"], label="normal"))
-            if n_normal > pool:
-                raise ValueError(f"k={k}: needs normal_per_real x k = {n_normal} normal patches, but fold "
+            if n_normal(study, k) > pool:
+                raise ValueError(f"k={k}: needs normal_per_real x k = {n_normal(study, k)} normal patches, but fold "
                                  f"{fold}'s training pool holds {pool}; lower k or normal_per_real")
 
 
-def training_set(store: PatchStore, fold: int, k: int, approach: str, study: dict,
-                 generator: str | Path | None = None) -> TrainingSet:
-    """The training patches of ``approach`` for (``fold``, ``k``); GAN approaches draw
-    ``synthetic_per_real`` x k masses from ``generator`` (G_k's ``best.pt``) with a seed fixed
-    per (fold, k), so GAN and Aug GAN see the same synthetic masses."""
-    add_gan, flips = APPROACHES[check_approaches([approach])[0]]
-    seed = study["seed"]
-    real, real_rows = training_patches(store, fold, k, seed)
-    normal, normal_rows = training_patches(store, fold, round(study["normal_per_real"] * k), seed, label="normal")
-    parts = [(real, 1, False), (normal, 0, False)]
-    if add_gan:
+def subset_of(store: PatchStore, fold: int, k: int, study: dict) -> TrainingSubset:
+    """The one training subset of (``fold``, ``k``) for this study's seed."""
+    return draw_subset(store, fold, k, study["seed"], n_normal(study, k))
+
+
+def training_set(store: PatchStore, subset: TrainingSubset, approach: str, study: dict,
+                 generator: str | Path | None = None, gan_seed: int = 0) -> TrainingSet:
+    """The training patches of ``approach`` built from ``subset``; GAN approaches draw
+    ``synthetic_per_real`` x k masses from ``generator`` (G_k's ``best.pt``) with a seed fixed per
+    (fold, k, gan seed), so GAN and Aug GAN see the same synthetic masses."""
+    arm = APPROACHES[check_approaches([approach])[0]]
+    k, seed = subset.k, study["seed"]
+    real = store.read(subset.masses.index.to_numpy())
+    normal = store.read(subset.normals.index.to_numpy())
+    n_extra = round(study["synthetic_per_real"] * k)
+    parts = [(real, 1, False)]
+    if arm.oversample:  # each real mass once more per round, then a random share of them
+        rng = np.random.default_rng([seed, subset.fold, k, 25])
+        extra = np.r_[np.tile(np.arange(k), n_extra // k), rng.choice(k, n_extra % k, replace=False)]
+        parts.append((real[extra], 1, False))
+    if arm.gan:
         if generator is None:
             raise ValueError(f"approach {approach!r} needs G_k's checkpoint (generator=...)")
-        n_syn = round(study["synthetic_per_real"] * k)
-        parts.insert(1, (generate(generator, n_syn, _seed(seed, fold, k)), 1, True))
+        parts.append((generate(generator, n_extra, _seed(seed, subset.fold, k, gan_seed)), 1, True))
+    parts.append((normal, 0, False))
     x = np.concatenate([p[0] for p in parts])
     y = np.concatenate([np.full(len(p[0]), p[1], np.int64) for p in parts])
     synthetic = np.concatenate([np.full(len(p[0]), p[2]) for p in parts])
-    return TrainingSet(x, y, synthetic, pd.concat([real_rows, normal_rows]), flips)
+    return TrainingSet(x, y, synthetic, len(real), arm.flips)
 
 
 def partition_rows(store: PatchStore, fold: int, partition: str) -> pd.DataFrame:
@@ -178,32 +244,45 @@ def _init_worker(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _train_generator(profile: str, study: dict, fold: int, k: int) -> str:
-    """G_k's ``best.pt``, trained (or continued) unless a finished run of the same config and
-    data is there; a finished run is left untouched, so later steps do not see it as new."""
+def _train_generator(profile: str, study: dict, subset: TrainingSubset, gan_seed: int) -> str:
+    """G_k's ``best.pt``, trained on ``subset``'s masses unless a finished run of the same config
+    on the same masses (their hash in its summary) is there; a finished run is left
+    untouched, so later steps do not see it as new. A run on other masses is trained afresh."""
     params = gan_params(profile, study)
-    out = run_dir(params["artifacts"], fold, k)
-    real, _ = training_patches(PatchStore(Path(params["artifacts"]) / "patches"), fold, k, params["seed"])
-    if not is_finished(GanConfig.from_dict(params), real, out):
-        train_run(params, fold, k, resume="auto", progress=False)
+    if gan_seed:
+        params["seed"] = _seed(params["seed"], gan_seed)
+    out = run_dir(params["artifacts"], subset.fold, subset.k, gan_seed)
+    store = PatchStore(Path(params["artifacts"]) / "patches")
+    real = store.read(subset.masses.index.to_numpy())
+    same = is_finished(GanConfig.from_dict(params), real, out) and \
+        read_run(out)["summary"].get("masses_hash") == subset.mass_hash
+    if not same:
+        train_run(params, subset.fold, subset.k, subset=subset, out=out, resume="auto", progress=False)
     return str(out / "best.pt")
 
 
-def _train_classifier(artifacts: str, study: dict, fold: int, k: int, approach: str, generator: str | None,
-                      device: str) -> tuple[dict, np.ndarray]:
+def _train_classifier(artifacts: str, study: dict, subset: TrainingSubset, approach: str, replicate: int,
+                      gan_seed: int, generator: str | None, device: str) -> tuple[dict, np.ndarray]:
     """Train one classifier; return its results row (without hash and commit) and test P(mass)."""
     t0 = time.perf_counter()
     store = PatchStore(Path(artifacts) / "patches")
-    train = training_set(store, fold, k, approach, study, generator)
+    fold, k = subset.fold, subset.k
+    train = training_set(store, subset, approach, study, generator, gan_seed)
     x_val, y_val = evaluation_set(store, fold, "val")
     x_test, y_test = evaluation_set(store, fold, "test")
-    seed = _seed(study["seed"], fold, k, list(APPROACHES).index(approach))
+    seed = _seed(study["seed"], fold, k, replicate)  # the same for every arm: paired comparisons
     fitted = train_classifier(train.x, train.y, x_val, y_val, _classifier_config(study, seed, train.flips, device))
     proba = predict_proba(fitted.model, x_test)
-    row = {"k": k, "approach": approach, "fold": fold, **classification_scores(y_test, proba), **train.counts(),
-           "n_val": len(y_val), "n_test_mass": int(y_test.sum()), "n_test_normal": int((y_test == 0).sum()),
+    threshold = best_f1_threshold(y_val, predict_proba(fitted.model, x_val)) if len(x_val) else 0.5
+    at_val = classification_scores(y_test, proba, threshold)
+    row = {"k": k, "approach": approach, "fold": fold, "replicate": replicate,
+           "gan_seed": gan_seed if APPROACHES[approach].gan else np.nan,
+           **classification_scores(y_test, proba), "threshold": threshold, "f1_val": at_val["f1"],
+           **train.counts(), "n_val": len(y_val), "n_test_mass": int(y_test.sum()),
+           "n_test_normal": int((y_test == 0).sum()),
+           "n_test_patients": partition_rows(store, fold, "test").patient_id.nunique(),
            "best_epoch": fitted.best_epoch, "best_val_f1": fitted.best_val_f1, "seed": seed,
-           "duration_s": round(time.perf_counter() - t0, 1)}
+           "subset_hash": subset.hash, "duration_s": round(time.perf_counter() - t0, 1)}
     return row, proba
 
 
@@ -254,105 +333,176 @@ def results_path(artifacts: str | Path) -> Path:
     return Path(artifacts) / "aug" / "results.csv"
 
 
+def predictions_path(artifacts: str | Path, k: int) -> Path:
+    return Path(artifacts) / "aug" / f"k{k}" / "predictions.csv.gz"
+
+
+def intervals_path(artifacts: str | Path) -> Path:
+    return Path(artifacts) / "aug" / "intervals.csv"
+
+
+def _sorted(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    order = {a: i for i, a in enumerate(APPROACHES)}
+    return table.sort_values(keys, key=lambda s: s.map(order) if s.name == "approach" else s, ignore_index=True)
+
+
 def read_results(artifacts: str | Path) -> pd.DataFrame:
-    """The study's table (empty when nothing ran yet), sorted by k, approach, fold."""
+    """The study's table (empty when nothing ran yet), sorted by k, approach, fold, replicate."""
     path = results_path(artifacts)
     table = pd.read_csv(path) if path.is_file() else pd.DataFrame(columns=RESULT_COLUMNS)
-    order = {a: i for i, a in enumerate(APPROACHES)}
-    return table.sort_values(["k", "approach", "fold"], key=lambda s: s.map(order) if s.name == "approach" else s,
-                             ignore_index=True)
+    return _sorted(table, ["k", "approach", "fold", "replicate"])
 
 
-def merge_results(artifacts: str | Path, rows: pd.DataFrame) -> pd.DataFrame:
-    """Write ``rows`` into the table, replacing rows with the same (k, approach, fold)."""
-    path = results_path(artifacts)
+def _replace(old: pd.DataFrame, new: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """``old`` without the rows whose ``key`` occurs in ``new``, then ``new``."""
+    kept = old[~old.set_index(key).index.isin(new.set_index(key).index)] if len(old) else old
+    return pd.concat([kept, new], ignore_index=True) if len(kept) else new.reset_index(drop=True)
+
+
+def merge_results(artifacts: str | Path, k: int, rows: pd.DataFrame, predictions: pd.DataFrame) -> pd.DataFrame:
+    """Write ``rows`` into the table and ``predictions`` into k's predictions, each replacing
+    every replicate of the (k, approach, fold) cells they hold."""
+    path, pred_path = results_path(artifacts), predictions_path(artifacts, k)
     with _locked(path.with_name(".results.lock")):
-        old = read_results(artifacts)
-        key = ["k", "approach", "fold"]
-        kept = old[~old.set_index(key).index.isin(rows.set_index(key).index)]
-        table = pd.concat([kept, rows[RESULT_COLUMNS]], ignore_index=True) if len(kept) else rows[RESULT_COLUMNS]
+        table = _replace(read_results(artifacts), rows[RESULT_COLUMNS], ["k", "approach", "fold"])
+        old_pred = read_predictions(artifacts, k) if pred_path.is_file() else predictions.iloc[:0]
+        pred = _replace(old_pred, predictions, ["approach", "fold"])
+        with atomic_path(pred_path) as tmp:
+            pred.to_csv(tmp, index=False, compression="gzip")
         with atomic_path(path) as tmp:
             table.to_csv(tmp, index=False)
     return read_results(artifacts)
 
 
 def read_predictions(artifacts: str | Path, k: int) -> pd.DataFrame:
-    """Test-set P(mass) of every approach and fold at ``k``: fold, approach, patch, label, proba."""
-    return pd.read_csv(Path(artifacts) / "aug" / f"k{k}" / "predictions.csv.gz")
+    """Test-set P(mass) of every approach, fold and replicate at ``k``: fold, approach,
+    replicate, patch, patient_id, label, proba."""
+    return pd.read_csv(predictions_path(artifacts, k), dtype={"patient_id": str})
 
 
-def f1_differences(artifacts: str | Path, table: pd.DataFrame, approach: str = "Aug GAN",
-                   others: tuple[str, ...] = ("Aug ORG", "ORG"), n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """F1(``approach``) - F1(other) per k, mean over folds, with paired-bootstrap 95 % intervals
-    on the same test patches (:func:`thesis_lib.scoring.paired_bootstrap_f1`); one row per k and
-    comparison present in ``table``."""
+def fold_scores(pred: pd.DataFrame, table: pd.DataFrame, arms: tuple[str, ...], metric: str) -> list[FoldScores]:
+    """Per fold, the test predictions of ``arms`` (one or two), seeds aligned by replicate, with
+    each model's F1 threshold (0.5, or its validation threshold for ``f1_val``)."""
+    out = []
+    for fold, g in pred.groupby("fold"):
+        if not all((g.approach == a).any() for a in arms):
+            continue
+        reps = sorted(set.intersection(*(set(g[g.approach == a].replicate) for a in arms)))
+        first = g[(g.approach == arms[0]) & (g.replicate == reps[0])].set_index("patch")
+        proba = np.stack([np.stack([g[(g.approach == a) & (g.replicate == r)].set_index("patch").proba
+                                    .loc[first.index].to_numpy() for r in reps]) for a in arms])
+        rows = table[table.fold == fold].set_index(["approach", "replicate"])
+        thresholds = np.array([[rows.threshold.loc[(a, r)] if metric == "f1_val" else 0.5 for r in reps]
+                               for a in arms], dtype=float)
+        out.append(FoldScores(first.label.to_numpy(), first.patient_id.to_numpy(), proba, thresholds))
+    return out
+
+
+def intervals(artifacts: str | Path, table: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Hierarchical-bootstrap intervals at every k of ``table``: each arm's AUC and F1 (for the
+    figures) and, for each of :data:`COMPARISONS` and :data:`INTERVAL_METRICS`, the paired
+    difference with its one-sided p-values, Holm-corrected across k, and a verdict."""
     rows = []
     for k in sorted(table.k.unique()):
-        pred = read_predictions(artifacts, k)
-        for other in others:
-            folds = []
-            for _, g in pred.groupby("fold"):
-                a = g[g.approach == approach].set_index("patch")
-                b = g[g.approach == other].set_index("patch")
-                if len(a) and len(b):
-                    folds.append((a.label.to_numpy(), a.proba.to_numpy(), b.proba.loc[a.index].to_numpy()))
-            if folds:
-                rows.append({"k": k, "comparison": f"{approach} - {other}",
-                             **paired_bootstrap_f1(folds, n_boot, seed)})
-    return pd.DataFrame(rows, columns=["k", "comparison", "difference", "low", "high", "p_not_better",
-                                       "n_boot"]).set_index(["k", "comparison"])
+        pred, at_k = read_predictions(artifacts, k), table[table.k == k]
+        present = set(at_k.approach)
+        jobs = [((a,), m) for a in APPROACHES if a in present for m in ARM_METRICS]
+        jobs += [((a, b), m) for a, b in COMPARISONS if {a, b} <= present for m in INTERVAL_METRICS]
+        for arms, metric in jobs:
+            folds = fold_scores(pred, at_k, arms, metric)
+            rows.append({"k": k, "comparison": " - ".join(arms), "metric": metric,
+                         **hierarchical_bootstrap(folds, metric, n_boot, seed),
+                         "n_seeds": min(f.proba.shape[1] for f in folds)})
+    out = pd.DataFrame(rows, columns=["k", "comparison", "metric", "estimate", "low", "high", "p_above", "p_below",
+                                      "n_boot", "n_seeds"])
+    out["p_holm_better"], out["p_holm_worse"] = np.nan, np.nan
+    paired = out.comparison.str.contains(" - ")
+    for _, g in out[paired].groupby(["comparison", "metric"]):
+        out.loc[g.index, "p_holm_better"] = holm(g.p_above)
+        out.loc[g.index, "p_holm_worse"] = holm(g.p_below)
+    out["verdict"] = [difference_verdict(r.p_holm_better, r.p_holm_worse) if is_pair else None
+                      for is_pair, r in zip(paired, out.itertuples())]
+    return out[INTERVAL_COLUMNS]
 
 
-def difference_verdict(low: float, high: float) -> str:
-    """How a bootstrap interval of a difference reads: "better", "worse" or "not distinguishable from 0"."""
-    return "better" if low > 0 else "worse" if high < 0 else "not distinguishable from 0"
+def difference_verdict(p_better: float, p_worse: float, alpha: float = ALPHA) -> str:
+    """How a Holm-corrected difference reads: "better", "worse" or "not distinguishable from 0"
+    (each direction tested at ``alpha`` / 2)."""
+    return "better" if p_better < alpha / 2 else "worse" if p_worse < alpha / 2 else "not distinguishable from 0"
 
 
-def is_done(table: pd.DataFrame, k: int, approaches: list[str], folds: list[int], hash_: str) -> bool:
-    """True when the table holds every (approach, fold) of ``k`` computed with ``hash_``."""
+def write_intervals(artifacts: str | Path, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """:func:`intervals` of the whole results table, written to ``aug/intervals.csv``."""
+    table = read_results(artifacts)
+    if not len(table):
+        raise FileNotFoundError(f"{results_path(artifacts)}: no results yet; run the study first "
+                                "(python -m thesis_lib.augstudy --k ...)")
+    out = intervals(artifacts, table, n_boot, seed)
+    with atomic_path(intervals_path(artifacts)) as tmp:
+        out.to_csv(tmp, index=False)
+    return out
+
+
+def read_intervals(artifacts: str | Path) -> pd.DataFrame:
+    """``aug/intervals.csv``, or an error naming the step that writes it."""
+    path = intervals_path(artifacts)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no intervals yet; run python -m thesis_lib.augstudy --intervals")
+    return pd.read_csv(path)
+
+
+def is_done(table: pd.DataFrame, k: int, approaches: list[str], folds: list[int], replicates: list[int],
+            hash_: str) -> bool:
+    """True when the table holds every (approach, fold, replicate) of ``k`` computed with ``hash_``."""
     rows = table[(table.k == k) & (table.config_hash == hash_)]
-    return {(a, f) for a in approaches for f in folds} <= set(zip(rows.approach, rows.fold.astype(int)))
+    have = set(zip(rows.approach, rows.fold.astype(int), rows.replicate.astype(int)))
+    return {(a, f, r) for a in approaches for f in folds for r in replicates} <= have
 
 
 def run_k(profile: str, k: int, study: dict, *, approaches: list[str] | None = None, folds: list[int] | None = None,
           workers: int = 0, reuse: bool = True, progress: bool = True) -> pd.DataFrame:
-    """The study at one ``k``: G_k per fold (trained when missing, reused when trained with the
-    same config and data), then every (approach, fold) classifier, in ``workers`` parallel
-    processes (0: one per CPU core). Returns the whole results table.
-
-    With ``reuse``, a k whose rows were computed with the same config hash is not recomputed.
-    """
+    """The study at one ``k``: the subset of each fold, its G_k per gan seed (trained when missing,
+    reused when trained on the same masses with the same config), then every (approach, fold,
+    classifier seed), in ``workers`` parallel processes (0: one per CPU core). Returns the whole
+    results table. With ``reuse``, a k whose rows were computed with the same config hash is not
+    recomputed."""
     art = Path(study["artifacts"])
     store = open_store(art)
     approaches = check_approaches(approaches or study["approaches"])
     folds = [int(f) for f in (sorted(store.folds.fold.unique()) if folds is None else folds)]
-    check_sizes(store, folds, [k], study)
-    gan = gan_params(profile, study)
-    hash_ = config_hash(store, study, gan)
-    if reuse and is_done(read_results(art), k, approaches, folds, hash_):
+    check_study(store, folds, [k], study, approaches)
+    replicates, gan_seeds = seed_list(study, "classifier_seeds"), seed_list(study, "gan_seeds")
+    hash_ = config_hash(store, study, gan_params(profile, study))
+    if reuse and is_done(read_results(art), k, approaches, folds, replicates, hash_):
         return read_results(art)
     run = Run("aug_study", {**study, "k": k, "approaches": approaches, "folds": folds})
     device = str(pick_device(study["device"]))
+    subsets = {f: subset_of(store, f, k, study) for f in folds}
     generators = {}
-    if any(APPROACHES[a][0] for a in approaches):
-        paths = _run_all([(_train_generator, profile, study, f, k) for f in folds], workers,
+    if any(APPROACHES[a].gan for a in approaches):
+        keys = [(f, g) for f in folds for g in gan_seeds]
+        paths = _run_all([(_train_generator, profile, study, subsets[f], g) for f, g in keys], workers,
                          f"k={k}: G_k", progress)
-        generators = dict(zip(folds, paths))
-    tasks = [(f, a) for a in approaches for f in folds]
-    out = _run_all([(_train_classifier, str(art), study, f, k, a, generators.get(f), device) for f, a in tasks],
-                   workers, f"k={k}: classifiers", progress)
+        generators = dict(zip(keys, paths))
+    tasks = [(f, a, i, r) for i, r in enumerate(replicates) for a in approaches for f in folds]
+    calls = []
+    for f, a, i, r in tasks:
+        g = gan_seeds[i % len(gan_seeds)]
+        calls.append((_train_classifier, str(art), study, subsets[f], a, r, g, generators.get((f, g)), device))
+    out = _run_all(calls, workers, f"k={k}: classifiers", progress)
     rows = pd.DataFrame([r for r, _ in out]).assign(config_hash=hash_, commit=git_commit())
     test = {f: partition_rows(store, f, "test") for f in folds}
-    pred = pd.concat([pd.DataFrame({"fold": f, "approach": a, "patch": test[f].index,
+    pred = pd.concat([pd.DataFrame({"fold": f, "approach": a, "replicate": r, "patch": test[f].index,
+                                    "patient_id": test[f].patient_id.to_numpy(),
                                     "label": (test[f].label == "mass").to_numpy(np.int64), "proba": proba})
-                      for (f, a), (_, proba) in zip(tasks, out)], ignore_index=True)
+                      for (f, a, _, r), (_, proba) in zip(tasks, out)], ignore_index=True)
     folder = art / "aug" / f"k{k}"
-    with atomic_path(folder / "predictions.csv.gz") as tmp:
-        pred.to_csv(tmp, index=False, compression="gzip")
     with atomic_path(folder / "results.csv") as tmp:
         rows[RESULT_COLUMNS].to_csv(tmp, index=False)
-    run.write(folder, config_hash=hash_, generators=generators, rows=len(rows))
-    return merge_results(art, rows)
+    run.write(folder, config_hash=hash_, rows=len(rows),
+              generators={f"fold{f}_g{g}": p for (f, g), p in generators.items()},
+              subsets={f"fold{f}": s.hash for f, s in subsets.items()})
+    return merge_results(art, k, rows, pred)
 
 
 def run_study(profile: str, ks, **overrides) -> pd.DataFrame:
@@ -363,9 +513,9 @@ def run_study(profile: str, ks, **overrides) -> pd.DataFrame:
     study = config.resolve("aug", profile, **overrides)
     ks = parse_ks(ks if ks is not None else study["k"])
     store = open_store(study["artifacts"])
-    check_approaches(run_opts.get("approaches") or study["approaches"])
+    approaches = check_approaches(run_opts.get("approaches") or study["approaches"])
     folds = run_opts.get("folds")
-    check_sizes(store, sorted(store.folds.fold.unique()) if folds is None else folds, ks, study)
+    check_study(store, sorted(store.folds.fold.unique()) if folds is None else folds, ks, study, approaches)
     table = read_results(study["artifacts"])
     for k in ks:
         table = run_k(profile, k, study, **{"workers": study["workers"], **run_opts})
@@ -375,21 +525,30 @@ def run_study(profile: str, ks, **overrides) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description="The augmentation study at one or more training sizes k.")
     p.add_argument("--profile", default="smoke")
-    p.add_argument("--k", required=True, help="training size(s), e.g. 100 or 25,50,100")
+    p.add_argument("--k", help="training size(s), e.g. 100 or 25,50,100")
     p.add_argument("--fold", type=int, default=None, help="only this fold")
-    p.add_argument("--generator-only", action="store_true", help="train G_k of --fold and stop")
+    p.add_argument("--generator-only", action="store_true", help="train the G_k of --fold and stop")
+    p.add_argument("--intervals", action="store_true",
+                   help="write aug/intervals.csv from the results of every k (after the k have run)")
     p.add_argument("--workers", type=int, default=None, help="parallel trainings (0: one per CPU core)")
     p.add_argument("--no-reuse", action="store_true", help="recompute rows that exist already")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
+    study = config.resolve("aug", args.profile)
+    if args.intervals:
+        write_intervals(study["artifacts"], study["n_boot"], study["seed"])
+        return
+    if args.k is None:
+        p.error("--k is required (or --intervals)")
     folds = None if args.fold is None else [args.fold]
     if args.generator_only:
         if args.fold is None:
             p.error("--generator-only needs --fold")
-        study = config.resolve("aug", args.profile)
+        store = open_store(study["artifacts"])
         for k in parse_ks(args.k):
-            check_sizes(open_store(study["artifacts"]), folds, [k], study)
-            _train_generator(args.profile, study, args.fold, k)
+            check_study(store, folds, [k], study, check_approaches(study["approaches"]))
+            for g in seed_list(study, "gan_seeds"):
+                _train_generator(args.profile, study, subset_of(store, args.fold, k, study), g)
         return
     run_study(args.profile, args.k, folds=folds, workers=args.workers, reuse=not args.no_reuse,
               progress=not args.no_progress)

@@ -39,7 +39,7 @@ def score_features(real: np.ndarray, fake: np.ndarray, *, kid_subsets: int, k: i
 def realism_table(store, gan_dir: str | Path, extractor: InceptionFeatures, *, n_generated: int, seed: int,
                   kid_subsets: int, k: int, cache_dir: str | Path) -> pd.DataFrame:
     """One row per fold whose lesion-simulation GAN (``gan_dir/fold<f>/best.pt``) exists."""
-    from thesis_lib.gan.train import training_patches
+    from thesis_lib.data.subsets import training_patches
 
     rows = []
     for run in sorted(Path(gan_dir).glob("fold[0-9]")):

@@ -82,7 +82,8 @@ def mass_sets(store, artifacts: str | Path, fold: int, k: int | str | None, *, r
               seed: int) -> MassSets:
     """The four sets for ``fold`` and ``k`` (see the module docstring), all seeded; ``k`` None
     or ``"all"``: the fold's whole training pool and its GAN (``gan/fold<f>``)."""
-    from thesis_lib.gan.train import run_dir, training_patches
+    from thesis_lib.data.subsets import training_patches
+    from thesis_lib.gan.train import run_dir
     from thesis_lib.generate import generate
     from thesis_lib.realism import partition_patches
 

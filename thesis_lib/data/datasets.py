@@ -47,6 +47,20 @@ def read_with_masks(record: ImageRecord) -> tuple[DicomImage, list[np.ndarray]]:
     return image, masks
 
 
+def example_patient(records: list[ImageRecord], n_images: int = 4,
+                    ) -> tuple[list[ImageRecord], list[tuple[DicomImage, list[np.ndarray]]]]:
+    """Up to ``n_images`` records of the first patient with a lesion whose images all read, and
+    each one's :func:`read_with_masks`; a patient with an unreadable image is passed over (the
+    patch store names the file). Raises ``ValueError`` when no such patient exists."""
+    for patient in dict.fromkeys(r.patient_id for r in records if r.lesions):
+        chosen = [r for r in records if r.patient_id == patient][:n_images]
+        try:
+            return chosen, [read_with_masks(r) for r in chosen]
+        except DicomError:
+            continue
+    raise ValueError("no patient with a lesion has images that can all be read")
+
+
 def select_patients(records: list[ImageRecord], n_patients: int, seed: int) -> list[ImageRecord]:
     """All images of ``n_patients`` patients drawn at random (seeded); 0 keeps every patient.
 

@@ -2,9 +2,14 @@
 
 The thesis' rules: intensities histogram-stretched to uint8, breast mask = pixel > 0;
 a positive is the lesion's bounding box resized to 128 x 128 (``bbox_resize``; here also a
-centred crop at native resolution, ``centre_crop``); negatives are random 128 x 128 windows
-wholly inside the breast, touching no lesion's box, with at least 30 grey levels, up to N per
-image.
+centred crop at native resolution, ``centre_crop``); negatives are random windows wholly
+inside the breast, touching no lesion's box, with at least 30 grey levels, up to N per image.
+
+The thesis cut its negatives as native 128 x 128 windows while resizing every mass box, so
+the two classes differed in resampling (smoothed quantum noise) as well as in content: a
+classifier could tell them apart by sharpness alone. Here, under ``bbox_resize``, negatives are
+cut at window sizes drawn from the dataset's mass windows and resized the same way
+(:func:`resize_patch`); under ``centre_crop`` both classes stay at native resolution.
 """
 
 from __future__ import annotations
@@ -37,6 +42,12 @@ def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:
     return int(rows.min()), int(cols.min()), int(rows.max()) + 1, int(cols.max()) + 1
 
 
+def resize_patch(crop: np.ndarray, size: int) -> np.ndarray:
+    """A uint8 ``crop`` (h, w) resized to ``size`` x ``size``: bilinear with antialiasing (PIL), the
+    one resampling that every resized patch, mass or normal, goes through."""
+    return np.asarray(Image.fromarray(np.ascontiguousarray(crop)).resize((size, size), Image.Resampling.BILINEAR))
+
+
 def widen_box(bbox: tuple[int, int, int, int], margin: float, shape: tuple[int, int]) -> tuple[int, int, int, int]:
     """``bbox`` grown by ``margin`` times its height/width on each side, clipped to ``shape``."""
     if margin < 0:
@@ -59,8 +70,7 @@ def positive_patch(image: np.ndarray, bbox: tuple[int, int, int, int], rule: str
         raise ValueError(f"patch_rule={rule!r}: expected one of {PATCH_RULES}")
     r0, c0, r1, c1 = widen_box(bbox, margin, image.shape) if rule == "bbox_resize" else bbox
     if rule == "bbox_resize":
-        crop = Image.fromarray(np.ascontiguousarray(image[r0:r1, c0:c1]))
-        return np.asarray(crop.resize((size, size), Image.Resampling.BILINEAR)), (r0, c0, r1, c1)
+        return resize_patch(image[r0:r1, c0:c1], size), (r0, c0, r1, c1)
     if image.shape[0] < size or image.shape[1] < size:
         raise ValueError(f"image {image.shape} is smaller than a {size} x {size} patch")
     top = int(np.clip((r0 + r1) // 2 - size // 2, 0, image.shape[0] - size))
@@ -69,44 +79,71 @@ def positive_patch(image: np.ndarray, bbox: tuple[int, int, int, int], rule: str
     return image[top : top + size, left : left + size].copy(), window
 
 
-def _window_sums(mask: np.ndarray, size: int) -> np.ndarray:
-    """Sum of ``mask`` over every ``size`` x ``size`` window, indexed by its top-left corner."""
-    ii = np.zeros((mask.shape[0] + 1, mask.shape[1] + 1), np.int32)
-    np.cumsum(mask, axis=0, dtype=np.int32, out=ii[1:, 1:])
+def _window_sums(ii: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Sum over every ``h`` x ``w`` window of the image whose integral image (with a zero first
+    row and column) is ``ii``, indexed by the window's top-left corner."""
+    return ii[h:, w:] - ii[:-h, w:] - ii[h:, :-w] + ii[:-h, :-w]
+
+
+def _integral(mask: np.ndarray) -> np.ndarray:
+    ii = np.zeros((mask.shape[0] + 1, mask.shape[1] + 1), np.int64)
+    np.cumsum(mask, axis=0, dtype=np.int64, out=ii[1:, 1:])
     np.cumsum(ii[1:, 1:], axis=1, out=ii[1:, 1:])
-    return ii[size:, size:] - ii[:-size, size:] - ii[size:, :-size] + ii[:-size, :-size]
+    return ii
 
 
 def sample_negatives(image: np.ndarray, breast: np.ndarray, lesion_boxes: list[tuple[int, int, int, int]],
                      n: int, rng: np.random.Generator, size: int = 128, min_grey_levels: int = 30,
-                     max_tries: int = 50) -> list[tuple[np.ndarray, tuple[int, int, int, int]]]:
+                     max_tries: int = 50, window_sizes: np.ndarray | None = None,
+                     ) -> list[tuple[np.ndarray, tuple[int, int, int, int]]]:
     """Up to ``n`` normal-tissue patches ``(patch, window)`` from ``image`` (uint8).
 
     A window qualifies when it lies wholly inside ``breast``, overlaps no lesion box and no
     window already taken, and holds at least ``min_grey_levels`` distinct values. Candidates
     come from the exact set of qualifying positions (integral images), so a sparse breast
     cannot stall the sampler; fewer than ``n`` are returned when fewer exist.
+
+    ``window_sizes`` (M, 2) of (height, width) in pixels: each window's size is drawn from these
+    (the mass windows of the dataset) and the crop is resized to ``size`` by
+    :func:`resize_patch`, as a mass's box is, so both classes share one resampling; a size that
+    fits nowhere in this image is dropped, not redrawn (redrawing would favour small windows).
+    ``None``: native ``size`` x ``size`` windows, not resized (the ``centre_crop`` control).
+    Each window gets up to ``max_tries`` positions to pass the grey-level test.
     """
     if n < 0:
         raise ValueError(f"negatives per image n={n}: must be >= 0")
-    if n == 0 or image.shape[0] < size or image.shape[1] < size:
+    if window_sizes is not None:
+        window_sizes = np.asarray(window_sizes, dtype=np.int64).reshape(-1, 2)
+        if len(window_sizes) == 0 or (window_sizes < 1).any():
+            raise ValueError(f"window_sizes: need one or more (height, width) pairs >= 1, got {window_sizes.shape}")
+    if n == 0:
         return []
-    ok = _window_sums(breast, size) == size * size
-    for r0, c0, r1, c1 in lesion_boxes:  # corners whose window would touch the box
-        ok[max(r0 - size + 1, 0) : r1, max(c0 - size + 1, 0) : c1] = False
+    ii = _integral(breast)
+    if window_sizes is None:
+        sizes = [(size, size)] * n
+    else:  # drawn up front and placed largest first, so that space left over does not favour small windows
+        drawn = window_sizes[rng.integers(len(window_sizes), size=n)]
+        sizes = [tuple(map(int, hw)) for hw in drawn[np.argsort(-drawn.prod(axis=1), kind="stable")]]
+    blocked = list(lesion_boxes)  # boxes no window may touch: lesions, then the windows taken
     taken: list[tuple[np.ndarray, tuple[int, int, int, int]]] = []
-    for _ in range(n * max_tries):
-        if len(taken) == n:
-            break
-        candidates = np.flatnonzero(ok)
-        if candidates.size == 0:
-            break
-        top, left = np.unravel_index(rng.choice(candidates), ok.shape)
-        patch = image[top : top + size, left : left + size]
-        if np.unique(patch).size < min_grey_levels:
-            ok[top, left] = False
+    for h, w in sizes:
+        if h > image.shape[0] or w > image.shape[1]:
             continue
-        taken.append((patch.copy(), (int(top), int(left), int(top) + size, int(left) + size)))
-        # no later window may overlap this one: block corners within size-1 of it
-        ok[max(top - size + 1, 0) : top + size, max(left - size + 1, 0) : left + size] = False
+        ok = _window_sums(ii, h, w) == h * w
+        for r0, c0, r1, c1 in blocked:  # corners whose window would touch the box
+            ok[max(r0 - h + 1, 0) : r1, max(c0 - w + 1, 0) : c1] = False
+        for _ in range(max_tries):
+            candidates = np.flatnonzero(ok)
+            if candidates.size == 0:
+                break
+            top, left = (int(v) for v in np.unravel_index(rng.choice(candidates), ok.shape))
+            crop = image[top : top + h, left : left + w]
+            if np.unique(crop).size < min_grey_levels:
+                ok[top, left] = False
+                continue
+            patch = crop.copy() if window_sizes is None else resize_patch(crop, size)
+            window = (top, left, top + h, left + w)
+            taken.append((patch, window))
+            blocked.append(window)
+            break
     return taken

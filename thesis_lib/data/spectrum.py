@@ -9,6 +9,9 @@ averaged over rings, and a straight line fitted in log-log over a frequency band
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+
+from thesis_lib.data.dicom import DicomError, read_image
 
 
 def radial_power_spectrum(roi: np.ndarray, spacing_mm: float = 1.0, n_bins: int = 48):
@@ -85,17 +88,17 @@ def measure_files(files, band_mm: tuple[float, float] = (0.08, 0.4), size: int =
     """Beta of each mammogram file (see :func:`measure_beta`).
 
     Returns ``(table, f, spectra)``: a DataFrame with ``file, beta, n_rois``, the common
-    frequency axis (cycles/mm) and each image's averaged spectrum. Images without PixelSpacing
-    or without a breast ROI of ``size`` are left out of the table, with the reason in its
-    ``skipped`` column.
+    frequency axis (cycles/mm) and each image's averaged spectrum. Unreadable files, images
+    without PixelSpacing and images without a breast ROI of ``size`` get no beta, with the reason
+    in the ``skipped`` column.
     """
-    import pandas as pd
-
-    from thesis_lib.data.dicom import read_image
-
     rows, spectra, f = [], [], None
     for file in files:
-        image = read_image(file)
+        try:
+            image = read_image(file)
+        except DicomError as exc:
+            rows.append({"file": str(file), "beta": np.nan, "n_rois": 0, "skipped": f"unreadable: {exc}"})
+            continue
         if image.spacing_mm is None:
             rows.append({"file": str(file), "beta": np.nan, "n_rois": 0, "skipped": "no PixelSpacing"})
             continue

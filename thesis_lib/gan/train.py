@@ -45,6 +45,7 @@ import torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
 
+from thesis_lib.data.subsets import TrainingSubset, training_patches
 from thesis_lib.gan import checkpoint
 from thesis_lib.gan.models import Discriminator, Generator, init_weights
 from thesis_lib.images import mosaic, to_uint8
@@ -519,55 +520,42 @@ def summarise_runs(folder: str | Path, pattern: str = "*") -> pd.DataFrame:
                                        "training time (s)"]).set_index("run")
 
 
-def training_rows(store, fold: int, k: int | None, seed: int, label: str = "mass") -> pd.DataFrame:
-    """Rows of ``store.meta``: the ``label`` patches (default masses) of ``fold``'s training
-    partition, or the first ``k`` of them in a seeded order, so that the k-subsets are nested
-    (the 100 lie inside the 250)."""
-    from thesis_lib.data.splits import partition_of
-
-    folds = sorted(store.folds.fold.unique())
-    if fold not in folds:
-        raise ValueError(f"fold={fold}: the store has folds {folds}")
-    part = partition_of(store.meta, store.folds, fold)
-    pool = store.meta[(part == "train") & (store.meta.label == label)]
-    if k is not None:
-        if not 0 < k <= len(pool):
-            raise ValueError(f"k={k}: fold {fold}'s training pool holds {len(pool)} {label} patches; "
-                             f"need 0 < k <= {len(pool)}")
-        order = np.random.default_rng([seed, fold]).permutation(len(pool))
-        pool = pool.iloc[np.sort(order[:k])]
-    return pool
+def run_dir(profile_artifacts: str | Path, fold: int, k: int | None, replicate: int = 0) -> Path:
+    """Where a run writes: ``artifacts/<profile>/gan/fold<f>``, ``.../fold<f>_k<k>`` or, for the
+    further training seeds of a G_k, ``.../fold<f>_k<k>_g<replicate>``."""
+    if replicate and k is None:
+        raise ValueError("replicate: only G_k (k given) has several training seeds")
+    name = f"fold{fold}" if k is None else f"fold{fold}_k{k}" + (f"_g{replicate}" if replicate else "")
+    return Path(profile_artifacts) / "gan" / name
 
 
-def training_patches(store, fold: int, k: int | None, seed: int, label: str = "mass") -> tuple[np.ndarray, pd.DataFrame]:
-    """The patches ((n, 128, 128) uint8) of :func:`training_rows`, and those rows."""
-    rows = training_rows(store, fold, k, seed, label)
-    return store.read(rows.index.to_numpy()), rows
+def train_run(params: dict, fold: int, k: int | None = None, *, subset: TrainingSubset | None = None,
+              out: str | Path | None = None, resume: bool | str = "auto", progress: bool = True) -> TrainResult:
+    """Train the generator of ``fold`` with the resolved ``gan`` parameters ``params``, scored by
+    ``params["evaluator"]``, and write provenance next to it (default folder: :func:`run_dir`).
 
-
-def run_dir(profile_artifacts: str | Path, fold: int, k: int | None) -> Path:
-    """Where a run writes: ``artifacts/<profile>/gan/fold<f>`` or ``.../fold<f>_k<k>``."""
-    return Path(profile_artifacts) / "gan" / (f"fold{fold}" if k is None else f"fold{fold}_k{k}")
-
-
-def train_run(params: dict, fold: int, k: int | None = None, *, out: str | Path | None = None,
-              resume: bool | str = "auto", progress: bool = True) -> TrainResult:
-    """Train the generator of ``fold`` (on its nested ``k``-subset of training masses when ``k``
-    is given) with the resolved ``gan`` parameters ``params``, scored by ``params["evaluator"]``,
-    and write provenance next to it (default folder: :func:`run_dir`)."""
+    Its training masses: ``subset.masses`` when given (the augmentation study hands over its
+    subset, and the hash of its masses goes into ``summary.json`` as ``masses_hash``); else the fold's nested ``k``-subset drawn
+    with ``params["seed"]``, or all its training masses when ``k`` is None."""
     from thesis_lib.data.store import PatchStore
     from thesis_lib.metrics import make_evaluator
     from thesis_lib.provenance import Run
 
     cfg = GanConfig.from_dict(params)
     store = PatchStore(Path(params["artifacts"]) / "patches")
-    patches, _ = training_patches(store, fold, k, cfg.seed)
+    if subset is not None:
+        patches = store.read(subset.masses.index.to_numpy())
+    else:
+        patches, _ = training_patches(store, fold, k, cfg.seed)
     out = Path(out) if out else run_dir(params["artifacts"], fold, k)
     run = Run("train_gan", {**params, "fold": fold, "k": k})
     evaluator = make_evaluator(params["evaluator"], patches, params["eval_samples"], cfg.seed,
                                cache_dir=Path(params["artifacts"]) / "cache")
     result = fit(cfg, patches, out, evaluator=evaluator, resume=resume, progress=progress)
     if int(os.environ.get("RANK", "0")) == 0:
+        if subset is not None:
+            result.summary["masses_hash"] = subset.mass_hash
+            write_json(out / "summary.json", result.summary)
         run.write(out, n_train=len(patches), evaluator=evaluator.name, result=result.summary)
     return result
 
