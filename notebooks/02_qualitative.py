@@ -51,7 +51,7 @@ rng = np.random.default_rng(params["seed"])
 #
 # 64 training masses of each fold (left) and 64 patches from its kept generator (right).
 
-# %%
+# %% mystnb={"figure": {"caption": "Training masses of each fold (left) beside patches of its kept generator (right). Look for the shapes, margins and textures the generator reproduces, and for those it misses.", "name": "fig-real-generated"}}
 panels = {}
 for gan_run in runs:
     f = int(gan_run.name.removeprefix("fold"))
@@ -80,11 +80,11 @@ checks = [
 ]
 pd.DataFrame([c.summary() for c in checks]).set_index("space").round(3)
 
-# %%
+# %% mystnb={"figure": {"caption": "Distances from each generated patch to its nearest training patch, beside training patches' distances to their own nearest neighbour, in pixels and in Inception features. Memorisation would show as generated patches far closer to a training patch than real patches are to each other.", "name": "fig-memorisation-distances"}}
 fig = plots.nearest_distance_histograms(checks)
 plots.save_figure(fig, f"memorisation_distances_fold{k}", figures);
 
-# %%
+# %% mystnb={"figure": {"caption": "Generated patches (top row) and their nearest training patches in each feature space. Copies would look identical to their neighbour.", "name": "fig-memorisation-neighbours"}}
 fig = plots.nearest_neighbours(fake, {c.space: train[c.nearest_train] for c in checks})
 plots.save_figure(fig, f"memorisation_neighbours_fold{k}", figures);
 
@@ -103,7 +103,7 @@ display(Markdown(
 # mass to another, rather than jumps between memorised images, is what a generator that has
 # learnt the distribution shows.
 
-# %%
+# %% mystnb={"figure": {"caption": "Patches decoded along a straight line between two latent vectors. Smooth change, without jumps, suggests the generator has learnt a continuous space rather than a list of memorised patches.", "name": "fig-interpolation"}}
 G = load_generator(art / "gan" / f"fold{k}" / "best.pt")
 strip = interpolate(G, params["interpolation_steps"], params["seed"])
 fig = plots.patch_montage(strip, f"latent interpolation, fold {k}", ncols=len(strip))

@@ -144,7 +144,7 @@ display(Markdown(
 # another dataset (4,536 OPTIMAM lesion patches), 2,000 samples per point and 1,000 epochs, so
 # only its shape compares.
 
-# %%
+# %% mystnb={"figure": {"caption": "FID of the kept generator's snapshots over epochs (left) beside the curve the thesis reported (right), each on its own axes because data, N and training length differ. Compare the shapes, not the values.", "name": "fig-fid-curve"}}
 fold = params["curve_fold"]
 real, _ = training_patches(store, fold, None, params["seed"])
 real_feats = cached_features(extractor, real, art / "cache")

@@ -15,23 +15,44 @@
 # drawn from a GAN, trained on the few real ones, help that classifier more than the classic
 # remedy, random flips.
 #
-# **Protocol.** For each training size k and each of the three patient-level folds, k real
-# masses are drawn from the fold's training patients (nested: the 50 lie inside the 100) with
-# ten times as many normal patches. A generator G_k is trained on those k masses only, with
-# the DCGAN of chapter 01, and gives 1.5 k synthetic masses. The thesis' classifier (the
-# discriminator's design with 9 to 90 channels and one logit) is then trained four ways:
+# **Protocol.** For each training size k and each of the three patient-level folds, *one*
+# training subset is drawn from the fold's training patients: k real masses (nested: the 50
+# lie inside the 100) and ten times as many normal patches. A generator G_k is trained on
+# those k masses only, with the DCGAN of chapter 01, and gives 1.5 k synthetic masses. The
+# thesis' classifier (the discriminator's design with 9 to 90 channels and one logit) is then
+# trained five ways on that same subset:
 #
 # | approach | training set | flips |
 # |---|---|---|
 # | ORG | k real + 10 k normal | no |
 # | Aug ORG | k real + 10 k normal | random horizontal and vertical, on the fly |
+# | Aug ORG x2.5 | the k real masses, each shown 2.5 times + 10 k normal | on the fly |
 # | GAN | k real + 1.5 k generated + 10 k normal | no |
 # | Aug GAN | k real + 1.5 k generated + 10 k normal | on real and generated |
 #
-# Each keeps the epoch with the best validation F1, and is scored on its fold's test patients,
-# which are the same for every k and every approach. **G_k sees only the k real masses of its
-# fold**: no validation or test patient reaches the generator, so no test information can leak
-# into the synthetic masses (the strict variant of the protocol).
+# **Aug ORG x2.5 is not in the thesis.** Aug GAN differs from Aug ORG in two ways at once: it
+# has generated masses, and it has 2.5 times as many positives, so its classifier sees a
+# different class ratio (about 20 % masses against 9 %). A classifier's scores move with the
+# class ratio alone, and F1 at a fixed threshold of 0.5 moves most. Aug ORG x2.5 shows the
+# real masses as often as Aug GAN shows real plus generated ones, with the same flips: the
+# two differ only by where the extra positives come from. It is the fair control.
+#
+# Each arm keeps the epoch with the best validation F1 and is scored on its fold's test
+# patients, the same for every k and arm. **G_k sees only the k real masses of its fold**,
+# the same masses as every arm (a hash of the subset is stored with G_k and with every result
+# row), so no validation or test patient reaches the generator.
+#
+# **Scores.** Threshold-free first: the ROC AUC and the average precision (AP, the area under
+# the precision-recall curve, which weighs the rare class). Then F1 at 0.5, the thesis'
+# metric, and F1 at the threshold that maximises F1 on the fold's validation patients, which
+# removes the part of F1 that a shifted class ratio moves.
+#
+# **Intervals.** Training is random, so every cell is trained with several classifier seeds;
+# test patches are not independent (the CC and MLO views of a mass, the many normal patches
+# of one breast share a patient). Every interval is a hierarchical bootstrap: training seeds
+# drawn with replacement, then test *patients* with replacement, both arms of a comparison on
+# the same draws; and a statement tested at every k ("Aug GAN beats Aug ORG x2.5") is
+# corrected for that by Holm's method.
 #
 # Run one k from the command line with
 # `papermill notebooks/04_aug_study.ipynb out.ipynb -p k 100`; each k adds its rows to the
@@ -43,6 +64,8 @@ profile = "smoke"
 k = None  # one training size (100) or several ("50, 100"); None: the profile's list
 approaches = None
 epochs = None  # classifier epochs
+classifier_seeds = None  # e.g. [0, 1, 2]: one classifier per seed and cell
+gan_seeds = None  # e.g. [0, 1]: one G_k per seed, fold and k
 workers = None  # trainings at once, one process each (0: one per CPU core)
 reuse = True  # keep rows computed with the same config instead of recomputing them
 n_boot = None
@@ -56,81 +79,118 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from thesis_lib import augstudy, config, plots, reference
+from thesis_lib.data import shortcuts
 from thesis_lib.generate import generate
 from thesis_lib.scoring import mean_and_sd
 
-params = config.resolve("aug", profile, approaches=approaches, epochs=epochs,
-                        workers=workers, n_boot=n_boot, gan=gan, seed=seed)
+overrides = dict(approaches=approaches, epochs=epochs, classifier_seeds=classifier_seeds, gan_seeds=gan_seeds,
+                 workers=workers, n_boot=n_boot, gan=gan, seed=seed)
+params = config.resolve("aug", profile, **overrides)
 art = Path(params["artifacts"])
 figures = art / "figures"
 ks = augstudy.parse_ks(k if k is not None else params["k"])
-table = augstudy.run_study(profile, ks, approaches=params["approaches"], epochs=epochs,
-                           workers=workers, reuse=reuse, n_boot=n_boot, gan=gan, seed=seed)
+table = augstudy.run_study(profile, ks, reuse=reuse, **overrides)
+intervals = augstudy.current_intervals(art, params["n_boot"], params["seed"])
 gan_params = augstudy.gan_params(profile, params)
+order = [a for a in augstudy.APPROACHES if a in set(table.approach)]
 display(Markdown(
     f"This run: k = {', '.join(map(str, ks))}; the table holds k = "
-    f"{', '.join(map(str, sorted(table.k.unique())))} ({len(table)} rows, one per k, "
-    f"approach and fold). Classifier: {params['epochs']} epochs, batch "
-    f"{params['batch_size']}, Adam lr {params['lr']:g}, weight decay "
-    f"{params['weight_decay']:g}, StepLR gamma {params['step_gamma']}. G_k: "
-    f"{gan_params['epochs']} epochs at ngf = ndf = {gan_params['ngf']}, kept by the "
-    f"**{gan_params['evaluator']}** score (profile **{profile}**)."
+    f"{', '.join(map(str, sorted(table.k.unique())))} ({len(table)} rows, one per k, arm, fold "
+    f"and classifier seed). Classifier: {params['epochs']} epochs, batch {params['batch_size']}, "
+    f"Adam lr {params['lr']:g}, weight decay {params['weight_decay']:g}, StepLR gamma "
+    f"{params['step_gamma']}, seeds {params['classifier_seeds']}. G_k: {gan_params['epochs']} epochs "
+    f"at ngf = ndf = {gan_params['ngf']}, kept by the **{gan_params['evaluator']}** score, seeds "
+    f"{params['gan_seeds']} (profile **{profile}**). Intervals: {params['n_boot']:,} bootstrap "
+    f"replicates."
 ))
+
+# %% [markdown]
+# ## First, can the classifier cheat?
+#
+# The data chapter's shortcut audit, repeated here because every number below depends on it:
+# if a statistic that says nothing about a mass (sharpness, noise, the resampling factor)
+# told the classes apart, a classifier could score well without learning what a mass looks
+# like, and the arms' differences could not be read.
+
+# %%
+audit = shortcuts.audit(augstudy.open_store(art))
+display(audit[["kind", "median mass", "median normal", "auc", "separability"]].round(3))
+display(Markdown(f"**Verdict.** {shortcuts.verdict(audit)}"))
 
 # %% [markdown]
 # ## What each classifier was trained on
 #
-# Patch counts of fold 0 (the other folds are the same by construction), and the size of the
-# fixed validation and test sets of each fold.
+# Patch counts of fold 0 (the other folds are the same by construction): distinct real
+# masses, positives presented per epoch, generated masses and normal patches; and the size of
+# the fixed validation and test sets of each fold.
 
 # %%
-counts = table[table.fold == 0].set_index(["k", "approach"])[
-    ["n_real", "n_synthetic", "n_normal"]]
+counts = table[(table.fold == 0) & (table.replicate == table.replicate.min())].set_index(["k", "approach"])[
+    ["n_real", "n_positive", "n_synthetic", "n_normal"]]
 display(counts)
-display(table.groupby("fold")[["n_val", "n_test_mass", "n_test_normal"]].first())
+display(table.groupby("fold")[["n_val", "n_test_mass", "n_test_normal", "n_test_patients"]].first())
 
 # %% [markdown]
-# ## F1 against k
+# ## Threshold-free scores: AUC and average precision
 #
-# The thesis' figure ({numref}`fig-aug-f1`): F1 on the test masses (threshold 0.5) against
-# the number of real training masses, mean and standard deviation over the three folds. The
-# thesis' reported curves are on the right, on their own axes: other data, other k.
+# Means over folds and classifier seeds (± their standard deviation); the figure
+# ({numref}`fig-aug-auc`) shows each arm's AUC with its 95 % hierarchical-bootstrap interval.
 
-# %% mystnb={"figure": {"caption": "Test F1 against the number of real training masses k for the four approaches, mean and standard deviation over folds (left), and the thesis' curves (right). The thesis' claim is that Aug GAN (orange triangles) lies highest when k is small.", "name": "fig-aug-f1"}}
+# %%
+for metric, name in (("auc", "AUC"), ("ap", "Average precision")):
+    display(Markdown(f"**{name}** (mean ± sd over folds and seeds)"))
+    display(mean_and_sd(table, metric)[order])
+
+# %% mystnb={"figure": {"caption": "Test AUC against the number of real training masses k for each arm, with 95 % intervals (hierarchical bootstrap over classifier seeds and test patients), beside the thesis' AUC. AUC does not depend on a threshold, so a class ratio that differs between arms does not move it.", "name": "fig-aug-auc"}}
 thesis = reference.reported()["augmentation"]
 dataset = config.resolve("data_prep", profile)["dataset"]
-fig = plots.metric_against_k(table, thesis, "f1",
-                             ours_label=f"this run ({dataset} data, {profile} profile)",
+fig = plots.metric_against_k(intervals, thesis, "auc", ours_label=f"this run ({dataset} data, {profile} profile)",
+                             thesis_label="thesis (OPTIMAM data)")
+plots.save_figure(fig, "aug_auc_against_k", figures);
+
+# %% [markdown]
+# ## F1: at 0.5, as the thesis, and at the validation threshold
+#
+# The thesis' figure ({numref}`fig-aug-f1`): F1 on the test masses at threshold 0.5 against
+# the number of real training masses, with this run's 95 % intervals; the thesis' reported
+# curves are on the right, on their own axes: other data, other k.
+
+# %% mystnb={"figure": {"caption": "Test F1 at threshold 0.5 against the number of real training masses k for each arm, with 95 % intervals (hierarchical bootstrap over classifier seeds and test patients; left), and the thesis' curves (right). The thesis' claim is that Aug GAN (orange triangles) lies highest when k is small; the green control Aug ORG x2.5 presents as many positives as Aug GAN.", "name": "fig-aug-f1"}}
+fig = plots.metric_against_k(intervals, thesis, "f1", ours_label=f"this run ({dataset} data, {profile} profile)",
                              thesis_label="thesis (OPTIMAM data)")
 plots.save_figure(fig, "aug_f1_against_k", figures);
 
 # %%
-order = list(augstudy.APPROACHES)
-display(Markdown("**F1** (mean ± sd over folds)"))
+display(Markdown("**F1 at 0.5** (mean ± sd over folds and seeds)"))
 display(mean_and_sd(table, "f1")[order])
-display(Markdown("**AUC** (mean ± sd over folds)"))
-display(mean_and_sd(table, "auc")[order])
-display(Markdown("**Precision and recall** (means over folds)"))
+display(Markdown("**F1 at the threshold chosen on validation** (mean ± sd over folds and seeds)"))
+display(mean_and_sd(table, "f1_val")[order])
+display(Markdown("**Precision and recall at 0.5** (means over folds and seeds)"))
 pr = table.groupby(["k", "approach"])[["precision", "recall"]].mean().unstack("approach")
 display(pr.reindex(columns=[(m, a) for m in ("precision", "recall") for a in order]).round(3))
 
 # %% [markdown]
-# ## Is Aug GAN better?
+# ## Which differences survive?
 #
-# A paired bootstrap on the test patches: both approaches are scored on the same resampled
-# patches of each fold, and the F1 difference is averaged over folds. An interval that holds
-# 0 means the difference could be chance.
+# Each row is one statement, "arm A beats arm B", at one k and in one score: the difference of
+# the means, its 95 % interval, and the one-sided bootstrap p-values corrected by Holm's
+# method across the k of the table. A difference counts only when its corrected p-value is
+# below 0.025 in one direction (a two-sided 5 % level). The fair comparison comes first.
 
 # %%
-boot = augstudy.f1_differences(art, table, n_boot=params["n_boot"], seed=params["seed"])
-display(boot.round(3))
+pairs = intervals[intervals.comparison.str.contains(" - ")].copy()
+pairs["metric"] = pd.Categorical(pairs.metric, augstudy.INTERVAL_METRICS, ordered=True)
+pairs["comparison"] = pd.Categorical(pairs.comparison, [" - ".join(c) for c in augstudy.COMPARISONS], ordered=True)
+shown = pairs.sort_values(["comparison", "metric", "k"]).set_index(["comparison", "metric", "k"])
+display(shown[["estimate", "low", "high", "p_holm_better", "p_holm_worse", "verdict"]].round(3))
 
 # %%
 lines = []
-for (k_, comparison), r in boot.iterrows():
-    lines.append(f"- k = {k_}, {comparison}: {r.difference:+.3f} "
-                 f"(95 % interval {r.low:+.3f} to {r.high:+.3f}): "
-                 f"{augstudy.difference_verdict(r.low, r.high)}.")
+for (comparison, metric), g in shown.groupby(level=["comparison", "metric"], observed=True):
+    survived = g[g.verdict != "not distinguishable from 0"]
+    where = ("; ".join(f"at k = {k_}: {r.estimate:+.3f} [{r.low:+.3f}, {r.high:+.3f}], {r.verdict}"
+                       for (_, _, k_), r in survived.iterrows()) if len(survived) else "at no k")
+    lines.append(f"- **{comparison}**, {metric}: a difference survives the correction {where}.")
 display(Markdown("\n".join(lines)))
 
 # %% [markdown]
@@ -139,29 +199,31 @@ display(Markdown("\n".join(lines)))
 # The thesis' F1 and AUC at its six k, from its figure and table {cite}`alyafi2020dcgans`.
 
 # %%
+thesis_order = [a for a in order if a in thesis["f1"]]
 for metric in ("f1", "auc"):
-    reported = pd.DataFrame(thesis[metric], index=pd.Index(thesis["k"], name="k"))[order]
+    reported = pd.DataFrame(thesis[metric], index=pd.Index(thesis["k"], name="k"))[thesis_order]
     display(Markdown(f"**Thesis {metric.upper()}** (mean over folds)"))
     display(reported)
 
 # %%
-ours = table.groupby(["k", "approach"]).f1.mean().unstack("approach")[order]
-thesis_f1 = pd.DataFrame(thesis["f1"], index=thesis["k"])[order]
-text = ["Best approach per k here: "
+ours = table.groupby(["k", "approach"]).f1.mean().unstack("approach")[thesis_order]
+thesis_f1 = pd.DataFrame(thesis["f1"], index=thesis["k"])[thesis_order]
+text = ["Best of the thesis' four approaches per k by mean F1 here: "
         + ", ".join(f"k = {k_}: {a}" for k_, a in ours.idxmax(axis=1).items())
         + "; in the thesis: "
         + ", ".join(f"k = {k_}: {a}" for k_, a in thesis_f1.idxmax(axis=1).items()) + "."]
 for k_ in sorted(set(ours.index) & set(thesis_f1.index)):
     diff = ours.loc[k_] - thesis_f1.loc[k_]
     text.append(f"At k = {k_}, our F1 minus the thesis' F1: "
-                + ", ".join(f"{a} {diff[a]:+.3f}" for a in order) + ".")
+                + ", ".join(f"{a} {diff[a]:+.3f}" for a in thesis_order) + ".")
 text.append(
     f"What differs: the data ({dataset} mammograms here; OPTIMAM screening images in the "
     f"thesis, split there apparently not by patient); the size (classifier "
     f"{params['epochs']} epochs here against 20; G_k {gan_params['epochs']} epochs at "
     f"ngf {gan_params['ngf']} against 1,000 at 45; about "
-    f"{round(table.n_test_mass.mean())} test masses per fold against about 738); and the "
-    f"hardware (this run's provenance records it; the thesis used one Titan X). Numbers "
+    f"{round(table.n_test_mass.mean())} test masses per fold against about 738); the "
+    f"normal patches (resized like the masses here, native 128 x 128 windows in the thesis); "
+    f"and the hardware (this run's provenance records it; the thesis used one Titan X). Numbers "
     f"from different data are not comparable one for one; the order of the approaches and "
     f"the shape of the curves are what can be compared."
 )

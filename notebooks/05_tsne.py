@@ -67,7 +67,7 @@ run = Run("tsne", params)
 chosen = tsne.check_spaces(params["spaces"])
 sets = tsne.mass_sets(PatchStore(art / "patches"), art, params["fold"], params["k"],
                       ratio=params["synthetic_ratio"], n_normal=params["n_normal"],
-                      seed=params["seed"])
+                      seed=params["seed"], subset_seed=config.resolve("aug", profile)["seed"])
 generator = "its GAN" if params["k"] in (None, "all") else f"G_{params['k']}"
 display(Markdown(
     f"Fold {params['fold']}, {generator}: " + ", ".join(

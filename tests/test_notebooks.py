@@ -19,8 +19,8 @@ def test_pair_in_sync(script):
     assert ipynb.is_file(), f"{ipynb.name} missing: run make sync"
     text = jupytext.read(script)
     paired = nbformat.read(ipynb, as_version=4)
-    src = [(c.cell_type, c.source.strip()) for c in text.cells]
-    dst = [(c.cell_type, c.source.strip()) for c in paired.cells]
+    src = [(c.cell_type, c.source.strip(), c.metadata.get("mystnb")) for c in text.cells]
+    dst = [(c.cell_type, c.source.strip(), c.metadata.get("mystnb")) for c in paired.cells]  # figure captions too
     assert src == dst, f"{script.name} and {ipynb.name} differ: run make sync"
     assert paired.metadata.get("kernelspec", {}).get("name") == "python3"
 

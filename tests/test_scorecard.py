@@ -13,25 +13,31 @@ from thesis_lib.io import write_json
 
 
 def _write_aug(art, f1_by_approach: dict[str, list[float]], ks=(50, 100), n=200, seed=0):
-    """Results and predictions whose test F1 per (k, approach) is close to the given values:
-    predictions that are right with the given probability on both classes."""
+    """Results, predictions and intervals whose test F1 per (k, approach) is close to the given
+    values: predictions right with the given probability on both classes, 2 seeds per cell, test
+    patients of 5 patches each (the first 10 with masses)."""
     rng = np.random.default_rng(seed)
+    patient = np.arange(n) // 5
+    y = (patient < 10).astype(int)
     rows, preds = [], {k: [] for k in ks}
     for i, k in enumerate(ks):
         for approach, f1s in f1_by_approach.items():
             for fold in range(3):
-                y = (np.arange(n) < n // 4).astype(int)
-                right = rng.random(n) < f1s[i]
-                proba = np.where(right, y, 1 - y).astype(float)
-                preds[k].append(pd.DataFrame({"fold": fold, "approach": approach, "patch": np.arange(n) + 1000 * fold,
-                                              "label": y, "proba": proba}))
-                rows.append({"k": k, "approach": approach, "fold": fold, "f1": f1s[i], "auc": 0.9})
+                for replicate in (0, 1):
+                    proba = np.where(rng.random(n) < f1s[i], y, 1 - y).astype(float)
+                    preds[k].append(pd.DataFrame({"fold": fold, "approach": approach, "replicate": replicate,
+                                                  "patch": np.arange(n) + 1000 * fold,
+                                                  "patient_id": [f"f{fold}p{p}" for p in patient],
+                                                  "label": y, "proba": proba}))
+                    rows.append({"k": k, "approach": approach, "fold": fold, "replicate": replicate, "f1": f1s[i],
+                                 "auc": 0.9, "threshold": 0.5})
     table = pd.DataFrame(rows).reindex(columns=augstudy.RESULT_COLUMNS)
     (art / "aug").mkdir(parents=True)
     table.to_csv(art / "aug" / "results.csv", index=False)
     for k, frames in preds.items():
         (art / "aug" / f"k{k}").mkdir()
         pd.concat(frames).to_csv(art / "aug" / f"k{k}" / "predictions.csv.gz", index=False)
+    augstudy.write_intervals(art, n_boot=200)
 
 
 def _write_fid(art, curve=(250.0, 150.0)):
@@ -55,13 +61,14 @@ def _write_tsne(art, share, ratio, out_gen, out_flip):
 
 
 # The claims whose verdict follows from this run's numbers alone (FID's value is never comparable)
+CONTROL = "GAN masses help beyond showing the real ones more often (Aug GAN > Aug ORG x2.5)"
 SCORED_CLAIMS = ("F1 rises with k (ORG)", "Aug GAN gives the best F1 at the smallest k",
-                 "GAN masses help without flips (GAN > ORG)", "Aug GAN beats Aug ORG up to k = 500",
+                 "GAN masses help without flips (GAN > ORG)", "Aug GAN beats Aug ORG up to k = 500", CONTROL,
                  "generated masses fill gaps between real ones", "generated masses support outliers less than flips")
 
 
 def _verdicts(art):
-    table = scorecard.claims_table(scorecard.Results.load(art), n_boot=200)
+    table = scorecard.claims_table(scorecard.Results.load(art))
     return dict(zip(table.claim, table.verdict)), table
 
 
@@ -75,13 +82,13 @@ def _scenario(art, f1_by_approach, curve, tsne):
 
 def test_nothing_run_is_not_comparable(tmp_path):
     verdicts, table = _verdicts(tmp_path)
-    assert set(verdicts.values()) == {scorecard.NOT_COMPARABLE} and len(table) == 8
+    assert set(verdicts.values()) == {scorecard.NOT_COMPARABLE} and len(table) == 9
     assert (table["this run"] == "not run").all()
 
 
 def test_results_that_agree_with_the_thesis_are_reproduced(tmp_path):
-    verdicts, table = _scenario(tmp_path, {"ORG": [0.70, 0.80], "Aug ORG": [0.72, 0.82], "GAN": [0.75, 0.85],
-                                           "Aug GAN": [0.95, 0.97]}, curve=(250.0, 150.0),
+    verdicts, table = _scenario(tmp_path, {"ORG": [0.70, 0.80], "Aug ORG": [0.72, 0.82], "Aug ORG x2.5": [0.72, 0.82],
+                                           "GAN": [0.85, 0.90], "Aug GAN": [0.95, 0.97]}, curve=(250.0, 150.0),
                                 tsne=dict(share=0.35, ratio=1.02, out_gen=0.4, out_flip=0.9))
     assert verdicts["FID falls as the DCGAN trains"] == scorecard.REPRODUCED
     assert verdicts["the kept generator is realistic by FID"] == scorecard.NOT_COMPARABLE
@@ -93,21 +100,35 @@ def test_results_that_agree_with_the_thesis_are_reproduced(tmp_path):
 
 
 def test_results_against_the_thesis_are_not_reproduced(tmp_path):
-    verdicts, _ = _scenario(tmp_path, {"ORG": [0.90, 0.80], "Aug ORG": [0.95, 0.97], "GAN": [0.70, 0.75],
-                                       "Aug GAN": [0.72, 0.74]}, curve=(150.0, 250.0),
+    verdicts, _ = _scenario(tmp_path, {"ORG": [0.90, 0.80], "Aug ORG": [0.95, 0.97], "Aug ORG x2.5": [0.95, 0.97],
+                                       "GAN": [0.70, 0.75], "Aug GAN": [0.72, 0.74]}, curve=(150.0, 250.0),
                             tsne=dict(share=0.0, ratio=1.6, out_gen=1.0, out_flip=1.0))
     assert verdicts["FID falls as the DCGAN trains"] == scorecard.NOT_REPRODUCED
     for claim in SCORED_CLAIMS:
         assert verdicts[claim] == scorecard.NOT_REPRODUCED, claim
 
 
+def test_arms_without_a_true_difference_reproduce_no_difference_claim(tmp_path):
+    """Every arm as good as every other (a generator that adds nothing): no claim that needs a
+    difference between arms may pass, however the means happen to fall."""
+    same = [0.85, 0.85]
+    verdicts, _ = _scenario(tmp_path, {a: same for a in augstudy.APPROACHES}, curve=(250.0, 150.0),
+                            tsne=dict(share=0.35, ratio=1.02, out_gen=0.4, out_flip=0.9))
+    for claim in SCORED_CLAIMS[1:5]:
+        assert verdicts[claim] == scorecard.NOT_REPRODUCED, claim
+
+
 def test_side_by_side_puts_both_sources_on_the_union_of_k(tmp_path):
     _write_aug(tmp_path, {"ORG": [0.70, 0.80], "Aug ORG": [0.72, 0.82], "GAN": [0.75, 0.85], "Aug GAN": [0.9, 0.9]})
-    table = scorecard.side_by_side(scorecard.Results.load(tmp_path), "f1")
+    res = scorecard.Results.load(tmp_path)
+    table = scorecard.side_by_side(res, "f1")
     assert list(table.index) == [50, 100, 250, 500, 750, 1000, 1300]
     assert table.loc[50, ("ORG", "thesis")] == "–" and table.loc[100, ("ORG", "thesis")] == "0.864"
-    assert table.loc[100, ("ORG", "this run")] == "[0.800 ± 0.000](04_aug_study.ipynb)"
-    assert table.loc[250, ("GAN", "this run")] == "–"
+    org = res.intervals.set_index(["k", "comparison", "metric"]).loc[(100, "ORG", "f1")]
+    assert table.loc[100, ("ORG", "this run")] == \
+        f"[{org.estimate:.3f} [{org.low:.3f}, {org.high:.3f}]](04_aug_study.ipynb)"
+    assert org.low < org.estimate < org.high
+    assert table.loc[250, ("GAN", "this run")] == "–" and table.loc[100, ("Aug ORG x2.5", "thesis")] == "–"
 
 
 def test_provenance_is_collected_into_tables(tmp_path):
@@ -127,7 +148,7 @@ def test_provenance_is_collected_into_tables(tmp_path):
     assert packages.loc["torch", "version"] and "python" in packages.index
 
 
-@pytest.mark.parametrize("low, high, word", [(0.01, 0.2, "better"), (-0.2, -0.01, "worse"),
-                                             (-0.1, 0.1, "not distinguishable from 0")])
-def test_difference_verdicts(low, high, word):
-    assert augstudy.difference_verdict(low, high) == word
+@pytest.mark.parametrize("p_better, p_worse, word", [(0.001, 0.999, "better"), (0.999, 0.001, "worse"),
+                                                     (0.03, 0.97, "not distinguishable from 0")])
+def test_difference_verdicts(p_better, p_worse, word):
+    assert augstudy.difference_verdict(p_better, p_worse) == word

@@ -443,6 +443,14 @@ def write_intervals(artifacts: str | Path, n_boot: int = 2000, seed: int = 0) ->
     return out
 
 
+def current_intervals(artifacts: str | Path, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """``aug/intervals.csv`` when it is newer than the results table, else :func:`write_intervals`."""
+    path = intervals_path(artifacts)
+    if path.is_file() and path.stat().st_mtime_ns >= results_path(artifacts).stat().st_mtime_ns:
+        return read_intervals(artifacts)
+    return write_intervals(artifacts, n_boot, seed)
+
+
 def read_intervals(artifacts: str | Path) -> pd.DataFrame:
     """``aug/intervals.csv``, or an error naming the step that writes it."""
     path = intervals_path(artifacts)

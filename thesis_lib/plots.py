@@ -15,7 +15,6 @@ from matplotlib.figure import Figure
 
 from thesis_lib.images import mosaic
 from thesis_lib.io import atomic_path
-from thesis_lib.scoring import over_folds
 
 # Okabe-Ito colour-blind-safe palette
 PALETTE = {"mass": "#D55E00", "normal": "#0072B2", "generated": "#009E73", "flipped": "#CC79A7",
@@ -201,35 +200,40 @@ def fid_curves(ours: pd.DataFrame, thesis_points: dict, ours_label: str, thesis_
 
 # The four approaches of the augmentation study: colour (Okabe-Ito), marker, line style
 APPROACH_STYLE = {"ORG": ("#0072B2", "s", "-"), "Aug ORG": ("#56B4E9", "D", "--"),
-                  "GAN": ("#D55E00", "o", "-"), "Aug GAN": ("#E69F00", "^", "--")}
+                  "Aug ORG x2.5": ("#009E73", "v", ":"), "GAN": ("#D55E00", "o", "-"),
+                  "Aug GAN": ("#E69F00", "^", "--")}
 
 
-def metric_against_k(ours: pd.DataFrame, thesis: dict | None, metric: str = "f1", ours_label: str = "this run",
+def metric_against_k(intervals: pd.DataFrame, thesis: dict | None, metric: str = "f1", ours_label: str = "this run",
                      thesis_label: str = "thesis") -> Figure:
-    """``metric`` against training size k per approach: this run's folds as mean ± sd error
-    bars (left; ``ours`` has columns k, approach, fold, metric) and the thesis' reported means
-    (right; ``thesis`` maps approach -> values at ``thesis["k"]``), each on its own axes."""
+    """``metric`` against training size k per approach: this run's estimates with their 95 %
+    intervals (left; ``intervals`` has columns k, comparison (an approach's name), metric,
+    estimate, low, high, as :func:`thesis_lib.augstudy.intervals` writes them) and the thesis'
+    reported means (right; ``thesis`` maps approach -> values at ``thesis["k"]``), each on its own
+    axes; an approach the thesis did not run is left out there."""
     panels = [(ours_label, None)] + ([(thesis_label, thesis)] if thesis else [])
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.4), squeeze=False)
-    stats = over_folds(ours, metric)
+    ours = intervals[intervals.metric == metric].set_index("comparison")
     ks = sorted(ours.k.unique()) if len(ours) else [0]
     dodge = 0.012 * ((ks[-1] - ks[0]) or ks[0] or 1)  # error bars of one k side by side, not on top
+    centre = (len(APPROACH_STYLE) - 1) / 2
     for ax, (title, reported) in zip(axes[0], panels):
         for i, (approach, (colour, marker, ls)) in enumerate(APPROACH_STYLE.items()):
             if reported is None:
-                if approach not in stats.index.get_level_values("approach"):
+                if approach not in ours.index:
                     continue
-                one = stats.xs(approach, level="approach")
-                ax.errorbar(one.index + (i - 1.5) * dodge, one["mean"], yerr=one["sd"], color=colour, marker=marker,
+                one = ours.loc[[approach]].sort_values("k")
+                ax.errorbar(one.k + (i - centre) * dodge, one.estimate,
+                            yerr=[one.estimate - one.low, one.high - one.estimate], color=colour, marker=marker,
                             ls=ls, ms=5, capsize=3, label=approach)
-            else:
+            elif approach in reported[metric]:
                 ax.plot(reported["k"], reported[metric][approach], color=colour, marker=marker, ls=ls, ms=5,
                         label=approach)
         ax.set_xlabel("real training masses k")
         ax.set_ylabel(metric.upper() if len(metric) <= 3 else metric)
         ax.set_title(title)
         ax.grid(alpha=0.3)
-    axes[0][0].legend(frameon=False)
+    axes[0][0].legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig
 

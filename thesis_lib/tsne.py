@@ -79,20 +79,28 @@ class MassSets:
 
 
 def mass_sets(store, artifacts: str | Path, fold: int, k: int | str | None, *, ratio: float, n_normal: int,
-              seed: int) -> MassSets:
+              seed: int, subset_seed: int | None = None) -> MassSets:
     """The four sets for ``fold`` and ``k`` (see the module docstring), all seeded; ``k`` None
-    or ``"all"``: the fold's whole training pool and its GAN (``gan/fold<f>``)."""
-    from thesis_lib.data.subsets import training_patches
-    from thesis_lib.gan.train import run_dir
+    or ``"all"``: the fold's whole training pool and its GAN (``gan/fold<f>``). A G_k's real
+    masses are the augmentation study's subset drawn with ``subset_seed`` (its ``seed``), checked
+    against the hash of the masses G_k was trained on."""
+    from thesis_lib.data.subsets import rows_hash, training_rows
+    from thesis_lib.gan.train import read_run, run_dir
     from thesis_lib.generate import generate
     from thesis_lib.realism import partition_patches
 
     k = None if k in (None, "all") else int(k)
-    ckpt = run_dir(artifacts, fold, k) / "best.pt"
+    out = run_dir(artifacts, fold, k)
+    ckpt = out / "best.pt"
     if not ckpt.is_file():
         raise FileNotFoundError(f"{ckpt}: no trained generator for fold={fold}, k={k}; train it first "
                                 "(notebook 01 for k None, the augmentation study's G_k otherwise)")
-    real, _ = training_patches(store, fold, k, seed)
+    rows = training_rows(store, fold, k, seed if subset_seed is None else subset_seed)
+    trained_on = read_run(out)["summary"].get("masses_hash") if k is not None else None
+    if k is not None and trained_on != rows_hash(rows):
+        raise ValueError(f"{out}: G_k was trained on other masses than the k = {k} subset of seed "
+                         f"{subset_seed}; rerun the augmentation study (python -m thesis_lib.augstudy --k {k})")
+    real = store.read(rows.index.to_numpy())
     flipped, source = flipped_copies(real, ratio, seed)
     return MassSets(real=real, generated=generate(ckpt, round(ratio * len(real)), seed=seed),
                     flipped=flipped, flipped_source=source,
