@@ -16,16 +16,30 @@
 # generated masses **fill gaps** between real ones and **support outliers less** than flips.
 #
 # A t-SNE map keeps neighbourhoods but not distances or densities, so this chapter draws the
-# maps and then puts numbers behind the reading, computed in the original feature space:
+# maps and then puts numbers behind the reading, computed in the original feature space, each
+# beside what it would be if the added masses were exchangeable with the real ones (a
+# **permutation null**: the pooled masses relabelled at random, and the whole computation,
+# outlier selection included, rerun):
 #
-# - **nearest neighbour is real**: the share of added masses whose nearest other mass is real,
-#   beside the share expected if they were exchangeable with the real ones;
+# - **nearest neighbour is real**: the share of added masses whose nearest other mass is real;
 # - **coverage**: the share of real masses with an added mass among their nearest neighbours,
 #   for all real masses and for the outliers (the tenth with the largest neighbourhoods);
 # - **distance ratio**: the median distance from an added mass to the nearest real one,
 #   divided by the median distance between a real mass and its nearest other real mass;
-# - **mass-vs-normal AUC**: a cross-validated logistic regression telling held-out real
-#   masses from normal tissue, trained with and without the added masses.
+# - **outlier distance ratio**: for each outlying real mass, the distance to the nearest added
+#   mass over that to its nearest other real mass (median): how close the added set comes to
+#   the outliers.
+#
+# "Filling gaps" is then asked as a held-out question: the masses of the fold's validation and
+# test patients, which neither the generator nor the flips saw, are compared with the training
+# masses; **gap filling** is how much closer (relative distance) each held-out mass comes to its
+# nearest neighbour when the generated masses join the training masses, against the same with
+# the flipped copies. A set can sit close to everything by being blurred or collapsed (the
+# mean image is near every mass in pixel space), so the generated set's **spread** (its median
+# pairwise distance over the real masses'), **precision** and **recall** are given too, and a
+# set that fails them is not judged on distances at all. Finally, a **mass-vs-normal AUC**: a
+# logistic regression trained on the training patients, with and without the added masses,
+# tested on the held-out patients.
 #
 # Flipped copies are flipped horizontally, vertically or both, never left as they are; the
 # maps are computed twice, on raw pixels (as the thesis) and on FID Inception features, each
@@ -42,7 +56,7 @@ perplexity = None
 n_iter = None
 n_normal = None
 neighbours = None
-cv_splits = None
+n_perm = None  # permutations of each null
 seed = None
 
 # %%
@@ -60,7 +74,7 @@ from thesis_lib.provenance import Run
 
 params = config.resolve("tsne", profile, fold=fold, k=k, spaces=spaces, perplexity=perplexity,
                         n_iter=n_iter, n_normal=n_normal, neighbours=neighbours,
-                        cv_splits=cv_splits, seed=seed)
+                        n_perm=n_perm, seed=seed)
 art = Path(params["artifacts"])
 out_dir, figures = art / "tsne", art / "figures"
 run = Run("tsne", params)
@@ -100,28 +114,30 @@ plots.save_figure(fig, "tsne_maps", figures);
 # %% [markdown]
 # ## The numbers behind the maps
 #
-# `value` is the score of the added masses (generated or flipped); `expected` is what it would
-# be for masses exchangeable with the real ones (for the distance ratio, about 1).
+# `value` is the score of the added masses (generated or flipped); `expected` is its mean under
+# the permutation null and `low`-`high` the null's 95 % range (for the difference in gap
+# filling, the bootstrap interval over held-out masses).
 
 # %%
 table = pd.concat([
-    tsne.support_table(feats[space], space, neighbours=params["neighbours"],
-                       cv_splits=params["cv_splits"],
-                       flipped_source=sets.flipped_source, seed=params["seed"])
+    tsne.support_table(feats[space], space, neighbours=params["neighbours"], n_perm=params["n_perm"],
+                       seed=params["seed"])
     for space in chosen], ignore_index=True)
 with atomic_path(out_dir / "support.csv") as tmp:
     table.to_csv(tmp, index=False)
-table.pivot_table(index=["space", "metric"], columns="masses", values="value",
-                  sort=False).round(3)
+table.set_index(["space", "masses", "metric"]).round(3)
 
 # %% [markdown]
 # ## What the numbers say about the thesis' reading
 
 # %%
 display(Markdown(
-    f"Generated masses count as filling gaps when at least half the expected share of them "
-    f"have a real nearest neighbour and their distance ratio is at most "
-    f"{1 + tsne.NEAR_REAL:.1f}; differences below {tsne.UNCHANGED} count as none.\n\n"
+    f"Rules: the generated set is judged on distances only with spread at least "
+    f"{tsne.MIN_SPREAD:g} x the real set's, precision at least {tsne.MIN_PRECISION:g} and recall at least "
+    f"{tsne.MIN_RECALL:g}. It *fills gaps* when it brings held-out masses closer than the flips do (95 % "
+    f"interval of the difference above 0); it *supports outliers less than flips* when it stays farther "
+    f"from outlying real masses than an exchangeable set would (its outlier distance ratio above its "
+    f"permutation null's 95 % range) and than the flips do.\n\n"
     + "\n\n".join(sentence for space in chosen
                    for sentence in tsne.verdicts(table[table.space == space]))))
 

@@ -26,53 +26,70 @@ def test_knn_excludes_self_by_index_even_with_duplicates():
         nb.knn(x, 4)
 
 
+def _scores(real, added, k):
+    pooled = np.concatenate([real, added])
+    return nb.neighbourhood_scores(nb.pairwise(pooled), np.r_[np.ones(len(real), bool), np.zeros(len(added), bool)], k)
+
+
 def test_copies_of_the_real_set_sit_on_it():
-    share, expected = nb.nearest_is_reference(REAL, REAL.copy())
-    assert share == 1.0 and expected == pytest.approx(60 / 119)
-    cov = nb.coverage(REAL, REAL.copy(), 3)
-    assert cov["coverage"] == 1.0 and cov["outlier coverage"] == 1.0 and cov["outliers"] == 6
-    assert nb.distance_ratio(REAL, REAL.copy()) == 0.0
+    s = _scores(REAL, REAL.copy(), 3)
+    assert s["nearest neighbour is real"] == 1.0 and s["coverage"] == 1.0 and s["outlier coverage"] == 1.0
+    assert s["distance ratio"] == 0.0 and s["outlier distance ratio"] == 0.0
 
 
 def test_a_far_set_neither_mixes_nor_covers():
-    share, _ = nb.nearest_is_reference(REAL, FAR)
-    cov = nb.coverage(REAL, FAR, 3)
-    assert share == 0.0 and cov["coverage"] == 0.0 and cov["outlier coverage"] == 0.0
-    assert nb.distance_ratio(REAL, FAR) > 10
+    s = _scores(REAL, FAR, 3)
+    assert s["nearest neighbour is real"] == 0.0 and s["coverage"] == 0.0 and s["outlier coverage"] == 0.0
+    assert s["distance ratio"] > 10 and s["outlier distance ratio"] > 5
 
 
-def test_a_second_draw_of_the_same_distribution_scores_near_exchangeable():
-    other = RNG.normal(size=(90, 8))
-    share, expected = nb.nearest_is_reference(REAL, other)
-    cov = nb.coverage(REAL, other, 5)
-    assert abs(share - expected) < 0.15 and abs(cov["coverage"] - cov["expected"]) < 0.15
-    assert 0.6 < nb.distance_ratio(REAL, other) < 1.2
+def test_a_second_draw_of_the_same_distribution_lies_within_its_permutation_null():
+    rng = np.random.default_rng(20)
+    other = rng.normal(size=(90, 8))
+    pooled = np.concatenate([REAL, other])
+    observed = nb.neighbourhood_scores(nb.pairwise(pooled), np.r_[np.ones(60, bool), np.zeros(90, bool)], 1)
+    null = nb.permutation_null(nb.pairwise(pooled), 60, 1, n_perm=200, seed=0)
+    for name in nb.SCORES:
+        mean, low, high = null[name]
+        assert low <= observed[name] <= high and low <= mean <= high, name
 
 
-def test_coverage_of_outliers_only_counts_the_outlying_real_points():
+def test_the_null_reruns_the_outlier_selection():
+    """Outliers are the real points with the largest neighbourhoods; under the null, which points
+    are real changes, so the outliers are chosen again in every permutation."""
     real = np.r_[np.zeros((9, 1)) + np.arange(9)[:, None] * 0.1, [[10.0]]]  # one outlier
-    near_outlier = np.array([[10.05]])
-    cov = nb.coverage(real, near_outlier, 1, outlier_percentile=95)
-    assert cov["outliers"] == 1 and cov["outlier coverage"] == 1.0 and cov["coverage"] == 0.1
+    added = np.array([[10.05], [0.05]])
+    s = _scores(real, added, 1)
+    assert s["outlier coverage"] == 1.0 and s["coverage"] == 0.3  # 0.0 and 0.1 have 0.05 nearest too
+    null = nb.permutation_null(nb.pairwise(np.concatenate([real, added])), 10, 1, n_perm=100)
+    assert null["outlier coverage"][0] < 1.0
 
 
-def test_separability_falls_when_added_masses_lie_beyond_normal_tissue():
-    masses, normals = RNG.normal(size=(60, 8)) + 1.2, NORMAL - 2.0  # overlapping: AUC below 1
-    clean = nb.separability(masses, normals, seed=0)
-    helped = nb.separability(masses, normals, added=RNG.normal(size=(90, 8)) + 1.2, seed=0)
-    poisoned = nb.separability(masses, normals, added=RNG.normal(size=(90, 8)) + 5.0, seed=0)
-    assert 0.8 < clean < 1.0 and abs(helped - clean) < 0.05 and poisoned < clean - 0.2
-    assert nb.separability(masses, normals, seed=0) == clean  # seeded
+def test_gap_filling_rewards_new_masses_not_copies():
+    rng = np.random.default_rng(21)
+    train, held, new = rng.normal(size=(60, 8)), rng.normal(size=(40, 8)), rng.normal(size=(90, 8))
+    copies = train[rng.integers(0, 60, 90)] + 1e-4
+    gain_new, gain_copies = nb.gap_filling(train, held, new), nb.gap_filling(train, held, copies)
+    assert gain_new.mean() > 0.1 and gain_copies.max() < 1e-3 and (gain_new >= 0).all()
+    diff, low, high = nb.paired_difference(gain_new, gain_copies, n_boot=500)
+    assert 0 < low < diff < high
 
 
-def test_separability_keeps_copies_of_test_masses_out_of_training():
-    masses, normals = RNG.normal(size=(40, 200)) + 0.1, RNG.normal(size=(40, 200))  # d > n: memorisable
-    copies = np.repeat(masses, 5, axis=0)
-    leaky = nb.separability(masses, normals, copies, seed=1)
-    fair = nb.separability(masses, normals, copies, np.repeat(np.arange(40), 5), seed=1)
-    assert leaky > fair + 0.1  # memorised copies of the test masses inflate the AUC
-    with pytest.raises(ValueError, match="added_source"):
-        nb.separability(masses, normals, None, np.arange(3))
+def test_spread_sees_blur_and_collapse():
+    rng = np.random.default_rng(22)
+    assert 0.8 < nb.spread(REAL, rng.normal(size=(90, 8))) < 1.25
+    assert nb.spread(REAL, 0.3 * REAL) < 0.4 and nb.spread(REAL, np.repeat(REAL[:1], 30, axis=0)) == 0.0
+
+
+def test_separability_is_tested_on_held_out_patients():
+    rng = np.random.default_rng(23)
+    masses, normals = rng.normal(size=(60, 8)) + 1.2, NORMAL - 2.0  # overlapping: AUC below 1
+    test_m, test_n = rng.normal(size=(40, 8)) + 1.2, rng.normal(size=(50, 8)) + 2.0
+    clean = nb.separability(masses, normals, test_m, test_n, seed=0)
+    helped = nb.separability(masses, normals, test_m, test_n, rng.normal(size=(90, 8)) + 1.2, seed=0)
+    poisoned = nb.separability(masses, normals, test_m, test_n, rng.normal(size=(90, 8)) + 5.0, seed=0)
+    assert 0.8 < clean < 1.0 and abs(helped - clean) < 0.05 and poisoned < clean - 0.1
+    assert nb.separability(masses, normals, test_m, test_n, seed=0) == clean  # seeded
 
 
 def test_flipped_copies_are_real_flips_of_their_sources():
@@ -109,27 +126,75 @@ def test_embedding_rejects_bad_parameters():
         pick_backend("umap")
 
 
-def _feats():
-    return {"real": REAL, "generated": FAR, "flipped": REAL + 0.01, "normal": NORMAL}
+D = 16
+MIX = RNG.normal(size=(D, D)) / np.sqrt(D)
 
 
-def test_support_table_and_verdicts_follow_the_numbers():
-    source = np.arange(60)
-    table = tsne.support_table(_feats(), "toy", neighbours=3, cv_splits=3, flipped_source=source, seed=0)
-    assert set(table.masses) == {"real only", "generated", "flipped"} and len(table) == 11
-    value = table.set_index(["masses", "metric"]).value
-    assert value["flipped", "nearest neighbour is real"] == 1 and value["generated", "coverage (3-NN)"] == 0
+def _population(n, rng):
+    return 2 * rng.normal(size=(n, D)) @ MIX.T
+
+
+@pytest.fixture(scope="module")
+def world():
+    """Features of a fold: training and held-out masses and normals from two populations, and
+    flipped copies (as flip-invariant features see them: on their sources)."""
+    rng = np.random.default_rng(0)
+    train = _population(80, rng)
+    feats = {"real": train, "normal": _population(80, rng) + 3, "held_out": _population(60, rng),
+             "held_out_normal": _population(60, rng) + 3,
+             "flipped": train[rng.integers(0, 80, 120)] + 0.01 * rng.normal(size=(120, D))}
+    mean = train.mean(axis=0)
+    some = train[rng.integers(0, 80, 120)]
+    tiny = 1e-6 * rng.normal(size=(120, D))
+    generators = {"new real masses": _population(120, rng),
+                  "copies of the training masses": some + 1e-3 * rng.normal(size=(120, D)),
+                  "blurred copies": mean + 0.4 * (some - mean), "the mean image": np.repeat(mean[None], 120, 0) + tiny,
+                  "one image": np.repeat(train[:1], 120, 0) + tiny, "pure noise": rng.normal(0, 6, (120, D)),
+                  "normal tissue passed off as masses": _population(120, rng) + 3}
+    return feats, generators
+
+
+def _readings(feats, generated):
+    table = tsne.support_table({**feats, "generated": generated}, "toy", neighbours=5, n_perm=100, n_boot=500)
+    return table, tsne.readings(table)
+
+
+@pytest.mark.parametrize("name", ["copies of the training masses", "blurred copies", "the mean image", "one image",
+                                  "pure noise", "normal tissue passed off as masses"])
+def test_bad_generators_neither_fill_gaps_nor_avoid_outliers(world, name):
+    feats, generators = world
+    _, r = _readings(feats, generators[name])
+    assert not r["gaps"] and not r["outliers_less"], r
+    if name != "copies of the training masses":  # the others are not even judged on distances
+        assert not r["judged"] and r["not_judged"]
+
+
+def test_new_real_masses_fill_gaps_and_do_not_avoid_outliers(world):
+    feats, generators = world
+    table, r = _readings(feats, generators["new real masses"])
+    assert r["judged"] and r["gaps"] and r["gap_low"] > 0 and not r["outliers_less"]
+    assert set(table.masses) == {"real only", "generated", "flipped", "generated - flipped"}
     text = " ".join(tsne.verdicts(table))
-    assert "does **not support** the reading that they fill gaps" in text
-    assert "less than flips do, **as the thesis says**" in text
-    close = tsne.support_table({**_feats(), "generated": REAL + 0.01}, "toy", neighbours=3, cv_splits=3,
-                               flipped_source=source, seed=0)
-    text = " ".join(tsne.verdicts(close))
-    assert "this **supports** the reading" in text and "support outliers **as much as** flips" in text
+    assert "This **supports** the reading that they fill gaps" in text
+    assert "does **not support** the thesis' reading" in text
+
+
+def test_a_generator_that_avoids_the_outliers_is_caught():
+    """In two dimensions: real masses on a disc with a far rim, a generator that only draws the
+    inner disc. It stays far from the outlying masses, flips do not."""
+    rng = np.random.default_rng(3)
+    angle = rng.uniform(0, 2 * np.pi, 120)
+    radius = np.r_[rng.uniform(0, 1, 100), rng.uniform(2.5, 3, 20)]
+    real = np.c_[radius * np.cos(angle), radius * np.sin(angle)]
+    inner = rng.uniform(0, 1, 180) * np.exp(2j * np.pi * rng.uniform(size=180))
+    feats = {"real": real, "normal": rng.normal(size=(80, 2)) + 8, "held_out": real[rng.integers(0, 120, 40)] * 0.99,
+             "held_out_normal": rng.normal(size=(40, 2)) + 8, "flipped": -real[rng.integers(0, 120, 180)] * 1.001}
+    _, r = _readings(feats, np.c_[inner.real, inner.imag])
+    assert r["out_gen"] > r["out_gen_high"] and r["out_gen"] > r["out_flip"]
 
 
 def test_maps_embed_each_set_combination():
-    feats = {k: v[:40] for k, v in _feats().items()}
+    feats = {"real": REAL[:40], "generated": FAR[:40], "flipped": REAL[:40] + 0.01, "normal": NORMAL[:40]}
     out = tsne.maps(feats, perplexity=5, n_iter=300, seed=0)
     assert list(out) == list(tsne.MAPS)
     coords, groups = out["real_flipped_normal"]

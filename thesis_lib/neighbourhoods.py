@@ -1,16 +1,25 @@
 """Where added masses (generated or flipped) lie among real ones: numbers behind a t-SNE map.
 
 Every function works on feature arrays (rows: samples) in the original feature space, never
-on a 2-D map, where distances are distorted. Each score is set beside what it would be if
-the added masses were drawn from the same distribution as the real ones.
+on a 2-D map, where distances are distorted.
 
-- :func:`nearest_is_reference`: for each added point, is its nearest other point real?
-- :func:`coverage`: the share of real points with an added point among their k neighbours,
-  for all real points and for the outlying ones (those with the largest k-NN radius);
-- :func:`distance_ratio`: distances from added points to the nearest real one, against the
-  real-to-real nearest distances;
-- :func:`separability`: a cross-validated linear classifier of masses against normal tissue,
-  with and without the added masses in its training sets.
+- :func:`neighbourhood_scores`: for added points among real ones, the share whose nearest other
+  point is real, the share of real points with an added one among their k neighbours (all real
+  points, and the outlying ones: the largest k-NN radius among real points), and the distance
+  from added points to the nearest real one over the real-to-real distance, and, for each
+  outlying real point, the distance to the nearest added point over that to its nearest other
+  real point (how close the added set comes to the outliers). Each is set beside
+  a **permutation null** (:func:`permutation_null`): the pooled points relabelled at random,
+  keeping the set sizes, and the whole computation, outlier selection included, rerun.
+- :func:`gap_filling`: a held-out question. How much do the added masses shrink the distance
+  from each *held-out* real mass to its nearest training mass? Adding a set that fills gaps in
+  the real distribution brings unseen masses closer; flipped copies of the training masses
+  should help less.
+- :func:`spread`: the added set's median pairwise distance over the real set's. A blurred,
+  mean-image or collapsed generator has a small spread and can look close to everything;
+  such a set is not judged on distances at all.
+- :func:`separability`: a linear classifier of masses against normal tissue, trained on the
+  training masses (with or without the added ones) and tested on held-out patients' patches.
 """
 
 from __future__ import annotations
@@ -20,94 +29,116 @@ import torch
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from thesis_lib.memorisation import nearest
+SCORES = ("nearest neighbour is real", "coverage", "outlier coverage", "distance ratio", "outlier distance ratio")
 
 
 def _rows(x: np.ndarray) -> torch.Tensor:
     return torch.as_tensor(np.asarray(x, np.float32).reshape(len(x), -1))
 
 
-def knn(points: np.ndarray, k: int, chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
+def pairwise(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    """Euclidean distances (n_a, n_b) between the rows of ``a`` and of ``b`` (default ``a``)."""
+    ra = _rows(a)
+    rb = ra if b is None else _rows(b)
+    return torch.cat([torch.cdist(ra[i : i + 512], rb) for i in range(0, len(ra), 512)]).double().numpy()
+
+
+def knn(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` nearest other rows of each row of ``points`` (n, d), itself excluded by index
     (an exact duplicate still counts): Euclidean distances (n, k) ascending and indices (n, k)."""
     if not 0 < k < len(points):
         raise ValueError(f"k={k}: need 0 < k < n_points = {len(points)}")
-    x = _rows(points)
-    dists, idx = [], []
-    for start in range(0, len(x), chunk):
-        d = torch.cdist(x[start : start + chunk], x)
-        rows = torch.arange(len(d))
-        d[rows, rows + start] = float("inf")
-        best = d.topk(k, dim=1, largest=False)
-        dists.append(best.values)
-        idx.append(best.indices)
-    return torch.cat(dists).double().numpy(), torch.cat(idx).numpy()
+    d = pairwise(points)
+    np.fill_diagonal(d, np.inf)
+    idx = np.argsort(d, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(d, idx, axis=1), idx
 
 
-def _union(real: np.ndarray, added: np.ndarray) -> np.ndarray:
-    real, added = np.asarray(real), np.asarray(added)
-    return np.concatenate([real.reshape(len(real), -1), added.reshape(len(added), -1)])
-
-
-def nearest_is_reference(real: np.ndarray, added: np.ndarray) -> tuple[float, float]:
-    """Share of ``added`` points whose nearest other point of real + added is real, and the
-    share expected if added and real were exchangeable: n_real / (n_real + n_added - 1)."""
-    _, idx = knn(_union(real, added), 1)
-    observed = float((idx[len(real) :, 0] < len(real)).mean())
-    return observed, len(real) / (len(real) + len(added) - 1)
-
-
-def coverage(real: np.ndarray, added: np.ndarray, k: int, outlier_percentile: float = 90.0) -> dict:
-    """Share of real points with at least one ``added`` point among their ``k`` nearest others
-    in real + added: over all real points (``coverage``) and over the outliers, the real points
-    whose distance to their k-th nearest real neighbour is at or above ``outlier_percentile``
-    (``outlier coverage``); ``expected`` is the share if added and real were exchangeable."""
-    n_real, n_added = len(real), len(added)
-    _, idx = knn(_union(real, added), k)
-    covered = (idx[:n_real] >= n_real).any(axis=1)
-    radii = knn(real, k)[0][:, -1]
+def neighbourhood_scores(dist: np.ndarray, is_real: np.ndarray, k: int, outlier_percentile: float = 90.0) -> dict:
+    """:data:`SCORES` of the added points (``~is_real``) among the real ones, from the pooled
+    points' distance matrix ``dist`` (n, n)."""
+    d = np.array(dist, float)
+    np.fill_diagonal(d, np.inf)
+    real, added = np.flatnonzero(is_real), np.flatnonzero(~is_real)
+    if not 0 < k < len(real):
+        raise ValueError(f"k={k}: need 0 < k < n_real = {len(real)}")
+    nearest = d[added].argmin(axis=1)
+    neighbours = np.argsort(d[real], axis=1, kind="stable")[:, :k]
+    covered = (~is_real[neighbours]).any(axis=1)
+    real_real = d[np.ix_(real, real)]
+    radii = np.sort(real_real, axis=1)[:, k - 1]
     outliers = radii >= np.percentile(radii, outlier_percentile)
-    none_added = np.prod([(n_real - 1 - j) / (n_real + n_added - 1 - j) for j in range(k)])
-    return {"coverage": float(covered.mean()), "outlier coverage": float(covered[outliers].mean()),
-            "outliers": int(outliers.sum()), "expected": float(1.0 - none_added)}
+    to_real, real_to_real = np.median(d[np.ix_(added, real)].min(axis=1)), np.median(real_real.min(axis=1))
+    ratio = to_real / real_to_real if real_to_real > 0 else np.nan  # duplicated real points: undefined
+    own = real_real.min(axis=1)[outliers]  # each outlier's distance to its nearest other real point
+    to_added = d[np.ix_(real[outliers], added)].min(axis=1)
+    outlier_ratio = np.median(np.divide(to_added, own, out=np.full(len(own), np.inf), where=own > 0))
+    return {"nearest neighbour is real": float(is_real[nearest].mean()), "coverage": float(covered.mean()),
+            "outlier coverage": float(covered[outliers].mean()), "distance ratio": float(ratio),
+            "outlier distance ratio": float(outlier_ratio)}
 
 
-def distance_ratio(real: np.ndarray, added: np.ndarray) -> float:
-    """Median distance from an added point to its nearest real point, divided by the median
-    distance from a real point to its nearest other real point: 0 for copies, about 1 for
-    points spread like the real ones, above 1 for points off the real manifold."""
-    to_real, _ = nearest(_rows(added).numpy(), _rows(real).numpy())
-    real_real, _ = nearest(_rows(real).numpy(), _rows(real).numpy(), exclude_self=True)
-    return float(np.median(to_real) / np.median(real_real))
+def permutation_null(dist: np.ndarray, n_real: int, k: int, n_perm: int = 200, seed: int = 0,
+                     level: float = 0.95) -> dict[str, tuple[float, float, float]]:
+    """Score -> (mean, low, high) of :func:`neighbourhood_scores` when which of the pooled points
+    are "real" is drawn at random (``n_real`` of them): what exchangeable sets would score."""
+    rng = np.random.default_rng(seed)
+    n = len(dist)
+    draws = []
+    for _ in range(n_perm):
+        is_real = np.zeros(n, bool)
+        is_real[rng.choice(n, n_real, replace=False)] = True
+        draws.append(neighbourhood_scores(dist, is_real, k))
+    out = {}
+    for name in SCORES:
+        values = np.array([d[name] for d in draws])
+        low, high = np.nanquantile(values, [(1 - level) / 2, (1 + level) / 2])
+        out[name] = (float(np.nanmean(values)), float(low), float(high))
+    return out
 
 
-def separability(masses: np.ndarray, normals: np.ndarray, added: np.ndarray | None = None,
-                 added_source: np.ndarray | None = None, n_splits: int = 5, n_components: int = 50, seed: int = 0) -> float:
-    """Mean ROC AUC of a logistic regression (balanced classes, on the first ``n_components``
-    principal components of the standardised features, fitted on each training fold) telling
-    real masses from normals in stratified ``n_splits``-fold cross-validation.
+def gap_filling(train: np.ndarray, held_out: np.ndarray, added: np.ndarray) -> np.ndarray:
+    """For each held-out real mass, the relative shrinkage of its distance to the nearest
+    training mass when ``added`` joins the training masses: (before - after) / before, in [0, 1]."""
+    before = pairwise(held_out, train).min(axis=1)
+    after = np.minimum(before, pairwise(held_out, added).min(axis=1))
+    return np.divide(before - after, before, out=np.zeros_like(before), where=before > 0)
 
-    ``added`` masses join the training folds only, so every score is on held-out real data.
-    ``added_source``: for each added mass, the index of the real mass it derives from (flips);
-    it joins a training fold only with its source, so no test mass leaks in as a copy.
-    """
-    if added_source is not None and (added is None or len(added_source) != len(added)):
-        raise ValueError("added_source needs added, with one source index per added mass")
-    x = np.concatenate([_rows(masses).numpy(), _rows(normals).numpy()])
-    y = np.r_[np.ones(len(masses)), np.zeros(len(normals))]
-    extra = None if added is None else _rows(added).numpy()
-    scores = []
-    for train, test in StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(x, y):
-        xt, yt = x[train], y[train]
-        if extra is not None:
-            keep = np.ones(len(extra), bool) if added_source is None else np.isin(added_source, train)
-            xt, yt = np.concatenate([xt, extra[keep]]), np.r_[yt, np.ones(keep.sum())]
-        pca = PCA(min(n_components, *xt.shape), svd_solver="randomized", random_state=seed)
-        model = make_pipeline(StandardScaler(), pca, LogisticRegression(class_weight="balanced", max_iter=2000))
-        model.fit(xt, yt)
-        scores.append(roc_auc_score(y[test], model.decision_function(x[test])))
-    return float(np.mean(scores))
+
+def paired_difference(a: np.ndarray, b: np.ndarray, n_boot: int = 2000, seed: int = 0,
+                      level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of ``a - b`` (paired per held-out mass) and its percentile bootstrap interval."""
+    diff = np.asarray(a, float) - np.asarray(b, float)
+    means = diff[np.random.default_rng(seed).integers(0, len(diff), (n_boot, len(diff)))].mean(axis=1)
+    low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return float(diff.mean()), float(low), float(high)
+
+
+def spread(real: np.ndarray, added: np.ndarray) -> float:
+    """Median pairwise distance within ``added`` over that within ``real``: about 1 for a set as
+    varied as the real one, near 0 for a collapsed or blurred one."""
+    def median_pairwise(x):
+        d = pairwise(x)
+        return np.median(d[np.triu_indices(len(d), 1)])
+    return float(median_pairwise(added) / median_pairwise(real))
+
+
+def separability(train_masses: np.ndarray, train_normals: np.ndarray, test_masses: np.ndarray,
+                 test_normals: np.ndarray, added: np.ndarray | None = None, n_components: int = 50,
+                 seed: int = 0) -> float:
+    """ROC AUC on held-out patients' masses and normals of a logistic regression (balanced
+    classes, on the first ``n_components`` principal components of the standardised features)
+    trained on the training masses, plus ``added`` masses when given, and training normals. No
+    test mass, nor anything derived from one, reaches the training set."""
+    parts = [train_masses] + ([added] if added is not None else [])
+    xt = np.concatenate([_rows(p).numpy() for p in parts] + [_rows(train_normals).numpy()])
+    yt = np.r_[np.ones(len(xt) - len(train_normals)), np.zeros(len(train_normals))]
+    x = np.concatenate([_rows(test_masses).numpy(), _rows(test_normals).numpy()])
+    y = np.r_[np.ones(len(test_masses)), np.zeros(len(test_normals))]
+    pca = PCA(min(n_components, *xt.shape), svd_solver="randomized", random_state=seed)
+    model = make_pipeline(StandardScaler(), pca, LogisticRegression(class_weight="balanced", max_iter=2000))
+    model.fit(xt, yt)
+    return float(roc_auc_score(y, model.decision_function(x)))

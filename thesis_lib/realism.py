@@ -1,7 +1,23 @@
 """Realism of trained generators: FID and what FID misses, per fold and over epochs.
 
-Every score is computed against the fold's **training** masses (the thesis compared with its
-training images) on ``n_generated`` samples of the kept generator, and reported with its N.
+Every generator is scored against real masses it never saw: its fold's **held-out** masses (the
+masses of the fold's validation and test patients). Scoring against the training masses, as the
+thesis did, rewards a generator that copies them. Each score is set beside a **matched floor**:
+the FID between the held-out masses and a set of real training masses of exactly the generated
+set's size, so both carry the same small-N bias. The same generated set is also scored against a
+sample of its training masses of the held-out set's size: a generator much closer to its training
+masses than to unseen ones is memorising, which the nearest-neighbour test below measures.
+
+A kept generator is called **realistic** when all of these hold (:func:`realism_verdict`):
+
+- FID against held-out masses at most :data:`MAX_FID_RATIO` x the matched floor;
+- precision at least :data:`MIN_PRECISION` and recall at least :data:`MIN_RECALL` (k nearest
+  neighbours in Inception features, against held-out masses);
+- at most :data:`MAX_CLOSER_TO_TRAIN` of the generated masses nearer to a training mass than to a
+  held-out one (equal-sized reference sets; an honest generator gives about 0.5).
+
+"FID falls during training" is judged by the slope of FID against epoch over all snapshots,
+with a bootstrap interval (:func:`fid_trend`), not by two points.
 """
 
 from __future__ import annotations
@@ -14,31 +30,80 @@ import pandas as pd
 
 from thesis_lib.generate import generate
 from thesis_lib.inception import InceptionFeatures, cached_features
+from thesis_lib.memorisation import nearest
 from thesis_lib.metrics import (fid_from_features, fid_infinity, frechet_distance, gaussian_stats, kid,
                                 precision_recall, real_real_floor)
 
 
-def score_features(real: np.ndarray, fake: np.ndarray, *, kid_subsets: int, k: int, seed: int) -> dict:
-    """FID, KID, precision, recall and the real-real floor of two feature sets, with the Ns."""
+MAX_FID_RATIO = 2.0
+MIN_PRECISION = 0.5
+MIN_RECALL = 0.3
+MAX_CLOSER_TO_TRAIN = 0.65
+REALISM_RULE = (f"FID against held-out masses at most {MAX_FID_RATIO:g} x the matched real-real floor, precision "
+                f">= {MIN_PRECISION:g}, recall >= {MIN_RECALL:g}, and at most {MAX_CLOSER_TO_TRAIN:.0%} of generated "
+                f"masses nearer a training than a held-out mass")
+
+
+def score_generator(train: np.ndarray, held_out: np.ndarray, fake: np.ndarray, *, kid_subsets: int, k: int,
+                    seed: int) -> dict:
+    """Scores of generated features ``fake`` (n_gen, d) against real ``held_out`` (n_ref, d) masses,
+    with the generator's ``train`` masses (n_train, d) for the matched floor and the memorisation
+    checks; ``n_train`` must be at least ``n_gen`` (the floor draws that many) and ``n_ref``
+    is cut to ``n_train`` when larger. Every FID's Ns are in the row."""
+    n_gen = len(fake)
+    if len(train) < n_gen or len(held_out) < 2:
+        raise ValueError(f"need at least n_generated = {n_gen} training masses and 2 held-out ones, got "
+                         f"{len(train)} and {len(held_out)}")
+    rng = np.random.default_rng(seed)
+    held_out = held_out[np.sort(rng.choice(len(held_out), min(len(held_out), len(train)), replace=False))]
+    n_ref = len(held_out)
+    floor_set = train[rng.choice(len(train), n_gen, replace=False)]
+    train_ref = train[rng.choice(len(train), n_ref, replace=False)]
     with warnings.catch_warnings():  # N is reported beside every score instead
         warnings.simplefilter("ignore")
-        fid = fid_from_features(real, fake)
-        floor = real_real_floor(real, seed)
-    kid_mean, kid_std = kid(real, fake, n_subsets=kid_subsets, seed=seed)
-    precision, recall = precision_recall(real, fake, k)
-    row = {"N real": len(real), "N generated": len(fake), "FID": float(fid), "KID x 1000": 1000 * kid_mean,
-           "KID std x 1000": 1000 * kid_std, "precision": precision, "recall": recall,
-           "real-real FID": float(floor), "real-real N": floor.n_real}
+        fid = fid_from_features(held_out, fake)
+        floor = fid_from_features(held_out, floor_set)
+        fid_train = fid_from_features(train_ref, fake)
+    kid_mean, kid_std = kid(held_out, fake, n_subsets=kid_subsets, seed=seed)
+    precision, recall = precision_recall(held_out, fake, k)
+    to_train, _ = nearest(fake, train_ref)
+    to_held_out, _ = nearest(fake, held_out)
+    row = {"N generated": n_gen, "N held-out": n_ref, "N train": len(train), "FID": float(fid),
+           "real-real FID": float(floor), "FID / floor": float(fid) / max(float(floor), 1e-12),
+           "FID vs training": float(fid_train), "KID x 1000": 1000 * kid_mean, "KID std x 1000": 1000 * kid_std,
+           "precision": precision, "recall": recall, "closer to training": float(np.mean(to_train < to_held_out))}
     try:
-        row["FID-infinity"] = fid_infinity(real, fake, seed=seed)[0]
+        row["FID-infinity"] = fid_infinity(held_out, fake, seed=seed)[0]
     except ValueError:
         row["FID-infinity"] = np.nan  # too few samples to extrapolate
     return row
 
 
+def realism_verdict(row) -> tuple[bool, list[str]]:
+    """Whether a row of :func:`score_generator` passes every realism rule, and the rules it fails."""
+    failed = []
+    if not row["FID / floor"] <= MAX_FID_RATIO:
+        failed.append(f"FID {row['FID / floor']:.1f} x the floor (> {MAX_FID_RATIO:g})")
+    if not row["precision"] >= MIN_PRECISION:
+        failed.append(f"precision {row['precision']:.2f} (< {MIN_PRECISION:g})")
+    if not row["recall"] >= MIN_RECALL:
+        failed.append(f"recall {row['recall']:.2f} (< {MIN_RECALL:g})")
+    if not row["closer to training"] <= MAX_CLOSER_TO_TRAIN:
+        failed.append(f"{row['closer to training']:.0%} nearer a training mass (> {MAX_CLOSER_TO_TRAIN:.0%})")
+    return not failed, failed
+
+
+def held_out_masses(store, fold: int) -> np.ndarray:
+    """The masses of ``fold``'s validation and test patients: real masses no generator of that
+    fold was trained on."""
+    return np.concatenate([partition_patches(store, fold, part, "mass", None, 0) for part in ("val", "test")])
+
+
 def realism_table(store, gan_dir: str | Path, extractor: InceptionFeatures, *, n_generated: int, seed: int,
                   kid_subsets: int, k: int, cache_dir: str | Path) -> pd.DataFrame:
-    """One row per fold whose lesion-simulation GAN (``gan_dir/fold<f>/best.pt``) exists."""
+    """One row per fold whose lesion-simulation GAN (``gan_dir/fold<f>/best.pt``) exists: the
+    scores of :func:`score_generator` (``n_generated`` samples, fewer when the fold has fewer
+    training masses), the verdict and the rules failed."""
     from thesis_lib.data.subsets import training_patches
 
     rows = []
@@ -46,14 +111,37 @@ def realism_table(store, gan_dir: str | Path, extractor: InceptionFeatures, *, n
         if not (run / "best.pt").is_file():
             continue
         fold = int(run.name.removeprefix("fold"))
-        real, _ = training_patches(store, fold, None, seed)
-        real_feats = cached_features(extractor, real, cache_dir)
-        fake_feats = extractor(generate(run / "best.pt", n_generated, seed=seed))
-        rows.append({"fold": fold, **score_features(real_feats, fake_feats, kid_subsets=kid_subsets, k=k, seed=seed)})
+        train, _ = training_patches(store, fold, None, seed)
+        train_feats = cached_features(extractor, train, cache_dir)
+        held_feats = cached_features(extractor, held_out_masses(store, fold), cache_dir)
+        fake_feats = extractor(generate(run / "best.pt", min(n_generated, len(train)), seed=seed))
+        row = score_generator(train_feats, held_feats, fake_feats, kid_subsets=kid_subsets, k=k, seed=seed)
+        passed, failed = realism_verdict(row)
+        rows.append({"fold": fold, **row, "realistic": passed, "fails": "; ".join(failed)})
     if not rows:
         raise FileNotFoundError(f"{gan_dir}: no trained generator (fold*/best.pt); run notebook 01_train_dcgan "
                                 "or the workflow's train_gan rules first")
     return pd.DataFrame(rows).set_index("fold")
+
+
+def fid_trend(curve: pd.DataFrame, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> dict:
+    """Least-squares slope of FID against epoch over all snapshots (``curve``: epoch, FID), in FID
+    per 100 epochs, with a percentile bootstrap interval over snapshots; ``falls`` is True when the
+    whole interval lies below 0. Fewer than 3 snapshots cannot show a trend (``falls`` None)."""
+    epochs, fid = curve.epoch.to_numpy(float), curve.FID.to_numpy(float)
+    if len(epochs) < 3:
+        return {"slope": np.nan, "low": np.nan, "high": np.nan, "falls": None, "snapshots": len(epochs)}
+    slope = np.polyfit(epochs, fid, 1)[0] * 100
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(epochs), (n_boot, len(epochs)))
+    x, y = epochs[draws], fid[draws]
+    xc = x - x.mean(axis=1, keepdims=True)
+    var = (xc**2).sum(axis=1)
+    slopes = np.divide((xc * (y - y.mean(axis=1, keepdims=True))).sum(axis=1), var, out=np.full(n_boot, np.nan),
+                       where=var > 0) * 100
+    low, high = np.nanquantile(slopes, [(1 - level) / 2, (1 + level) / 2])
+    return {"slope": float(slope), "low": float(low), "high": float(high), "falls": bool(high < 0),
+            "snapshots": len(epochs)}
 
 
 def fid_over_epochs(run_dir: str | Path, real_feats: np.ndarray, extractor: InceptionFeatures, *,

@@ -1,23 +1,35 @@
 """The thesis' t-SNE study: real, generated and flipped masses among normal tissue.
 
 For one fold and one k (``None``: the fold's whole training pool and its GAN ``gan/fold<f>``;
-otherwise the nested k-subset and its G_k ``gan/fold<f>_k<k>``) the study gathers four sets
-of (n, 128, 128) uint8 patches:
+otherwise the augmentation study's k-subset and its G_k ``gan/fold<f>_k<k>``) the study gathers
+(n, 128, 128) uint8 patches:
 
 - ``real``: the generator's training masses;
 - ``generated``: ``ratio`` x n_real masses from that generator (the thesis: 1.5 k);
 - ``flipped``: ``ratio`` x n_real flipped copies of the real masses (the Aug ORG annex);
-- ``normal``: ``n_normal`` normal patches of the fold's training partition.
+- ``normal``: ``n_normal`` normal patches of the fold's training partition;
+- ``held_out`` and ``held_out_normal``: masses and (at most ``n_normal``) normal patches of the
+  fold's validation and test patients, which neither the generator nor the flips ever saw.
 
 Each set is described in a feature space (``pixels``: grey values / 255, 16,384 per patch;
 ``inception``: FID Inception pool3 features, 2,048), mapped with t-SNE and scored with
-:mod:`thesis_lib.neighbourhoods` in that space.
+:mod:`thesis_lib.neighbourhoods` in that space. The thesis' two readings become rules
+(:func:`readings`):
+
+- **fills gaps**: adding the generated masses to the training masses brings held-out real
+  masses closer to their nearest neighbour than adding the flipped copies does (a paired
+  bootstrap interval above 0);
+- **supports outliers less than flips**: the generated masses stay farther from outlying real
+  masses than exchangeable sets would (a permutation null) and than the flipped copies do.
+
+Both are judged only for a generated set that looks like masses in that space (precision and
+recall against the real masses, and a spread like theirs: :data:`MIN_SPREAD`): a blurred,
+mean-image or collapsed set can sit close to everything, and no distance of it means "fills gaps".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +44,9 @@ MAPS = {  # map name -> the sets it shows, drawn in this order
     "real_generated_normal": ("normal", "generated", "real"),
     "real_flipped_normal": ("normal", "flipped", "real"),
 }
-UNCHANGED = 0.005  # AUC or coverage differences below this are read as no change
-NEAR_REAL = 0.1  # distance ratios up to 1 + NEAR_REAL count as "as close as real masses are"
+UNCHANGED = 0.005  # AUC differences below this are read as no change
+MIN_SPREAD = 0.5  # a generated set less varied than half the real set's spread is not judged on distances
+MIN_PRECISION, MIN_RECALL = 0.5, 0.3  # nor one that does not lie among, and cover, the real masses
 
 
 def check_spaces(spaces) -> tuple[str, ...]:
@@ -73,21 +86,25 @@ class MassSets:
     flipped: np.ndarray
     flipped_source: np.ndarray
     normal: np.ndarray
+    held_out: np.ndarray
+    held_out_normal: np.ndarray
+
+    NAMES = ("real", "generated", "flipped", "normal", "held_out", "held_out_normal")
 
     def counts(self) -> dict[str, int]:
-        return {name: len(getattr(self, name)) for name in ("real", "generated", "flipped", "normal")}
+        return {name: len(getattr(self, name)) for name in self.NAMES}
 
 
 def mass_sets(store, artifacts: str | Path, fold: int, k: int | str | None, *, ratio: float, n_normal: int,
               seed: int, subset_seed: int | None = None) -> MassSets:
-    """The four sets for ``fold`` and ``k`` (see the module docstring), all seeded; ``k`` None
-    or ``"all"``: the fold's whole training pool and its GAN (``gan/fold<f>``). A G_k's real
+    """The sets for ``fold`` and ``k`` (see the module docstring), all seeded; ``k`` None or
+    ``"all"``: the fold's whole training pool and its GAN (``gan/fold<f>``). A G_k's real
     masses are the augmentation study's subset drawn with ``subset_seed`` (its ``seed``), checked
     against the hash of the masses G_k was trained on."""
     from thesis_lib.data.subsets import rows_hash, training_rows
     from thesis_lib.gan.train import read_run, run_dir
     from thesis_lib.generate import generate
-    from thesis_lib.realism import partition_patches
+    from thesis_lib.realism import held_out_masses, partition_patches
 
     k = None if k in (None, "all") else int(k)
     out = run_dir(artifacts, fold, k)
@@ -102,9 +119,14 @@ def mass_sets(store, artifacts: str | Path, fold: int, k: int | str | None, *, r
                          f"{subset_seed}; rerun the augmentation study (python -m thesis_lib.augstudy --k {k})")
     real = store.read(rows.index.to_numpy())
     flipped, source = flipped_copies(real, ratio, seed)
+    held_normal = np.concatenate([partition_patches(store, fold, p, "normal", None, seed) for p in ("val", "test")])
+    if len(held_normal) > n_normal:
+        held_normal = held_normal[np.sort(np.random.default_rng([seed, fold]).choice(len(held_normal), n_normal,
+                                                                                     replace=False))]
     return MassSets(real=real, generated=generate(ckpt, round(ratio * len(real)), seed=seed),
                     flipped=flipped, flipped_source=source,
-                    normal=partition_patches(store, fold, "train", "normal", n_normal, seed))
+                    normal=partition_patches(store, fold, "train", "normal", n_normal, seed),
+                    held_out=held_out_masses(store, fold), held_out_normal=held_normal)
 
 
 def features(sets: MassSets, space: str, extractor=None, cache_dir: str | Path | None = None
@@ -113,13 +135,12 @@ def features(sets: MassSets, space: str, extractor=None, cache_dir: str | Path |
     (``inception``; needs ``extractor`` and ``cache_dir``, where they are cached)."""
     from thesis_lib.inception import cached_features
 
-    names = ("real", "generated", "flipped", "normal")
     check_spaces(space)
     if space == "pixels":
-        return {n: getattr(sets, n).reshape(len(getattr(sets, n)), -1).astype(np.float32) / 255 for n in names}
+        return {n: getattr(sets, n).reshape(len(getattr(sets, n)), -1).astype(np.float32) / 255 for n in sets.NAMES}
     if extractor is None or cache_dir is None:
         raise ValueError("space='inception' needs an extractor and a cache_dir")
-    return {n: cached_features(extractor, getattr(sets, n), cache_dir) for n in names}
+    return {n: cached_features(extractor, getattr(sets, n), cache_dir) for n in sets.NAMES}
 
 
 def maps(feats: dict[str, np.ndarray], *, perplexity: float, n_iter: int, seed: int,
@@ -134,87 +155,110 @@ def maps(feats: dict[str, np.ndarray], *, perplexity: float, n_iter: int, seed: 
     return out
 
 
-def support_table(feats: dict[str, np.ndarray], space: str, *, neighbours: int, cv_splits: int,
-                  flipped_source: np.ndarray, seed: int) -> pd.DataFrame:
-    """Tidy rows ``space, masses, metric, value, expected`` of one feature space: for the
-    generated and the flipped masses, the :mod:`~thesis_lib.neighbourhoods` scores; ``expected``
-    is the value for masses exchangeable with the real ones (NaN where none applies)."""
-    real, normal = feats["real"], feats["normal"]
-    rows = [(space, "real only", "mass-vs-normal AUC",
-             neighbourhoods.separability(real, normal, n_splits=cv_splits, seed=seed), np.nan)]
-    for added, source in (("generated", None), ("flipped", flipped_source)):
+def support_table(feats: dict[str, np.ndarray], space: str, *, neighbours: int, n_perm: int = 200,
+                  n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Tidy rows ``space, masses, metric, value, expected, low, high`` of one feature space.
+
+    For the generated and the flipped masses: the neighbourhood scores of
+    :func:`~thesis_lib.neighbourhoods.neighbourhood_scores` with their permutation null
+    (``expected`` its mean, ``low``/``high`` its 95 % range); the mean gap filling of held-out
+    masses; the set's spread, precision and recall against the real masses; and the held-out
+    mass-vs-normal AUC with the set added to training. Then the paired difference in gap
+    filling, generated minus flipped, with its bootstrap interval (masses ``generated - flipped``),
+    and the AUC without added masses (``real only``)."""
+    from thesis_lib.metrics import precision_recall
+
+    real, held = feats["real"], feats["held_out"]
+
+    def auc(added=None):
+        return neighbourhoods.separability(real, feats["normal"], held, feats["held_out_normal"], added, seed=seed)
+
+    rows = [(space, "real only", "mass-vs-normal AUC (held-out)", auc(), np.nan, np.nan, np.nan)]
+    gaps = {}
+    for added in ("generated", "flipped"):
         x = feats[added]
-        share, share_expected = neighbourhoods.nearest_is_reference(real, x)
-        cov = neighbourhoods.coverage(real, x, neighbours)
-        rows += [
-            (space, added, "nearest neighbour is real", share, share_expected),
-            (space, added, f"coverage ({neighbours}-NN)", cov["coverage"], cov["expected"]),
-            (space, added, f"outlier coverage ({neighbours}-NN)", cov["outlier coverage"], cov["expected"]),
-            (space, added, "distance ratio", neighbourhoods.distance_ratio(real, x), 1.0),
-            (space, added, "mass-vs-normal AUC",
-             neighbourhoods.separability(real, normal, x, source, n_splits=cv_splits, seed=seed), np.nan),
-        ]
-    return pd.DataFrame(rows, columns=["space", "masses", "metric", "value", "expected"])
+        dist = neighbourhoods.pairwise(np.concatenate([real, x]))
+        is_real = np.r_[np.ones(len(real), bool), np.zeros(len(x), bool)]
+        scores = neighbourhoods.neighbourhood_scores(dist, is_real, neighbours)
+        null = neighbourhoods.permutation_null(dist, len(real), neighbours, n_perm, seed)
+        rows += [(space, added, name if "coverage" not in name else f"{name} ({neighbours}-NN)", scores[name],
+                  *null[name]) for name in neighbourhoods.SCORES]
+        gaps[added] = neighbourhoods.gap_filling(real, held, x)
+        precision, recall = precision_recall(real, x, 3)
+        rows += [(space, added, "gap filling of held-out masses", float(gaps[added].mean()), np.nan, np.nan, np.nan),
+                 (space, added, "spread", neighbourhoods.spread(real, x), 1.0, np.nan, np.nan),
+                 (space, added, "precision", precision, np.nan, np.nan, np.nan),
+                 (space, added, "recall", recall, np.nan, np.nan, np.nan),
+                 (space, added, "mass-vs-normal AUC (held-out)", auc(x), np.nan, np.nan, np.nan)]
+    diff, low, high = neighbourhoods.paired_difference(gaps["generated"], gaps["flipped"], n_boot, seed)
+    rows.append((space, "generated - flipped", "gap filling of held-out masses", diff, 0.0, low, high))
+    return pd.DataFrame(rows, columns=["space", "masses", "metric", "value", "expected", "low", "high"])
 
 
-def _value(table: pd.DataFrame, masses: str, metric: str) -> float:
-    row = table[(table.masses == masses) & table.metric.str.startswith(metric)]
-    return float(row.value.iloc[0])
+def _row(table: pd.DataFrame, masses: str, metric: str) -> pd.Series:
+    return table[(table.masses == masses) & table.metric.str.startswith(metric)].iloc[0]
 
 
 def readings(table: pd.DataFrame) -> dict:
-    """The numbers behind the thesis' two readings, for one space's rows of
-    :func:`support_table`: ``gaps`` (generated masses mix with real ones and lie as close to
-    them as real masses lie to each other) and ``outliers_less`` (generated masses cover
-    outlying real masses less than flips do), with the values they rest on."""
-    get = partial(_value, table)
-    share = get("generated", "nearest neighbour is real")
-    expected = float(table[table.metric == "nearest neighbour is real"].expected.iloc[0])
-    ratio = get("generated", "distance ratio")
-    out_gen, out_flip = get("generated", "outlier coverage"), get("flipped", "outlier coverage")
-    r = {"share": share, "expected": expected, "ratio": ratio, "flip_ratio": get("flipped", "distance ratio"),
-         "mixes": share >= expected / 2, "near": ratio <= 1.0 + NEAR_REAL, "out_gen": out_gen,
-         "out_flip": out_flip, "auc0": get("real only", "mass-vs-normal AUC"),
-         "auc_gen": get("generated", "mass-vs-normal AUC")}
-    r["gaps"] = r["mixes"] and r["near"]
-    r["outliers_less"] = out_gen < out_flip - UNCHANGED
+    """The thesis' two readings, judged for one space's rows of :func:`support_table`:
+    ``judged`` (the generated set looks like masses: spread, precision and recall, with the
+    reasons in ``not_judged``), ``gaps`` (it fills gaps more than flips do: the interval of the
+    difference above 0) and ``outliers_less`` (it stays farther from outlying real masses than an
+    exchangeable set would, above its permutation null's 95 % range, and farther than the flips);
+    with the values."""
+    gen = {m: _row(table, "generated", m) for m in ("spread", "precision", "recall", "outlier distance ratio",
+                                                    "nearest neighbour is real", "distance ratio")}
+    flip_out = _row(table, "flipped", "outlier distance ratio")
+    diff = _row(table, "generated - flipped", "gap filling")
+    reasons = [f"{name} {gen[name].value:.2f} < {bound:g}" for name, bound in
+               (("spread", MIN_SPREAD), ("precision", MIN_PRECISION), ("recall", MIN_RECALL))
+               if not gen[name].value >= bound]
+    r = {"judged": not reasons, "not_judged": "; ".join(reasons), "spread": gen["spread"].value,
+         "precision": gen["precision"].value, "recall": gen["recall"].value,
+         "gap_diff": diff.value, "gap_low": diff.low, "gap_high": diff.high,
+         "gap_gen": _row(table, "generated", "gap filling").value,
+         "gap_flip": _row(table, "flipped", "gap filling").value,
+         "out_gen": gen["outlier distance ratio"].value, "out_gen_null": gen["outlier distance ratio"].expected,
+         "out_gen_high": gen["outlier distance ratio"].high, "out_flip": flip_out.value,
+         "out_flip_null": flip_out.expected,
+         "share": gen["nearest neighbour is real"].value, "share_null": gen["nearest neighbour is real"].expected,
+         "ratio": gen["distance ratio"].value,
+         "auc0": _row(table, "real only", "mass-vs-normal AUC").value,
+         "auc_gen": _row(table, "generated", "mass-vs-normal AUC").value}
+    r["gaps"] = r["judged"] and r["gap_low"] > 0
+    r["outliers_less"] = r["judged"] and r["out_gen"] > r["out_gen_high"] and r["out_gen"] > r["out_flip"]
     return r
 
 
 def verdicts(table: pd.DataFrame) -> list[str]:
-    """One Markdown sentence per claim of the thesis, for one space's rows of
+    """One Markdown sentence per reading of the thesis, for one space's rows of
     :func:`support_table`, each computed from the numbers."""
     space = table.space.iloc[0]
     r = readings(table)
-    share, expected, ratio, flip_ratio = r["share"], r["expected"], r["ratio"], r["flip_ratio"]
-    mixes, near, out_gen, out_flip = r["mixes"], r["near"], r["out_gen"], r["out_flip"]
-    auc0, auc_gen = r["auc0"], r["auc_gen"]
-    change = ("leaves it unchanged" if abs(auc_gen - auc0) < UNCHANGED
-              else "raises it" if auc_gen > auc0 else "lowers it")
-    gaps = ("They lie among the real masses, as close to them as real masses lie to each other: "
-            "this **supports** the reading that they fill gaps." if mixes and near else
-            "This does **not support** the reading that they fill gaps: they sit farther from "
-            "the real masses than real masses sit from each other, and cluster among themselves."
-            if not (mixes or near) else
-            "This **partly supports** the reading that they fill gaps: "
-            + ("they lie near real masses but cluster among themselves." if near else
-               "they mix with the real masses but sit farther from them than real masses sit "
-               "from each other."))
-    outliers = ("Generated masses support outliers less than flips do, **as the thesis says**."
-                if out_gen < out_flip - UNCHANGED else
-                "Generated masses support outliers **as much as** flips do: no difference that "
-                "supports the thesis' reading." if abs(out_gen - out_flip) <= UNCHANGED else
-                "Generated masses support outliers **more** than flips do, against the thesis' reading.")
+    change = ("leaves it unchanged" if abs(r["auc_gen"] - r["auc0"]) < UNCHANGED
+              else "raises it" if r["auc_gen"] > r["auc0"] else "lowers it")
+    gate = (f"The generated set looks like masses in this space (spread {r['spread']:.2f} x the real one, "
+            f"precision {r['precision']:.2f}, recall {r['recall']:.2f}), so its distances are judged."
+            if r["judged"] else
+            f"The generated set is **not judged on distances**: {r['not_judged']} (a blurred, collapsed or "
+            "off-manifold set can sit close to everything); neither reading can be supported.")
+    gaps = (f"**{space}, gaps.** Adding the generated masses brings held-out real masses "
+            f"{r['gap_gen']:.1%} closer to their nearest neighbour on average, the flipped copies "
+            f"{r['gap_flip']:.1%}; generated minus flipped {r['gap_diff']:+.1%} (95 % interval "
+            f"{r['gap_low']:+.1%} to {r['gap_high']:+.1%}). "
+            + ("This **supports** the reading that they fill gaps." if r["gaps"] else
+               "This does **not support** the reading that they fill gaps."))
+    outliers = (f"**{space}, outliers.** The nearest generated mass lies {r['out_gen']:.2f} x as far from an "
+                f"outlying real mass as its nearest real neighbour (median; {r['out_gen_null']:.2f} for an "
+                f"exchangeable set), the nearest flipped copy {r['out_flip']:.2f} x ({r['out_flip_null']:.2f}). "
+                + ("Generated masses support outliers less than flips do, **as the thesis says**."
+                   if r["outliers_less"] else "This does **not support** the thesis' reading."))
     return [
-        f"**{space}, gaps.** {share:.0%} of generated masses have a real nearest neighbour "
-        f"({expected:.0%} if they were exchangeable with real ones), and their median distance "
-        f"to the nearest real mass is {ratio:.2f} x the real-to-real one. " + gaps,
-        f"**{space}, outliers.** Outlying real masses (largest neighbourhoods) have a generated "
-        f"mass among their neighbours in {out_gen:.0%} of cases, a flipped one in {out_flip:.0%}. "
-        + outliers,
-        f"**{space}, flips against generated.** Flipped copies lie at {flip_ratio:.2f} x the "
-        f"real-to-real distance from the nearest real mass, generated ones at {ratio:.2f} x.",
-        f"**{space}, separability.** A linear classifier tells held-out real masses from normal "
-        f"tissue with AUC {auc0:.3f}; training it with the generated masses as well {change} "
-        f"({auc_gen:.3f}).",
+        f"**{space}, the generated set.** {gate} {r['share']:.0%} of generated masses have a real nearest "
+        f"neighbour ({r['share_null']:.0%} for an exchangeable set); their median distance to the nearest real "
+        f"mass is {r['ratio']:.2f} x the real-to-real one.",
+        gaps, outliers,
+        f"**{space}, separability.** A linear classifier trained on the training patients tells held-out "
+        f"patients' masses from normal tissue with AUC {r['auc0']:.3f}; training it with the generated masses "
+        f"as well {change} ({r['auc_gen']:.3f}).",
     ]
