@@ -69,16 +69,17 @@ for metric in ("f1", "auc"):
 # ## FID per fold and the t-SNE numbers
 #
 # The thesis reported FID for its lesion-simulation GAN only, and no numbers for its
-# t-SNE maps; these are this run's, for reference.
+# t-SNE maps; these are this run's, for reference: FID against held-out masses beside its
+# matched floor, and the t-SNE scores beside their permutation nulls.
 
 # %%
 if res.fid is not None:
-    fid = pd.DataFrame(res.fid["table"])[["fold", "N real", "N generated", "FID",
-                                          "real-real FID", "precision", "recall"]]
+    fid = pd.DataFrame(res.fid["table"])[["fold", "N generated", "N held-out", "FID", "real-real FID",
+                                          "precision", "recall", "closer to training", "realistic"]]
     display(Markdown(scorecard.link("FID chapter", "fid") + "\n\n"
                      + fid.round(3).to_markdown(index=False)))
 if res.tsne is not None:
-    cols = ["space", "masses", "metric", "value", "expected"]
+    cols = ["space", "masses", "metric", "value", "expected", "low", "high"]
     display(Markdown(scorecard.link("t-SNE chapter", "tsne") + "\n\n"
                      + res.tsne[cols].round(3).to_markdown(index=False)))
 

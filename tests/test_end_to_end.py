@@ -59,7 +59,8 @@ def executed(tmp_path_factory):
           "-y", "gan: {epochs: 2, eval_every: 1, sample_every: 1, eval_samples: 8}"], cwd=tmp, env=env)
     _run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / "05_tsne.ipynb",
           out.with_name("05_tsne.ipynb"), "-p", "k", "all", "-p", "perplexity", "2", "-p", "n_iter", "300",
-          "-p", "n_normal", "12", "-p", "neighbours", "2", "-p", "n_perm", "20"], cwd=tmp, env=env)
+          "-p", "n_normal", "12", "-p", "neighbours", "2", "-p", "n_perm", "20",
+          "-y", "spaces: [pixels, inception]"], cwd=tmp, env=env)
     for name in ("06_scorecard", "07_discussion", "08_appendix"):
         _run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / f"{name}.ipynb",
               out.with_name(f"{name}.ipynb")], cwd=tmp, env=env)
