@@ -535,8 +535,9 @@ def train_run(params: dict, fold: int, k: int | None = None, *, subset: Training
     ``params["evaluator"]``, and write provenance next to it (default folder: :func:`run_dir`).
 
     Its training masses: ``subset.masses`` when given (the augmentation study hands over its
-    subset, and the hash of its masses goes into ``summary.json`` as ``masses_hash``); else the fold's nested ``k``-subset drawn
-    with ``params["seed"]``, or all its training masses when ``k`` is None."""
+    subset, and the hash of its masses goes into ``summary.json`` as ``masses_hash``); else the
+    fold's nested ``k``-subset drawn with ``params["seed"]``, or all its training masses when
+    ``k`` is None."""
     from thesis_lib.data.store import PatchStore
     from thesis_lib.metrics import make_evaluator
     from thesis_lib.provenance import Run
