@@ -96,7 +96,7 @@ def realism_verdict(row) -> tuple[bool, list[str]]:
 def held_out_masses(store, fold: int) -> np.ndarray:
     """The masses of ``fold``'s validation and test patients: real masses no generator of that
     fold was trained on."""
-    return np.concatenate([partition_patches(store, fold, part, "mass", None, 0) for part in ("val", "test")])
+    return partition_patches(store, fold, ("val", "test"), "mass", None, 0)
 
 
 def realism_table(store, gan_dir: str | Path, extractor: InceptionFeatures, *, n_generated: int, seed: int,
@@ -160,11 +160,14 @@ def fid_over_epochs(run_dir: str | Path, real_feats: np.ndarray, extractor: Ince
     return pd.DataFrame(rows)
 
 
-def partition_patches(store, fold: int, partition: str, label: str, limit: int | None, seed: int) -> np.ndarray:
-    """Patches of one label in one partition of a fold, at most ``limit`` (seeded subsample)."""
+def partition_patches(store, fold: int, partition: str | tuple[str, ...], label: str, limit: int | None,
+                      seed: int) -> np.ndarray:
+    """Patches of one label in one partition of a fold (or several: ``("val", "test")``), at
+    most ``limit`` (seeded subsample)."""
     from thesis_lib.data.splits import partition_of
 
-    rows = store.meta.index[(partition_of(store.meta, store.folds, fold) == partition)
+    parts = (partition,) if isinstance(partition, str) else partition
+    rows = store.meta.index[partition_of(store.meta, store.folds, fold).isin(parts)
                             & (store.meta.label == label)].to_numpy()
     if limit is not None and len(rows) > limit:
         rows = np.sort(np.random.default_rng([seed, fold]).choice(rows, limit, replace=False))

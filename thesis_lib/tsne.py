@@ -119,14 +119,11 @@ def mass_sets(store, artifacts: str | Path, fold: int, k: int | str | None, *, r
                          f"{subset_seed}; rerun the augmentation study (python -m thesis_lib.augstudy --k {k})")
     real = store.read(rows.index.to_numpy())
     flipped, source = flipped_copies(real, ratio, seed)
-    held_normal = np.concatenate([partition_patches(store, fold, p, "normal", None, seed) for p in ("val", "test")])
-    if len(held_normal) > n_normal:
-        held_normal = held_normal[np.sort(np.random.default_rng([seed, fold]).choice(len(held_normal), n_normal,
-                                                                                     replace=False))]
     return MassSets(real=real, generated=generate(ckpt, round(ratio * len(real)), seed=seed),
                     flipped=flipped, flipped_source=source,
                     normal=partition_patches(store, fold, "train", "normal", n_normal, seed),
-                    held_out=held_out_masses(store, fold), held_out_normal=held_normal)
+                    held_out=held_out_masses(store, fold),
+                    held_out_normal=partition_patches(store, fold, ("val", "test"), "normal", n_normal, seed))
 
 
 def features(sets: MassSets, space: str, extractor=None, cache_dir: str | Path | None = None
