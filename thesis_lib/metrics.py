@@ -41,7 +41,7 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
 
 
 def pooled_pixels(images: np.ndarray | torch.Tensor, pool: int = 8) -> np.ndarray:
-    """(n, 128, 128) images (uint8 or float in [-1, 1]) -> (n, (128/pool)^2) block means in [0, 1]."""
+    """(n, S, S) images (uint8 or float in [-1, 1]) -> (n, (S/pool)^2) block means in [0, 1]."""
     x = torch.as_tensor(images)
     x = x.float() / 255.0 if x.dtype == torch.uint8 else (x.float() + 1.0) / 2.0
     x = x.reshape(x.shape[0], 1, *x.shape[-2:])
@@ -49,16 +49,17 @@ def pooled_pixels(images: np.ndarray | torch.Tensor, pool: int = 8) -> np.ndarra
 
 
 class PixelFrechet:
-    """Fréchet distance between real patches and a generator's samples on 16 x 16 block means.
+    """Fréchet distance between real patches and a generator's samples on block means (16 x 16
+    blocks of a 128-pixel patch with the default ``pool``).
 
     Cheap (no network) and monotone enough to pick a checkpoint; label it as a pixel Fréchet
     distance, never as FID. Samples come from a private RNG, so scoring leaves training
     randomness untouched.
     """
 
-    name = "pixel Fréchet distance (16 x 16 block means)"
-
     def __init__(self, real: np.ndarray, n_samples: int = 512, seed: int = 0, pool: int = 8):
+        side = np.asarray(real).shape[-1] // pool
+        self.name = f"pixel Fréchet distance ({side} x {side} block means)"
         self.mu, self.sigma = gaussian_stats(pooled_pixels(real, pool))
         self.n_samples, self.seed, self.pool = n_samples, seed, pool
 
@@ -66,6 +67,75 @@ class PixelFrechet:
         from thesis_lib.generate import sample
 
         fake = pooled_pixels(sample(generator, self.n_samples, self.seed), self.pool)
+        return frechet_distance(self.mu, self.sigma, *gaussian_stats(fake))
+
+
+def radial_spectra(images: np.ndarray | torch.Tensor, n_bins: int = 12) -> np.ndarray:
+    """(n, S, S) images (uint8 or float in [-1, 1]) -> (n, m) log10 ring-averaged power spectra,
+    m <= ``n_bins`` rings log-spaced from 1/S cycles/pixel to the FFT's corner, sqrt(2) / 2 (so the
+    (0.5, 0.5) frequency of a pixel checkerboard is counted; empty rings dropped): each
+    image's mean removed and a Hann window applied before the 2-D FFT. Grey levels in [0, 1]."""
+    x = torch.as_tensor(images)
+    x = x.double() / 255.0 if x.dtype == torch.uint8 else (x.double() + 1.0) / 2.0
+    x = x.reshape(x.shape[0], *x.shape[-2:])
+    size = x.shape[-1]
+    window = torch.hann_window(size, periodic=False, dtype=torch.float64)
+    x = (x - x.mean(dim=(1, 2), keepdim=True)) * window[:, None] * window[None, :]
+    power = torch.fft.fft2(x).abs().square().flatten(1)
+    ring = torch.from_numpy(_ring_matrix(size, n_bins))
+    return torch.log10(power @ ring + 1e-20).numpy()
+
+
+def _ring_matrix(size: int, n_bins: int) -> np.ndarray:
+    """(size * size, m) weights averaging an FFT's power over each non-empty ring."""
+    freq = np.fft.fftfreq(size)
+    f = np.hypot(*np.meshgrid(freq, freq, indexing="ij")).ravel()
+    which = np.digitize(f, np.geomspace(1.0 / size, np.sqrt(0.5) + 1e-9, n_bins + 1)) - 1
+    onehot = (which[:, None] == np.arange(n_bins)[None, :]).astype(np.float64)
+    onehot = onehot[:, onehot.sum(0) > 0]
+    return onehot / onehot.sum(0)
+
+
+def spectrum_check(real: np.ndarray, fake: np.ndarray, high: float = 0.25, level: float = 0.95) -> dict:
+    """Whether the generated patches' mean power spectrum stays inside the real patches' range
+    at high frequencies (above ``high`` cycles/pixel), where checkerboard artefacts of transposed
+    convolutions show. The range of each ring is the central ``level`` of the real patches'
+    values; ``excess`` is how far (in log10 power, "dex") the mean generated spectrum leaves it
+    at worst (0 inside)."""
+    size = np.shape(real)[-1]
+    freq = np.fft.fftfreq(size)
+    f = np.hypot(*np.meshgrid(freq, freq, indexing="ij")).ravel()
+    ring = _ring_matrix(size, 12)
+    centres = (f @ ring)
+    real_s, fake_s = radial_spectra(real), radial_spectra(fake).mean(axis=0)
+    lo, hi = np.quantile(real_s, [(1 - level) / 2, (1 + level) / 2], axis=0)
+    sel = centres > high
+    excess = np.maximum(fake_s - hi, lo - fake_s)[sel]
+    return {"within": bool((excess <= 0).all()), "excess": float(max(excess.max(), 0.0)),
+            "rings": int(sel.sum()), "above": high}
+
+
+class TextureFrechet:
+    """Fréchet distance between real patches and a generator's samples on block means (shape and
+    brightness) and ring-averaged power spectra (texture, noise, checkerboards), each feature
+    standardised by the real patches' spread. For model selection: cheap, and it sees the high
+    frequencies that block means average away; not FID."""
+
+    name = "texture Fréchet distance (block means and power spectra)"
+
+    def __init__(self, real: np.ndarray, n_samples: int = 512, seed: int = 0, pool: int = 8):
+        self.n_samples, self.seed, self.pool = n_samples, seed, pool
+        feats = self._features(real)
+        self.centre, self.scale = feats.mean(0), feats.std(0) + 1e-8
+        self.mu, self.sigma = gaussian_stats((feats - self.centre) / self.scale)
+
+    def _features(self, images) -> np.ndarray:
+        return np.concatenate([pooled_pixels(images, self.pool), radial_spectra(images)], axis=1)
+
+    def __call__(self, generator: torch.nn.Module) -> float:
+        from thesis_lib.generate import sample
+
+        fake = (self._features(sample(generator, self.n_samples, self.seed)) - self.centre) / self.scale
         return frechet_distance(self.mu, self.sigma, *gaussian_stats(fake))
 
 
@@ -97,12 +167,15 @@ class FIDEvaluator:
 
 
 def make_evaluator(kind: str, real: np.ndarray, n_samples: int, seed: int = 0, cache_dir: str | None = None):
-    """The trainer's model-selection score: ``pixel`` (:class:`PixelFrechet`) or ``fid``."""
+    """The trainer's model-selection score: ``pixel`` (:class:`PixelFrechet`), ``texture``
+    (:class:`TextureFrechet`) or ``fid``."""
     if kind == "pixel":
         return PixelFrechet(real, n_samples, seed)
+    if kind == "texture":
+        return TextureFrechet(real, n_samples, seed)
     if kind == "fid":
         return FIDEvaluator(real, n_samples, seed, cache_dir=cache_dir)
-    raise ValueError(f"evaluator={kind!r}: expected 'pixel' or 'fid'")
+    raise ValueError(f"evaluator={kind!r}: expected 'pixel', 'texture' or 'fid'")
 
 
 def fid_from_features(real: np.ndarray, fake: np.ndarray) -> "FIDScore":

@@ -160,9 +160,10 @@ def sample_progress(samples: list[tuple[int, Path]], n: int = 5, crop: int = 4) 
         raise ValueError("no sample grids to show")
     picks = [samples[round(i * (len(samples) - 1) / max(n - 1, 1))] for i in range(min(n, len(samples)))]
     fig, axes = plt.subplots(1, len(picks), figsize=(2.3 * len(picks), 2.6), squeeze=False)
-    side = crop * 130  # 128-pixel patches with 2-pixel gaps
     for ax, (epoch, path) in zip(axes[0], picks):
-        ax.imshow(np.asarray(Image.open(path))[:side, :side], cmap="gray", vmin=0, vmax=255)
+        grid = np.asarray(Image.open(path))
+        side = crop * grid.shape[1] // 8  # eight patches (and their gaps) to a row
+        ax.imshow(grid[:side, :side], cmap="gray", vmin=0, vmax=255)
         ax.set_title(f"epoch {epoch}")
         ax.set_axis_off()
     fig.tight_layout()

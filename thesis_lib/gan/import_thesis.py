@@ -100,7 +100,7 @@ def convert(state: dict[str, torch.Tensor], name: str = "state_dict") -> tuple[d
                            f"{dict(sorted(differ.items()))}")
     ours = {"net." + key.removeprefix("model."): tensor.float() if tensor.is_floating_point() else tensor
             for key, tensor in state.items()}
-    return ours, {"nz": nz, "ngf": ngf}
+    return ours, {"nz": nz, "ngf": ngf, "image_size": 128}
 
 
 def import_thesis(weights: str | Path, out: str | Path, member: str | None = None) -> dict:

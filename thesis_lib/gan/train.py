@@ -25,6 +25,7 @@ Command line (one fold's training pool, or a k-subset of it)::
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import hashlib
 import json
@@ -33,7 +34,7 @@ import os
 import shutil
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Callable
 
@@ -47,7 +48,8 @@ from tqdm.auto import tqdm
 
 from thesis_lib.data.subsets import TrainingSubset, training_patches
 from thesis_lib.gan import checkpoint
-from thesis_lib.gan.models import Discriminator, Generator, init_weights
+from thesis_lib.gan.diffaugment import diff_augment, parse_policy
+from thesis_lib.gan.models import Discriminator, Generator, init_weights, n_blocks, refresh_batchnorm
 from thesis_lib.images import mosaic, to_uint8
 from thesis_lib.io import atomic_path, write_json
 
@@ -62,7 +64,9 @@ class GanConfig:
     nz: int = 200
     ngf: int = 45
     ndf: int = 45
+    image_size: int | None = None  # pixels; None: the training patches' size (the thesis: 128)
     epochs: int = 1000
+    iterations: int = 0  # > 0: the budget in iterations (rounded up to whole epochs), replacing epochs
     batch_size: int = 64
     lr_g: float = 4e-4
     lr_d: float = 2e-4
@@ -73,6 +77,11 @@ class GanConfig:
     real_label_range: tuple[float, float] = (0.7, 1.0)
     flips: bool = True
     jitter_grey_levels: float = 0.0  # +- brightness and contrast jitter, in grey levels of 255
+    # small-data options (off in the thesis' recipe)
+    ema_decay: float = 0.0  # > 0: sample, score and keep an exponential moving average of G
+    diffaugment: str = ""  # DiffAugment policy of D's inputs, e.g. "color,translation,cutout"
+    diffaugment_strength: float = 1.0  # scales the transforms' ranges (1: DiffAugment's)
+    diffaugment_p: float = 1.0  # probability that an image is augmented
     device: str = "auto"  # auto (cuda, mps, cpu) | cuda | cuda:1 | mps | cpu
     precision: str = "auto"  # auto (bf16 on CUDA, fp32 elsewhere) | bf16 | fp32
     channels_last: bool = True
@@ -99,6 +108,14 @@ class GanConfig:
             raise ValueError(f"precision={self.precision!r}: expected auto, bf16 or fp32")
         if self.jitter_grey_levels < 0:
             raise ValueError(f"jitter_grey_levels={self.jitter_grey_levels}: must be >= 0")
+        if self.iterations < 0:
+            raise ValueError(f"iterations={self.iterations}: must be >= 0 (0: train for epochs)")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay={self.ema_decay}: must be in [0, 1) (0: no EMA)")
+        if not (0.0 <= self.diffaugment_p <= 1.0 and self.diffaugment_strength >= 0.0):
+            raise ValueError(f"diffaugment_p={self.diffaugment_p}, diffaugment_strength={self.diffaugment_strength}: "
+                             "need 0 <= p <= 1 and strength >= 0")
+        parse_policy(self.diffaugment)
 
     @classmethod
     def from_dict(cls, params: dict) -> "GanConfig":
@@ -108,7 +125,7 @@ class GanConfig:
 
     def same_run(self, other: "GanConfig") -> bool:
         """True when ``other`` continues this run: equal in all but epochs and bookkeeping."""
-        free = {"epochs", "checkpoint_every", "sample_every", "eval_every", "snapshot_every", "device", "compile"}
+        free = {"epochs", "iterations", "checkpoint_every", "sample_every", "eval_every", "snapshot_every", "device", "compile"}
         a, b = asdict(self), asdict(other)
         return all(a[k] == b[k] for k in a if k not in free)
 
@@ -157,7 +174,7 @@ def _mean_probabilities(*logits: torch.Tensor) -> tuple[float, ...]:
 
 
 def augment(batch: torch.Tensor, flips: bool, jitter: float) -> torch.Tensor:
-    """uint8 (B, 128, 128) -> float (B, 1, 128, 128) in [-1, 1], randomly flipped and jittered.
+    """uint8 (B, S, S) -> float (B, 1, S, S) in [-1, 1], randomly flipped and jittered.
 
     Randomness comes from the global torch RNG of the batch's device (saved in checkpoints).
     """
@@ -176,7 +193,7 @@ def augment(batch: torch.Tensor, flips: bool, jitter: float) -> torch.Tensor:
 
 
 def save_grid(images: torch.Tensor, path: Path, ncols: int = 8) -> None:
-    """(n, 1, 128, 128) images in [-1, 1] -> a PNG mosaic, written atomically."""
+    """(n, 1, S, S) images in [-1, 1] -> a PNG mosaic, written atomically."""
     with atomic_path(path) as tmp:
         Image.fromarray(mosaic(to_uint8(images), ncols)).save(tmp, format="PNG")
 
@@ -229,12 +246,34 @@ def _resumable_state(latest: Path, cfg: GanConfig, fingerprint: str, resume: boo
     return None if problem else state
 
 
+def iterations_per_epoch(n_patches: int, batch_size: int, world: int = 1) -> int:
+    """Iterations of one epoch over ``n_patches`` (each of ``world`` processes takes its share)."""
+    usable = (n_patches // world) * world
+    return math.ceil((usable // world) / max(batch_size // world, 1))
+
+
+def _resolved(cfg: GanConfig, patches: np.ndarray, world: int = 1) -> GanConfig:
+    """``cfg`` for these patches: ``image_size`` set to their size (after checking that they are
+    uint8 (N, S, S), S the config's size when set and one the networks support) and, with an
+    iteration budget, ``epochs`` the whole epochs that cover it."""
+    size = cfg.image_size or (patches.shape[-1] if patches.ndim == 3 else 0)
+    if patches.ndim != 3 or patches.shape[1:] != (size, size) or patches.dtype != np.uint8:
+        raise ValueError(f"patches must be uint8 (N, {size}, {size}) (gan image_size={cfg.image_size}), "
+                         f"got {patches.dtype} {patches.shape}")
+    n_blocks(size)
+    epochs = cfg.epochs
+    if cfg.iterations:
+        epochs = math.ceil(cfg.iterations / iterations_per_epoch(len(patches), cfg.batch_size, world))
+    return replace(cfg, image_size=size, epochs=epochs)
+
+
 def is_finished(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path) -> bool:
     """True when ``out_dir`` holds a complete run of ``cfg`` on ``patches`` with its summary
     written: training again would change nothing (and :func:`fit` would only rewrite files)."""
     out = Path(out_dir)
     if not (out / "summary.json").is_file():
         return False
+    cfg = _resolved(cfg, np.asarray(patches))
     state = _resumable_state(out / "latest.pt", cfg, data_fingerprint(patches), "auto")
     return state is not None and state["epoch"] >= cfg.epochs
 
@@ -242,7 +281,8 @@ def is_finished(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path) -> boo
 def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
         evaluator: Callable[[Generator], float] | None = None, resume: bool | str = True,
         progress: bool = True) -> TrainResult:
-    """Train on ``patches`` ((N, 128, 128) uint8) and write everything under ``out_dir``.
+    """Train on ``patches`` ((N, S, S) uint8, S = ``cfg.image_size`` or any size the models
+    support when it is None) and write everything under ``out_dir``.
 
     ``out_dir`` receives ``latest.pt`` (resumable state), ``best.pt`` (the generator with the
     lowest ``evaluator`` score; the last one when there is no evaluator), ``log.csv`` (one row
@@ -254,9 +294,8 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
     ``False`` always starts afresh. A finished run returns at once.
     """
     patches = np.asarray(patches)
-    if patches.ndim != 3 or patches.shape[1:] != (128, 128) or patches.dtype != np.uint8:
-        raise ValueError(f"patches must be uint8 (N, 128, 128), got {patches.dtype} {patches.shape}")
     rank, world = _distributed()
+    cfg = _resolved(cfg, patches, world)
     if len(patches) < world * 2:
         raise ValueError(f"{len(patches)} patches are too few to train on {world} process(es)")
     out = Path(out_dir)
@@ -271,11 +310,18 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
 
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed % 2**32)
-    G, D = Generator(cfg.nz, cfg.ngf), Discriminator(cfg.ndf)
+    G, D = Generator(cfg.nz, cfg.ngf, cfg.image_size), Discriminator(cfg.ndf, cfg.image_size)
     G.apply(init_weights)
     D.apply(init_weights)
     G.to(device, memory_format=memory_format)
     D.to(device, memory_format=memory_format)
+    # the generator that is sampled, scored and kept: G itself, or the moving average of its weights
+    G_ema = copy.deepcopy(G).requires_grad_(False) if cfg.ema_decay else None
+    G_kept = G_ema or G
+    policy = parse_policy(cfg.diffaugment)
+
+    def d_input(images: torch.Tensor) -> torch.Tensor:
+        return diff_augment(images, policy, cfg.diffaugment_strength, cfg.diffaugment_p)
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas)
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas)
     sched_g = torch.optim.lr_scheduler.StepLR(opt_g, cfg.decay_every_g, cfg.lr_decay)
@@ -294,6 +340,8 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
     if state is not None:
         G.load_state_dict(state["generator"])
         D.load_state_dict(state["discriminator"])
+        if G_ema is not None:
+            G_ema.load_state_dict(state["generator_ema"])
         opt_g.load_state_dict(state["opt_g"])
         opt_d.load_state_dict(state["opt_d"])
         sched_g.load_state_dict(state["sched_g"])
@@ -308,7 +356,7 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
     elif world > 1:
         torch.manual_seed(cfg.seed + 1_000_003 * rank)  # different noise and flips per rank
     if start_epoch >= cfg.epochs:  # finished before: only the summary is written again
-        return _finish(cfg, out, G, start_epoch, step, best, spent, device, bf16, world, rank)
+        return _finish(cfg, out, G_kept, start_epoch, step, best, spent, device, bf16, world, rank)
 
     G_run, D_run = G, D
     if world > 1:
@@ -321,7 +369,7 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
     data = torch.from_numpy(patches).to(device)
     per_rank = max(cfg.batch_size // world, 1)
     usable = (len(data) // world) * world
-    iters_per_epoch = math.ceil((usable // world) / per_rank)
+    iters_per_epoch = iterations_per_epoch(len(data), cfg.batch_size, world)
     if is_main:
         out.mkdir(parents=True, exist_ok=True)
         (out / "samples").mkdir(exist_ok=True)
@@ -336,7 +384,8 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
                 "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "sched_g": sched_g.state_dict(),
                 "sched_d": sched_d.state_dict(), "epoch": epoch, "iteration": iteration, "step": step,
                 "best": best, "rng": checkpoint.rng_state(), "fixed_noise": fixed_noise,
-                "data_sha1": fingerprint, "spent": _spent()}
+                "data_sha1": fingerprint, "spent": _spent(),
+                **({"generator_ema": G_ema.state_dict()} if G_ema is not None else {})}
 
     def _spent() -> dict:
         return {"seconds": spent["seconds"] + time.perf_counter() - t_start, "images": spent["images"] + seen}
@@ -360,21 +409,23 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
                 opt_d.zero_grad(set_to_none=True)
                 with autocast():
                     fake = G_run(z)
-                    out_real = D_run(x)
+                    out_real = D_run(d_input(x))
                     loss_real = _bce(out_real, real_label)
                 loss_real.backward()
                 with autocast():
-                    out_fake = D_run(fake.detach())
+                    out_fake = D_run(d_input(fake.detach()))
                     loss_fake = _bce(out_fake, 0.0)
                 loss_fake.backward()
                 opt_d.step()
                 # (6-7) G's non-saturating loss through the updated D, G update
                 opt_g.zero_grad(set_to_none=True)
                 with autocast():
-                    out_g = D_run(fake)
+                    out_g = D_run(d_input(fake))
                     loss_g = _bce(out_g, 1.0)
                 loss_g.backward()
                 opt_g.step()
+                if G_ema is not None:  # the average's decay ramps up from 0.1 while few steps are in it
+                    _ema_update(G_ema, G, min(cfg.ema_decay, (1 + step) / (10 + step)))
 
                 loss_d = (loss_real + loss_fake).item()
                 lg = loss_g.item()
@@ -406,18 +457,23 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
             sched_d.step()
             done = epoch + 1
             if is_main:
-                if done % cfg.sample_every == 0 or done == cfg.epochs or done == 1:
-                    save_grid(_sample(G, fixed_noise.to(device)), out / "samples" / f"epoch_{done:04d}.png")
-                if done % cfg.eval_every == 0 or done == cfg.epochs:
-                    score = float(evaluator(G)) if evaluator else None
+                sampling = done % cfg.sample_every == 0 or done == cfg.epochs or done == 1
+                scoring = done % cfg.eval_every == 0 or done == cfg.epochs
+                keeping = cfg.snapshot_every and (done % cfg.snapshot_every == 0 or done == cfg.epochs)
+                if G_ema is not None and (sampling or scoring or keeping):
+                    refresh_batchnorm(G_ema, seed=cfg.seed)
+                if sampling:
+                    save_grid(_sample(G_kept, fixed_noise.to(device)), out / "samples" / f"epoch_{done:04d}.png")
+                if scoring:
+                    score = float(evaluator(G_kept)) if evaluator else None
                     if best["score"] is None or score is None or score < best["score"]:
                         best = {"score": score, "epoch": done}
-                        checkpoint.save(out / "best.pt", {"config": asdict(cfg), "generator": G.state_dict(),
+                        checkpoint.save(out / "best.pt", {"config": asdict(cfg), "generator": G_kept.state_dict(),
                                                          "score": score, "epoch": done})
                     _append_eval(out / "eval.csv", done, step, score)
-                if cfg.snapshot_every and (done % cfg.snapshot_every == 0 or done == cfg.epochs):
+                if keeping:
                     checkpoint.save(out / "snapshots" / f"epoch_{done:04d}.pt",
-                                    {"config": asdict(cfg), "generator": G.state_dict(), "epoch": done})
+                                    {"config": asdict(cfg), "generator": G_kept.state_dict(), "epoch": done})
                 checkpoint.save(latest, state_dict(done, 0))
             if world > 1:
                 dist.barrier()
@@ -426,7 +482,13 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
             log_file.close()
         if tb:
             tb.close()
-    return _finish(cfg, out, G, cfg.epochs, step, best, _spent(), device, bf16, world, rank)
+    return _finish(cfg, out, G_kept, cfg.epochs, step, best, _spent(), device, bf16, world, rank)
+
+
+@torch.no_grad()
+def _ema_update(average: Generator, G: Generator, decay: float) -> None:
+    """average <- decay x average + (1 - decay) x G, parameter by parameter."""
+    torch._foreach_lerp_(list(average.parameters()), list(G.parameters()), 1.0 - decay)
 
 
 @torch.no_grad()
@@ -483,15 +545,18 @@ def _finish(cfg, out, G, epochs, step, best, spent, device, bf16, world, rank) -
 
 def read_run(out_dir: str | Path) -> dict:
     """A finished run's records: ``log`` and ``scores`` (DataFrames), ``samples`` (list of
-    ``(epoch, path)``) and ``summary`` (dict). Raises ``FileNotFoundError`` naming the step."""
+    ``(epoch, path)``), ``summary`` and ``provenance`` (dicts; the latter empty when the run was
+    trained by :func:`fit` alone). Raises ``FileNotFoundError`` naming the step."""
     out = Path(out_dir)
     if not (out / "summary.json").is_file():
         raise FileNotFoundError(f"{out}: no finished training run (summary.json missing); train it first "
                                 "(notebook 01_train_dcgan, or python -m thesis_lib.gan.train)")
     samples = sorted((int(p.stem.split("_")[1]), p) for p in (out / "samples").glob("epoch_*.png"))
     scores = pd.read_csv(out / "eval.csv") if (out / "eval.csv").is_file() else pd.DataFrame(columns=["epoch", "step", "score"])
+    provenance = out / "provenance.json"
     return {"log": pd.read_csv(out / "log.csv"), "scores": scores, "samples": samples,
-            "summary": json.loads((out / "summary.json").read_text())}
+            "summary": json.loads((out / "summary.json").read_text()),
+            "provenance": json.loads(provenance.read_text()) if provenance.is_file() else {}}
 
 
 def timing_table(summary: dict, name: str) -> pd.DataFrame:
@@ -552,8 +617,9 @@ def train_run(params: dict, fold: int, k: int | None = None, *, subset: Training
     run = Run("train_gan", {**params, "fold": fold, "k": k})
     evaluator = make_evaluator(params["evaluator"], patches, params["eval_samples"], cfg.seed,
                                cache_dir=Path(params["artifacts"]) / "cache")
+    trained_before = is_finished(cfg, patches, out)
     result = fit(cfg, patches, out, evaluator=evaluator, resume=resume, progress=progress)
-    if int(os.environ.get("RANK", "0")) == 0:
+    if int(os.environ.get("RANK", "0")) == 0 and not trained_before:
         if subset is not None:
             result.summary["masses_hash"] = subset.mass_hash
             write_json(out / "summary.json", result.summary)
