@@ -46,7 +46,7 @@ from thesis_lib import config, plots
 from thesis_lib.data import datasets, shortcuts, spectrum, splits
 from thesis_lib.data.prep import PatchParams, build_patch_store
 from thesis_lib.data.synthetic import CohortSpec, write_cohort
-from thesis_lib.provenance import Run
+from thesis_lib.provenance import Run, cpu_cores
 
 cfg = config.resolve(
     "data_prep", profile, dataset=dataset, data_root=data_root,
@@ -82,7 +82,8 @@ pd.Series(shown, name="value").to_frame()
 if cfg["dataset"] == "synthetic":
     cohort = CohortSpec.from_params(
         {**cfg["synthetic"], "n_patients": cfg["n_patients"]})
-    data_root = write_cohort(out / "synthetic", cohort, seed=cfg["seed"])
+    data_root = write_cohort(out / "synthetic", cohort, seed=cfg["seed"],
+                             workers=cpu_cores())
 else:
     data_root = Path(cfg["data_root"] or "")
 lesion_types = tuple(cfg["lesion_types"])

@@ -10,10 +10,11 @@ from thesis_lib.data.synthetic import CohortSpec, density_category, write_cohort
 def test_cohort_is_deterministic_and_cached(tmp_path):
     spec = CohortSpec(n_patients=2, imaging=ImagingSpec(rows=384, cols=320, spacing_mm=0.3))
     a = write_cohort(tmp_path / "a", spec, seed=5, progress=False)
-    b = write_cohort(tmp_path / "b", spec, seed=5, progress=False)
+    b = write_cohort(tmp_path / "b", spec, seed=5, progress=False, workers=2)  # processes: same bytes
     files_a = sorted(p.relative_to(a) for p in a.rglob("*.dcm"))
     assert files_a == sorted(p.relative_to(b) for p in b.rglob("*.dcm"))
     assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files_a)
+    assert all((a / f.name).read_bytes() == (b / f.name).read_bytes() for f in a.glob("*.csv"))
     stamp = (a / "manifest.json").stat().st_mtime_ns
     write_cohort(a, spec, seed=5, progress=False)  # same settings: kept as it is
     assert (a / "manifest.json").stat().st_mtime_ns == stamp

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -88,13 +89,17 @@ def density_category(glandular_fraction: float) -> int:
     return int(np.searchsorted([0.2, 0.3, 0.4], glandular_fraction, side="right") + 1)
 
 
-def write_cohort(root: str | Path, spec: CohortSpec, seed: int, progress: bool = True) -> Path:
+def write_cohort(root: str | Path, spec: CohortSpec, seed: int, progress: bool = True, workers: int = 1) -> Path:
     """Write the cohort under ``root`` (atomically) and return ``root``.
 
     Patient ``i`` is drawn from ``numpy.random.default_rng([seed, i])``, so a cohort is
     reproducible and a patient does not change when ``n_patients`` grows. When ``root``
     already holds a cohort with the same settings, seed and generator code, it is kept.
+    ``workers`` > 1 renders patients in that many processes; the files and tables are the same
+    byte for byte (each patient has its own RNG; tables are assembled in patient order).
     """
+    if workers < 1:
+        raise ValueError(f"workers={workers}: must be >= 1")
     root = Path(root)
     manifest = {"generator": "thesis_lib.data.synthetic", "code_sha256": generator_fingerprint(),
                 "seed": seed, "spec": asdict(spec)}
@@ -103,8 +108,12 @@ def write_cohort(root: str | Path, spec: CohortSpec, seed: int, progress: bool =
         return root
     with atomic_dir(root) as tmp:
         rows = {"mass": [], "normal": [], "truth": []}
-        for i in tqdm(range(spec.n_patients), desc="synthetic patients", disable=not progress):
-            _write_patient(tmp, i, spec, seed, rows)
+        with ProcessPoolExecutor(workers) if workers > 1 else _Serial() as pool:
+            patients = pool.map(_write_patient, [tmp] * spec.n_patients, range(spec.n_patients),
+                                [spec] * spec.n_patients, [seed] * spec.n_patients)
+            for patient in tqdm(patients, total=spec.n_patients, desc="synthetic patients", disable=not progress):
+                for key, value in patient.items():
+                    rows[key] += value
         masses = pd.DataFrame(rows["mass"], columns=CBIS_MASS_COLUMNS + ["split"])
         for split, name in (("Training", "train"), ("Test", "test")):
             part = masses[masses.split == split].drop(columns="split")
@@ -115,7 +124,23 @@ def write_cohort(root: str | Path, spec: CohortSpec, seed: int, progress: bool =
     return root
 
 
-def _write_patient(root: Path, index: int, spec: CohortSpec, seed: int, rows: dict) -> None:
+class _Serial:
+    """The executor interface of ``ProcessPoolExecutor`` in this process (one worker)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    @staticmethod
+    def map(fn, *iterables):
+        return map(fn, *iterables)
+
+
+def _write_patient(root: Path, index: int, spec: CohortSpec, seed: int) -> dict[str, list]:
+    """Render and write patient ``index``'s four images; returns its rows of the cohort's tables."""
+    rows: dict[str, list] = {"mass": [], "normal": [], "truth": []}
     rng = np.random.default_rng([seed, index])
     pid = f"P_{index + 1:05d}"
     split = "Test" if rng.random() < spec.test_fraction else "Training"
@@ -164,3 +189,4 @@ def _write_patient(root: Path, index: int, spec: CohortSpec, seed: int, rows: di
                 int(rng.integers(4, 6)) if malignant else int(rng.integers(2, 4)),
                 mass.pathology, int(rng.integers(1, 6)),
                 f"{folder}/000000.dcm", f"{roi_folder}/000000.dcm", f"{roi_folder}/000001.dcm", split])
+    return rows
