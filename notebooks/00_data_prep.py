@@ -168,7 +168,8 @@ if cfg["dataset"] == "synthetic" and len(measured):
 # ## Patches
 #
 # Patches follow the thesis: the image's breast pixels (value > 0) are histogram-stretched to
-# 8 bits; a **mass patch** is the mass's bounding box resized to 128 x 128 (`bbox_resize`; a
+# 8 bits; a **mass patch** is the mass's bounding box resized to 128 x 128 (`bbox_resize`; the
+# laptop profile resizes to 64 x 64, `patch_size`, so that its GANs can train in minutes; a
 # `centre_crop` at native resolution is the alternative). The thesis' boxes were drawn by readers
 # around the lesion; a mask's box is tight, so `bbox_margin` widens it by a quarter of its size on
 # each side to keep some surrounding tissue in view. **Normal patches** are up to ten random
@@ -176,12 +177,12 @@ if cfg["dataset"] == "synthetic" and len(measured):
 # normal patch, with at least 30 grey levels.
 #
 # The thesis cut its normal windows at 128 x 128, native resolution, while every mass box was
-# resized. Mass boxes here are mostly smaller than 128 pixels, so resizing *upsamples* them and
+# resized. Mass boxes here are often smaller than 128 pixels, so resizing *upsamples* them and
 # smooths their quantum noise; native normal windows keep it. A classifier could then tell the
 # classes apart by sharpness alone. So, under `bbox_resize`, each normal window takes its size
 # from a mass window of the dataset drawn at random and is resized to 128 x 128 in the same way:
 # both classes pass through one pipeline. (Under `centre_crop`, the native-resolution control,
-# both classes are native 128 x 128 windows; `negative_windows: native` restores the thesis' rule for
+# both classes are native windows of the patch size; `negative_windows: native` restores the thesis' rule for
 # comparison.) The shortcut audit below checks the result.
 
 # %%
@@ -197,7 +198,8 @@ patches_by_label = ", ".join(f"{n} {label}" for label, n in store.summary["n_pat
 display(Markdown(
     f"This book uses **{store.summary['source']}**: {store.summary['n_patients']} patients, "
     f"{store.summary['n_images_used']} of {store.summary['n_images']} images cut into "
-    f"{len(store)} patches ({patches_by_label}). Normal windows: "
+    f"{len(store)} patches of {cfg['patch_size']} x {cfg['patch_size']} pixels ({patches_by_label}). "
+    f"Normal windows: "
     f"{store.summary['negative_windows']}."
 ))
 pd.Series(counts, name="count").to_frame().T
@@ -209,7 +211,7 @@ if len(store.skips):
 else:
     display(Markdown("No file was skipped."))
 
-# %% mystnb={"figure": {"caption": "Thirty-two mass patches (bounding box resized to 128 x 128). Note the variety of sizes, margins and contrast the GAN has to learn.", "name": "fig-data-masses"}}
+# %% mystnb={"figure": {"caption": "Thirty-two mass patches (bounding box resized to the profile's patch size). Note the variety of sizes, margins and contrast the GAN has to learn.", "name": "fig-data-masses"}}
 rng = np.random.default_rng(cfg["seed"])
 masses = store.read(store.sample("mass", 32, rng))
 fig = plots.patch_montage(masses, "mass patches")

@@ -56,8 +56,8 @@ display(Markdown(
     f"Fold {fold}: **{len(patches)} mass patches** of {size} x {size} pixels from "
     f"{rows.patient_id.nunique()} training patients; profile **{profile}**: "
     f"nz = {cfg.nz}, ngf = {cfg.ngf}, ndf = {cfg.ndf}, "
-    f"{cfg.epochs} epochs of batches of {cfg.batch_size} "
-    f"(the thesis: 200, 45, 45, 1,000 epochs, 64)."
+    f"{cfg.budget} "
+    f"(the thesis: 200, 45, 45, 1,000 epochs of batch 64)."
 ))
 
 # %% [markdown]

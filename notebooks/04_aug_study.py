@@ -80,6 +80,7 @@ from IPython.display import Markdown, display
 
 from thesis_lib import augstudy, config, plots, reference
 from thesis_lib.data import shortcuts
+from thesis_lib.gan.train import GanConfig
 from thesis_lib.generate import generate
 from thesis_lib.scoring import mean_and_sd
 
@@ -98,7 +99,7 @@ display(Markdown(
     f"{', '.join(map(str, sorted(table.k.unique())))} ({len(table)} rows, one per k, arm, fold "
     f"and classifier seed). Classifier: {params['epochs']} epochs, batch {params['batch_size']}, "
     f"Adam lr {params['lr']:g}, weight decay {params['weight_decay']:g}, StepLR gamma "
-    f"{params['step_gamma']}, seeds {params['classifier_seeds']}. G_k: {gan_params['epochs']} epochs "
+    f"{params['step_gamma']}, seeds {params['classifier_seeds']}. G_k: {GanConfig.from_dict(gan_params).budget} "
     f"at ngf = ndf = {gan_params['ngf']}, kept by the **{gan_params['evaluator']}** score, seeds "
     f"{params['gan_seeds']} (profile **{profile}**). Intervals: {params['n_boot']:,} bootstrap "
     f"replicates."
@@ -219,8 +220,8 @@ for k_ in sorted(set(ours.index) & set(thesis_f1.index)):
 text.append(
     f"What differs: the data ({dataset} mammograms here; OPTIMAM screening images in the "
     f"thesis, split there apparently not by patient); the size (classifier "
-    f"{params['epochs']} epochs here against 20; G_k {gan_params['epochs']} epochs at "
-    f"ngf {gan_params['ngf']} against 1,000 at 45; about "
+    f"{params['epochs']} epochs here against 20; G_k {GanConfig.from_dict(gan_params).budget} at "
+    f"ngf {gan_params['ngf']} against 1,000 epochs of batch 64 at 45; about "
     f"{round(table.n_test_mass.mean())} test masses per fold against about 738); the "
     f"normal patches (resized like the masses here, native 128 x 128 windows in the thesis); "
     f"and the hardware (this run's provenance records it; the thesis used one Titan X). Numbers "

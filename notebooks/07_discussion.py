@@ -21,6 +21,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from thesis_lib import config, scorecard
+from thesis_lib.gan.train import GanConfig
 
 res = scorecard.Results.load(config.artifacts_dir(profile))
 claims = scorecard.claims_table(res)
@@ -55,7 +56,7 @@ if fid is not None:
         f"precision {fid.precision.mean():.2f} and recall {fid.recall.mean():.2f}; "
         f"{int(fid.realistic.sum())} of {len(fid)} folds meet every realism rule. "
         + ("They are far from real masses in Inception's eyes: at this profile's "
-           f"size (ngf = {gan['ngf']}, {gan['epochs']} epochs) the DCGAN learns the blob and "
+           f"size (ngf = {gan['ngf']}, {GanConfig.from_dict(gan).budget}) the DCGAN learns the blob and "
            "its brightness, not the texture." if ratio > 2 else
            "They lie close to the floor: in Inception's eyes they are nearly as similar to "
            "unseen real masses as real training masses are.")

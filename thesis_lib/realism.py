@@ -114,7 +114,8 @@ def realism_table(store, gan_dir: str | Path, extractor: InceptionFeatures, *, n
         train, _ = training_patches(store, fold, None, seed)
         train_feats = cached_features(extractor, train, cache_dir)
         held_feats = cached_features(extractor, held_out_masses(store, fold), cache_dir)
-        fake_feats = extractor(generate(run / "best.pt", min(n_generated, len(train)), seed=seed))
+        fake_feats = cached_features(extractor, generate(run / "best.pt", min(n_generated, len(train)), seed=seed),
+                                     cache_dir)
         row = score_generator(train_feats, held_feats, fake_feats, kid_subsets=kid_subsets, k=k, seed=seed)
         passed, failed = realism_verdict(row)
         rows.append({"fold": fold, **row, "realistic": passed, "fails": "; ".join(failed)})

@@ -117,6 +117,12 @@ class GanConfig:
                              "need 0 <= p <= 1 and strength >= 0")
         parse_policy(self.diffaugment)
 
+    @property
+    def budget(self) -> str:
+        """The training length as set, e.g. "1,000 iterations of batch 16" or "60 epochs of batch 32"."""
+        length = f"{self.iterations:,} iterations" if self.iterations else f"{self.epochs:,} epochs"
+        return f"{length} of batch {self.batch_size}"
+
     @classmethod
     def from_dict(cls, params: dict) -> "GanConfig":
         """Build from a dict, ignoring keys that are not fields (e.g. a profile section)."""
