@@ -23,6 +23,7 @@ profile = "smoke"
 fold = 0
 k = None  # None: the fold's whole training pool; a number: a nested k-subset
 epochs = None
+iterations = None  # 0: train for epochs
 batch_size = None
 nz = None
 ngf = None
@@ -44,7 +45,7 @@ from thesis_lib.data.store import PatchStore
 from thesis_lib.gan import train
 from thesis_lib.gan.models import Discriminator, Generator, layer_table, n_parameters
 
-params = config.resolve("gan", profile, epochs=epochs, batch_size=batch_size,
+params = config.resolve("gan", profile, epochs=epochs, iterations=iterations, batch_size=batch_size,
                         nz=nz, ngf=ngf, ndf=ndf, device=device, seed=seed)
 cfg = train.GanConfig.from_dict(params)
 store = PatchStore(Path(params["artifacts"]) / "patches")

@@ -19,7 +19,7 @@ from thesis_lib.gan.models import Generator
 from thesis_lib.scoring import best_f1_threshold, classification_scores, mean_and_sd
 
 # Tiny but complete: 2 masses and 20 normals per fold, G_k trained for 2 epochs, 2 classifier seeds
-TINY = {"epochs": 1, "gan": {"epochs": 2, "eval_every": 1, "sample_every": 1, "eval_samples": 8}}
+TINY = {"epochs": 1, "gan": {"epochs": 2, "iterations": 0, "eval_every": 1, "sample_every": 1, "eval_samples": 8}}
 N_ROWS = len(augstudy.APPROACHES) * 3 * 2  # arms x folds x classifier seeds
 
 

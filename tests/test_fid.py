@@ -189,3 +189,36 @@ def test_pytorch_fid_weights_file_is_checked_and_loaded(pytorch_fid_state, tmp_p
     monkeypatch.setattr(inception, "PYTORCH_FID_SHA256_PREFIX", inception._digest(path, "sha256")[:8])
     with pytest.raises(FIDWeightsError, match="does not load into the FID Inception network"):
         InceptionFeatures(weights=path)
+
+
+def test_reference_features_step_embeds_each_mass_once(cohort, tmp_path, monkeypatch):
+    from thesis_lib import inception
+    from thesis_lib.data import datasets
+    from thesis_lib.data.prep import PatchParams, build_patch_store
+
+    records, skips = datasets.scan("synthetic", cohort, ("mass",))
+    store = build_patch_store(records, tmp_path / "patches", PatchParams(patch_size=64), seed=1,
+                              source="synthetic", loader_skips=skips, progress=False)
+
+    class Fake:  # stands in for the network: one feature, an image's mean
+        key, calls = "fake", []
+
+        def __init__(self, resize="bilinear"):
+            pass
+
+        def __call__(self, images, progress=True):
+            Fake.calls.append(len(images))
+            return np.repeat(images.reshape(len(images), -1).mean(1, keepdims=True), 2048, 1)
+
+    monkeypatch.setattr(inception, "InceptionFeatures", Fake)
+    args = [str(tmp_path / "patches"), "--cache", str(tmp_path / "cache"), "--summary", str(tmp_path / "s.json")]
+    inception.main(args)
+    n_masses = int((store.meta.label == "mass").sum())
+    assert Fake.calls == [n_masses]
+    inception.main(args)  # again: everything is cached
+    assert Fake.calls == [n_masses]
+    masses = store.read(store.meta.index[store.meta.label == "mass"])
+    np.testing.assert_allclose(cached_features(Fake(), masses[::-1], tmp_path / "cache")[:, 0],
+                               masses[::-1].reshape(n_masses, -1).mean(1))
+    with pytest.raises(SystemExit, match="no patches labelled 'calcification'"):
+        inception.main(args + ["--label", "calcification"])
