@@ -66,6 +66,17 @@ def test_copies_pass_fid_but_fail_the_memorisation_rule(world):
     assert failed == [f"{row['closer to training']:.0%} nearer a training mass (> {realism.MAX_CLOSER_TO_TRAIN:.0%})"]
 
 
+def test_a_checkerboard_fails_the_spectrum_rule_alone(world):
+    """A generator whose features pass every rule still fails when its samples carry energy at
+    high frequencies that real masses do not have (realism_table adds that column)."""
+    train, held, unseen_real, _ = world
+    row, _ = _score(train, held, unseen_real)
+    passed, failed = realism.realism_verdict({**row, "spectrum excess (dex)": 0.0})
+    assert passed, failed
+    passed, failed = realism.realism_verdict({**row, "spectrum excess (dex)": 0.8})
+    assert not passed and failed == ["high-frequency spectrum 0.80 dex outside the real range"]
+
+
 def test_the_floor_is_taken_at_the_generated_sets_size():
     rng = np.random.default_rng(1)
     real = rng.normal(size=(300, 8))

@@ -14,7 +14,10 @@ A kept generator is called **realistic** when all of these hold (:func:`realism_
 - precision at least :data:`MIN_PRECISION` and recall at least :data:`MIN_RECALL` (k nearest
   neighbours in Inception features, against held-out masses);
 - at most :data:`MAX_CLOSER_TO_TRAIN` of the generated masses nearer to a training mass than to a
-  held-out one (equal-sized reference sets; an honest generator gives about 0.5).
+  held-out one (equal-sized reference sets; an honest generator gives about 0.5);
+- no checkerboard: the generated masses' mean power spectrum inside the real masses' central
+  95 % range at high frequencies (:func:`thesis_lib.metrics.spectrum_check`; judged by
+  :func:`realism_table`, which has the images).
 
 "FID falls during training" is judged by the slope of FID against epoch over all snapshots,
 with a bootstrap interval (:func:`fid_trend`), not by two points.
@@ -32,7 +35,7 @@ from thesis_lib.generate import generate
 from thesis_lib.inception import InceptionFeatures, cached_features
 from thesis_lib.memorisation import nearest
 from thesis_lib.metrics import (fid_from_features, fid_infinity, frechet_distance, gaussian_stats, kid,
-                                precision_recall, real_real_floor)
+                                precision_recall, real_real_floor, spectrum_check)
 
 
 MAX_FID_RATIO = 2.0
@@ -40,8 +43,9 @@ MIN_PRECISION = 0.5
 MIN_RECALL = 0.3
 MAX_CLOSER_TO_TRAIN = 0.65
 REALISM_RULE = (f"FID against held-out masses at most {MAX_FID_RATIO:g} x the matched real-real floor, precision "
-                f">= {MIN_PRECISION:g}, recall >= {MIN_RECALL:g}, and at most {MAX_CLOSER_TO_TRAIN:.0%} of generated "
-                f"masses nearer a training than a held-out mass")
+                f">= {MIN_PRECISION:g}, recall >= {MIN_RECALL:g}, at most {MAX_CLOSER_TO_TRAIN:.0%} of generated "
+                f"masses nearer a training than a held-out mass, and their mean power spectrum inside the real "
+                f"masses' range above 0.25 cycles/pixel (no checkerboard)")
 
 
 def score_generator(train: np.ndarray, held_out: np.ndarray, fake: np.ndarray, *, kid_subsets: int, k: int,
@@ -90,6 +94,8 @@ def realism_verdict(row) -> tuple[bool, list[str]]:
         failed.append(f"recall {row['recall']:.2f} (< {MIN_RECALL:g})")
     if not row["closer to training"] <= MAX_CLOSER_TO_TRAIN:
         failed.append(f"{row['closer to training']:.0%} nearer a training mass (> {MAX_CLOSER_TO_TRAIN:.0%})")
+    if "spectrum excess (dex)" in row and not row["spectrum excess (dex)"] <= 0.0:
+        failed.append(f"high-frequency spectrum {row['spectrum excess (dex)']:.2f} dex outside the real range")
     return not failed, failed
 
 
@@ -112,11 +118,11 @@ def realism_table(store, gan_dir: str | Path, extractor: InceptionFeatures, *, n
             continue
         fold = int(run.name.removeprefix("fold"))
         train, _ = training_patches(store, fold, None, seed)
-        train_feats = cached_features(extractor, train, cache_dir)
-        held_feats = cached_features(extractor, held_out_masses(store, fold), cache_dir)
-        fake_feats = cached_features(extractor, generate(run / "best.pt", min(n_generated, len(train)), seed=seed),
-                                     cache_dir)
-        row = score_generator(train_feats, held_feats, fake_feats, kid_subsets=kid_subsets, k=k, seed=seed)
+        held_out = held_out_masses(store, fold)
+        fake = generate(run / "best.pt", min(n_generated, len(train)), seed=seed)
+        feats = [cached_features(extractor, images, cache_dir) for images in (train, held_out, fake)]
+        row = score_generator(*feats, kid_subsets=kid_subsets, k=k, seed=seed)
+        row["spectrum excess (dex)"] = spectrum_check(held_out, fake)["excess"]
         passed, failed = realism_verdict(row)
         rows.append({"fold": fold, **row, "realistic": passed, "fails": "; ".join(failed)})
     if not rows:
