@@ -78,7 +78,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from thesis_lib import augstudy, config, plots, reference
+from thesis_lib import augstudy, config, generator_gate, plots, realism, reference
 from thesis_lib.data import shortcuts
 from thesis_lib.gan.train import GanConfig
 from thesis_lib.generate import generate
@@ -130,6 +130,27 @@ counts = table[(table.fold == 0) & (table.replicate == table.replicate.min())].s
     ["n_real", "n_positive", "n_synthetic", "n_normal"]]
 display(counts)
 display(table.groupby("fold")[["n_val", "n_test_mass", "n_test_normal", "n_test_patients"]].first())
+
+# %% [markdown]
+# ## Do the generators draw masses?
+#
+# A GAN arm tests GAN augmentation only if its G_k draws mass-like patches. Before reading the
+# GAN arms, each G_k is scored as the FID chapter scores the fold GANs: against its fold's
+# held-out masses, beside a matched real-real floor, with precision, recall, a memorisation
+# check and its samples' high-frequency spectrum. A G_k that fails any rule fails this gate,
+# and the scorecard then leaves the claims about GAN arms unjudged.
+
+# %%
+gate = generator_gate.current_gate(profile, ks)
+display(gate.reindex(columns=["k", "fold", "gan_seed", "N generated", "FID", "real-real FID", "FID / floor",
+                              "precision", "recall", "closer to training", "spectrum excess (dex)", "passed"]).round(3))
+display(Markdown(
+    f"**Gate.** A G_k passes when {realism.REALISM_RULE}. **{int(gate.passed.sum())} of {len(gate)}** G_k pass"
+    + ("." if gate.passed.all() else
+       f"; the others fail on: {', '.join(generator_gate.failed_rules(gate))}. "
+       "The GAN arms below are trained on those generators' patches all the same; what they measure is "
+       "the effect of adding such patches, not of adding realistic masses.")
+))
 
 # %% [markdown]
 # ## Threshold-free scores: AUC and average precision

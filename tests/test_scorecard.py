@@ -117,6 +117,29 @@ def test_results_that_agree_with_the_thesis_are_reproduced(tmp_path):
     assert text.startswith("This run reproduces") and "not reproduce" not in text
 
 
+def test_a_failed_generator_gate_leaves_the_gan_arm_claims_unjudged(tmp_path):
+    """Results that agree with the thesis say nothing about GAN augmentation when a G_k behind the
+    GAN arms does not draw masses: those claims become "not comparable", with the reason."""
+    from thesis_lib.generator_gate import gate_path
+
+    good = {"ORG": [0.70, 0.80], "Aug ORG": [0.72, 0.82], "Aug ORG x2.5": [0.72, 0.82], "GAN": [0.85, 0.90],
+            "Aug GAN": [0.95, 0.97]}
+    _scenario(tmp_path, good, curve=(250.0, 210.0, 190.0, 150.0, 140.0), tsne={})
+    gate = pd.DataFrame({"k": [50, 100], "fold": [0, 0], "gan_seed": [0, 0], "passed": [True, True], "fails": ["", ""]})
+    gate.to_csv(gate_path(tmp_path), index=False)
+    verdicts, _ = _verdicts(tmp_path)
+    assert all(verdicts[c] == scorecard.REPRODUCED for c in SCORED_CLAIMS)  # every G_k passed: judged
+    gate.loc[1, ["passed", "fails"]] = [False, "FID 2.6 x the floor (> 2); recall 0.12 (< 0.3)"]
+    gate.to_csv(gate_path(tmp_path), index=False)
+    verdicts, table = _verdicts(tmp_path)
+    aug = table[table.chapter == "aug"].set_index("claim")
+    assert verdicts["F1 rises with k (ORG)"] == scorecard.REPRODUCED  # no GAN arm in it
+    gan_claims = aug.index.drop("F1 rises with k (ORG)")
+    assert (aug.loc[gan_claims, "verdict"] == scorecard.NOT_COMPARABLE).all()
+    assert aug.loc[gan_claims, "rule"].str.contains("1 of 2 G_k failed the quality gate").all()
+    assert aug.loc[gan_claims, "rule"].str.contains("FID x the floor, recall").all()
+
+
 def test_results_against_the_thesis_are_not_reproduced(tmp_path):
     verdicts, _ = _scenario(tmp_path, {"ORG": [0.90, 0.80], "Aug ORG": [0.95, 0.97], "Aug ORG x2.5": [0.95, 0.97],
                                        "GAN": [0.70, 0.75], "Aug GAN": [0.72, 0.74]},

@@ -95,7 +95,7 @@ def realism_verdict(row) -> tuple[bool, list[str]]:
     if not row["closer to training"] <= MAX_CLOSER_TO_TRAIN:
         failed.append(f"{row['closer to training']:.0%} nearer a training mass (> {MAX_CLOSER_TO_TRAIN:.0%})")
     if "spectrum excess (dex)" in row and not row["spectrum excess (dex)"] <= 0.0:
-        failed.append(f"high-frequency spectrum {row['spectrum excess (dex)']:.2f} dex outside the real range")
+        failed.append(f"high-frequency spectrum outside the real range ({row['spectrum excess (dex)']:.2f} dex)")
     return not failed, failed
 
 

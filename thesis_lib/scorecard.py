@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from thesis_lib import augstudy, realism, reference, tsne
+from thesis_lib.generator_gate import failed_rules, read_gate
 from thesis_lib.scoring import over_folds
 
 CHAPTERS = {"data": "00_data_prep", "gan": "01_train_dcgan", "qualitative": "02_qualitative",
@@ -43,6 +44,7 @@ class Results:
     intervals: pd.DataFrame | None
     tsne: pd.DataFrame | None
     artifacts: Path
+    gate: pd.DataFrame | None = None  # the GAN arms' quality gate (one row per G_k)
 
     @classmethod
     def load(cls, artifacts: str | Path) -> "Results":
@@ -57,7 +59,7 @@ class Results:
         aug = augstudy.read_results(art)
         return cls(data=json_or_none(art / "patches" / "summary.json"), fid=json_or_none(art / "fid" / "provenance.json"),
                    aug=aug if len(aug) else None, intervals=csv_or_none(augstudy.intervals_path(art)),
-                   tsne=csv_or_none(art / "tsne" / "support.csv"), artifacts=art)
+                   tsne=csv_or_none(art / "tsne" / "support.csv"), artifacts=art, gate=read_gate(art))
 
 
 def _claim(claim: str, thesis: str, ours: str, verdict: str, why: str, chapter: str) -> dict:
@@ -182,7 +184,21 @@ def aug_claims(res: Results) -> list[dict]:
                           "and below 0 at none", "aug"))
     else:
         out.append(_claim(name, claims[name], "", NOT_COMPARABLE, "the control Aug ORG x2.5 did not run", "aug"))
-    return out
+    return _gated(out, res.gate)
+
+
+def _gated(claims: list[dict], gate: pd.DataFrame | None) -> list[dict]:
+    """The claims about GAN arms marked "not comparable", with the reason, when a G_k behind
+    them failed the quality gate (:mod:`thesis_lib.generator_gate`): the arm then tests a
+    generator that does not draw masses, not GAN augmentation."""
+    if gate is None or gate.passed.astype(bool).all():
+        return claims
+    why = (f"not judged: {int((~gate.passed.astype(bool)).sum())} of {len(gate)} G_k failed the quality gate "
+           f"(the realism rules; they failed on {', '.join(failed_rules(gate))})")
+    for claim in claims:
+        if claim["claim"] != "F1 rises with k (ORG)":
+            claim.update(verdict=NOT_COMPARABLE, rule=f"{claim['rule']}; {why}")
+    return claims
 
 
 def tsne_claims(res: Results, space: str = "pixels") -> list[dict]:

@@ -1,0 +1,106 @@
+"""The quality gate of the augmentation study's GAN arms.
+
+A GAN arm can only say something about GAN augmentation when its G_k draws mass-like patches.
+Each G_k (every fold, k and gan seed) is scored as the FID chapter scores the fold GANs
+(:mod:`thesis_lib.realism`): against its fold's held-out masses, with its own k training masses
+for the matched floor and the memorisation check, and its samples' high-frequency spectrum. A
+G_k passes the gate when it meets every realism rule; the scorecard marks a GAN-arm claim "not
+comparable" when a G_k behind it failed.
+
+Command line (the workflow's ``aug_gate`` step, after the G_k are trained)::
+
+    python -m thesis_lib.generator_gate --profile smoke
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from thesis_lib import config
+from thesis_lib.augstudy import open_store, parse_ks, seed_list, subset_of
+from thesis_lib.gan.train import run_dir
+from thesis_lib.generate import generate
+from thesis_lib.inception import InceptionFeatures, cached_features
+from thesis_lib.io import atomic_path
+from thesis_lib.metrics import spectrum_check
+from thesis_lib.realism import held_out_masses, realism_verdict, score_generator
+
+
+def gate_path(artifacts: str | Path) -> Path:
+    return Path(artifacts) / "aug" / "generators.csv"
+
+
+def gate_table(profile: str, ks: list[int] | None = None, *, n_generated: int | None = None) -> pd.DataFrame:
+    """One row per G_k of the profile's augmentation study (its k, or ``ks``): k, fold,
+    gan_seed, the realism scores (``min(n_generated, k)`` samples; default the study's
+    ``gate_samples``), ``passed`` and ``fails`` (a G_k with too few samples to score fails, and
+    says so). A G_k not trained yet is an error naming the step."""
+    study, fid = config.resolve("aug", profile), config.resolve("fid", profile)
+    n_generated = n_generated or study["gate_samples"]
+    store = open_store(study["artifacts"])
+    cache = Path(study["artifacts"]) / "cache"
+    extractor = InceptionFeatures(resize=fid["resize"])
+    rows = []
+    for k in ks or parse_ks(study["k"]):
+        for fold in sorted(store.folds.fold.unique()):
+            subset = subset_of(store, fold, k, study)
+            train = store.read(subset.masses.index.to_numpy())
+            held_out = held_out_masses(store, fold)
+            for gan_seed in seed_list(study, "gan_seeds"):
+                best = run_dir(study["artifacts"], fold, k, gan_seed) / "best.pt"
+                if not best.is_file():
+                    raise FileNotFoundError(f"{best}: G_k not trained; run python -m thesis_lib.augstudy --profile "
+                                            f"{profile} --k {k} --fold {fold} --generator-only first")
+                fake = generate(best, min(n_generated, k), seed=study["seed"])
+                feats = [cached_features(extractor, x, cache) for x in (train, held_out, fake)]
+                try:
+                    row = score_generator(*feats, kid_subsets=fid["kid_subsets"], k=fid["pr_k"], seed=study["seed"])
+                except ValueError as exc:  # too few masses to score (a tiny k or fold)
+                    row, failed = {"N generated": len(fake)}, [f"not scored: {exc}"]
+                else:
+                    row["spectrum excess (dex)"] = spectrum_check(held_out, fake)["excess"]
+                    failed = realism_verdict(row)[1]
+                passed = not failed
+                rows.append({"k": k, "fold": int(fold), "gan_seed": gan_seed, **row, "passed": passed,
+                             "fails": "; ".join(failed)})
+    return pd.DataFrame(rows)
+
+
+def read_gate(artifacts: str | Path) -> pd.DataFrame | None:
+    """The gate's table, or None when the gate has not run."""
+    path = gate_path(artifacts)
+    return pd.read_csv(path, keep_default_na=False) if path.is_file() else None
+
+
+def failed_rules(gate: pd.DataFrame) -> list[str]:
+    """The rules that some G_k failed, named without their numbers ("recall 0.12 (< 0.3)" ->
+    "recall"), sorted."""
+    return sorted({" ".join(re.sub(r"\(.*?\)|[-+]?\d[\d.]*%?", "", reason).split())
+                   for text in gate.fails[~gate.passed.astype(bool)] for reason in str(text).split("; ") if reason})
+
+
+def current_gate(profile: str, ks: list[int]) -> pd.DataFrame:
+    """The workflow's gate table when it covers ``ks``; else the gate computed now (not written)."""
+    gate = read_gate(config.artifacts_dir(profile))
+    if gate is not None and set(ks) <= set(gate.k):
+        return gate[gate.k.isin(ks)].reset_index(drop=True)
+    return gate_table(profile, ks)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description="Score every G_k of the augmentation study by the realism rules.")
+    p.add_argument("--profile", default="smoke")
+    args = p.parse_args(argv)
+    table = gate_table(args.profile)
+    path = gate_path(config.artifacts_dir(args.profile))
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False)
+    print(f"{int(table.passed.sum())} of {len(table)} G_k pass the gate; wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
