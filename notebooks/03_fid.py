@@ -134,7 +134,9 @@ display(Markdown(
     f"{int(table.realistic.sum())} of {len(table)} folds pass the Inception-feature rules above. "
     "Where the two disagree, a network trained to tell masses from normal tissue and the "
     "Inception features see the generated patches differently: the distances measure different "
-    "things, and neither alone certifies realism."
+    "things, and neither alone certifies realism. The same network calls "
+    f"{domain['called masses'].mean():.0%} of the generated patches masses on average (target: at least "
+    f"80 %), and {domain['val masses called'].mean():.0%} of the folds' real validation masses."
 ))
 
 # %% [markdown]

@@ -186,8 +186,10 @@ def domain_table(store, gan_dir: str | Path, cfg, *, n_generated: int, seed: int
     """Per fold: a classifier (the thesis' evaluation network, ``cfg``) trained on the fold's
     training masses and normal patches (``normals_per_mass`` normals per mass), and the Fréchet
     distance between real training masses and generated ones on its pooled features, beside the
-    same distance between two halves of the real masses. Not FID: a domain-feature distance."""
-    from thesis_lib.classifier import domain_features, train_classifier
+    same distance between two halves of the real masses. Not FID: a domain-feature distance.
+    ``called masses``: the share of generated patches the classifier calls masses (P >= 0.5), and
+    ``val masses called``: the same share of the fold's real validation masses, its yardstick."""
+    from thesis_lib.classifier import domain_features, predict_proba, train_classifier
     rows = []
     for run in sorted(Path(gan_dir).glob("fold[0-9]")):
         if not (run / "best.pt").is_file():
@@ -200,11 +202,15 @@ def domain_table(store, gan_dir: str | Path, cfg, *, n_generated: int, seed: int
         net = train_classifier(np.concatenate([masses, normals]), np.r_[np.ones(len(masses)), np.zeros(len(normals))],
                                np.concatenate([val_m, val_n]), np.r_[np.ones(len(val_m)), np.zeros(len(val_n))], cfg)
         real = domain_features(net.model, masses)
-        fake = domain_features(net.model, generate(run / "best.pt", n_generated, seed=seed))
+        generated = generate(run / "best.pt", n_generated, seed=seed)
+        fake = domain_features(net.model, generated)
         with warnings.catch_warnings():  # a Fréchet distance between halves, here on 90 features
             warnings.simplefilter("ignore")
             floor = float(real_real_floor(real, seed))
         rows.append({"fold": fold, "classifier val F1": net.best_val_f1, "N real": len(real), "N generated": len(fake),
                      "domain FD": frechet_distance(*gaussian_stats(real), *gaussian_stats(fake)),
-                     "real-real domain FD": floor})
+                     "real-real domain FD": floor,
+                     "called masses": float(np.mean(predict_proba(net.model, generated) >= 0.5)),
+                     "val masses called": float(np.mean(predict_proba(net.model, val_m) >= 0.5)) if len(val_m)
+                     else np.nan})
     return pd.DataFrame(rows).set_index("fold")
