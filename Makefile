@@ -12,7 +12,7 @@ INSTALL_LOG := $(VENV)/install.log
 DATA_CONFIG := $(if $(DATASET),dataset=$(DATASET)) $(if $(DATA_ROOT),data_root=$(DATA_ROOT)) \
 	$(if $(N_PATIENTS),n_patients=$(N_PATIENTS))
 
-.PHONY: book test env workflow clean sync check-site constraints
+.PHONY: book test test-fast env workflow clean sync check-site constraints
 
 env: $(STAMP)
 
@@ -46,6 +46,10 @@ check-site: $(STAMP)
 
 test: $(STAMP)
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest
+
+# The unit tests alone: no papermill runs, book build, browser, SIGKILL-resume or DDP run
+test-fast: $(STAMP)
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest -m "not slow" -q
 
 # Re-pair the notebooks after editing their .py files
 sync: $(STAMP)

@@ -22,7 +22,8 @@
 # identifies a person.
 #
 # The chapter then cuts patches by the thesis' rules, puts them in a chunked patch store, and
-# splits the patients into three folds, so that no patient is ever in two partitions of a fold.
+# splits the patients into folds (three in the thesis, two in the laptop profile), so that no
+# patient is ever in two partitions of a fold.
 
 # %% tags=["parameters"]
 # Every parameter left at None takes its value from configs/<profile>.yaml
@@ -254,9 +255,9 @@ display(Markdown(f"**Verdict.** {shortcuts.verdict(audit)} (rule: each nuisance 
 # %% [markdown]
 # ## Patient-level folds
 #
-# Each of the three folds holds out a third of the patients as its test set; of the others,
-# about 10 % are its validation set and the rest its training pool: 60 / 6.6 / 33.3 % as in
-# the thesis, but by **patient**, not by patch. A check runs on every build: no patient is in
+# Each fold holds out its share of the patients as its test set (a third with the thesis'
+# three folds); of the others, about 10 % are its validation set and the rest its training
+# pool: 60 / 6.6 / 33.3 % with three folds as in the thesis, but by **patient**, not by patch. A check runs on every build: no patient is in
 # two partitions of a fold, and every patient is tested exactly once.
 
 # %%

@@ -69,7 +69,7 @@ display(Markdown("\n\n".join(text)))
 # The thesis' central claim is that synthetic masses, combined with flips, help most when
 # real masses are few. The intervals of the augmentation chapter resample training seeds and
 # test patients, and a statement that holds at several k is corrected for testing it at each
-# (Holm); with three folds and small test sets, differences of a few points are within noise.
+# (Holm); with few folds and small test sets, differences of a few points are within noise.
 
 # %%
 text = [story["augmentation"]]

@@ -121,7 +121,7 @@ def test_aug_notebook_runs_the_study_for_the_given_k(executed):
     assert not _error_outputs(out.with_name("04_aug_study.ipynb"))
     table = pd.read_csv(tmp / "artifacts" / "smoke" / "aug" / "results.csv")
     assert set(table.k) == {2} and len(table) == 5 * 3 * 2 and (table.n_normal == 20).all()  # arms x folds x seeds
-    assert (tmp / "artifacts" / "smoke" / "gan" / "fold2_k2" / "best.pt").is_file()
+    assert (tmp / "artifacts" / "smoke" / "gan" / "fold1_k2" / "best.pt").is_file()
     for name in ("aug_f1_against_k", "aug_auc_against_k"):
         assert (tmp / "artifacts" / "smoke" / "figures" / f"{name}.pdf").is_file()
     intervals = pd.read_csv(tmp / "artifacts" / "smoke" / "aug" / "intervals.csv")
