@@ -107,9 +107,21 @@ counts.style.format("{:,}")
 # non-finite or D wins outright for many iterations in a row. Every few epochs a
 # model-selection score compares generated and real patches; the generator with the best score
 # is kept. The thesis used FID on 2,000 samples every 10 epochs (`evaluator: fid`, the thesis
-# profile). On a CPU the Inception network manages about ten images a second, so the smoke
-# profile uses a **pixel Fréchet distance** instead: the Fréchet distance between Gaussians
-# fitted to block means of real and generated patches (cheap, and not FID).
+# profile). On a CPU the Inception network manages about three images a second per core, so
+# the laptop profile uses a **texture Fréchet distance** instead: the Fréchet distance between
+# Gaussians fitted to block means (shape and brightness) and ring-averaged power spectra
+# (texture, noise, checkerboards) of real and generated patches, each standardised by the real
+# patches' spread (cheap, and not FID).
+#
+# **Beyond the thesis.** GANs trained on a few hundred images, as here, were studied after the
+# thesis; three findings are options of the trainer, each off in the thesis profile: a budget
+# in *iterations* rather than epochs, so that a generator that saw 50 masses and one that saw
+# 1,300 train for comparable numbers of updates; an **exponential moving average** of G's
+# weights, sampled and kept instead of G itself (its batch-normalisation statistics recomputed
+# from its own samples); and **DiffAugment** {cite}`zhao2020diffaugment`, random but
+# differentiable brightness, contrast, translation and cutout applied to every image D sees,
+# real and generated alike. The laptop profile uses the first two; at its budget DiffAugment
+# made FID worse (the README gives the measurements and `benchmarks/gan_recipes.py` repeats them).
 #
 # The training itself is the workflow's step (`python -m thesis_lib.gan.train`); this chapter
 # calls the same function, which returns at once when the workflow has already trained the fold.

@@ -72,7 +72,7 @@ extractor = InceptionFeatures(resize=params["resize"])
 display(Markdown(
     f"FID Inception weights: `{extractor.weights.name}` (SHA-1 `{FID_WEIGHTS_SHA1[:12]}...`, "
     f"checked); resize **{params['resize']}** to 299 x 299; {params['n_generated']} "
-    f"generated patches per fold. On a CPU the network manages about ten images a second, "
+    f"generated patches per fold. On a CPU the network manages about three images a second per core, "
     f"which is why the **{profile}** profile uses {params['n_generated']} generated patches "
     f"per fold and {params['n_generated_curve']} per snapshot, not the thesis' 2,000."
 ))
