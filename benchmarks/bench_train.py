@@ -1,18 +1,24 @@
-"""DCGAN training throughput: our trainer against a minimal reference loop.
+"""DCGAN training throughput: our trainer against a reference loop, timed the same way.
 
 The reference is written the way the PyTorch DCGAN example trains: float patches in a
 ``TensorDataset`` served by a ``DataLoader`` with per-sample flips, NCHW memory, fp32, the same
-seven steps. Ours keeps the uint8 patches on the device, flips whole batches at once, and uses
-channels_last (and bf16 autocast on CUDA). Same architecture, batch, widths and device; both
-timed in this one run, after a warm-up, and reported as images per second and their ratio.
+seven steps. Ours is ``thesis_lib.gan.train.fit`` with everything it does (log rows, epoch
+checkpoints) but model selection and sample grids. Both sides are timed end to end by one clock
+(``time.perf_counter``, CUDA synchronised) on the same patches, batch, widths and device; the
+warm-up is taken out of both alike: a run of ``warmup`` iterations is subtracted from a run of
+``warmup + iterations``, so set-up, first-call costs and the first iterations cancel. Each
+variant is repeated; the min and median images per second and their ratios to the reference's
+are printed (and written as JSON).
 
-    .venv/bin/python benchmarks/bench_train.py                 # CPU, ngf = ndf = 16
-    .venv/bin/python benchmarks/bench_train.py --ngf 45 --ndf 45 --nz 200 --device cuda
+    .venv/bin/python benchmarks/bench_train.py                                  # CPU, ngf = ndf = 16
+    .venv/bin/python benchmarks/bench_train.py --ngf 45 --ndf 45 --nz 200 --device cuda --batch 64
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
+import tempfile
 import time
 
 import numpy as np
@@ -25,20 +31,36 @@ from thesis_lib.gan.train import GanConfig, fit
 from thesis_lib.io import write_json
 
 
-def reference_loop(patches: np.ndarray, cfg: GanConfig, device: torch.device, iterations: int) -> float:
-    """Images per second of the example-style loop (after one warm-up iteration)."""
+PER_EPOCH = 4  # iterations in one epoch of the benchmark's patches
+
+
+def make_patches(batch: int, size: int, seed: int = 0) -> np.ndarray:
+    """Random uint8 patches, ``PER_EPOCH`` batches of them."""
+    return np.random.default_rng(seed).integers(0, 256, (batch * PER_EPOCH, size, size)).astype(np.uint8)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def reference_run(patches: np.ndarray, cfg: GanConfig, iterations: int) -> float:
+    """Seconds, end to end, of ``iterations`` iterations of the example-style loop."""
+    device = torch.device(cfg.device)
+    _sync(device)
+    start = time.perf_counter()
     torch.manual_seed(cfg.seed)
-    G, D = Generator(cfg.nz, cfg.ngf).to(device), Discriminator(cfg.ndf).to(device)
+    size = patches.shape[-1]
+    G, D = Generator(cfg.nz, cfg.ngf, size).to(device), Discriminator(cfg.ndf, size).to(device)
     G.apply(init_weights)
     D.apply(init_weights)
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas)
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas)
     data = torch.from_numpy(patches).float().div(127.5).sub(1).unsqueeze(1)
 
-    def flip(batch):
-        x, = batch
+    def flip(items):
         out = []
-        for im in x:  # per-sample transforms, as torchvision's Compose applies them
+        for (im,) in items:  # per-sample transforms, as torchvision's Compose applies them
             if torch.rand(1) < 0.5:
                 im = im.flip(2)
             if torch.rand(1) < 0.5:
@@ -46,20 +68,15 @@ def reference_loop(patches: np.ndarray, cfg: GanConfig, device: torch.device, it
             out.append(im)
         return torch.stack(out)
 
-    loader = DataLoader(TensorDataset(data), batch_size=cfg.batch_size, shuffle=True, drop_last=True,
-                        collate_fn=lambda items: flip([torch.stack([i[0] for i in items])]))
-    done, t0, images = 0, None, 0
-    while done < iterations + 1:
+    loader = DataLoader(TensorDataset(data), batch_size=cfg.batch_size, shuffle=True, drop_last=True, collate_fn=flip)
+    done = 0
+    while done < iterations:
         for x in loader:
-            if done == 1:
-                t0, images = time.perf_counter(), 0
             x = x.to(device)
-            b = x.shape[0]
             D.zero_grad()
             out = D(x)
             F.binary_cross_entropy_with_logits(out, torch.full_like(out, 0.9)).backward()
-            z = torch.randn(b, cfg.nz, device=device)
-            fake = G(z)
+            fake = G(torch.randn(x.shape[0], cfg.nz, device=device))
             out = D(fake.detach())
             F.binary_cross_entropy_with_logits(out, torch.zeros_like(out)).backward()
             opt_d.step()
@@ -67,24 +84,60 @@ def reference_loop(patches: np.ndarray, cfg: GanConfig, device: torch.device, it
             out = D(fake)
             F.binary_cross_entropy_with_logits(out, torch.ones_like(out)).backward()
             opt_g.step()
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            images += b
             done += 1
-            if done == iterations + 1:
+            if done == iterations:
                 break
-    return images / (time.perf_counter() - t0)
+    _sync(device)
+    return time.perf_counter() - start
 
 
-def ours(patches: np.ndarray, cfg: GanConfig, iterations: int, out: str) -> float:
-    """Images per second of thesis_lib's trainer, from its own per-iteration log (warm-up dropped)."""
-    epochs = int(np.ceil((iterations + 1) / np.ceil(len(patches) / cfg.batch_size)))
-    cfg = GanConfig(**{**cfg.__dict__, "epochs": epochs, "sample_every": 10**6, "eval_every": 10**6,
-                       "checkpoint_every": 10**6})
-    fit(cfg, patches, out, resume=False, progress=False)
-    import pandas as pd
-    log = pd.read_csv(f"{out}/log.csv").iloc[1 : iterations + 1]
-    return float(len(log) * cfg.batch_size / (cfg.batch_size / log.images_per_s).sum())
+def ours_run(patches: np.ndarray, cfg: GanConfig, iterations: int) -> float:
+    """Seconds, end to end, of ``fit`` for ``iterations`` iterations (no evaluator, no grids)."""
+    cfg = GanConfig(**{**cfg.__dict__, "iterations": iterations, "sample_every": 10**6, "eval_every": 10**6,
+                       "checkpoint_every": 10**6, "snapshot_every": 0})
+    device = torch.device(cfg.device if cfg.device != "auto" else "cpu")
+    with tempfile.TemporaryDirectory() as out:
+        _sync(device)
+        start = time.perf_counter()
+        fit(cfg, patches, out, resume=False, progress=False)
+        _sync(device)
+        return time.perf_counter() - start
+
+
+def throughput(run, patches: np.ndarray, cfg: GanConfig, iterations: int, warmup: int, repeats: int) -> dict:
+    """Images per second of ``run`` (min and median over ``repeats``): the images of
+    ``iterations`` iterations over the time ``warmup + iterations`` take beyond ``warmup``."""
+    rates = []
+    for _ in range(repeats):
+        base = run(patches, cfg, warmup)
+        total = run(patches, cfg, warmup + iterations)
+        rates.append(iterations * cfg.batch_size / max(total - base, 1e-9))
+    return {"min": min(rates), "median": statistics.median(rates), "repeats": repeats}
+
+
+def variants(base: dict, device: str, compile_too: bool) -> dict[str, tuple]:
+    """The compared runs: the reference (fp32, NCHW), ours fp32 NCHW, ours fp32 channels_last
+    and, on CUDA, bf16 + channels_last (and with torch.compile)."""
+    out = {"reference fp32 NCHW": (reference_run, GanConfig(**base, precision="fp32", channels_last=False)),
+           "ours fp32 NCHW": (ours_run, GanConfig(**base, precision="fp32", channels_last=False)),
+           "ours fp32 channels_last": (ours_run, GanConfig(**base, precision="fp32", channels_last=True))}
+    if device.startswith("cuda"):
+        out["ours bf16 channels_last"] = (ours_run, GanConfig(**base, precision="bf16", channels_last=True))
+        if compile_too:
+            out["ours bf16 channels_last compile"] = (ours_run, GanConfig(**base, precision="bf16",
+                                                                          channels_last=True, compile=True))
+    return out
+
+
+def compare(patches: np.ndarray, base: dict, iterations: int, warmup: int, repeats: int,
+            compile_too: bool = False) -> dict:
+    """Throughput of every variant and its ratio (of medians) to the reference."""
+    results = {name: throughput(run, patches, cfg, iterations, warmup, repeats)
+               for name, (run, cfg) in variants(base, base["device"], compile_too).items()}
+    ref = results["reference fp32 NCHW"]["median"]
+    for row in results.values():
+        row["ratio"] = row["median"] / ref
+    return results
 
 
 def main() -> None:
@@ -93,26 +146,26 @@ def main() -> None:
     p.add_argument("--nz", type=int, default=100)
     p.add_argument("--ngf", type=int, default=16)
     p.add_argument("--ndf", type=int, default=16)
+    p.add_argument("--size", type=int, default=128, help="patch side in pixels (128, 64 or 32)")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--iterations", type=int, default=8)
-    p.add_argument("--precision", default="auto")
-    p.add_argument("--compile", action="store_true")
+    p.add_argument("--warmup", type=int, default=4)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--compile", action="store_true", help="also time torch.compile (CUDA)")
     p.add_argument("--json")
     args = p.parse_args()
-    device = torch.device(args.device)
-    patches = np.random.default_rng(0).integers(0, 256, (args.batch * 4, 128, 128)).astype(np.uint8)
+    if args.iterations % PER_EPOCH or args.warmup % PER_EPOCH:
+        p.error(f"--iterations and --warmup must be multiples of {PER_EPOCH} (the iterations of one epoch), so "
+                "that both sides run whole epochs")
+    patches = make_patches(args.batch, args.size)
     base = dict(nz=args.nz, ngf=args.ngf, ndf=args.ndf, batch_size=args.batch, device=args.device, seed=0)
-    results = {"device": str(device), "threads": torch.get_num_threads(), **base, "iterations": args.iterations}
-    results["reference_fp32_nchw"] = reference_loop(patches, GanConfig(**base), device, args.iterations)
-    results["ours_channels_last"] = ours(patches, GanConfig(**base, precision=args.precision, compile=args.compile),
-                                         args.iterations, "/tmp/bench_train_ours")
-    results["ours_nchw"] = ours(patches, GanConfig(**base, precision="fp32", channels_last=False),
-                                args.iterations, "/tmp/bench_train_nchw")
-    ref = results["reference_fp32_nchw"]
-    for key in ("reference_fp32_nchw", "ours_nchw", "ours_channels_last"):
-        print(f"{key:22s} {results[key]:8.1f} images/s   ratio to reference {results[key] / ref:5.2f}x")
+    results = compare(patches, base, args.iterations, args.warmup, args.repeats, args.compile)
+    for name, row in results.items():
+        print(f"{name:32s} {row['median']:8.1f} images/s (min {row['min']:.1f})   ratio to reference {row['ratio']:5.2f}x")
     if args.json:
-        write_json(args.json, results)
+        write_json(args.json, {"device": args.device, "threads": torch.get_num_threads(), **base,
+                               "size": args.size, "iterations": args.iterations, "warmup": args.warmup,
+                               "results": results})
 
 
 if __name__ == "__main__":

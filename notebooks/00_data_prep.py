@@ -191,7 +191,7 @@ params = PatchParams.from_section(cfg)
 store = build_patch_store(
     records, out / "patches", params, seed=cfg["seed"],
     source=cfg["dataset"], loader_skips=loader_skips,
-    n_folds=cfg["n_folds"], val_fraction=cfg["val_fraction"],
+    n_folds=cfg["n_folds"], val_fraction=cfg["val_fraction"], workers=cpu_cores(),
 )
 counts = {**store.summary["n_patches"], "patients": store.summary["n_patients"],
           "skipped files": store.summary["n_skipped"]}

@@ -11,10 +11,10 @@ from thesis_lib.data.prep import PatchParams, build_patch_store
 from thesis_lib.data.store import PatchStore
 
 
-def _build(cohort, out, **params):
+def _build(cohort, out, workers=1, **params):
     records, skips = datasets.scan("synthetic", cohort)
     return build_patch_store(records, out, PatchParams(**params), seed=1, source="synthetic",
-                             loader_skips=skips, progress=False)
+                             loader_skips=skips, progress=False, workers=workers)
 
 
 def test_store_contents_are_consistent(cohort, tmp_path):
@@ -41,9 +41,9 @@ def test_mass_patches_are_brighter_than_normal_ones(cohort, tmp_path):
     assert mass > normal
 
 
-def test_same_seed_same_store(cohort, tmp_path):
+def test_same_seed_same_store_serial_or_in_processes(cohort, tmp_path):
     a = _build(cohort, tmp_path / "a")
-    b = _build(cohort, tmp_path / "b")
+    b = _build(cohort, tmp_path / "b", workers=2)
     pd.testing.assert_frame_equal(a.meta, b.meta)
     pd.testing.assert_frame_equal(a.folds, b.folds)
     np.testing.assert_array_equal(a.read(range(len(a))), b.read(range(len(b))))

@@ -61,7 +61,8 @@ from thesis_lib.classifier import ClassifierConfig, predict_proba, train_classif
 from thesis_lib.data.splits import partition_of
 from thesis_lib.data.store import PatchStore
 from thesis_lib.data.subsets import TrainingSubset, draw_subset, training_rows
-from thesis_lib.gan.train import GanConfig, is_finished, pick_device, read_run, run_dir, train_run
+from thesis_lib.devices import pick_device
+from thesis_lib.gan.train import GanConfig, is_finished, read_run, run_dir, train_run
 from thesis_lib.generate import generate
 from thesis_lib.io import atomic_path
 from thesis_lib.provenance import Run, cpu_cores, git_commit

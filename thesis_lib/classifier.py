@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.metrics import f1_score
 
+from thesis_lib.devices import pick_device
 from thesis_lib.gan.models import Discriminator, init_weights
 from thesis_lib.gan.train import augment
 
@@ -38,7 +39,7 @@ class ClassifierConfig:
     step_gamma: float = 0.95
     flips: bool = False
     seed: int = 0
-    device: str = "cpu"
+    device: str = "auto"  # auto (the GPU when there is one) | cpu | cuda | mps
 
     def __post_init__(self):
         for name in ("ndf", "epochs", "batch_size"):
@@ -70,7 +71,7 @@ def train_classifier(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray
     _check(x_train, y_train, "training set", size)
     if len(x_val):
         _check(x_val, y_val, "validation set", size)
-    device = torch.device(cfg.device)
+    device = pick_device(cfg.device)
     torch.manual_seed(cfg.seed)
     model = Discriminator(cfg.ndf, size).to(device, memory_format=torch.channels_last)
     model.apply(init_weights)

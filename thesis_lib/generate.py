@@ -16,6 +16,7 @@ import torch
 from PIL import Image
 from tqdm.auto import tqdm
 
+from thesis_lib.devices import pick_device
 from thesis_lib.gan import checkpoint
 from thesis_lib.gan.models import Generator
 from thesis_lib.images import to_uint8
@@ -71,11 +72,11 @@ def interpolate(G: torch.nn.Module, steps: int = 10, seed: int = 0) -> np.ndarra
     return to_uint8(x)
 
 
-def generate(ckpt: str | Path, n: int, seed: int = 0, device: str | torch.device = "cpu",
+def generate(ckpt: str | Path, n: int, seed: int = 0, device: str | torch.device = "auto",
              batch_size: int = 256) -> np.ndarray:
-    """``n`` patches from the checkpoint's generator as (n, S, S) uint8; the same seed gives
-    the same patches."""
-    return sample(load_generator(ckpt, device), n, seed, batch_size)
+    """``n`` patches from the checkpoint's generator as (n, S, S) uint8, computed on ``device``
+    (``auto``: the GPU when there is one); the same seed gives the same patches on one device."""
+    return sample(load_generator(ckpt, pick_device(device)), n, seed, batch_size)
 
 
 def write_pngs(patches: np.ndarray, out_dir: str | Path, prefix: str = "synthetic") -> list[Path]:
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--n", type=int, default=1000)
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="auto", help="auto (the GPU when there is one) | cpu | cuda | mps")
     args = p.parse_args(argv)
     try:
         patches = generate(args.checkpoint, args.n, args.seed, args.device)

@@ -34,6 +34,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from thesis_lib.devices import pick_device
+
 FID_WEIGHTS_SHA1 = "a16e4d89c0ecbc17a915dd76ea9e41211aa82562"
 FID_WEIGHTS_BYTES = 87_335_461
 # pytorch-fid's file: torch.hub names carry the first hex digits of the file's SHA-256
@@ -119,14 +121,15 @@ def resize(x: torch.Tensor, mode: str, size: int = INPUT_SIZE) -> torch.Tensor:
 
 class InceptionFeatures:
     """Callable: uint8 images (N, H, W) grey or (N, H, W, 3) RGB -> (N, 2048) float64 pool3
-    features of the FID Inception network, computed in batches with a progress bar."""
+    features of the FID Inception network, computed in batches with a progress bar, in fp32 on
+    ``device`` (``auto``: the GPU when there is one)."""
 
     def __init__(self, weights: str | Path | None = None, resize: str = "bilinear",
-                 device: str | torch.device = "cpu", batch_size: int = 50):
+                 device: str | torch.device = "auto", batch_size: int = 50):
         if resize not in RESIZE_MODES:
             raise ValueError(f"resize={resize!r}: expected one of {RESIZE_MODES}")
         self.weights = check_weights(weights or default_weights_path())
-        self.resize, self.device, self.batch_size = resize, torch.device(device), batch_size
+        self.resize, self.device, self.batch_size = resize, pick_device(device), batch_size
         if PYTORCH_FID_NAME.search(self.weights.name):  # pytorch-fid's port: inputs in [-1, 1]
             from thesis_lib.fid_inception import FIDInceptionV3
 

@@ -147,10 +147,10 @@ class FIDEvaluator:
     name = "FID (Inception pool3)"
 
     def __init__(self, real: np.ndarray, n_samples: int = 2000, seed: int = 0, extractor=None,
-                 cache_dir: str | None = None):
+                 cache_dir: str | None = None, device: str | torch.device = "auto"):
         from thesis_lib.inception import InceptionFeatures, cached_features
 
-        self.extractor = extractor or InceptionFeatures()
+        self.extractor = extractor or InceptionFeatures(device=device)
         feats = cached_features(self.extractor, real, cache_dir) if cache_dir else self.extractor(real)
         self.mu, self.sigma = gaussian_stats(feats)
         self.n_samples, self.seed = n_samples, seed
@@ -166,15 +166,16 @@ class FIDEvaluator:
             return frechet_distance(self.mu, self.sigma, *gaussian_stats(feats))
 
 
-def make_evaluator(kind: str, real: np.ndarray, n_samples: int, seed: int = 0, cache_dir: str | None = None):
+def make_evaluator(kind: str, real: np.ndarray, n_samples: int, seed: int = 0, cache_dir: str | None = None,
+                   device: str | torch.device = "auto"):
     """The trainer's model-selection score: ``pixel`` (:class:`PixelFrechet`), ``texture``
-    (:class:`TextureFrechet`) or ``fid``."""
+    (:class:`TextureFrechet`) or ``fid`` (its Inception network on ``device``, the trainer's)."""
     if kind == "pixel":
         return PixelFrechet(real, n_samples, seed)
     if kind == "texture":
         return TextureFrechet(real, n_samples, seed)
     if kind == "fid":
-        return FIDEvaluator(real, n_samples, seed, cache_dir=cache_dir)
+        return FIDEvaluator(real, n_samples, seed, cache_dir=cache_dir, device=device)
     raise ValueError(f"evaluator={kind!r}: expected 'pixel', 'texture' or 'fid'")
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from functools import partial
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from thesis_lib.data.records import ImageRecord, Skip
 from thesis_lib.data.splits import check_no_leakage, patient_folds
 from thesis_lib.data.store import PatchStore, write_store
 from thesis_lib.io import atomic_path
+from thesis_lib.parallel import process_map
 
 
 NEGATIVE_WINDOWS = ("matched", "native")
@@ -217,12 +219,14 @@ def _open_resume_folder(out: Path, records: list[ImageRecord], params: PatchPara
 
 def build_patch_store(records: list[ImageRecord], out: str | Path, params: PatchParams, *, seed: int,
                       source: str, loader_skips: list[Skip] = (), n_folds: int = 3,
-                      val_fraction: float = 0.1, progress: bool = True) -> PatchStore:
+                      val_fraction: float = 0.1, progress: bool = True, workers: int = 1) -> PatchStore:
     """Cut patches from ``records`` into a new store at ``out`` and split its patients.
 
     ``source`` names the dataset (recorded per patch). Randomness (negative positions, folds)
     comes from ``seed``; image ``i`` uses ``default_rng([seed, i])``. An interrupted call
     resumes where it stopped when called again with the same inputs (see the module notes).
+    ``workers`` > 1 cuts images in that many processes, each image written to its own file as
+    it finishes: the store is the same byte for byte, and memory holds a few images at a time.
     """
     if not records:
         raise ValueError("no images to cut patches from")
@@ -231,12 +235,13 @@ def build_patch_store(records: list[ImageRecord], out: str | Path, params: Patch
     positives = [work / f"{i:07d}.pos.npz" for i in range(len(records))]
     negatives = [work / f"{i:07d}.neg.npz" for i in range(len(records))]
     _cut_all("cutting lesion patches", positives, progress,
-             lambda i: _cut_positives(records[i], params, source), params.patch_size)
+             partial(_cut_positives_of, records, params=params, source=source), params.patch_size, workers)
     cuts = [_load_cut(part) for part in positives]
     window_sizes = negative_window_sizes([row for _, cut in cuts for row in cut["rows"]], params)
     usable = [cut["stretch"] is not None for _, cut in cuts]
     _cut_all("cutting normal patches", [part if ok else None for part, ok in zip(negatives, usable)], progress,
-             lambda i: _cut_negatives(i, records[i], params, seed, source, window_sizes), params.patch_size)
+             partial(_cut_negatives_of, records, params=params, seed=seed, source=source, window_sizes=window_sizes),
+             params.patch_size, workers)
     with write_store(out, params.patch_size) as store:
         for s in loader_skips:
             store.skip(s.file, s.reason)
@@ -278,13 +283,29 @@ def build_patch_store(records: list[ImageRecord], out: str | Path, params: Patch
     return PatchStore(out)
 
 
-def _cut_all(desc: str, parts: list[Path | None], progress: bool, cut, size: int) -> None:
+def _cut_positives_of(records: list[ImageRecord], i: int, *, params: PatchParams, source: str) -> dict:
+    return _cut_positives(records[i], params, source)
+
+
+def _cut_negatives_of(records: list[ImageRecord], i: int, *, params: PatchParams, seed: int, source: str,
+                      window_sizes: np.ndarray | None) -> dict:
+    return _cut_negatives(i, records[i], params, seed, source, window_sizes)
+
+
+def _cut_and_save(i: int, *, cut, parts: list[Path | None], size: int) -> None:
+    _save_cut(parts[i], cut(i), size)
+
+
+def _cut_all(desc: str, parts: list[Path | None], progress: bool, cut, size: int, workers: int = 1) -> None:
     """``cut(i)`` for every image ``i`` whose ``parts[i]`` is not yet written (None: not wanted),
-    each saved atomically as it finishes, so an interrupted run continues from there."""
+    in ``workers`` processes, each saved atomically as it finishes, so an interrupted run
+    continues from there."""
     todo = [i for i, part in enumerate(parts) if part is not None and not part.is_file()]
     wanted = sum(part is not None for part in parts)
-    for i in tqdm(todo, desc=desc, unit="image", total=wanted, initial=wanted - len(todo), disable=not progress):
-        _save_cut(parts[i], cut(i), size)
+    done = process_map(partial(_cut_and_save, cut=cut, parts=parts, size=size), todo, min(workers, max(len(todo), 1)),
+                       chunksize=4)
+    for _ in tqdm(done, desc=desc, unit="image", total=wanted, initial=wanted - len(todo), disable=not progress):
+        pass
 
 
 def _describe_windows(window_sizes: np.ndarray | None, size: int) -> str:

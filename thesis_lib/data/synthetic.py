@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from thesis_lib.data import dicom, phantom
+from thesis_lib.parallel import process_map
 from thesis_lib.data.phantom import ImagingSpec, random_mass, render_mammogram
 from thesis_lib.io import atomic_dir
 
@@ -98,8 +99,6 @@ def write_cohort(root: str | Path, spec: CohortSpec, seed: int, progress: bool =
     ``workers`` > 1 renders patients in that many processes; the files and tables are the same
     byte for byte (each patient has its own RNG; tables are assembled in patient order).
     """
-    if workers < 1:
-        raise ValueError(f"workers={workers}: must be >= 1")
     root = Path(root)
     manifest = {"generator": "thesis_lib.data.synthetic", "code_sha256": generator_fingerprint(),
                 "seed": seed, "spec": asdict(spec)}
@@ -108,12 +107,10 @@ def write_cohort(root: str | Path, spec: CohortSpec, seed: int, progress: bool =
         return root
     with atomic_dir(root) as tmp:
         rows = {"mass": [], "normal": [], "truth": []}
-        with ProcessPoolExecutor(workers) if workers > 1 else _Serial() as pool:
-            patients = pool.map(_write_patient, [tmp] * spec.n_patients, range(spec.n_patients),
-                                [spec] * spec.n_patients, [seed] * spec.n_patients)
-            for patient in tqdm(patients, total=spec.n_patients, desc="synthetic patients", disable=not progress):
-                for key, value in patient.items():
-                    rows[key] += value
+        patients = process_map(partial(_write_patient, tmp, spec=spec, seed=seed), range(spec.n_patients), workers)
+        for patient in tqdm(patients, total=spec.n_patients, desc="synthetic patients", disable=not progress):
+            for key, value in patient.items():
+                rows[key] += value
         masses = pd.DataFrame(rows["mass"], columns=CBIS_MASS_COLUMNS + ["split"])
         for split, name in (("Training", "train"), ("Test", "test")):
             part = masses[masses.split == split].drop(columns="split")
@@ -124,21 +121,7 @@ def write_cohort(root: str | Path, spec: CohortSpec, seed: int, progress: bool =
     return root
 
 
-class _Serial:
-    """The executor interface of ``ProcessPoolExecutor`` in this process (one worker)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    @staticmethod
-    def map(fn, *iterables):
-        return map(fn, *iterables)
-
-
-def _write_patient(root: Path, index: int, spec: CohortSpec, seed: int) -> dict[str, list]:
+def _write_patient(root: Path, index: int, *, spec: CohortSpec, seed: int) -> dict[str, list]:
     """Render and write patient ``index``'s four images; returns its rows of the cohort's tables."""
     rows: dict[str, list] = {"mass": [], "normal": [], "truth": []}
     rng = np.random.default_rng([seed, index])

@@ -47,6 +47,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from thesis_lib.data.subsets import TrainingSubset, training_patches
+from thesis_lib.devices import pick_device
 from thesis_lib.gan import checkpoint
 from thesis_lib.gan.diffaugment import diff_augment, parse_policy
 from thesis_lib.gan.models import Discriminator, Generator, init_weights, n_blocks, refresh_batchnorm
@@ -154,20 +155,6 @@ class TrainResult:
     world_size: int
     ranks_in_sync: bool | None = None
     summary: dict = field(default_factory=dict)
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    """``auto``: the first of cuda, mps, cpu that is available."""
-    if name != "auto":
-        device = torch.device(name)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError(f"device={name!r}, but CUDA is not available here; use device=auto or cpu")
-        return device
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
 
 
 def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
@@ -622,7 +609,7 @@ def train_run(params: dict, fold: int, k: int | None = None, *, subset: Training
     out = Path(out) if out else run_dir(params["artifacts"], fold, k)
     run = Run("train_gan", {**params, "fold": fold, "k": k})
     evaluator = make_evaluator(params["evaluator"], patches, params["eval_samples"], cfg.seed,
-                               cache_dir=Path(params["artifacts"]) / "cache")
+                               cache_dir=Path(params["artifacts"]) / "cache", device=pick_device(cfg.device))
     trained_before = is_finished(cfg, patches, out)
     result = fit(cfg, patches, out, evaluator=evaluator, resume=resume, progress=progress)
     if int(os.environ.get("RANK", "0")) == 0 and not trained_before:

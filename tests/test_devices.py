@@ -1,0 +1,24 @@
+import pytest
+import torch
+
+from thesis_lib.classifier import ClassifierConfig
+from thesis_lib.devices import pick_device
+from thesis_lib.metrics import make_evaluator
+
+
+def test_auto_picks_what_exists_and_cuda_is_checked():
+    expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
+    assert pick_device("auto").type == expected
+    assert pick_device("cpu") == torch.device("cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="device='cuda', but CUDA is not available"):
+            pick_device("cuda")
+
+
+def test_feature_networks_follow_the_training_device():
+    import numpy as np
+
+    real = np.random.default_rng(0).integers(0, 255, (8, 64, 64)).astype(np.uint8)
+    evaluator = make_evaluator("fid", real, 4, device="cpu")
+    assert evaluator.extractor.device == torch.device("cpu")
+    assert ClassifierConfig().device == "auto"
