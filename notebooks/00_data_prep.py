@@ -257,8 +257,9 @@ display(Markdown(f"**Verdict.** {shortcuts.verdict(audit)} (rule: each nuisance 
 #
 # Each fold holds out its share of the patients as its test set (a third with the thesis'
 # three folds); of the others, about 10 % are its validation set and the rest its training
-# pool: 60 / 6.6 / 33.3 % with three folds as in the thesis, but by **patient**, not by patch. A check runs on every build: no patient is in
-# two partitions of a fold, and every patient is tested exactly once.
+# pool: 60 / 6.6 / 33.3 % with three folds as in the thesis, but by **patient**, not by patch.
+# A check runs on every build: no patient is in two partitions of a fold, and every patient is
+# tested exactly once.
 
 # %%
 splits.check_no_leakage(store.folds)

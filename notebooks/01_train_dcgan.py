@@ -11,8 +11,9 @@
 #
 # The thesis' generator is a deep convolutional GAN {cite}`radford2016dcgan` grown to
 # 128 x 128 pixels (the laptop profile's patches are 64 x 64, and its networks one block
-# shorter at each end; the size of this run is stated below): a generator G turns 200 random numbers into a mass patch, a discriminator D
-# scores patches as real or generated, and the two are trained against each other
+# shorter at each end; the size of this run is stated below): a generator G turns 200 random
+# numbers into a mass patch, a discriminator D scores patches as real or generated, and the two
+# are trained against each other
 # {cite}`goodfellow2014gan`. This chapter trains it on the mass patches of one fold's
 # **training** patients (never its validation or test patients), shows how training went, and
 # keeps the generator that the model-selection score likes best.

@@ -132,7 +132,8 @@ class GanConfig:
 
     def same_run(self, other: "GanConfig") -> bool:
         """True when ``other`` continues this run: equal in all but epochs and bookkeeping."""
-        free = {"epochs", "iterations", "checkpoint_every", "sample_every", "eval_every", "snapshot_every", "device", "compile"}
+        free = {"epochs", "iterations", "checkpoint_every", "sample_every", "eval_every", "snapshot_every", "device",
+                "compile"}
         a, b = asdict(self), asdict(other)
         return all(a[k] == b[k] for k in a if k not in free)
 
@@ -310,7 +311,7 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
     D.to(device, memory_format=memory_format)
     # the generator that is sampled, scored and kept: G itself, or the moving average of its weights
     G_ema = copy.deepcopy(G).requires_grad_(False) if cfg.ema_decay else None
-    G_kept = G_ema or G
+    G_kept = G if G_ema is None else G_ema
     policy = parse_policy(cfg.diffaugment)
 
     def d_input(images: torch.Tensor) -> torch.Tensor:
