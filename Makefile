@@ -30,8 +30,10 @@ $(STAMP): pyproject.toml constraints.txt
 constraints:
 	UPGRADE=$(UPGRADE) PYTHON=$(PYTHON) tools/freeze_constraints.sh
 
+# An interrupted build continues where it stopped (tools/run_workflow.py: stale locks cleared,
+# incomplete outputs rerun); a second build of the same folder while one runs is refused
 workflow: $(STAMP)
-	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --cores $(CORES) \
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python tools/run_workflow.py $(BIN)/snakemake --cores $(CORES) \
 		--configfile configs/$(PROFILE).yaml $(if $(strip $(DATA_CONFIG)),--config $(DATA_CONFIG))
 
 book: workflow

@@ -1,0 +1,58 @@
+"""A build killed mid-step continues on the next run (tools/run_workflow.py)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+# two steps; the second writes half its output, then waits: a kill leaves it incomplete
+SNAKEFILE = """
+rule all:
+    input: "b.txt"
+
+rule a:
+    output: "a.txt"
+    shell: "echo a > {output}"
+
+rule b:
+    input: "a.txt"
+    output: "b.txt"
+    shell: "echo half > {output}; touch started; while [ ! -f release ]; do sleep 0.1; done; cat {input} > {output}; echo b >> {output}"
+"""
+
+
+def _build(folder: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(REPO / "tools" / "run_workflow.py"), str(SNAKEMAKE), "--cores", "1"],
+                            cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+
+
+def _wait_for(path: Path, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while not path.exists():
+        assert time.time() < deadline, f"{path} never appeared"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_a_killed_build_continues_and_a_second_build_is_refused(tmp_path):
+    (tmp_path / "Snakefile").write_text(SNAKEFILE)
+    first = _build(tmp_path)
+    _wait_for(tmp_path / "started")
+    second = _build(tmp_path)  # while the first runs
+    assert second.wait(timeout=60) != 0 and "another build of this folder is running" in second.stdout.read()
+    os.killpg(first.pid, signal.SIGKILL)  # the wrapper, Snakemake and the step's shell at once
+    first.wait()
+    assert (tmp_path / "b.txt").read_text() == "half\n"  # left half-written
+    assert list((tmp_path / ".snakemake" / "locks").glob("*")), "Snakemake's lock should be left behind"
+    (tmp_path / "started").unlink()
+    (tmp_path / "release").touch()
+    rerun = _build(tmp_path)
+    assert rerun.wait(timeout=120) == 0, rerun.stdout.read()[-2000:]
+    assert (tmp_path / "b.txt").read_text() == "a\nb\n"  # the step ran again to the end
