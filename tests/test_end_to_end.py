@@ -14,7 +14,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from thesis_lib import diagrams
+from thesis_lib import config, diagrams
 from thesis_lib.data.store import PatchStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -89,7 +89,8 @@ def test_gan_notebook_trains_and_keeps_a_generator(executed):
     run = tmp / "artifacts" / "smoke" / "gan" / "fold0"
     assert (run / "best.pt").is_file() and (run / "provenance.json").is_file()
     from thesis_lib.generate import generate
-    assert generate(run / "best.pt", 2).shape == (2, 128, 128)
+    size = config.load_profile("smoke")["data_prep"]["patch_size"]
+    assert generate(run / "best.pt", 2).shape == (2, size, size)
 
 
 @pytest.mark.slow
@@ -120,7 +121,8 @@ def test_aug_notebook_runs_the_study_for_the_given_k(executed):
     tmp, out = executed
     assert not _error_outputs(out.with_name("04_aug_study.ipynb"))
     table = pd.read_csv(tmp / "artifacts" / "smoke" / "aug" / "results.csv")
-    assert set(table.k) == {2} and len(table) == 5 * 3 * 2 and (table.n_normal == 20).all()  # arms x folds x seeds
+    folds = config.load_profile("smoke")["data_prep"]["n_folds"]
+    assert set(table.k) == {2} and len(table) == 5 * folds * 2 and (table.n_normal == 20).all()  # arms x folds x seeds
     assert (tmp / "artifacts" / "smoke" / "gan" / "fold1_k2" / "best.pt").is_file()
     for name in ("aug_f1_against_k", "aug_auc_against_k"):
         assert (tmp / "artifacts" / "smoke" / "figures" / f"{name}.pdf").is_file()
