@@ -212,7 +212,8 @@ def test_data_chapter_on_inbreast_states_its_data_and_no_identity(roots, tmp_pat
         cwd=tmp_path, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     text = out.read_text()
-    assert "This book uses **inbreast**: 3 patients, 5 of 5 images cut into 51 patches (48 normal, 3 mass)" in text
+    assert ("This book uses **inbreast**: 3 patients, 5 of 5 images cut into 51 patches of 64 x 64 pixels "
+            "(48 normal, 3 mass)") in text
     store = PatchStore(tmp_path / "artifacts" / "smoke" / "patches")
     everything = (text + _files_text(store.path)).lower()
     assert not [v for v in fx.IDENTIFYING_VALUES if v.lower() in everything]
