@@ -373,18 +373,19 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
         writer.writerow(LOG_COLUMNS)
     tb = _tensorboard(out) if is_main else None
 
-    def state_dict(epoch: int, iteration: int) -> dict:
+    def state_dict(epoch: int, iteration: int, spent_now: dict) -> dict:
         return {"config": asdict(cfg), "generator": G.state_dict(), "discriminator": D.state_dict(),
                 "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "sched_g": sched_g.state_dict(),
                 "sched_d": sched_d.state_dict(), "epoch": epoch, "iteration": iteration, "step": step,
                 "best": best, "rng": checkpoint.rng_state(), "fixed_noise": fixed_noise,
-                "data_sha1": fingerprint, "spent": _spent(),
+                "data_sha1": fingerprint, "spent": spent_now,
                 **({"generator_ema": G_ema.state_dict()} if G_ema is not None else {})}
 
     def _spent() -> dict:
         return {"seconds": spent["seconds"] + time.perf_counter() - t_start, "images": spent["images"] + seen}
 
     saturated, seen, t_start = 0, 0, time.perf_counter()
+    last_spent = spent
     try:
         for epoch in range(start_epoch, cfg.epochs):
             epoch_rng = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
@@ -445,7 +446,7 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
                         for k, v in (("loss/d", loss_d), ("loss/g", lg), ("d/x", d_x), ("d/g_z", d_gz1)):
                             tb.add_scalar(k, v, step)
                 if is_main and step % cfg.checkpoint_every == 0 and it + 1 < iters_per_epoch:
-                    checkpoint.save(latest, state_dict(epoch, it + 1))
+                    checkpoint.save(latest, state_dict(epoch, it + 1, _spent()))
             start_it = 0
             sched_g.step()
             sched_d.step()
@@ -468,7 +469,8 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
                 if keeping:
                     checkpoint.save(out / "snapshots" / f"epoch_{done:04d}.pt",
                                     {"config": asdict(cfg), "generator": G_kept.state_dict(), "epoch": done})
-                checkpoint.save(latest, state_dict(done, 0))
+                last_spent = _spent()  # the summary reports what the checkpoint holds
+                checkpoint.save(latest, state_dict(done, 0, last_spent))
             if world > 1:
                 dist.barrier()
     finally:
@@ -476,7 +478,8 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
             log_file.close()
         if tb:
             tb.close()
-    return _finish(cfg, out, G_kept, cfg.epochs, step, best, _spent(), device, bf16, world, rank)
+    return _finish(cfg, out, G_kept, cfg.epochs, step, best, last_spent if is_main else _spent(), device, bf16,
+                   world, rank)
 
 
 @torch.no_grad()
@@ -524,7 +527,8 @@ def _ranks_in_sync(G: Generator, world: int) -> bool | None:
 
 def _finish(cfg, out, G, epochs, step, best, spent, device, bf16, world, rank) -> TrainResult:
     """The run's result; rank 0 writes it as ``summary.json`` (also when nothing was left to
-    train, so that a deleted summary is restored)."""
+    train, so that a deleted summary is restored; a summary that already says the same, extra
+    keys aside, is left untouched, so a workflow does not see the run as new)."""
     in_sync = _ranks_in_sync(G, world)
     seconds = spent["seconds"]
     result = TrainResult(out, epochs, step, best["score"], best["epoch"], seconds,
@@ -532,8 +536,10 @@ def _finish(cfg, out, G, epochs, step, best, spent, device, bf16, world, rank) -
                          world, in_sync)
     result.summary = {k: v for k, v in asdict(result).items() if k != "summary"}
     result.summary["out_dir"] = str(out)
-    if rank == 0:
-        write_json(out / "summary.json", result.summary)
+    path = out / "summary.json"
+    written = json.loads(path.read_text()) if path.is_file() else None
+    if rank == 0 and (written is None or {k: written.get(k) for k in result.summary} != result.summary):
+        write_json(path, result.summary)  # untouched when it already says this: later steps stay up to date
     return result
 
 
