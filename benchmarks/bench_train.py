@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
+from thesis_lib.devices import pick_device
 from thesis_lib.gan.models import Discriminator, Generator, init_weights
 from thesis_lib.gan.train import GanConfig, fit
 from thesis_lib.io import write_json
@@ -46,7 +47,7 @@ def _sync(device: torch.device) -> None:
 
 def reference_run(patches: np.ndarray, cfg: GanConfig, iterations: int) -> float:
     """Seconds, end to end, of ``iterations`` iterations of the example-style loop."""
-    device = torch.device(cfg.device)
+    device = pick_device(cfg.device)
     _sync(device)
     start = time.perf_counter()
     torch.manual_seed(cfg.seed)
@@ -95,7 +96,7 @@ def ours_run(patches: np.ndarray, cfg: GanConfig, iterations: int) -> float:
     """Seconds, end to end, of ``fit`` for ``iterations`` iterations (no evaluator, no grids)."""
     cfg = GanConfig(**{**cfg.__dict__, "iterations": iterations, "sample_every": 10**6, "eval_every": 10**6,
                        "checkpoint_every": 10**6, "snapshot_every": 0})
-    device = torch.device(cfg.device if cfg.device != "auto" else "cpu")
+    device = pick_device(cfg.device)
     with tempfile.TemporaryDirectory() as out:
         _sync(device)
         start = time.perf_counter()

@@ -24,10 +24,9 @@ from thesis_lib import config
 from thesis_lib.augstudy import open_store, parse_ks, seed_list, subset_of
 from thesis_lib.gan.train import run_dir
 from thesis_lib.generate import generate
-from thesis_lib.inception import InceptionFeatures, cached_features
+from thesis_lib.inception import InceptionFeatures
 from thesis_lib.io import atomic_path
-from thesis_lib.metrics import spectrum_check
-from thesis_lib.realism import held_out_masses, realism_verdict, score_generator
+from thesis_lib.realism import held_out_masses, realism_verdict, score_patches
 
 
 def gate_path(artifacts: str | Path) -> Path:
@@ -56,13 +55,12 @@ def gate_table(profile: str, ks: list[int] | None = None, *, n_generated: int | 
                     raise FileNotFoundError(f"{best}: G_k not trained; run python -m thesis_lib.augstudy --profile "
                                             f"{profile} --k {k} --fold {fold} --generator-only first")
                 fake = generate(best, min(n_generated, k), seed=study["seed"])
-                feats = [cached_features(extractor, x, cache) for x in (train, held_out, fake)]
                 try:
-                    row = score_generator(*feats, kid_subsets=fid["kid_subsets"], k=fid["pr_k"], seed=study["seed"])
+                    row = score_patches(train, held_out, fake, extractor, cache, kid_subsets=fid["kid_subsets"],
+                                        k=fid["pr_k"], seed=study["seed"])
                 except ValueError as exc:  # too few masses to score (a tiny k or fold)
                     row, failed = {"N generated": len(fake)}, [f"not scored: {exc}"]
                 else:
-                    row["spectrum excess (dex)"] = spectrum_check(held_out, fake)["excess"]
                     failed = realism_verdict(row)[1]
                 passed = not failed
                 rows.append({"k": k, "fold": int(fold), "gan_seed": gan_seed, **row, "passed": passed,

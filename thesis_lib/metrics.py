@@ -82,18 +82,20 @@ def radial_spectra(images: np.ndarray | torch.Tensor, n_bins: int = 12) -> np.nd
     window = torch.hann_window(size, periodic=False, dtype=torch.float64)
     x = (x - x.mean(dim=(1, 2), keepdim=True)) * window[:, None] * window[None, :]
     power = torch.fft.fft2(x).abs().square().flatten(1)
-    ring = torch.from_numpy(_ring_matrix(size, n_bins))
-    return torch.log10(power @ ring + 1e-20).numpy()
+    ring, _ = _rings(size, n_bins)
+    return torch.log10(power @ torch.from_numpy(ring) + 1e-20).numpy()
 
 
-def _ring_matrix(size: int, n_bins: int) -> np.ndarray:
-    """(size * size, m) weights averaging an FFT's power over each non-empty ring."""
+def _rings(size: int, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """(size * size, m) weights averaging an FFT's power over each non-empty ring, and the (m,)
+    mean frequency of each ring in cycles/pixel."""
     freq = np.fft.fftfreq(size)
     f = np.hypot(*np.meshgrid(freq, freq, indexing="ij")).ravel()
     which = np.digitize(f, np.geomspace(1.0 / size, np.sqrt(0.5) + 1e-9, n_bins + 1)) - 1
     onehot = (which[:, None] == np.arange(n_bins)[None, :]).astype(np.float64)
     onehot = onehot[:, onehot.sum(0) > 0]
-    return onehot / onehot.sum(0)
+    weights = onehot / onehot.sum(0)
+    return weights, f @ weights
 
 
 def spectrum_check(real: np.ndarray, fake: np.ndarray, high: float = 0.25, level: float = 0.95) -> dict:
@@ -102,11 +104,7 @@ def spectrum_check(real: np.ndarray, fake: np.ndarray, high: float = 0.25, level
     convolutions show. The range of each ring is the central ``level`` of the real patches'
     values; ``excess`` is how far (in log10 power, "dex") the mean generated spectrum leaves it
     at worst (0 inside)."""
-    size = np.shape(real)[-1]
-    freq = np.fft.fftfreq(size)
-    f = np.hypot(*np.meshgrid(freq, freq, indexing="ij")).ravel()
-    ring = _ring_matrix(size, 12)
-    centres = (f @ ring)
+    _, centres = _rings(np.shape(real)[-1], 12)
     real_s, fake_s = radial_spectra(real), radial_spectra(fake).mean(axis=0)
     lo, hi = np.quantile(real_s, [(1 - level) / 2, (1 + level) / 2], axis=0)
     sel = centres > high

@@ -16,8 +16,8 @@ A kept generator is called **realistic** when all of these hold (:func:`realism_
 - at most :data:`MAX_CLOSER_TO_TRAIN` of the generated masses nearer to a training mass than to a
   held-out one (equal-sized reference sets; an honest generator gives about 0.5);
 - no checkerboard: the generated masses' mean power spectrum inside the real masses' central
-  95 % range at high frequencies (:func:`thesis_lib.metrics.spectrum_check`; judged by
-  :func:`realism_table`, which has the images).
+  95 % range at high frequencies (:func:`thesis_lib.metrics.spectrum_check`; scored by
+  :func:`score_patches`, which has the images).
 
 "FID falls during training" is judged by the slope of FID against epoch over all snapshots,
 with a bootstrap interval (:func:`fid_trend`), not by two points.
@@ -83,6 +83,16 @@ def score_generator(train: np.ndarray, held_out: np.ndarray, fake: np.ndarray, *
     return row
 
 
+def score_patches(train: np.ndarray, held_out: np.ndarray, fake: np.ndarray, extractor: InceptionFeatures,
+                  cache_dir: str | Path, *, kid_subsets: int, k: int, seed: int) -> dict:
+    """:func:`score_generator` on the (cached) Inception features of uint8 patches, with the
+    generated patches' high-frequency spectrum excess over the held-out masses' range added."""
+    feats = [cached_features(extractor, images, cache_dir) for images in (train, held_out, fake)]
+    row = score_generator(*feats, kid_subsets=kid_subsets, k=k, seed=seed)
+    row["spectrum excess (dex)"] = spectrum_check(held_out, fake)["excess"]
+    return row
+
+
 def realism_verdict(row) -> tuple[bool, list[str]]:
     """Whether a row of :func:`score_generator` passes every realism rule, and the rules it fails."""
     failed = []
@@ -120,9 +130,7 @@ def realism_table(store, gan_dir: str | Path, extractor: InceptionFeatures, *, n
         train, _ = training_patches(store, fold, None, seed)
         held_out = held_out_masses(store, fold)
         fake = generate(run / "best.pt", min(n_generated, len(train)), seed=seed)
-        feats = [cached_features(extractor, images, cache_dir) for images in (train, held_out, fake)]
-        row = score_generator(*feats, kid_subsets=kid_subsets, k=k, seed=seed)
-        row["spectrum excess (dex)"] = spectrum_check(held_out, fake)["excess"]
+        row = score_patches(train, held_out, fake, extractor, cache_dir, kid_subsets=kid_subsets, k=k, seed=seed)
         passed, failed = realism_verdict(row)
         rows.append({"fold": fold, **row, "realistic": passed, "fails": "; ".join(failed)})
     if not rows:
