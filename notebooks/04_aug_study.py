@@ -15,7 +15,7 @@
 # drawn from a GAN, trained on the few real ones, help that classifier more than the classic
 # remedy, random flips.
 #
-# **Protocol.** For each training size k and each of the three patient-level folds, *one*
+# **Protocol.** For each training size k and each patient-level fold, *one*
 # training subset is drawn from the fold's training patients: k real masses (nested: the 50
 # lie inside the 100) and ten times as many normal patches. A generator G_k is trained on
 # those k masses only, with the DCGAN of chapter 01, and gives 1.5 k synthetic masses. The
@@ -47,6 +47,15 @@
 # metric, and F1 at the threshold that maximises F1 on the fold's validation patients, which
 # removes the part of F1 that a shifted class ratio moves.
 #
+# **Which generator.** The G_k are trained with a recipe of the profile (`aug.generators`): the
+# thesis' own, or the small-data recipe of chapter 01 (an average of G's weights and
+# texture-aware model selection), or both; a ready generator checkpoint, such as the thesis'
+# own trained generator imported by `python -m thesis_lib.gan.import_thesis`, can be added as
+# well. The first generator gives the arms GAN and Aug GAN; each further one adds the arms
+# "GAN [its name]" and "Aug GAN [its name]", compared with the same controls and with the first
+# generator's arm. So the study can ask whether the thesis' conclusion about GAN augmentation
+# holds when the generator is built for small data.
+#
 # **Intervals.** Training is random, so every cell is trained with several classifier seeds;
 # test patches are not independent (the CC and MLO views of a mass, the many normal patches
 # of one breast share a patient). Every interval is a hierarchical bootstrap: training seeds
@@ -70,6 +79,7 @@ workers = None  # trainings at once, one process each (0: one per CPU core)
 reuse = True  # keep rows computed with the same config instead of recomputing them
 n_boot = None
 gan = None  # G_k settings that differ from the profile's gan section, e.g. {"epochs": 5}
+generators = None  # e.g. ["small-data", "thesis"] or "thesis G=artifacts/thesis_G.pt" (section aug.generators)
 seed = None
 
 # %%
@@ -85,15 +95,16 @@ from thesis_lib.generate import generate
 from thesis_lib.scoring import mean_and_sd
 
 overrides = dict(approaches=approaches, epochs=epochs, classifier_seeds=classifier_seeds, gan_seeds=gan_seeds,
-                 workers=workers, n_boot=n_boot, gan=gan, seed=seed)
+                 workers=workers, n_boot=n_boot, gan=gan, generators=generators, seed=seed)
 params = config.resolve("aug", profile, **overrides)
 art = Path(params["artifacts"])
 figures = art / "figures"
 ks = augstudy.parse_ks(k if k is not None else params["k"])
 table = augstudy.run_study(profile, ks, reuse=reuse, **overrides)
 intervals = augstudy.current_intervals(art, params["n_boot"], params["seed"])
-gan_params = augstudy.gan_params(profile, params)
-order = [a for a in augstudy.APPROACHES if a in set(table.approach)]
+sources = augstudy.generator_sources(profile, params)
+gan_params = augstudy.gan_params(profile, params, next(s for s in sources if s.trained_here))
+order = sorted(set(table.approach), key=augstudy.arm_order)
 display(Markdown(
     f"This run: k = {', '.join(map(str, ks))}; the table holds k = "
     f"{', '.join(map(str, sorted(table.k.unique())))} ({len(table)} rows, one per k, arm, fold "
@@ -102,7 +113,8 @@ display(Markdown(
     f"{params['step_gamma']}, seeds {params['classifier_seeds']}. G_k: {GanConfig.from_dict(gan_params).budget} "
     f"at ngf = ndf = {gan_params['ngf']}, kept by the **{gan_params['evaluator']}** score, seeds "
     f"{params['gan_seeds']} (profile **{profile}**). Intervals: {params['n_boot']:,} bootstrap "
-    f"replicates."
+    f"replicates.\n\nGenerators of the GAN arms, the first behind GAN and Aug GAN:\n\n"
+    + "\n".join(f"- {s.describe()}" for s in sources)
 ))
 
 # %% [markdown]
@@ -142,7 +154,7 @@ display(table.groupby("fold")[["n_val", "n_test_mass", "n_test_normal", "n_test_
 
 # %%
 gate = generator_gate.current_gate(profile, ks)
-display(gate.reindex(columns=["k", "fold", "gan_seed", "N generated", "FID", "real-real FID", "FID / floor",
+display(gate.reindex(columns=["generator", "k", "fold", "gan_seed", "N generated", "FID", "real-real FID", "FID / floor",
                               "precision", "recall", "closer to training", "spectrum excess (dex)", "passed"]).round(3))
 display(Markdown(
     f"**Gate.** A G_k passes when {realism.REALISM_RULE}. **{int(gate.passed.sum())} of {len(gate)}** G_k pass"
@@ -202,7 +214,8 @@ display(pr.reindex(columns=[(m, a) for m in ("precision", "recall") for a in ord
 # %%
 pairs = intervals[intervals.comparison.str.contains(" - ")].copy()
 pairs["metric"] = pd.Categorical(pairs.metric, augstudy.INTERVAL_METRICS, ordered=True)
-pairs["comparison"] = pd.Categorical(pairs.comparison, [" - ".join(c) for c in augstudy.COMPARISONS], ordered=True)
+pairs["comparison"] = pd.Categorical(pairs.comparison, [" - ".join(c) for c in augstudy.comparisons(order)],
+                                     ordered=True)
 shown = pairs.sort_values(["comparison", "metric", "k"]).set_index(["comparison", "metric", "k"])
 display(shown[["estimate", "low", "high", "p_holm_better", "p_holm_worse", "verdict"]].round(3))
 

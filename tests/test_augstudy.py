@@ -165,6 +165,37 @@ def test_intervals_are_written_per_k_comparison_and_metric(ran):
     assert set(out[~out.comparison.str.contains(" - ")].metric) == set(augstudy.ARM_METRICS)
 
 
+def test_several_generators_give_their_own_arms_and_comparisons(artifacts, tmp_path):
+    """aug.generators: the first recipe gives the arms GAN and Aug GAN, the thesis' recipe and a
+    ready checkpoint each add their own arms, trained (or not) and compared accordingly."""
+    ready = _generator(tmp_path / "ready.pt")
+    table = augstudy.run_study("smoke", 2, **TINY, generators=["small-data", "thesis", f"imported G={ready}"],
+                               approaches=["ORG", "GAN"], folds=[0], workers=1, progress=False)
+    assert list(dict.fromkeys(table.approach)) == ["ORG", "GAN", "GAN [imported G]", "GAN [thesis]"]
+    assert dict(zip(table.approach, table.generator)) == {"ORG": "", "GAN": "small-data", "GAN [thesis]": "thesis",
+                                                          "GAN [imported G]": "imported G"}
+    first, thesis = (json.loads((artifacts / "gan" / name / "provenance.json").read_text())["parameters"]
+                     for name in ("fold0_k2", "fold0_k2_thesis"))
+    assert (first["ema_decay"], first["evaluator"]) == (0.995, "texture")  # the profile's gan section
+    assert (thesis["ema_decay"], thesis["evaluator"]) == (0.0, "pixel")  # recipes.thesis over it
+    assert not list((artifacts / "gan").glob("*imported*"))  # a ready generator is not trained
+    assert augstudy.comparisons(table.approach) == [("GAN", "ORG"), ("GAN [imported G]", "ORG"),
+                                                    ("GAN [imported G]", "GAN"), ("GAN [thesis]", "ORG"),
+                                                    ("GAN [thesis]", "GAN")]
+
+
+def test_generators_of_another_size_or_unknown_recipes_are_refused(artifacts, tmp_path):
+    small = tmp_path / "g64.pt"
+    checkpoint.save(small, {"config": {"nz": 8, "ngf": 2, "image_size": 64}, "generator": Generator(8, 2, 64).state_dict()})
+    for generators, error, message in ((f"thesis G={small}", ValueError, "draws 64 x 64 patches but the patch store "
+                                                                         "holds 128 x 128"),
+                                       ("small-dta", ValueError, "'small-dta' is neither a recipe"),
+                                       (f"G={tmp_path / 'none.pt'}", FileNotFoundError, "no generator checkpoint")):
+        with pytest.raises(error, match=message):
+            augstudy.run_study("smoke", 2, **TINY, generators=generators, progress=False)
+    assert not (artifacts / "aug").exists() and not (artifacts / "gan").exists()
+
+
 def test_merge_replaces_every_replicate_of_a_cell(artifacts):
     rows = pd.DataFrame([{c: 0 for c in augstudy.RESULT_COLUMNS} | {"k": 2, "approach": "ORG", "fold": 0,
                                                                    "replicate": r} for r in (0, 1, 2)])

@@ -138,6 +138,12 @@ def test_a_failed_generator_gate_leaves_the_gan_arm_claims_unjudged(tmp_path):
     assert (aug.loc[gan_claims, "verdict"] == scorecard.NOT_COMPARABLE).all()
     assert aug.loc[gan_claims, "rule"].str.contains("1 of 2 G_k failed the quality gate").all()
     assert aug.loc[gan_claims, "rule"].str.contains("FID x the floor, recall").all()
+    # a further generator (aug.generators) adds arms of its own: its gate does not judge GAN and Aug GAN
+    passed = gate.assign(passed=True, fails="")
+    pd.concat([passed.assign(generator="small-data"), gate.assign(generator="thesis")]).to_csv(gate_path(tmp_path),
+                                                                                                index=False)
+    verdicts, _ = _verdicts(tmp_path)
+    assert all(verdicts[c] == scorecard.REPRODUCED for c in SCORED_CLAIMS)
 
 
 def test_results_against_the_thesis_are_not_reproduced(tmp_path):

@@ -22,7 +22,11 @@ positives and the same flips, so the two differ only by where the extra positive
 the other arms also differ in their class ratio, which moves F1 at a fixed threshold by itself.
 
 Every cell (k, approach, fold) is trained with each of ``classifier_seeds``; the GAN arms of
-seed i use the G_k of ``gan_seeds[i % len(gan_seeds)]``. Each training gives one row of
+seed i use the G_k of ``gan_seeds[i % len(gan_seeds)]``. The G_k come from ``generators``
+(:mod:`thesis_lib.generators`: recipes trained here, e.g. ``small-data`` and ``thesis``, or a
+ready checkpoint such as the thesis' own generator): the first gives the arms ``GAN`` and
+``Aug GAN``, each further one the arms ``GAN [name]`` and ``Aug GAN [name]``, compared with the
+same controls and with the first generator's arm. Each training gives one row of
 ``artifacts/<profile>/aug/results.csv`` (AUC, average precision, F1/precision/recall at 0.5 and
 F1 at the threshold chosen on validation, counts, seeds, subset hash, config hash, commit,
 duration) and its test-set probabilities in ``aug/k<k>/predictions.csv.gz``. Intervals
@@ -64,6 +68,7 @@ from thesis_lib.data.subsets import TrainingSubset, draw_subset, training_rows
 from thesis_lib.devices import pick_device
 from thesis_lib.gan.train import GanConfig, is_finished, read_run, run_dir, train_run
 from thesis_lib.generate import generate
+from thesis_lib.generators import GeneratorSource, check_size, identity, parse_sources
 from thesis_lib.io import atomic_path
 from thesis_lib.provenance import Run, cpu_cores, git_commit
 from thesis_lib.scoring import best_f1_threshold, classification_scores
@@ -86,7 +91,7 @@ COMPARISONS = (("Aug GAN", "Aug ORG x2.5"), ("Aug GAN", "Aug ORG"), ("GAN", "ORG
 INTERVAL_METRICS = ("auc", "ap", "f1", "f1_val")  # threshold-free first, then F1 at 0.5, then at the validation threshold
 ARM_METRICS = ("auc", "f1")  # per-arm intervals for the figures
 ALPHA = 0.05  # family-wise, two-sided: each direction is tested at ALPHA / 2 after Holm's correction across k
-RESULT_COLUMNS = ["k", "approach", "fold", "replicate", "gan_seed", "auc", "ap", "f1", "precision", "recall",
+RESULT_COLUMNS = ["k", "approach", "fold", "replicate", "gan_seed", "generator", "auc", "ap", "f1", "precision", "recall",
                   "threshold", "f1_val", "n_real", "n_positive", "n_synthetic", "n_normal", "n_val", "n_test_mass",
                   "n_test_normal", "n_test_patients", "best_epoch", "best_val_f1", "seed", "subset_hash",
                   "config_hash", "commit", "duration_s"]
@@ -120,6 +125,30 @@ def parse_ks(k) -> list[int]:
     return sorted(set(ks))
 
 
+def arm_label(approach: str, source_index: int, source: str) -> str:
+    """An arm's name in the tables: the approach, with ``[generator]`` added for GAN arms of
+    any generator but the first."""
+    return approach if source_index == 0 or not APPROACHES[approach].gan else f"{approach} [{source}]"
+
+
+def base_approach(label: str) -> str:
+    """The approach of an arm's name: ``"Aug GAN [thesis]"`` -> ``"Aug GAN"``."""
+    return label.split(" [", 1)[0]
+
+
+def comparisons(labels) -> list[tuple[str, str]]:
+    """The paired comparisons among the arms ``labels``: :data:`COMPARISONS`, the same for the
+    GAN arms of every further generator, and each of those against the first generator's arm."""
+    labels = set(labels)
+    out = [(a, b) for a, b in COMPARISONS if {a, b} <= labels]
+    for label in sorted(x for x in labels if x != base_approach(x)):
+        base = base_approach(label)
+        out += [(label, b) for a, b in COMPARISONS if a == base and b in labels]
+        if base in labels:
+            out.append((label, base))
+    return out
+
+
 def check_approaches(approaches) -> list[str]:
     """The approach names in the table's order; an unknown name is an error."""
     names = [approaches] if isinstance(approaches, str) else list(approaches)
@@ -147,21 +176,38 @@ def open_store(artifacts: str | Path) -> PatchStore:
     return PatchStore(path)
 
 
-def gan_params(profile: str, study: dict) -> dict:
-    """The G_k training parameters: the profile's ``gan`` section updated by ``study["gan"]``."""
-    return {**config.resolve("gan", profile), **(study.get("gan") or {})}
+def generator_sources(profile: str, study: dict) -> list[GeneratorSource]:
+    """The study's G_k sources (``study["generators"]``) against the profile's ``recipes``."""
+    return parse_sources(study["generators"], config.load_profile(profile).get("recipes") or {}, "aug.generators")
+
+
+def gan_params(profile: str, study: dict, source: GeneratorSource) -> dict:
+    """The training parameters of ``source``'s G_k: the profile's ``gan`` section updated by the
+    recipe, then by ``study["gan"]``."""
+    return {**config.resolve("gan", profile), **(source.recipe or {}), **(study.get("gan") or {})}
+
+
+def gk_dir(artifacts: str | Path, fold: int, k: int, gan_seed: int, sources: list[GeneratorSource],
+           source: GeneratorSource) -> Path:
+    """Run folder of a G_k trained here: :func:`~thesis_lib.gan.train.run_dir`, with the recipe's
+    name added for every generator but the first."""
+    return run_dir(artifacts, fold, k, gan_seed, recipe=None if source == sources[0] else source.name)
 
 
 def n_normal(study: dict, k: int) -> int:
     return round(study["normal_per_real"] * k)
 
 
-def check_study(store: PatchStore, folds: list[int], ks: list[int], study: dict, approaches: list[str]) -> None:
+def check_study(store: PatchStore, folds: list[int], ks: list[int], study: dict, approaches: list[str],
+                sources: list[GeneratorSource]) -> None:
     """Fail before anything is written when a setting cannot work: the seed lists, the control's
-    ratio, a fold that cannot supply k masses and the normals, or a test set too small for the
-    patient bootstrap."""
+    ratio, a ready generator of another patch size, a fold that cannot supply k masses and the
+    normals, or a test set too small for the patient bootstrap."""
     seed_list(study, "classifier_seeds")
     seed_list(study, "gan_seeds")
+    for source in sources:
+        if not source.trained_here:
+            check_size(source.checkpoint, store.patch_size, f"aug.generators ({source.name})")
     if "Aug ORG x2.5" in approaches and study["synthetic_per_real"] != OVERSAMPLED_RATIO:
         raise ValueError(f"synthetic_per_real={study['synthetic_per_real']}: the control 'Aug ORG x2.5' matches "
                          f"Aug GAN's positives only at {OVERSAMPLED_RATIO}; drop it from approaches or use "
@@ -224,11 +270,13 @@ def evaluation_set(store: PatchStore, fold: int, partition: str) -> tuple[np.nda
     return store.read(rows.index.to_numpy()), (rows.label == "mass").to_numpy(np.int64)
 
 
-def config_hash(store: PatchStore, study: dict, gan: dict) -> str:
-    """12 hex digits naming everything that defines a result but k: data, classifier, G_k."""
-    free = {"k", "workers", "device", "artifacts", "profile", "n_boot", "approaches", "folds"}
+def config_hash(store: PatchStore, study: dict, gans: dict[str, dict]) -> str:
+    """12 hex digits naming everything that defines a result but k: data, classifier, and the
+    G_k (``gans``: per generator, its training parameters or its checkpoint's identity)."""
+    free = {"k", "workers", "device", "artifacts", "profile", "n_boot", "approaches", "folds", "generators"}
     key = {"store": store.summary, "study": {a: v for a, v in study.items() if a not in free},
-           "gan": {a: v for a, v in gan.items() if a not in {"device", "artifacts", "compile"}}}
+           "gan": {name: {a: v for a, v in gan.items() if a not in {"device", "artifacts", "compile"}}
+                   for name, gan in gans.items()}}
     return hashlib.sha1(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
@@ -245,14 +293,22 @@ def _init_worker(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _train_generator(profile: str, study: dict, subset: TrainingSubset, gan_seed: int) -> str:
+def _gan_identities(profile: str, study: dict, sources: list[GeneratorSource]) -> dict[str, dict]:
+    return {s.name: gan_params(profile, study, s) if s.trained_here else identity(s) for s in sources}
+
+
+def _train_generator(profile: str, study: dict, subset: TrainingSubset, gan_seed: int,
+                     sources: list[GeneratorSource], source: GeneratorSource) -> str:
     """G_k's ``best.pt``, trained on ``subset``'s masses unless a finished run of the same config
     on the same masses (their hash in its summary) is there; a finished run is left
-    untouched, so later steps do not see it as new. A run on other masses is trained afresh."""
-    params = gan_params(profile, study)
+    untouched, so later steps do not see it as new. A run on other masses is trained afresh.
+    A ready generator (a checkpoint source) is returned as it is."""
+    if not source.trained_here:
+        return str(source.checkpoint)
+    params = gan_params(profile, study, source)
     if gan_seed:
         params["seed"] = _seed(params["seed"], gan_seed)
-    out = run_dir(params["artifacts"], subset.fold, subset.k, gan_seed)
+    out = gk_dir(params["artifacts"], subset.fold, subset.k, gan_seed, sources, source)
     store = PatchStore(Path(params["artifacts"]) / "patches")
     real = store.read(subset.masses.index.to_numpy())
     same = is_finished(GanConfig.from_dict(params), real, out) and \
@@ -262,12 +318,14 @@ def _train_generator(profile: str, study: dict, subset: TrainingSubset, gan_seed
     return str(out / "best.pt")
 
 
-def _train_classifier(artifacts: str, study: dict, subset: TrainingSubset, approach: str, replicate: int,
-                      gan_seed: int, generator: str | None, device: str) -> tuple[dict, np.ndarray]:
-    """Train one classifier; return its results row (without hash and commit) and test P(mass)."""
+def _train_classifier(artifacts: str, study: dict, subset: TrainingSubset, label: str, replicate: int,
+                      gan_seed: int, source: str, generator: str | None, device: str) -> tuple[dict, np.ndarray]:
+    """Train one classifier of the arm ``label`` (GAN arms: with ``generator``, the checkpoint of
+    the source named ``source``); return its results row (without hash and commit) and test P(mass)."""
     t0 = time.perf_counter()
     store = PatchStore(Path(artifacts) / "patches")
     fold, k = subset.fold, subset.k
+    approach = base_approach(label)
     train = training_set(store, subset, approach, study, generator, gan_seed)
     x_val, y_val = evaluation_set(store, fold, "val")
     x_test, y_test = evaluation_set(store, fold, "test")
@@ -276,8 +334,9 @@ def _train_classifier(artifacts: str, study: dict, subset: TrainingSubset, appro
     proba = predict_proba(fitted.model, x_test)
     threshold = best_f1_threshold(y_val, predict_proba(fitted.model, x_val)) if len(x_val) else 0.5
     at_val = classification_scores(y_test, proba, threshold)
-    row = {"k": k, "approach": approach, "fold": fold, "replicate": replicate,
-           "gan_seed": gan_seed if APPROACHES[approach].gan else np.nan,
+    gan = APPROACHES[approach].gan
+    row = {"k": k, "approach": label, "fold": fold, "replicate": replicate,
+           "gan_seed": gan_seed if gan else np.nan, "generator": source if gan else "",
            **classification_scores(y_test, proba), "threshold": threshold, "f1_val": at_val["f1"],
            **train.counts(), "n_val": len(y_val), "n_test_mass": int(y_test.sum()),
            "n_test_normal": int((y_test == 0).sum()),
@@ -342,15 +401,21 @@ def intervals_path(artifacts: str | Path) -> Path:
     return Path(artifacts) / "aug" / "intervals.csv"
 
 
+def arm_order(label: str) -> tuple[int, str]:
+    """Sort key of an arm: its approach's place in :data:`APPROACHES`, the first generator first."""
+    return list(APPROACHES).index(base_approach(label)), "" if label == base_approach(label) else label
+
+
 def _sorted(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    order = {a: i for i, a in enumerate(APPROACHES)}
-    return table.sort_values(keys, key=lambda s: s.map(order) if s.name == "approach" else s, ignore_index=True)
+    return table.sort_values(keys, key=lambda s: s.map(arm_order) if s.name == "approach" else s,
+                             ignore_index=True)
 
 
 def read_results(artifacts: str | Path) -> pd.DataFrame:
     """The study's table (empty when nothing ran yet), sorted by k, approach, fold, replicate."""
     path = results_path(artifacts)
-    table = pd.read_csv(path) if path.is_file() else pd.DataFrame(columns=RESULT_COLUMNS)
+    table = pd.read_csv(path, dtype={"generator": str}).fillna({"generator": ""}) if path.is_file() else \
+        pd.DataFrame(columns=RESULT_COLUMNS)
     return _sorted(table, ["k", "approach", "fold", "replicate"])
 
 
@@ -406,9 +471,9 @@ def intervals(artifacts: str | Path, table: pd.DataFrame, n_boot: int = 2000, se
     rows = []
     for k in sorted(table.k.unique()):
         pred, at_k = read_predictions(artifacts, k), table[table.k == k]
-        present = set(at_k.approach)
-        jobs = [((a,), m) for a in APPROACHES if a in present for m in ARM_METRICS]
-        jobs += [((a, b), m) for a, b in COMPARISONS if {a, b} <= present for m in INTERVAL_METRICS]
+        present = sorted(set(at_k.approach), key=arm_order)
+        jobs = [((a,), m) for a in present for m in ARM_METRICS]
+        jobs += [(pair, m) for pair in comparisons(present) for m in INTERVAL_METRICS]
         for arms, metric in jobs:
             folds = fold_scores(pred, at_k, arms, metric)
             rows.append({"k": k, "comparison": " - ".join(arms), "metric": metric,
@@ -479,9 +544,10 @@ def run_k(profile: str, k: int, study: dict, *, approaches: list[str] | None = N
     store = open_store(art)
     approaches = check_approaches(approaches or study["approaches"])
     folds = [int(f) for f in (sorted(store.folds.fold.unique()) if folds is None else folds)]
-    check_study(store, folds, [k], study, approaches)
+    sources = generator_sources(profile, study)
+    check_study(store, folds, [k], study, approaches, sources)
     replicates, gan_seeds = seed_list(study, "classifier_seeds"), seed_list(study, "gan_seeds")
-    hash_ = config_hash(store, study, gan_params(profile, study))
+    hash_ = config_hash(store, study, _gan_identities(profile, study, sources))
     if reuse and is_done(read_results(art), k, approaches, folds, replicates, hash_):
         return read_results(art)
     run = Run("aug_study", {**study, "k": k, "approaches": approaches, "folds": folds})
@@ -489,27 +555,30 @@ def run_k(profile: str, k: int, study: dict, *, approaches: list[str] | None = N
     subsets = {f: subset_of(store, f, k, study) for f in folds}
     generators = {}
     if any(APPROACHES[a].gan for a in approaches):
-        keys = [(f, g) for f in folds for g in gan_seeds]
-        paths = _run_all([(_train_generator, profile, study, subsets[f], g) for f, g in keys], workers,
-                         f"k={k}: G_k", progress)
-        generators = dict(zip(keys, paths))
-    tasks = [(f, a, i, r) for i, r in enumerate(replicates) for a in approaches for f in folds]
+        keys = [(f, s, g) for s in sources for f in folds for g in gan_seeds]
+        paths = _run_all([(_train_generator, profile, study, subsets[f], g, sources, s) for f, s, g in keys],
+                         workers, f"k={k}: G_k", progress)
+        generators = {(f, s.name, g): p for (f, s, g), p in zip(keys, paths)}
+    arms = [(arm_label(a, i, s.name), s.name) for a in approaches
+            for i, s in (enumerate(sources) if APPROACHES[a].gan else [(0, sources[0])])]
+    tasks = [(f, label, source, i, r) for i, r in enumerate(replicates) for label, source in arms for f in folds]
     calls = []
-    for f, a, i, r in tasks:
+    for f, label, source, i, r in tasks:
         g = gan_seeds[i % len(gan_seeds)]
-        calls.append((_train_classifier, str(art), study, subsets[f], a, r, g, generators.get((f, g)), device))
+        calls.append((_train_classifier, str(art), study, subsets[f], label, r, g, source,
+                      generators.get((f, source, g)), device))
     out = _run_all(calls, workers, f"k={k}: classifiers", progress)
     rows = pd.DataFrame([r for r, _ in out]).assign(config_hash=hash_, commit=git_commit())
     test = {f: partition_rows(store, f, "test") for f in folds}
     pred = pd.concat([pd.DataFrame({"fold": f, "approach": a, "replicate": r, "patch": test[f].index,
                                     "patient_id": test[f].patient_id.to_numpy(),
                                     "label": (test[f].label == "mass").to_numpy(np.int64), "proba": proba})
-                      for (f, a, _, r), (_, proba) in zip(tasks, out)], ignore_index=True)
+                      for (f, a, _, _, r), (_, proba) in zip(tasks, out)], ignore_index=True)
     folder = art / "aug" / f"k{k}"
     with atomic_path(folder / "results.csv") as tmp:
         rows[RESULT_COLUMNS].to_csv(tmp, index=False)
     run.write(folder, config_hash=hash_, rows=len(rows),
-              generators={f"fold{f}_g{g}": p for (f, g), p in generators.items()},
+              generators={f"{s} fold{f}_g{g}": p for (f, s, g), p in generators.items()},
               subsets={f"fold{f}": s.hash for f, s in subsets.items()})
     return merge_results(art, k, rows, pred)
 
@@ -524,7 +593,8 @@ def run_study(profile: str, ks, **overrides) -> pd.DataFrame:
     store = open_store(study["artifacts"])
     approaches = check_approaches(run_opts.get("approaches") or study["approaches"])
     folds = run_opts.get("folds")
-    check_study(store, sorted(store.folds.fold.unique()) if folds is None else folds, ks, study, approaches)
+    check_study(store, sorted(store.folds.fold.unique()) if folds is None else folds, ks, study, approaches,
+                generator_sources(profile, study))
     table = read_results(study["artifacts"])
     for k in ks:
         table = run_k(profile, k, study, **{"workers": study["workers"], **run_opts})
@@ -554,10 +624,12 @@ def main(argv: list[str] | None = None) -> None:
         if args.fold is None:
             p.error("--generator-only needs --fold")
         store = open_store(study["artifacts"])
+        sources = generator_sources(args.profile, study)
         for k in parse_ks(args.k):
-            check_study(store, folds, [k], study, check_approaches(study["approaches"]))
-            for g in seed_list(study, "gan_seeds"):
-                _train_generator(args.profile, study, subset_of(store, args.fold, k, study), g)
+            check_study(store, folds, [k], study, check_approaches(study["approaches"]), sources)
+            for source in sources:
+                for g in seed_list(study, "gan_seeds"):
+                    _train_generator(args.profile, study, subset_of(store, args.fold, k, study), g, sources, source)
         return
     run_study(args.profile, args.k, folds=folds, workers=args.workers, reuse=not args.no_reuse,
               progress=not args.no_progress)

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import re
+from itertools import product
 from pathlib import Path
 
 import pandas as pd
 
 from thesis_lib import config
-from thesis_lib.augstudy import open_store, parse_ks, seed_list, subset_of
-from thesis_lib.gan.train import run_dir
+from thesis_lib.augstudy import generator_sources, gk_dir, open_store, parse_ks, seed_list, subset_of
 from thesis_lib.generate import generate
 from thesis_lib.inception import InceptionFeatures
 from thesis_lib.io import atomic_path
@@ -34,37 +34,36 @@ def gate_path(artifacts: str | Path) -> Path:
 
 
 def gate_table(profile: str, ks: list[int] | None = None, *, n_generated: int | None = None) -> pd.DataFrame:
-    """One row per G_k of the profile's augmentation study (its k, or ``ks``): k, fold,
-    gan_seed, the realism scores (``min(n_generated, k)`` samples; default the study's
-    ``gate_samples``), ``passed`` and ``fails`` (a G_k with too few samples to score fails, and
+    """One row per G_k of the profile's augmentation study (its k, or ``ks``; its generators in
+    the study's order): generator, k, fold, gan_seed, the realism scores (``min(n_generated, k)``
+    samples; default the study's ``gate_samples``), ``passed`` and ``fails`` (a G_k with too few samples to score fails, and
     says so). A G_k not trained yet is an error naming the step."""
     study, fid = config.resolve("aug", profile), config.resolve("fid", profile)
     n_generated = n_generated or study["gate_samples"]
     store = open_store(study["artifacts"])
     cache = Path(study["artifacts"]) / "cache"
     extractor = InceptionFeatures(resize=fid["resize"])
+    sources = generator_sources(profile, study)
     rows = []
-    for k in ks or parse_ks(study["k"]):
-        for fold in sorted(store.folds.fold.unique()):
-            subset = subset_of(store, fold, k, study)
-            train = store.read(subset.masses.index.to_numpy())
-            held_out = held_out_masses(store, fold)
-            for gan_seed in seed_list(study, "gan_seeds"):
-                best = run_dir(study["artifacts"], fold, k, gan_seed) / "best.pt"
-                if not best.is_file():
-                    raise FileNotFoundError(f"{best}: G_k not trained; run python -m thesis_lib.augstudy --profile "
-                                            f"{profile} --k {k} --fold {fold} --generator-only first")
-                fake = generate(best, min(n_generated, k), seed=study["seed"])
-                try:
-                    row = score_patches(train, held_out, fake, extractor, cache, kid_subsets=fid["kid_subsets"],
-                                        k=fid["pr_k"], seed=study["seed"])
-                except ValueError as exc:  # too few masses to score (a tiny k or fold)
-                    row, failed = {"N generated": len(fake)}, [f"not scored: {exc}"]
-                else:
-                    failed = realism_verdict(row)[1]
-                passed = not failed
-                rows.append({"k": k, "fold": int(fold), "gan_seed": gan_seed, **row, "passed": passed,
-                             "fails": "; ".join(failed)})
+    for source, k, fold in product(sources, ks or parse_ks(study["k"]), sorted(store.folds.fold.unique())):
+        subset = subset_of(store, fold, k, study)
+        train = store.read(subset.masses.index.to_numpy())
+        held_out = held_out_masses(store, fold)
+        for gan_seed in seed_list(study, "gan_seeds"):
+            best = source.checkpoint or gk_dir(study["artifacts"], fold, k, gan_seed, sources, source) / "best.pt"
+            if not best.is_file():
+                raise FileNotFoundError(f"{best}: G_k not trained; run python -m thesis_lib.augstudy --profile "
+                                        f"{profile} --k {k} --fold {fold} --generator-only first")
+            fake = generate(best, min(n_generated, k), seed=study["seed"])
+            try:
+                row = score_patches(train, held_out, fake, extractor, cache, kid_subsets=fid["kid_subsets"],
+                                    k=fid["pr_k"], seed=study["seed"])
+            except ValueError as exc:  # too few masses to score (a tiny k or fold)
+                row, failed = {"N generated": len(fake)}, [f"not scored: {exc}"]
+            else:
+                failed = realism_verdict(row)[1]
+            rows.append({"generator": source.name, "k": k, "fold": int(fold), "gan_seed": gan_seed, **row,
+                         "passed": not failed, "fails": "; ".join(failed)})
     return pd.DataFrame(rows)
 
 
@@ -72,6 +71,11 @@ def read_gate(artifacts: str | Path) -> pd.DataFrame | None:
     """The gate's table, or None when the gate has not run."""
     path = gate_path(artifacts)
     return pd.read_csv(path, keep_default_na=False) if path.is_file() else None
+
+
+def first_generator(gate: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the study's first generator (the one behind the arms GAN and Aug GAN)."""
+    return gate[gate.generator == gate.generator.iloc[0]] if "generator" in gate and len(gate) else gate
 
 
 def failed_rules(gate: pd.DataFrame) -> list[str]:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from thesis_lib import augstudy, realism, reference, tsne
-from thesis_lib.generator_gate import failed_rules, read_gate
+from thesis_lib.generator_gate import failed_rules, first_generator, read_gate
 from thesis_lib.scoring import over_folds
 
 CHAPTERS = {"data": "00_data_prep", "gan": "01_train_dcgan", "qualitative": "02_qualitative",
@@ -191,7 +191,10 @@ def _gated(claims: list[dict], gate: pd.DataFrame | None) -> list[dict]:
     """The claims about GAN arms marked "not comparable", with the reason, when a G_k behind
     them failed the quality gate (:mod:`thesis_lib.generator_gate`): the arm then tests a
     generator that does not draw masses, not GAN augmentation."""
-    if gate is None or gate.passed.astype(bool).all():
+    if gate is None:
+        return claims
+    gate = first_generator(gate)
+    if gate.passed.astype(bool).all():
         return claims
     why = (f"not judged: {int((~gate.passed.astype(bool)).sum())} of {len(gate)} G_k failed the quality gate "
            f"(the realism rules; they failed on {', '.join(failed_rules(gate))})")

@@ -96,6 +96,12 @@ class PatchStore:
     def __len__(self) -> int:
         return len(self.meta)
 
+    @property
+    def patch_size(self) -> int:
+        """Side of every patch, in pixels."""
+        with h5py.File(self.path / "patches.h5", "r") as f:
+            return int(f["patches"].shape[1])
+
     def sample(self, label: str, n: int, rng: np.random.Generator) -> np.ndarray:
         """Row indices of up to ``n`` patches with ``label``, drawn without replacement."""
         rows = np.flatnonzero(self.meta.label.to_numpy() == label)

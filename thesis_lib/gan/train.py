@@ -585,13 +585,15 @@ def summarise_runs(folder: str | Path, pattern: str = "*") -> pd.DataFrame:
                                        "training time (s)"]).set_index("run")
 
 
-def run_dir(profile_artifacts: str | Path, fold: int, k: int | None, replicate: int = 0) -> Path:
-    """Where a run writes: ``artifacts/<profile>/gan/fold<f>``, ``.../fold<f>_k<k>`` or, for the
-    further training seeds of a G_k, ``.../fold<f>_k<k>_g<replicate>``."""
-    if replicate and k is None:
-        raise ValueError("replicate: only G_k (k given) has several training seeds")
+def run_dir(profile_artifacts: str | Path, fold: int, k: int | None, replicate: int = 0,
+            recipe: str | None = None) -> Path:
+    """Where a run writes: ``artifacts/<profile>/gan/fold<f>``, ``.../fold<f>_k<k>``, for the
+    further training seeds of a G_k ``.../fold<f>_k<k>_g<replicate>``, and for a G_k of a further
+    recipe (``aug.generators``) that name with ``_<recipe>`` added."""
+    if (replicate or recipe) and k is None:
+        raise ValueError("replicate, recipe: only G_k (k given) has several training seeds and recipes")
     name = f"fold{fold}" if k is None else f"fold{fold}_k{k}" + (f"_g{replicate}" if replicate else "")
-    return Path(profile_artifacts) / "gan" / name
+    return Path(profile_artifacts) / "gan" / (name + (f"_{recipe}" if recipe else ""))
 
 
 def train_run(params: dict, fold: int, k: int | None = None, *, subset: TrainingSubset | None = None,

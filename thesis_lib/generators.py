@@ -1,0 +1,110 @@
+"""The generators a study samples: a recipe trained here, or a checkpoint made elsewhere.
+
+A profile names its GAN recipes in its ``recipes`` section, each as the settings that differ
+from its ``gan`` section (the default profile: ``small-data``, the gan section as it stands, and
+``thesis``, the thesis' recipe at the same widths and budget). A setting that lists generators
+(``aug.generators``, or one chapter's ``generator``) takes, per entry,
+
+- a recipe name: a generator of that recipe trained on each fold's (and k's) training masses;
+- ``"label=path/to/generator.pt"`` or ``{label: path}``: one ready generator checkpoint (e.g.
+  the thesis' own, imported by :mod:`thesis_lib.gan.import_thesis`), used as it is for every fold
+  and k; its size must be the patch store's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from thesis_lib.gan import checkpoint
+
+
+@dataclass(frozen=True)
+class GeneratorSource:
+    """One entry of a generators setting: ``recipe`` (gan settings over the profile's) for a
+    generator trained here, or ``checkpoint`` for a ready one."""
+
+    name: str
+    recipe: dict | None = None
+    checkpoint: Path | None = None
+
+    @property
+    def trained_here(self) -> bool:
+        return self.checkpoint is None
+
+    def describe(self) -> str:
+        """One line for a chapter: the recipe's settings, or where the checkpoint came from."""
+        if self.trained_here:
+            changes = ", ".join(f"{k} = {v!r}" for k, v in (self.recipe or {}).items())
+            return (f"**{self.name}**: trained here on each fold's k masses with the profile's gan settings"
+                    + (f", changed by {changes}" if changes else ""))
+        origin = checkpoint_origin(self.checkpoint)
+        return (f"**{self.name}**: {self.checkpoint.name}, {origin or 'a generator checkpoint made elsewhere'}; "
+                "it was **not trained on this run's data**, and the same generator serves every fold and k")
+
+
+def checkpoint_origin(path: str | Path) -> str | None:
+    """The ``source.origin`` an imported checkpoint records (None for one trained here)."""
+    source = checkpoint.load(path).get("source") or {}
+    return source.get("origin")
+
+
+def checkpoint_size(path: str | Path) -> int:
+    """Side in pixels of the patches a generator checkpoint draws."""
+    cfg = checkpoint.load(path).get("config") or {}
+    return int(cfg.get("image_size") or 128)
+
+
+def check_size(path: str | Path, patch_size: int, setting: str) -> None:
+    """A generator drawing patches of another size than the store's is an error naming both."""
+    size = checkpoint_size(path)
+    if size != patch_size:
+        raise ValueError(f"{setting}: {path} draws {size} x {size} patches but the patch store holds "
+                         f"{patch_size} x {patch_size} ones; a generator is only scored against real patches of "
+                         f"its own size (use a profile with data_prep.patch_size: {size}, e.g. configs/thesis.yaml)")
+
+
+def file_sha1(path: str | Path) -> str:
+    """SHA-1 of a file, in 1 MiB reads."""
+    digest = hashlib.sha1()
+    with Path(path).open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def parse_sources(entries, recipes: dict, setting: str) -> list[GeneratorSource]:
+    """The sources of a generators setting (see the module docstring); an unknown recipe, a
+    missing checkpoint or a repeated name is an error naming ``setting``."""
+    entries = [entries] if isinstance(entries, (str, dict)) else list(entries or [])
+    sources = []
+    for entry in entries:
+        pairs = list(entry.items()) if isinstance(entry, dict) else [entry.split("=", 1)] if "=" in str(entry) \
+            else [(entry, None)]
+        for name, path in pairs:
+            name = str(name).strip()
+            if path is None:
+                if name not in recipes:
+                    raise ValueError(f"{setting}: {name!r} is neither a recipe of the profile's recipes section "
+                                     f"({sorted(recipes)}) nor label=path/to/generator.pt")
+                sources.append(GeneratorSource(name, recipe=dict(recipes[name] or {})))
+                continue
+            path = Path(str(path).strip()).expanduser()
+            if not path.is_file():
+                raise FileNotFoundError(f"{setting}: {name}: no generator checkpoint at {path} (import the thesis' "
+                                        "weights with python -m thesis_lib.gan.import_thesis WEIGHTS --out CKPT)")
+            sources.append(GeneratorSource(name, checkpoint=path.resolve()))
+    if not sources:
+        raise ValueError(f"{setting}: no generator; name a recipe ({sorted(recipes)}) or label=path")
+    names = [s.name for s in sources]
+    if len(set(names)) < len(names):
+        raise ValueError(f"{setting}: generator names repeat ({names})")
+    return sources
+
+
+def identity(source: GeneratorSource) -> dict:
+    """What defines a source's generators, for a config hash: its recipe, or its file's hash."""
+    if source.trained_here:
+        return {"name": source.name, "recipe": source.recipe}
+    return {"name": source.name, "checkpoint_sha1": file_sha1(source.checkpoint)}
