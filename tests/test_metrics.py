@@ -3,7 +3,7 @@ import pytest
 import scipy.linalg
 import torch
 
-from thesis_lib.metrics import PixelFrechet, frechet_distance, gaussian_stats, pooled_pixels
+from thesis_lib.metrics import PixelFrechet, frechet_distance, frechet_from_features, gaussian_stats, pooled_pixels
 
 
 def _reference(mu1, s1, mu2, s2):
@@ -17,6 +17,20 @@ def test_frechet_matches_sqrtm(d):
     a, b = rng.normal(size=(500, d)), rng.normal(0.3, 1.2, size=(400, d)) @ rng.normal(size=(d, d)) * 0.3
     args = (*gaussian_stats(a), *gaussian_stats(b))
     assert frechet_distance(*args) == pytest.approx(_reference(*args), rel=1e-6)
+
+
+@pytest.mark.parametrize("n1, n2", [(30, 40), (64, 20), (200, 300)])
+def test_frechet_from_features_matches_the_covariance_route(n1, n2):
+    """Fewer samples than dimensions (the small-N FIDs of the book) go through the n1 x n2
+    cross-product; the result is the covariance formula's, including at full rank."""
+    rng = np.random.default_rng(n1)
+    mix = rng.normal(size=(64, 64))
+    a, b = rng.normal(size=(n1, 64)) @ mix, np.abs(rng.normal(0.5, 1.0, size=(n2, 64)) @ mix)
+    expected = _reference(*gaussian_stats(a), *gaussian_stats(b))
+    assert frechet_from_features(a, b) == pytest.approx(expected, rel=1e-7)
+    assert frechet_from_features(a, a) == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError, match="same d"):
+        frechet_from_features(a, b[:, :10])
 
 
 def test_frechet_known_values():

@@ -31,6 +31,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from thesis_lib.classifier import domain_features, predict_proba, train_classifier
+from thesis_lib.data.splits import partition_of
+from thesis_lib.data.subsets import training_patches
 from thesis_lib.generate import generate
 from thesis_lib.inception import InceptionFeatures, cached_features
 from thesis_lib.memorisation import nearest
@@ -115,24 +118,32 @@ def held_out_masses(store, fold: int) -> np.ndarray:
     return partition_patches(store, fold, ("val", "test"), "mass", None, 0)
 
 
+def score_fold_generator(store, fold: int, ckpt: str | Path, extractor: InceptionFeatures, *, n_generated: int,
+                         seed: int, kid_subsets: int, k: int, cache_dir: str | Path) -> dict:
+    """The scores of :func:`score_patches` for the generator ``ckpt`` trained on ``fold``'s
+    training masses (``n_generated`` samples, fewer when the fold has fewer training masses),
+    with ``realistic`` (the verdict) and ``fails`` (the rules failed)."""
+    train, _ = training_patches(store, fold, None, seed)
+    fake = generate(ckpt, min(n_generated, len(train)), seed=seed)
+    row = score_patches(train, held_out_masses(store, fold), fake, extractor, cache_dir, kid_subsets=kid_subsets,
+                        k=k, seed=seed)
+    passed, failed = realism_verdict(row)
+    return {**row, "realistic": passed, "fails": "; ".join(failed)}
+
+
 def realism_table(store, gan_dir: str | Path, extractor: InceptionFeatures, *, n_generated: int, seed: int,
                   kid_subsets: int, k: int, cache_dir: str | Path) -> pd.DataFrame:
     """One row per fold whose lesion-simulation GAN (``gan_dir/fold<f>/best.pt``) exists: the
     scores of :func:`score_generator` (``n_generated`` samples, fewer when the fold has fewer
     training masses), the verdict and the rules failed."""
-    from thesis_lib.data.subsets import training_patches
-
     rows = []
     for run in sorted(Path(gan_dir).glob("fold[0-9]")):
         if not (run / "best.pt").is_file():
             continue
         fold = int(run.name.removeprefix("fold"))
-        train, _ = training_patches(store, fold, None, seed)
-        held_out = held_out_masses(store, fold)
-        fake = generate(run / "best.pt", min(n_generated, len(train)), seed=seed)
-        row = score_patches(train, held_out, fake, extractor, cache_dir, kid_subsets=kid_subsets, k=k, seed=seed)
-        passed, failed = realism_verdict(row)
-        rows.append({"fold": fold, **row, "realistic": passed, "fails": "; ".join(failed)})
+        row = score_fold_generator(store, fold, run / "best.pt", extractor, n_generated=n_generated, seed=seed,
+                                   kid_subsets=kid_subsets, k=k, cache_dir=cache_dir)
+        rows.append({"fold": fold, **row})
     if not rows:
         raise FileNotFoundError(f"{gan_dir}: no trained generator (fold*/best.pt); run notebook 01_train_dcgan "
                                 "or the workflow's train_gan rules first")
@@ -179,8 +190,6 @@ def partition_patches(store, fold: int, partition: str | tuple[str, ...], label:
                       seed: int) -> np.ndarray:
     """Patches of one label in one partition of a fold (or several: ``("val", "test")``), at
     most ``limit`` (seeded subsample)."""
-    from thesis_lib.data.splits import partition_of
-
     parts = (partition,) if isinstance(partition, str) else partition
     rows = store.meta.index[partition_of(store.meta, store.folds, fold).isin(parts)
                             & (store.meta.label == label)].to_numpy()
@@ -197,7 +206,6 @@ def domain_table(store, gan_dir: str | Path, cfg, *, n_generated: int, seed: int
     same distance between two halves of the real masses. Not FID: a domain-feature distance.
     ``called masses``: the share of generated patches the classifier calls masses (P >= 0.5), and
     ``val masses called``: the same share of the fold's real validation masses, its yardstick."""
-    from thesis_lib.classifier import domain_features, predict_proba, train_classifier
     rows = []
     for run in sorted(Path(gan_dir).glob("fold[0-9]")):
         if not (run / "best.pt").is_file():
