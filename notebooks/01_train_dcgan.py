@@ -40,7 +40,7 @@ import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
-from thesis_lib import config, plots
+from thesis_lib import ablation, config, plots
 from thesis_lib.data import subsets
 from thesis_lib.data.store import PatchStore
 from thesis_lib.gan import train
@@ -121,8 +121,8 @@ counts.style.format("{:,}")
 # weights, sampled and kept instead of G itself (its batch-normalisation statistics recomputed
 # from its own samples); and **DiffAugment** {cite}`zhao2020diffaugment`, random but
 # differentiable brightness, contrast, translation and cutout applied to every image D sees,
-# real and generated alike. The laptop profile uses the first two; at its budget DiffAugment
-# made FID worse (the README gives the measurements and `benchmarks/gan_recipes.py` repeats them).
+# real and generated alike. The laptop profile uses the first two; the ablation at the end of
+# this chapter measures what each buys.
 #
 # The training itself is the workflow's step (`python -m thesis_lib.gan.train`); this chapter
 # calls the same function, which returns at once when the workflow has already trained the fold.
@@ -177,4 +177,30 @@ display(Markdown(
     f"Generator kept: `{kept}`; sample it with "
     f"`python -m thesis_lib.generate {kept} --n 1000 --out DIR`. "
     f"Trained at commit `{record['provenance']['git_commit'][:12]}`, seed {cfg.seed}."
+))
+
+# %% [markdown]
+# ## What each option buys
+#
+# The thesis' recipe, then one option added per row, each row keeping the options above it:
+# every row is trained on the same fold's training masses for the same budget, and its kept
+# generator is scored as the FID chapter scores the fold GANs: FID against the fold's held-out
+# masses beside the matched real-real floor (the realism rule asks for at most 2 x the
+# floor), precision and recall (k = 3 nearest neighbours in Inception space; the rule asks for
+# 0.5 and 0.3), and the training seconds. The rows are the workflow's step
+# `python -m thesis_lib.ablation` (profile section `ablation`).
+
+# %%
+ablation_rows = ablation.read_ablation(params["artifacts"])
+display(ablation_rows[["row", "changes", "FID", "real-real FID", "FID / floor", "precision", "recall",
+                       "spectrum excess (dex)", "train_s", "best_epoch"]].round(3))
+first, best = ablation_rows.iloc[0], ablation_rows.loc[ablation_rows["FID / floor"].idxmin()]
+display(Markdown(
+    f"Every row: {first['budget']} on fold {config.resolve('ablation', profile)['fold']}, "
+    f"N = {int(first['N generated'])} generated against {int(first['N held-out'])} held-out masses. "
+    f"The thesis' recipe reaches {first['FID / floor']:.1f} x the floor; the lowest FID is the row "
+    f"**{best['row']}** at {best['FID / floor']:.1f} x, precision {best['precision']:.2f}, recall "
+    f"{best['recall']:.2f}. {int(ablation_rows.realistic.astype(bool).sum())} of {len(ablation_rows)} rows "
+    f"pass the realism rules at this budget"
+    + (f" (the fold GANs of this chapter train for {cfg.budget})." if first["budget"] != cfg.budget else ".")
 ))
