@@ -34,6 +34,7 @@ n_patients = None  # synthetic: cohort size; real data: random subset, 0 = all
 patch_rule = None  # bbox_resize (the thesis) | centre_crop
 negative_windows = None  # matched (normal windows resized like the masses) | native (the thesis)
 negatives_per_image = None
+patch_size = None  # pixels (the thesis: 128)
 seed = None
 
 # %%
@@ -52,7 +53,7 @@ from thesis_lib.provenance import Run, cpu_cores
 cfg = config.resolve(
     "data_prep", profile, dataset=dataset, data_root=data_root,
     n_patients=n_patients, patch_rule=patch_rule, negative_windows=negative_windows,
-    negatives_per_image=negatives_per_image, seed=seed,
+    negatives_per_image=negatives_per_image, patch_size=patch_size, seed=seed,
 )
 run = Run("data_prep", cfg)
 out = Path(cfg["artifacts"])

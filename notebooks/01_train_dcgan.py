@@ -169,7 +169,7 @@ train.timing_table(summary, f"fold {fold}")
 # The lesion-simulation GANs of the other folds, when the workflow has trained them:
 
 # %%
-train.summarise_runs(Path(params["artifacts"]) / "gan", pattern="fold[0-9]")
+train.summarise_runs(Path(params["artifacts"]) / "gan", pattern=r"fold\d+")
 
 # %%
 kept = Path("artifacts", profile, "gan", out.name, "best.pt")

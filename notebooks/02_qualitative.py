@@ -20,6 +20,7 @@
 profile = "smoke"
 fold = None
 n_generated = None
+generator = None  # a ready generator shown instead of this run's GANs: "label=path/to/G.pt" (e.g. the thesis' own)
 seed = None
 
 # %%
@@ -29,22 +30,25 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from thesis_lib import config, memorisation, plots
+from thesis_lib import config, memorisation, plots, realism
 from thesis_lib.data.store import PatchStore
 from thesis_lib.data.subsets import training_patches
 from thesis_lib.generate import generate, interpolate, load_generator
+from thesis_lib.generators import ready_generator
 from thesis_lib.inception import InceptionFeatures, cached_features
 from thesis_lib.provenance import Run
 
-params = config.resolve("qualitative", profile, fold=fold, n_generated=n_generated, seed=seed)
+params = config.resolve("qualitative", profile, fold=fold, n_generated=n_generated, generator=generator, seed=seed)
 art = Path(params["artifacts"])
 figures = art / "figures"
 run = Run("qualitative", params)
 store = PatchStore(art / "patches")
-runs = sorted(p for p in (art / "gan").glob("fold[0-9]") if (p / "best.pt").is_file())
-if not runs:
-    raise FileNotFoundError(f"{art / 'gan'}: no trained generator; run notebook 01 first")
+ready = ready_generator(params["generator"], store.patch_size, "qualitative.generator")
+generators = realism.fold_generators(store, art / "gan", ready.checkpoint if ready else None)
 rng = np.random.default_rng(params["seed"])
+if ready:
+    display(Markdown(f"**Shown here: a ready generator, not this run's GANs.** {ready.describe()}; its "
+                     "\"training masses\" below are the fold's, which it never saw."))
 
 # %% [markdown]
 # ## Real and generated, side by side
@@ -53,11 +57,10 @@ rng = np.random.default_rng(params["seed"])
 
 # %% mystnb={"figure": {"caption": "Training masses of each fold (left) beside patches of its kept generator (right). Look for the shapes, margins and textures the generator reproduces, and for those it misses.", "name": "fig-real-generated"}}
 panels = {}
-for gan_run in runs:
-    f = int(gan_run.name.removeprefix("fold"))
+for f, ckpt in generators.items():
     real, _ = training_patches(store, f, None, params["seed"])
     panels[f"fold {f}: real"] = real[rng.choice(len(real), min(64, len(real)), replace=False)]
-    panels[f"fold {f}: generated"] = generate(gan_run / "best.pt", 64, params["seed"])
+    panels[f"fold {f}: generated"] = generate(ckpt, 64, params["seed"])
 fig = plots.montage_panels(panels, ncols=8, panels_per_row=2)
 plots.save_figure(fig, "real_and_generated", figures);
 
@@ -71,7 +74,7 @@ plots.save_figure(fig, "real_and_generated", figures);
 # %%
 k = params["fold"]
 train, _ = training_patches(store, k, None, params["seed"])
-fake = generate(art / "gan" / f"fold{k}" / "best.pt", params["n_generated"], params["seed"] + 1)
+fake = generate(generators[k], params["n_generated"], params["seed"] + 1)
 extractor = InceptionFeatures()
 checks = [
     memorisation.check(train, fake, "pixels"),
@@ -88,7 +91,7 @@ plots.save_figure(fig, f"memorisation_distances_fold{k}", figures);
 fig = plots.nearest_neighbours(fake, {c.space: train[c.nearest_train] for c in checks})
 plots.save_figure(fig, f"memorisation_neighbours_fold{k}", figures);
 
-# %%
+# %% tags=["remove-input"]
 flagged = {c.space: len(c.flagged) for c in checks}
 display(Markdown(
     f"Flagged as possible copies: {flagged['pixels']} of {len(fake)} in pixel space, "
@@ -104,7 +107,7 @@ display(Markdown(
 # learnt the distribution shows.
 
 # %% mystnb={"figure": {"caption": "Patches decoded along a straight line between two latent vectors. Smooth change, without jumps, suggests the generator has learnt a continuous space rather than a list of memorised patches.", "name": "fig-interpolation"}}
-G = load_generator(art / "gan" / f"fold{k}" / "best.pt")
+G = load_generator(generators[k])
 strip = interpolate(G, params["interpolation_steps"], params["seed"])
 fig = plots.patch_montage(strip, f"latent interpolation, fold {k}", ncols=len(strip))
 plots.save_figure(fig, f"latent_interpolation_fold{k}", figures);

@@ -48,6 +48,7 @@ n_generated = None
 n_generated_curve = None
 resize = None  # bilinear | bicubic
 domain_epochs = None
+generator = None  # a ready generator scored instead of this run's GANs: "label=path/to/G.pt" (e.g. the thesis' own)
 seed = None
 
 # %%
@@ -56,20 +57,20 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from thesis_lib import config, plots, realism, reference
-from thesis_lib.classifier import ClassifierConfig
+from thesis_lib import config, fid_results, plots, realism, reference
 from thesis_lib.data.store import PatchStore
-from thesis_lib.inception import FID_WEIGHTS_SHA1, InceptionFeatures, cached_features
-from thesis_lib.provenance import Run
+from thesis_lib.inception import FID_WEIGHTS_SHA1, InceptionFeatures
 
 params = config.resolve("fid", profile, n_generated=n_generated,
                         n_generated_curve=n_generated_curve, resize=resize,
-                        domain_epochs=domain_epochs, seed=seed)
+                        domain_epochs=domain_epochs, generator=generator, seed=seed)
 art = Path(params["artifacts"])
-run = Run("fid", params)
 store = PatchStore(art / "patches")
 extractor = InceptionFeatures(resize=params["resize"])
+results = fid_results.current(params)  # the workflow's fid_results step; computed here when missing or stale
+ready = results["generator"]
 display(Markdown(
+    (f"**Scored here: a ready generator, not this run's GANs.** {ready['description']}.\n\n" if ready else "") +
     f"FID Inception weights: `{extractor.weights.name}` (SHA-1 `{FID_WEIGHTS_SHA1[:12]}...`, "
     f"checked); resize **{params['resize']}** to 299 x 299; {params['n_generated']} "
     f"generated patches per fold. On a CPU the network manages about three images a second per core, "
@@ -89,13 +90,10 @@ display(Markdown(
 # that does not copy).
 
 # %%
-table = realism.realism_table(
-    store, art / "gan", extractor, n_generated=params["n_generated"],
-    seed=params["seed"], kid_subsets=params["kid_subsets"], k=params["pr_k"],
-    cache_dir=art / "cache")
+table = pd.DataFrame(results["table"]).set_index("fold")
 table.drop(columns=["fails"]).round(3)
 
-# %%
+# %% tags=["remove-input"]
 lines = [f"- fold {f}: " + ("**realistic**" if r.realistic else f"**not realistic**: {r.fails}")
          for f, r in table.iterrows()]
 display(Markdown(
@@ -120,13 +118,10 @@ display(Markdown(
 # between two halves of the real masses.
 
 # %%
-classifier_cfg = ClassifierConfig(epochs=params["domain_epochs"], lr=params["domain_lr"],
-                                  seed=params["seed"])
-domain = realism.domain_table(store, art / "gan", classifier_cfg,
-                              n_generated=params["n_generated"], seed=params["seed"])
+domain = pd.DataFrame(results["domain"]).set_index("fold")
 domain.round(3)
 
-# %%
+# %% tags=["remove-input"]
 within = int((domain["domain FD"] <= domain["real-real domain FD"]).sum())
 display(Markdown(
     f"In {within} of {len(domain)} folds the generated masses lie as close to the real ones, "
@@ -150,16 +145,14 @@ display(Markdown(
 
 # %% mystnb={"figure": {"caption": "FID of the kept generator's snapshots over epochs (left) beside the curve the thesis reported (right), each on its own axes because data, N and training length differ. Compare the shapes, not the values.", "name": "fig-fid-curve"}}
 fold = params["curve_fold"]
-held_out_feats = cached_features(extractor, realism.held_out_masses(store, fold), art / "cache")
-curve = realism.fid_over_epochs(art / "gan" / f"fold{fold}", held_out_feats, extractor,
-                                n_generated=params["n_generated_curve"], seed=params["seed"])
+curve = pd.DataFrame(results["curve"], columns=["epoch", "FID", "N generated"])  # none for a ready generator
 thesis = reference.reported()["fid_over_epochs"]
 fig = plots.fid_curves(curve, thesis["points"],
                        f"this run, fold {fold} (N = {params['n_generated_curve']})",
                        f"the thesis, as reported (N = {thesis['n_generated']})")
 plots.save_figure(fig, "fid_over_epochs", art / "figures");
 
-# %%
+# %% tags=["remove-input"]
 trend = realism.fid_trend(curve, seed=params["seed"])
 display(Markdown(
     f"Over {trend['snapshots']} snapshots, FID changes by {trend['slope']:+.1f} per 100 epochs (95 % "
@@ -174,7 +167,7 @@ display(Markdown(
 # %%
 medigan = reference.reported()["medigan"]
 pd.DataFrame([
-    {"generator": "this run (mean over folds)", "data": f"{store.summary['source']} held-out masses",
+    {"generator": ready["name"] if ready else "this run (mean over folds)", "data": f"{store.summary['source']} held-out masses",
      "N generated": params["n_generated"], "FID": round(table.FID.mean(), 1)},
     {"generator": "the thesis, lowest (epoch 830)", "data": "OPTIMAM lesions",
      "N generated": thesis["n_generated"], "FID": thesis["minimum"]["fid"]},
@@ -187,8 +180,6 @@ pd.DataFrame([
 # real reference set all differ, and FID moves with each. They are shown together so that no
 # one compares them by accident without seeing that.
 
-# %%
-prov = run.write(art / "fid", table=table.reset_index().to_dict("records"),
-                 domain=domain.reset_index().to_dict("records"),
-                 curve=curve.to_dict("records"))
-display(Markdown(f"Computed at commit `{prov['git_commit'][:12]}`, seed {params['seed']}."))
+# %% tags=["remove-input"]
+display(Markdown(f"Computed by the step `python -m thesis_lib.fid_results` at commit "
+                 f"`{results['git_commit'][:12]}`, seed {params['seed']}, in {results['duration_s']:.0f} s."))

@@ -194,7 +194,7 @@ fig = plots.metric_against_k(intervals, thesis, "f1", ours_label=f"this run ({da
                              thesis_label="thesis (OPTIMAM data)")
 plots.save_figure(fig, "aug_f1_against_k", figures);
 
-# %%
+# %% tags=["remove-input"]
 display(Markdown("**F1 at 0.5** (mean ± sd over folds and seeds)"))
 display(mean_and_sd(table, "f1")[order])
 display(Markdown("**F1 at the threshold chosen on validation** (mean ± sd over folds and seeds)"))
@@ -219,7 +219,7 @@ pairs["comparison"] = pd.Categorical(pairs.comparison, [" - ".join(c) for c in a
 shown = pairs.sort_values(["comparison", "metric", "k"]).set_index(["comparison", "metric", "k"])
 display(shown[["estimate", "low", "high", "p_holm_better", "p_holm_worse", "verdict"]].round(3))
 
-# %%
+# %% tags=["remove-input"]
 lines = []
 for (comparison, metric), g in shown.groupby(level=["comparison", "metric"], observed=True):
     survived = g[g.verdict != "not distinguishable from 0"]
@@ -240,7 +240,7 @@ for metric in ("f1", "auc"):
     display(Markdown(f"**Thesis {metric.upper()}** (mean over folds)"))
     display(reported)
 
-# %%
+# %% tags=["remove-input"]
 ours = table.groupby(["k", "approach"]).f1.mean().unstack("approach")[thesis_order]
 thesis_f1 = pd.DataFrame(thesis["f1"], index=thesis["k"])[thesis_order]
 text = ["Best of the thesis' four approaches per k by mean F1 here: "

@@ -57,6 +57,7 @@ n_iter = None
 n_normal = None
 neighbours = None
 n_perm = None  # permutations of each null
+generator = None  # a ready generator mapped instead of this run's: "label=path/to/G.pt" (e.g. the thesis' own)
 seed = None
 
 # %%
@@ -68,23 +69,26 @@ from IPython.display import Markdown, display
 from thesis_lib import config, plots, tsne
 from thesis_lib.data.store import PatchStore
 from thesis_lib.embedding import pick_backend
+from thesis_lib.generators import ready_generator
 from thesis_lib.inception import InceptionFeatures
 from thesis_lib.io import atomic_path
 from thesis_lib.provenance import Run
 
 params = config.resolve("tsne", profile, fold=fold, k=k, spaces=spaces, perplexity=perplexity,
                         n_iter=n_iter, n_normal=n_normal, neighbours=neighbours,
-                        n_perm=n_perm, seed=seed)
+                        n_perm=n_perm, generator=generator, seed=seed)
 art = Path(params["artifacts"])
 out_dir, figures = art / "tsne", art / "figures"
 run = Run("tsne", params)
 chosen = tsne.check_spaces(params["spaces"])
-sets = tsne.mass_sets(PatchStore(art / "patches"), art, params["fold"], params["k"],
-                      ratio=params["synthetic_ratio"], n_normal=params["n_normal"],
-                      seed=params["seed"], subset_seed=config.resolve("aug", profile)["seed"])
-generator = "its GAN" if params["k"] in (None, "all") else f"G_{params['k']}"
+store = PatchStore(art / "patches")
+ready = ready_generator(params["generator"], store.patch_size, "tsne.generator")
+sets = tsne.mass_sets(store, art, params["fold"], params["k"], ratio=params["synthetic_ratio"],
+                      n_normal=params["n_normal"], seed=params["seed"],
+                      subset_seed=config.resolve("aug", profile)["seed"], generator=ready and ready.checkpoint)
+drawn_by = ready.describe() if ready else "its GAN" if params["k"] in (None, "all") else f"G_{params['k']}"
 display(Markdown(
-    f"Fold {params['fold']}, {generator}: " + ", ".join(
+    f"Fold {params['fold']}, {drawn_by}: " + ", ".join(
         f"{n} {name}" for name, n in sets.counts().items())
     + f" patches. t-SNE by **{pick_backend(params['backend'])}**, perplexity "
     f"{params['perplexity']}, {params['n_iter']} iterations, seed {params['seed']}."
@@ -130,7 +134,7 @@ table.set_index(["space", "masses", "metric"]).round(3)
 # %% [markdown]
 # ## What the numbers say about the thesis' reading
 
-# %%
+# %% tags=["remove-input"]
 display(Markdown(
     f"Rules: the generated set is judged on distances only with spread at least "
     f"{tsne.MIN_SPREAD:g} x the real set's, precision at least {tsne.MIN_PRECISION:g} and recall at least "

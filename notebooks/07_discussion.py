@@ -71,7 +71,7 @@ display(Markdown("\n\n".join(text)))
 # test patients, and a statement that holds at several k is corrected for testing it at each
 # (Holm); with few folds and small test sets, differences of a few points are within noise.
 
-# %%
+# %% tags=["remove-input"]
 text = [story["augmentation"]]
 if res.aug is not None and res.intervals is not None:
     f1 = res.aug.groupby(["k", "approach"]).f1.mean().unstack("approach")
@@ -94,7 +94,7 @@ display(Markdown("\n\n".join(text)))
 # perplexity; reading "gaps" from a map is therefore weak evidence. The t-SNE chapter scores
 # the same reading in the original feature spaces.
 
-# %%
+# %% tags=["remove-input"]
 display(Markdown(story["t-SNE"]))
 
 # %% [markdown]

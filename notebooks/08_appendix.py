@@ -39,7 +39,7 @@ display(Markdown(
 # %% [markdown]
 # ## Steps, seeds and run times
 
-# %%
+# %% tags=["remove-input"]
 display(Markdown(steps.to_markdown(index=False)))
 
 # %% [markdown]

@@ -2,8 +2,11 @@
 and the metrics beside FID."""
 
 import warnings
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from PIL import Image
@@ -145,9 +148,13 @@ def test_fid_evaluator_scores_a_generator(extractor):
 def test_realism_steps_name_what_to_run_first(tmp_path, extractor):
     from thesis_lib import realism
 
+    store = SimpleNamespace(folds=pd.DataFrame({"fold": [0, 1, 10]}))
     with pytest.raises(FileNotFoundError, match="run notebook 01_train_dcgan"):
-        realism.realism_table(None, tmp_path, extractor, n_generated=2, seed=0, kid_subsets=1, k=1,
-                              cache_dir=tmp_path)
+        realism.fold_generators(store, tmp_path)
+    (tmp_path / "fold10").mkdir()
+    (tmp_path / "fold10" / "best.pt").write_bytes(b"")
+    assert realism.fold_generators(store, tmp_path) == {10: tmp_path / "fold10" / "best.pt"}  # fold 10 and up too
+    assert realism.fold_generators(store, tmp_path, "g.pt") == {0: Path("g.pt"), 1: Path("g.pt"), 10: Path("g.pt")}
     with pytest.raises(FileNotFoundError, match="snapshot_every > 0"):
         realism.fid_over_epochs(tmp_path, np.zeros((2, 2048)), extractor, n_generated=2, seed=0)
 

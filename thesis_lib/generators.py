@@ -103,6 +103,27 @@ def parse_sources(entries, recipes: dict, setting: str) -> list[GeneratorSource]
     return sources
 
 
+def ready_source(value, setting: str) -> GeneratorSource | None:
+    """A chapter's ``generator`` setting: None (this run's own GANs), or one ready checkpoint as
+    ``"label=path"``, ``{label: path}`` or a bare path (labelled by its file name)."""
+    if value in (None, "", "none"):
+        return None
+    if isinstance(value, str) and "=" not in value:
+        value = f"{Path(value).stem}={value}"
+    sources = parse_sources(value, {}, setting)
+    if len(sources) != 1:
+        raise ValueError(f"{setting}: one ready generator expected, got {[s.name for s in sources]}")
+    return sources[0]
+
+
+def ready_generator(value, patch_size: int, setting: str) -> GeneratorSource | None:
+    """:func:`ready_source`, checked to draw patches of the store's size ``patch_size``."""
+    source = ready_source(value, setting)
+    if source is not None:
+        check_size(source.checkpoint, patch_size, setting)
+    return source
+
+
 def identity(source: GeneratorSource) -> dict:
     """What defines a source's generators, for a config hash: its recipe, or its file's hash."""
     if source.trained_here:

@@ -131,22 +131,29 @@ def score_fold_generator(store, fold: int, ckpt: str | Path, extractor: Inceptio
     return {**row, "realistic": passed, "fails": "; ".join(failed)}
 
 
-def realism_table(store, gan_dir: str | Path, extractor: InceptionFeatures, *, n_generated: int, seed: int,
-                  kid_subsets: int, k: int, cache_dir: str | Path) -> pd.DataFrame:
-    """One row per fold whose lesion-simulation GAN (``gan_dir/fold<f>/best.pt``) exists: the
-    scores of :func:`score_generator` (``n_generated`` samples, fewer when the fold has fewer
-    training masses), the verdict and the rules failed."""
-    rows = []
-    for run in sorted(Path(gan_dir).glob("fold[0-9]")):
-        if not (run / "best.pt").is_file():
-            continue
-        fold = int(run.name.removeprefix("fold"))
-        row = score_fold_generator(store, fold, run / "best.pt", extractor, n_generated=n_generated, seed=seed,
-                                   kid_subsets=kid_subsets, k=k, cache_dir=cache_dir)
-        rows.append({"fold": fold, **row})
-    if not rows:
-        raise FileNotFoundError(f"{gan_dir}: no trained generator (fold*/best.pt); run notebook 01_train_dcgan "
+def fold_generators(store, gan_dir: str | Path, generator: str | Path | None = None) -> dict[int, Path]:
+    """Fold -> the generator to score there: each fold's lesion-simulation GAN
+    (``gan_dir/fold<f>/best.pt``, folds without one left out), or one ready ``generator`` for
+    every fold of the store. No generator at all is an error naming the step."""
+    folds = sorted(int(f) for f in store.folds.fold.unique())
+    if generator is not None:
+        return {fold: Path(generator) for fold in folds}
+    found = {fold: Path(gan_dir) / f"fold{fold}" / "best.pt" for fold in folds}
+    found = {fold: path for fold, path in found.items() if path.is_file()}
+    if not found:
+        raise FileNotFoundError(f"{gan_dir}: no trained generator (fold<f>/best.pt); run notebook 01_train_dcgan "
                                 "or the workflow's train_gan rules first")
+    return found
+
+
+def realism_table(store, generators: dict[int, Path], extractor: InceptionFeatures, *, n_generated: int, seed: int,
+                  kid_subsets: int, k: int, cache_dir: str | Path) -> pd.DataFrame:
+    """One row per fold of ``generators`` (:func:`fold_generators`): the scores of
+    :func:`score_generator` (``n_generated`` samples, fewer when the fold has fewer training
+    masses), the verdict and the rules failed."""
+    rows = [{"fold": fold, **score_fold_generator(store, fold, ckpt, extractor, n_generated=n_generated, seed=seed,
+                                                  kid_subsets=kid_subsets, k=k, cache_dir=cache_dir)}
+            for fold, ckpt in generators.items()]
     return pd.DataFrame(rows).set_index("fold")
 
 
@@ -198,19 +205,16 @@ def partition_patches(store, fold: int, partition: str | tuple[str, ...], label:
     return store.read(rows)
 
 
-def domain_table(store, gan_dir: str | Path, cfg, *, n_generated: int, seed: int,
+def domain_table(store, generators: dict[int, Path], cfg, *, n_generated: int, seed: int,
                  normals_per_mass: int = 4) -> pd.DataFrame:
-    """Per fold: a classifier (the thesis' evaluation network, ``cfg``) trained on the fold's
+    """Per fold of ``generators`` (:func:`fold_generators`): a classifier (the thesis' evaluation network, ``cfg``) trained on the fold's
     training masses and normal patches (``normals_per_mass`` normals per mass), and the Fréchet
     distance between real training masses and generated ones on its pooled features, beside the
     same distance between two halves of the real masses. Not FID: a domain-feature distance.
     ``called masses``: the share of generated patches the classifier calls masses (P >= 0.5), and
     ``val masses called``: the same share of the fold's real validation masses, its yardstick."""
     rows = []
-    for run in sorted(Path(gan_dir).glob("fold[0-9]")):
-        if not (run / "best.pt").is_file():
-            continue
-        fold = int(run.name.removeprefix("fold"))
+    for fold, ckpt in generators.items():
         masses = partition_patches(store, fold, "train", "mass", None, seed)
         normals = partition_patches(store, fold, "train", "normal", normals_per_mass * len(masses), seed)
         val_m = partition_patches(store, fold, "val", "mass", None, seed)
@@ -218,7 +222,7 @@ def domain_table(store, gan_dir: str | Path, cfg, *, n_generated: int, seed: int
         net = train_classifier(np.concatenate([masses, normals]), np.r_[np.ones(len(masses)), np.zeros(len(normals))],
                                np.concatenate([val_m, val_n]), np.r_[np.ones(len(val_m)), np.zeros(len(val_n))], cfg)
         real = domain_features(net.model, masses)
-        generated = generate(run / "best.pt", n_generated, seed=seed)
+        generated = generate(ckpt, n_generated, seed=seed)
         fake = domain_features(net.model, generated)
         with warnings.catch_warnings():  # a Fréchet distance between halves, here on 90 features
             warnings.simplefilter("ignore")

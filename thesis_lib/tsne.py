@@ -36,7 +36,13 @@ import numpy as np
 import pandas as pd
 
 from thesis_lib import neighbourhoods
+from thesis_lib.data.subsets import rows_hash, training_rows
 from thesis_lib.embedding import embed
+from thesis_lib.gan.train import read_run, run_dir
+from thesis_lib.generate import generate
+from thesis_lib.inception import cached_features
+from thesis_lib.metrics import precision_recall
+from thesis_lib.realism import held_out_masses, partition_patches
 
 SPACES = ("pixels", "inception")
 MAPS = {  # map name -> the sets it shows, drawn in this order
@@ -96,25 +102,21 @@ class MassSets:
 
 
 def mass_sets(store, artifacts: str | Path, fold: int, k: int | str | None, *, ratio: float, n_normal: int,
-              seed: int, subset_seed: int | None = None) -> MassSets:
+              seed: int, subset_seed: int | None = None, generator: str | Path | None = None) -> MassSets:
     """The sets for ``fold`` and ``k`` (see the module docstring), all seeded; ``k`` None or
     ``"all"``: the fold's whole training pool and its GAN (``gan/fold<f>``). A G_k's real
     masses are the augmentation study's subset drawn with ``subset_seed`` (its ``seed``), checked
-    against the hash of the masses G_k was trained on."""
-    from thesis_lib.data.subsets import rows_hash, training_rows
-    from thesis_lib.gan.train import read_run, run_dir
-    from thesis_lib.generate import generate
-    from thesis_lib.realism import held_out_masses, partition_patches
-
+    against the hash of the masses G_k was trained on. A ready ``generator`` (a checkpoint made
+    elsewhere) draws the generated set instead; the real sets stay this run's."""
     k = None if k in (None, "all") else int(k)
     out = run_dir(artifacts, fold, k)
-    ckpt = out / "best.pt"
+    ckpt = Path(generator) if generator is not None else out / "best.pt"
     if not ckpt.is_file():
         raise FileNotFoundError(f"{ckpt}: no trained generator for fold={fold}, k={k}; train it first "
                                 "(notebook 01 for k None, the augmentation study's G_k otherwise)")
     rows = training_rows(store, fold, k, seed if subset_seed is None else subset_seed)
-    trained_on = read_run(out)["summary"].get("masses_hash") if k is not None else None
-    if k is not None and trained_on != rows_hash(rows):
+    trained_on = read_run(out)["summary"].get("masses_hash") if k is not None and generator is None else None
+    if k is not None and generator is None and trained_on != rows_hash(rows):
         raise ValueError(f"{out}: G_k was trained on other masses than the k = {k} subset of seed "
                          f"{subset_seed}; rerun the augmentation study (python -m thesis_lib.augstudy --k {k})")
     real = store.read(rows.index.to_numpy())
@@ -130,8 +132,6 @@ def features(sets: MassSets, space: str, extractor=None, cache_dir: str | Path |
              ) -> dict[str, np.ndarray]:
     """Set name -> (n, d) features: grey values / 255 (``pixels``) or FID Inception features
     (``inception``; needs ``extractor`` and ``cache_dir``, where they are cached)."""
-    from thesis_lib.inception import cached_features
-
     check_spaces(space)
     if space == "pixels":
         return {n: getattr(sets, n).reshape(len(getattr(sets, n)), -1).astype(np.float32) / 255 for n in sets.NAMES}
@@ -163,8 +163,6 @@ def support_table(feats: dict[str, np.ndarray], space: str, *, neighbours: int, 
     mass-vs-normal AUC with the set added to training. Then the paired difference in gap
     filling, generated minus flipped, with its bootstrap interval (masses ``generated - flipped``),
     and the AUC without added masses (``real only``)."""
-    from thesis_lib.metrics import precision_recall
-
     real, held = feats["real"], feats["held_out"]
 
     def auc(added=None):

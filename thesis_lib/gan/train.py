@@ -31,6 +31,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import time
 from contextlib import nullcontext
@@ -572,11 +573,13 @@ def timing_table(summary: dict, name: str) -> pd.DataFrame:
     }, name=name).to_frame()
 
 
-def summarise_runs(folder: str | Path, pattern: str = "*") -> pd.DataFrame:
-    """One row per finished run in ``folder`` (sub-folders matching ``pattern``)."""
+def summarise_runs(folder: str | Path, pattern: str = r".*") -> pd.DataFrame:
+    """One row per finished run in ``folder`` (sub-folders whose whole name matches the regular
+    expression ``pattern``, e.g. ``r"fold\d+"`` for the fold GANs)."""
     rows = []
-    for out in sorted(Path(folder).glob(pattern)):
-        if (out / "summary.json").is_file():
+    for out in sorted(Path(folder).glob("*"), key=lambda p: [int(t) if t.isdigit() else t
+                                                              for t in re.split(r"(\d+)", p.name)]):
+        if re.fullmatch(pattern, out.name) and (out / "summary.json").is_file():
             s = read_run(out)["summary"]
             rows.append({"run": out.name, "epochs": s["epochs_done"], "iterations": s["steps"],
                          "kept epoch": s["best_epoch"], "kept score": s["best_score"],

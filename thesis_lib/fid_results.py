@@ -1,0 +1,98 @@
+"""The FID chapter's results, computed once by a workflow step and read by the chapters.
+
+Per fold, the kept generator (each fold's lesion-simulation GAN, or one ready generator given
+as ``fid.generator``, e.g. the thesis' own) is scored against the fold's held-out masses
+(:func:`thesis_lib.realism.realism_table`) and by the domain classifier
+(:func:`~thesis_lib.realism.domain_table`); the curve fold's snapshots give FID over epochs
+(none for a ready generator). Everything goes to ``artifacts/<profile>/fid/provenance.json``
+with the run's provenance; the FID, scorecard and discussion chapters read it.
+
+Command line (the workflow's ``fid_results`` step)::
+
+    python -m thesis_lib.fid_results --profile smoke
+    python -m thesis_lib.fid_results --profile thesis --generator "thesis G=artifacts/thesis_G.pt"
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from thesis_lib import config, realism
+from thesis_lib.classifier import ClassifierConfig
+from thesis_lib.data.store import PatchStore
+from thesis_lib.generators import identity, ready_generator
+from thesis_lib.inception import InceptionFeatures, cached_features
+from thesis_lib.provenance import Run
+
+
+def results_path(artifacts: str | Path) -> Path:
+    return Path(artifacts) / "fid" / "provenance.json"
+
+
+def compute(params: dict) -> dict:
+    """The chapter's results for the resolved ``fid`` parameters: ``table``, ``domain`` and
+    ``curve`` as lists of records, and ``generator`` (None, or the ready generator's name,
+    file and origin)."""
+    art = Path(params["artifacts"])
+    store = PatchStore(art / "patches")
+    ready = ready_generator(params["generator"], store.patch_size, "fid.generator")
+    generators = realism.fold_generators(store, art / "gan", ready.checkpoint if ready else None)
+    extractor = InceptionFeatures(resize=params["resize"])
+    table = realism.realism_table(store, generators, extractor, n_generated=params["n_generated"],
+                                  seed=params["seed"], kid_subsets=params["kid_subsets"], k=params["pr_k"],
+                                  cache_dir=art / "cache")
+    classifier = ClassifierConfig(epochs=params["domain_epochs"], lr=params["domain_lr"], seed=params["seed"])
+    domain = realism.domain_table(store, generators, classifier, n_generated=params["n_generated"],
+                                  seed=params["seed"])
+    curve = pd.DataFrame(columns=["epoch", "FID", "N generated"])
+    fold = params["curve_fold"]
+    if ready is None and fold in generators:
+        held_out = cached_features(extractor, realism.held_out_masses(store, fold), art / "cache")
+        curve = realism.fid_over_epochs(art / "gan" / f"fold{fold}", held_out, extractor,
+                                        n_generated=params["n_generated_curve"], seed=params["seed"])
+    return {"table": table.reset_index().to_dict("records"), "domain": domain.reset_index().to_dict("records"),
+            "curve": curve.to_dict("records"),
+            "generator": None if ready is None else {**identity(ready), "file": str(ready.checkpoint),
+                                                     "description": ready.describe()}}
+
+
+def write(params: dict) -> dict:
+    """:func:`compute`, written with its provenance to :func:`results_path`; returns the record."""
+    run = Run("fid", params)
+    return run.write(results_path(params["artifacts"]).parent, **compute(params))
+
+
+def current(params: dict) -> dict:
+    """The results on disk when they were computed with ``params``, from the same ready
+    generator file, after the generators were last written; else :func:`write` them now."""
+    path = results_path(params["artifacts"])
+    if path.is_file():
+        record = json.loads(path.read_text())
+        store = PatchStore(Path(params["artifacts"]) / "patches")
+        ready = ready_generator(params["generator"], store.patch_size, "fid.generator")
+        scored = realism.fold_generators(store, Path(params["artifacts"]) / "gan", ready.checkpoint if ready else None)
+        same = (record.get("parameters") == json.loads(json.dumps(params, default=str))
+                and (record.get("generator") or {}).get("checkpoint_sha1") == (identity(ready) if ready else {}).get(
+                    "checkpoint_sha1"))
+        if same and path.stat().st_mtime_ns >= max(p.stat().st_mtime_ns for p in scored.values()):
+            return record
+    return write(params)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description="Score the kept generators of every fold (the FID chapter's results).")
+    p.add_argument("--profile", default="smoke")
+    p.add_argument("--generator", default=None, help="a ready generator to score instead: label=path/to/G.pt")
+    args = p.parse_args(argv)
+    params = config.resolve("fid", args.profile, generator=args.generator)
+    record = write(params)
+    table = pd.DataFrame(record["table"])
+    print(f"wrote {results_path(params['artifacts'])}: {int(table.realistic.sum())} of {len(table)} folds realistic")
+
+
+if __name__ == "__main__":
+    main()
