@@ -45,17 +45,14 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from thesis_lib import config, plots
-from thesis_lib.data import datasets, shortcuts, spectrum, splits
-from thesis_lib.data.prep import PatchParams, build_patch_store
-from thesis_lib.data.synthetic import CohortSpec, write_cohort
-from thesis_lib.provenance import Run, cpu_cores
+from thesis_lib.data import build, datasets, shortcuts, spectrum, splits
+from thesis_lib.provenance import cpu_cores
 
 cfg = config.resolve(
     "data_prep", profile, dataset=dataset, data_root=data_root,
     n_patients=n_patients, patch_rule=patch_rule, negative_windows=negative_windows,
     negatives_per_image=negatives_per_image, patch_size=patch_size, seed=seed,
 )
-run = Run("data_prep", cfg)
 out = Path(cfg["artifacts"])
 figures = out / "figures"
 shown = {k: v for k, v in cfg.items() if k not in ("synthetic", "artifacts")}
@@ -81,16 +78,9 @@ pd.Series(shown, name="value").to_frame()
 #   **Poisson quantum noise**; the log image is stored as a 12-bit "for presentation" DICOM.
 
 # %%
-if cfg["dataset"] == "synthetic":
-    cohort = CohortSpec.from_params(
-        {**cfg["synthetic"], "n_patients": cfg["n_patients"]})
-    data_root = write_cohort(out / "synthetic", cohort, seed=cfg["seed"],
-                             workers=cpu_cores())
-else:
-    data_root = Path(cfg["data_root"] or "")
+data_root = build.dataset_root(cfg, workers=cpu_cores())  # the synthetic cohort is written once
 lesion_types = tuple(cfg["lesion_types"])
-records, loader_skips = datasets.scan(cfg["dataset"], data_root, lesion_types)
-records = datasets.select_patients(records, cfg["n_patients"], cfg["seed"])
+records, loader_skips = build.scan_records(cfg, data_root)
 n_lesions = sum(len(r.lesions) for r in records)
 display(Markdown(
     f"**{cfg['dataset']}**: {len({r.patient_id for r in records})} patients, "
@@ -188,12 +178,7 @@ if cfg["dataset"] == "synthetic" and len(measured):
 # comparison.) The shortcut audit below checks the result.
 
 # %%
-params = PatchParams.from_section(cfg)
-store = build_patch_store(
-    records, out / "patches", params, seed=cfg["seed"],
-    source=cfg["dataset"], loader_skips=loader_skips,
-    n_folds=cfg["n_folds"], val_fraction=cfg["val_fraction"], workers=cpu_cores(),
-)
+store = build.current_store(cfg)  # the workflow's data_prep step; built here when missing or different
 counts = {**store.summary["n_patches"], "patients": store.summary["n_patients"],
           "skipped files": store.summary["n_skipped"]}
 patches_by_label = ", ".join(f"{n} {label}" for label, n in store.summary["n_patches"].items())
@@ -267,11 +252,9 @@ splits.check_no_leakage(store.folds)
 splits.partition_counts(store.meta, store.folds)
 
 # %%
-prov = run.write(
-    out / "patches", n_patches=store.summary["n_patches"],
-    outputs=["patches.h5", "patches.csv", "folds.csv", "skips.csv"])
+prov = pd.read_json(out / "patches" / "provenance.json", typ="series")
 display(Markdown(
-    f"Data prepared in {prov['duration_s']:.0f} s "
+    f"Data prepared by the step `python -m thesis_lib.data.build` in {prov['duration_s']:.0f} s "
     f"at commit `{prov['git_commit'][:12]}`, "
     f"profile **{cfg['profile']}**, seed {cfg['seed']}; provenance in "
     f"`artifacts/{cfg['profile']}/patches/provenance.json`."

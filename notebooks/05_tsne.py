@@ -66,31 +66,19 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from thesis_lib import config, plots, tsne
-from thesis_lib.data.store import PatchStore
-from thesis_lib.embedding import pick_backend
-from thesis_lib.generators import ready_generator
-from thesis_lib.inception import InceptionFeatures
-from thesis_lib.io import atomic_path
-from thesis_lib.provenance import Run
+from thesis_lib import config, plots, tsne, tsne_results
 
 params = config.resolve("tsne", profile, fold=fold, k=k, spaces=spaces, perplexity=perplexity,
                         n_iter=n_iter, n_normal=n_normal, neighbours=neighbours,
                         n_perm=n_perm, generator=generator, seed=seed)
 art = Path(params["artifacts"])
-out_dir, figures = art / "tsne", art / "figures"
-run = Run("tsne", params)
+figures = art / "figures"
 chosen = tsne.check_spaces(params["spaces"])
-store = PatchStore(art / "patches")
-ready = ready_generator(params["generator"], store.patch_size, "tsne.generator")
-sets = tsne.mass_sets(store, art, params["fold"], params["k"], ratio=params["synthetic_ratio"],
-                      n_normal=params["n_normal"], seed=params["seed"],
-                      subset_seed=config.resolve("aug", profile)["seed"], generator=ready and ready.checkpoint)
-drawn_by = ready.describe() if ready else "its GAN" if params["k"] in (None, "all") else f"G_{params['k']}"
+results = tsne_results.current(params)  # the workflow's tsne_results step; computed here when missing or stale
 display(Markdown(
-    f"Fold {params['fold']}, {drawn_by}: " + ", ".join(
-        f"{n} {name}" for name, n in sets.counts().items())
-    + f" patches. t-SNE by **{pick_backend(params['backend'])}**, perplexity "
+    f"Fold {params['fold']}, {results['drawn_by']}: " + ", ".join(
+        f"{n} {name}" for name, n in results["counts"].items())
+    + f" patches. t-SNE by **{results['backend']}**, perplexity "
     f"{params['perplexity']}, {params['n_iter']} iterations, seed {params['seed']}."
 ))
 
@@ -102,13 +90,8 @@ display(Markdown(
 # compare within a map, not across.
 
 # %% mystnb={"figure": {"caption": "t-SNE maps of one fold's masses: real against generated (left), with normal tissue (middle), and real with flipped copies among normal tissue (right); top row raw pixels, bottom row Inception features. Look at whether generated circles sit among the real crosses or apart from them.", "name": "fig-tsne-maps"}}
-extractor = InceptionFeatures() if "inception" in chosen else None
-feats = {space: tsne.features(sets, space, extractor, art / "cache") for space in chosen}
-coords = {}
+coords = tsne_results.read_maps(art)
 for space in chosen:
-    coords[space] = tsne.maps(feats[space], perplexity=params["perplexity"],
-                              n_iter=params["n_iter"], seed=params["seed"],
-                              backend=params["backend"])
     for name, (xy, groups) in coords[space].items():  # one file per map, for a thesis
         fig = plots.tsne_map(xy, groups, f"{space}: {name.replace('_', ', ')}")
         plots.save_figure(fig, f"tsne_{space}_{name}", figures, close=True)
@@ -123,12 +106,7 @@ plots.save_figure(fig, "tsne_maps", figures);
 # filling, the bootstrap interval over held-out masses).
 
 # %%
-table = pd.concat([
-    tsne.support_table(feats[space], space, neighbours=params["neighbours"], n_perm=params["n_perm"],
-                       seed=params["seed"])
-    for space in chosen], ignore_index=True)
-with atomic_path(out_dir / "support.csv") as tmp:
-    table.to_csv(tmp, index=False)
+table = pd.DataFrame(results["table"])
 table.set_index(["space", "masses", "metric"]).round(3)
 
 # %% [markdown]
@@ -145,12 +123,6 @@ display(Markdown(
     + "\n\n".join(sentence for space in chosen
                    for sentence in tsne.verdicts(table[table.space == space]))))
 
-# %%
-points = pd.concat([
-    pd.DataFrame({"space": space, "map": name, "set": groups, "x": xy[:, 0], "y": xy[:, 1]})
-    for space in chosen for name, (xy, groups) in coords[space].items()])
-with atomic_path(out_dir / "maps.csv") as tmp:
-    points.to_csv(tmp, index=False)
-prov = run.write(out_dir, counts=sets.counts(), backend=pick_backend(params["backend"]),
-                 table=table.to_dict("records"))
-display(Markdown(f"Computed at commit `{prov['git_commit'][:12]}`, seed {params['seed']}."))
+# %% tags=["remove-input"]
+display(Markdown(f"Computed by the step `python -m thesis_lib.tsne_results` at commit "
+                 f"`{results['git_commit'][:12]}`, seed {params['seed']}, in {results['duration_s']:.0f} s."))

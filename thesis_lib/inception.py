@@ -22,9 +22,12 @@ Two resize modes:
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import importlib.util
+import json
 import re
+import time
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -34,7 +37,9 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from thesis_lib.data.store import PatchStore
 from thesis_lib.devices import pick_device
+from thesis_lib.io import atomic_path, write_json
 
 FID_WEIGHTS_SHA1 = "a16e4d89c0ecbc17a915dd76ea9e41211aa82562"
 FID_WEIGHTS_BYTES = 87_335_461
@@ -193,8 +198,6 @@ def cached_features(extractor: InceptionFeatures, images: np.ndarray, cache_dir:
     however many sets and chapters it belongs to (real masses of every fold, samples of one
     generator and seed). New features are written as one more shard (``.npz``, atomically), so
     processes that share a cache never overwrite each other."""
-    from thesis_lib.io import atomic_path
-
     images = np.asarray(images)
     keys = image_keys(images)
     folder = Path(cache_dir) / extractor.key
@@ -214,13 +217,6 @@ def cached_features(extractor: InceptionFeatures, images: np.ndarray, cache_dir:
 def main(argv: list[str] | None = None) -> None:
     """Embed every patch of one label of a patch store into the feature cache (the workflow's
     reference-features step: the real masses, once, for every chapter that compares with them)."""
-    import argparse
-    import json
-    import time
-
-    from thesis_lib.data.store import PatchStore
-    from thesis_lib.io import write_json
-
     p = argparse.ArgumentParser(description="Cache the FID Inception features of a patch store's patches.")
     p.add_argument("store", help="a patch store folder (artifacts/<profile>/patches)")
     p.add_argument("--cache", required=True, help="the feature cache folder (artifacts/<profile>/cache)")

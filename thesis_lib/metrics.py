@@ -10,9 +10,14 @@ and FID-infinity. For model selection during training, :class:`FIDEvaluator` and
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import torch
+
+from thesis_lib.generate import sample
+from thesis_lib.inception import InceptionFeatures, cached_features
 
 
 def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -85,8 +90,6 @@ class PixelFrechet:
         self.n_samples, self.seed, self.pool = n_samples, seed, pool
 
     def __call__(self, generator: torch.nn.Module) -> float:
-        from thesis_lib.generate import sample
-
         fake = pooled_pixels(sample(generator, self.n_samples, self.seed), self.pool)
         return frechet_distance(self.mu, self.sigma, *gaussian_stats(fake))
 
@@ -152,8 +155,6 @@ class TextureFrechet:
         return np.concatenate([pooled_pixels(images, self.pool), radial_spectra(images)], axis=1)
 
     def __call__(self, generator: torch.nn.Module) -> float:
-        from thesis_lib.generate import sample
-
         fake = (self._features(sample(generator, self.n_samples, self.seed)) - self.centre) / self.scale
         return frechet_distance(self.mu, self.sigma, *gaussian_stats(fake))
 
@@ -167,18 +168,12 @@ class FIDEvaluator:
 
     def __init__(self, real: np.ndarray, n_samples: int = 2000, seed: int = 0, extractor=None,
                  cache_dir: str | None = None, device: str | torch.device = "auto"):
-        from thesis_lib.inception import InceptionFeatures, cached_features
-
         self.extractor = extractor or InceptionFeatures(device=device)
         feats = cached_features(self.extractor, real, cache_dir) if cache_dir else self.extractor(real)
         self.mu, self.sigma = gaussian_stats(feats)
         self.n_samples, self.seed = n_samples, seed
 
     def __call__(self, generator: torch.nn.Module) -> float:
-        import warnings
-
-        from thesis_lib.generate import sample
-
         feats = self.extractor(sample(generator, self.n_samples, self.seed), progress=False)
         with warnings.catch_warnings():  # the same N at every epoch: scores stay comparable
             warnings.simplefilter("ignore")
@@ -204,8 +199,6 @@ def fid_from_features(real: np.ndarray, fake: np.ndarray) -> "FIDScore":
     Fewer samples than feature dimensions + 1 give a rank-deficient covariance and a biased
     (too high) score: a warning says so.
     """
-    import warnings
-
     n_real, n_fake, d = len(real), len(fake), np.shape(real)[1]
     if min(n_real, n_fake) <= d:
         warnings.warn(f"FID on N = {n_real} real / {n_fake} generated samples with {d} features: the "

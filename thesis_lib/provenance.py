@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import torch
 
 from thesis_lib.config import REPO_ROOT
 from thesis_lib.io import write_json
@@ -57,9 +58,8 @@ def hardware() -> dict[str, Any]:
     """CPU cores available to this process and the GPUs torch sees (names), for the record."""
     cpus = cpu_cores()
     try:
-        import torch
         gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
-    except (ImportError, RuntimeError):
+    except RuntimeError:  # a broken CUDA setup: record none
         gpus = []
     return {"cpu_cores": cpus, "gpus": gpus, "machine": platform.machine(), "system": platform.platform()}
 

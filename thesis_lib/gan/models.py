@@ -19,6 +19,7 @@ Thesis widths (nz 200, ngf = ndf = 45): about 5.4 M and 8.9 M parameters.
 
 from __future__ import annotations
 
+import pandas as pd
 import torch
 from torch import nn
 
@@ -112,11 +113,9 @@ def n_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def layer_table(model: nn.Module, example: torch.Tensor) -> "pandas.DataFrame":
+def layer_table(model: nn.Module, example: torch.Tensor) -> pd.DataFrame:
     """One row per (transposed) convolution: kernel/stride/padding, output shape (C x H x W) and
     parameters (its BatchNorm's included)."""
-    import pandas as pd
-
     rows, hooks = [], []
     for name, module in model.named_modules():
         if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):

@@ -47,6 +47,8 @@ import torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
 
+from thesis_lib import config
+from thesis_lib.data.store import PatchStore
 from thesis_lib.data.subsets import TrainingSubset, training_patches
 from thesis_lib.devices import pick_device
 from thesis_lib.gan import checkpoint
@@ -54,6 +56,8 @@ from thesis_lib.gan.diffaugment import diff_augment, parse_policy
 from thesis_lib.gan.models import Discriminator, Generator, init_weights, n_blocks, refresh_batchnorm
 from thesis_lib.images import mosaic, to_uint8
 from thesis_lib.io import atomic_path, write_json
+from thesis_lib.metrics import make_evaluator
+from thesis_lib.provenance import Run
 
 LOG_COLUMNS = ["step", "epoch", "iteration", "loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2",
                "real_label", "lr_g", "lr_d", "images_per_s"]
@@ -608,10 +612,6 @@ def train_run(params: dict, fold: int, k: int | None = None, *, subset: Training
     subset, and the hash of its masses goes into ``summary.json`` as ``masses_hash``); else the
     fold's nested ``k``-subset drawn with ``params["seed"]``, or all its training masses when
     ``k`` is None."""
-    from thesis_lib.data.store import PatchStore
-    from thesis_lib.metrics import make_evaluator
-    from thesis_lib.provenance import Run
-
     cfg = GanConfig.from_dict(params)
     store = PatchStore(Path(params["artifacts"]) / "patches")
     if subset is not None:
@@ -633,8 +633,6 @@ def train_run(params: dict, fold: int, k: int | None = None, *, subset: Training
 
 
 def main(argv: list[str] | None = None) -> TrainResult:
-    from thesis_lib import config
-
     p = argparse.ArgumentParser(description="Train the thesis' DCGAN on one fold's training masses.")
     p.add_argument("--profile", default="smoke")
     p.add_argument("--fold", type=int, default=0)
