@@ -1,4 +1,7 @@
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -23,6 +26,26 @@ def test_profiles_share_their_keys():
     for section in smoke:
         if isinstance(smoke[section], dict):
             assert set(smoke[section]) == set(thesis[section]), section
+
+
+def test_the_workflows_resolved_profile_reaches_every_step(monkeypatch, tmp_path):
+    """The workflow hands its resolved profile (with --config overrides) to the steps through
+    $THESIS_RESOLVED_CONFIG; a resolved file of another profile is not used for this one."""
+    profile = config.load_profile("smoke")
+    profile["gan"]["ngf"] = 16
+    resolved = tmp_path / "config.yaml"
+    resolved.write_text(yaml.safe_dump(profile))
+    monkeypatch.setenv(config.RESOLVED_ENV, str(resolved))
+    assert config.resolve("gan", "smoke")["ngf"] == 16 and config.profile_path("smoke") == resolved
+    assert config.profile_path("thesis") == config.CONFIG_DIR / "thesis.yaml"
+    root = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True).stdout.strip()
+    monkeypatch.delenv(config.RESOLVED_ENV)
+    snakemake = Path(sys.executable).with_name("snakemake")
+    subprocess.run([snakemake, "--list-rules", "--directory", str(tmp_path / "wd"),
+                    "--snakefile", f"{root}/workflow/Snakefile", "--configfile", f"{root}/configs/smoke.yaml",
+                    "--config", "gan={ngf: 16}"], check=True, capture_output=True)
+    written = yaml.safe_load((tmp_path / "wd" / "artifacts" / "smoke" / "config.yaml").read_text())
+    assert written["gan"]["ngf"] == 16 and written["gan"]["ndf"] == profile["gan"]["ndf"]  # typed, merged
 
 
 def test_artifacts_dir_honours_environment(monkeypatch, tmp_path):

@@ -63,6 +63,9 @@ def test_dcgan_initialisation():
 def test_config_validation():
     with pytest.raises(ValueError, match="batch_size=0"):
         GanConfig(batch_size=0)
+    with pytest.raises(KeyError, match=r"unknown gan setting\(s\) \['ema_decy'\] in .*smoke.yaml"):
+        GanConfig.from_dict({"ema_decy": 0.9, "profile": "smoke"})  # a typo never falls back to a default
+    assert GanConfig.from_dict({"ngf": 4, "evaluator": "pixel", "profile": "smoke"}).ngf == 4
     with pytest.raises(ValueError, match="real_label_range"):
         GanConfig(real_label_range=(0.9, 0.5))
     with pytest.raises(ValueError, match="uint8"):

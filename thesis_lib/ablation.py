@@ -34,10 +34,11 @@ def results_path(artifacts: str | Path) -> Path:
     return Path(artifacts) / "ablation" / "results.csv"
 
 
-def row_params(profile: str) -> list[tuple[str, dict, dict]]:
+def row_params(profile: str, **overrides) -> list[tuple[str, dict, dict]]:
     """``(name, changes, gan parameters)`` of every row: the gan section with ``recipes.thesis``,
-    the ablation's budget, then each row's changes added to those of the rows above."""
-    section = config.resolve("ablation", profile)
+    the ablation's budget, then each row's changes added to those of the rows above
+    (``overrides``: settings of the ablation section, e.g. ``iterations``)."""
+    section = config.resolve("ablation", profile, **overrides)
     recipes = config.load_profile(profile).get("recipes") or {}
     if "thesis" not in recipes:
         raise KeyError(f"{config.profile_path(profile)}: the ablation starts from recipes.thesis, which is missing")
@@ -55,16 +56,16 @@ def row_params(profile: str) -> list[tuple[str, dict, dict]]:
     return out
 
 
-def ablation_table(profile: str, *, progress: bool = False) -> pd.DataFrame:
+def ablation_table(profile: str, *, progress: bool = False, **overrides) -> pd.DataFrame:
     """Train (or reuse, when finished with the same settings) and score every row; one row of
-    :data:`COLUMNS` each, in the profile's order."""
-    section, fid = config.resolve("ablation", profile), config.resolve("fid", profile)
+    :data:`COLUMNS` each, in the profile's order (``overrides``: ablation settings)."""
+    section, fid = config.resolve("ablation", profile, **overrides), config.resolve("fid", profile)
     art = Path(section["artifacts"])
     store = PatchStore(art / "patches")
     fold = int(section["fold"])
     extractor = InceptionFeatures(resize=fid["resize"])
     rows = []
-    for i, (name, changes, params) in enumerate(row_params(profile)):
+    for i, (name, changes, params) in enumerate(row_params(profile, **overrides)):
         result = train_run(params, fold, out=art / "ablation" / f"row{i}", resume="auto", progress=progress)
         score = score_fold_generator(store, fold, result.out_dir / "best.pt", extractor,
                                      n_generated=section["n_generated"], seed=section["seed"],
@@ -87,11 +88,14 @@ def read_ablation(artifacts: str | Path) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description="Train and score the DCGAN chapter's ablation rows.")
     p.add_argument("--profile", default="smoke")
+    p.add_argument("--iterations", type=int, default=None, help="every row's budget (default: the profile's)")
+    p.add_argument("--n-generated", type=int, default=None, help="samples scored per row (default: the profile's)")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
-    section = config.resolve("ablation", args.profile)
+    overrides = {"iterations": args.iterations, "n_generated": args.n_generated}
+    section = config.resolve("ablation", args.profile, **overrides)
     run = Run("gan_ablation", section)
-    table = ablation_table(args.profile, progress=not args.no_progress)
+    table = ablation_table(args.profile, progress=not args.no_progress, **overrides)
     path = results_path(section["artifacts"])
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False)

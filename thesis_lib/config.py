@@ -19,8 +19,16 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO_ROOT / "configs"
 
 
+RESOLVED_ENV = "THESIS_RESOLVED_CONFIG"  # a profile as the workflow resolved it (with --config overrides)
+
+
 def profile_path(profile: str) -> Path:
-    """Path of ``configs/<profile>.yaml``; a clear error lists the profiles that exist."""
+    """Path of the profile's file: the workflow's resolved copy when ``$THESIS_RESOLVED_CONFIG``
+    names one of this profile (so ``snakemake --config`` overrides reach every step), else
+    ``configs/<profile>.yaml``; a clear error lists the profiles that exist."""
+    resolved = os.environ.get(RESOLVED_ENV)
+    if resolved and Path(resolved).is_file() and yaml.safe_load(Path(resolved).read_text()).get("profile") == profile:
+        return Path(resolved)
     path = CONFIG_DIR / f"{profile}.yaml"
     if not path.is_file():
         known = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))

@@ -63,6 +63,11 @@ LOG_COLUMNS = ["step", "epoch", "iteration", "loss_d", "loss_g", "d_x", "d_g_z1"
                "real_label", "lr_g", "lr_d", "images_per_s"]
 
 
+# Keys of a resolved gan section that are not GanConfig fields: model selection, and what
+# config.resolve adds (the profile's name and its output folder)
+SECTION_KEYS = {"evaluator", "eval_samples", "profile", "artifacts"}
+
+
 @dataclass
 class GanConfig:
     """Everything that defines a training run (defaults: the thesis)."""
@@ -131,8 +136,14 @@ class GanConfig:
 
     @classmethod
     def from_dict(cls, params: dict) -> "GanConfig":
-        """Build from a dict, ignoring keys that are not fields (e.g. a profile section)."""
+        """Build from a resolved ``gan`` section (its fields, the model-selection settings and
+        the resolver's ``profile`` and ``artifacts``); any other key is an error that names it
+        and the profile's file, so a misspelt setting never falls back to a default."""
         names = {f.name for f in fields(cls)}
+        unknown = sorted(set(params) - names - SECTION_KEYS)
+        if unknown:
+            where = f" in {config.profile_path(params['profile'])}" if params.get("profile") else ""
+            raise KeyError(f"unknown gan setting(s) {unknown}{where}; known: {sorted(names | SECTION_KEYS)}")
         return cls(**{k: v for k, v in params.items() if k in names})
 
     def same_run(self, other: "GanConfig") -> bool:
