@@ -28,7 +28,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from thesis_lib.devices import pick_device
 from thesis_lib.gan.models import Discriminator, Generator, init_weights
-from thesis_lib.gan.train import GanConfig, fit
+from thesis_lib.gan.settings import GanConfig
+from thesis_lib.gan.train import fit
 from thesis_lib.io import write_json
 
 

@@ -40,7 +40,8 @@ from thesis_lib import config  # noqa: E402
 from thesis_lib.classifier import ClassifierConfig, train_classifier  # noqa: E402
 from thesis_lib.devices import pick_device  # noqa: E402
 from thesis_lib.gan.models import Generator  # noqa: E402
-from thesis_lib.gan.train import GanConfig, fit  # noqa: E402
+from thesis_lib.gan.settings import GanConfig  # noqa: E402
+from thesis_lib.gan.train import fit  # noqa: E402
 from thesis_lib.generate import sample  # noqa: E402
 from thesis_lib.inception import InceptionFeatures  # noqa: E402
 from thesis_lib.io import write_json  # noqa: E402

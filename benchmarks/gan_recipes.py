@@ -24,7 +24,8 @@ from pathlib import Path
 from thesis_lib import config, realism
 from thesis_lib.data.store import PatchStore
 from thesis_lib.data.subsets import training_patches
-from thesis_lib.gan.train import GanConfig, fit
+from thesis_lib.gan.settings import GanConfig
+from thesis_lib.gan.train import fit
 from thesis_lib.inception import InceptionFeatures
 from thesis_lib.metrics import make_evaluator
 

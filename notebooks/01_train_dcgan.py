@@ -43,15 +43,16 @@ from IPython.display import Markdown, display
 from thesis_lib import ablation, config, plots
 from thesis_lib.data import subsets
 from thesis_lib.data.store import PatchStore
-from thesis_lib.gan import train
+from thesis_lib.gan import runs, train
+from thesis_lib.gan.settings import GanConfig
 from thesis_lib.gan.models import Discriminator, Generator, layer_table, n_parameters
 
 params = config.resolve("gan", profile, epochs=epochs, iterations=iterations, batch_size=batch_size,
                         nz=nz, ngf=ngf, ndf=ndf, device=device, seed=seed)
-cfg = train.GanConfig.from_dict(params)
+cfg = GanConfig.from_dict(params)
 store = PatchStore(Path(params["artifacts"]) / "patches")
 patches, rows = subsets.training_patches(store, fold, k, cfg.seed)
-out = train.run_dir(params["artifacts"], fold, k)
+out = runs.run_dir(params["artifacts"], fold, k)
 figures = Path(params["artifacts"]) / "figures"
 size = patches.shape[-1]
 display(Markdown(
@@ -130,7 +131,7 @@ counts.style.format("{:,}")
 # %%
 resume_mode = {"yes": True, "auto": "auto", "no": False}[resume]
 result = train.train_run(params, fold, k, resume=resume_mode)
-record = train.read_run(out)
+record = runs.read_run(out)
 summary = record["summary"]
 display(Markdown(f"Model selection: **{record['provenance']['evaluator']}** on {params['eval_samples']} "
                  f"generated patches every {cfg.eval_every} epochs."))
@@ -163,13 +164,13 @@ plots.save_figure(fig, f"gan_model_selection_fold{fold}", figures);
 # shares the processor with the others.
 
 # %%
-train.timing_table(summary, f"fold {fold}")
+runs.timing_table(summary, f"fold {fold}")
 
 # %% [markdown]
 # The lesion-simulation GANs of the other folds, when the workflow has trained them:
 
 # %%
-train.summarise_runs(Path(params["artifacts"]) / "gan", pattern=r"fold\d+")
+runs.summarise_runs(Path(params["artifacts"]) / "gan", pattern="fold[0-9]+")
 
 # %%
 kept = Path("artifacts", profile, "gan", out.name, "best.pt")

@@ -90,7 +90,7 @@ from IPython.display import Markdown, display
 
 from thesis_lib import augstudy, config, generator_gate, plots, realism, reference
 from thesis_lib.data import shortcuts
-from thesis_lib.gan.train import GanConfig
+from thesis_lib.gan.settings import GanConfig
 from thesis_lib.generate import generate
 from thesis_lib.scoring import mean_and_sd
 

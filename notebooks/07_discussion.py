@@ -21,7 +21,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from thesis_lib import config, scorecard
-from thesis_lib.gan.train import GanConfig
+from thesis_lib.gan.settings import GanConfig
 
 res = scorecard.Results.load(config.artifacts_dir(profile))
 claims = scorecard.claims_table(res)

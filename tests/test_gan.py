@@ -11,9 +11,10 @@ import pytest
 import torch
 
 from thesis_lib.data import subsets
-from thesis_lib.gan import checkpoint, train
+from thesis_lib.gan import checkpoint, step
 from thesis_lib.gan.models import Discriminator, Generator, init_weights, n_parameters
-from thesis_lib.gan.train import DivergenceError, GanConfig, fit
+from thesis_lib.gan.settings import GanConfig
+from thesis_lib.gan.train import DivergenceError, fit
 from thesis_lib.generate import generate, load_generator
 
 REPO = Path(__file__).resolve().parents[1]
@@ -108,14 +109,14 @@ def test_resume_needs_the_same_config(tmp_path):
 
 def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
     calls = {"n": 0}
-    real_bce = train._bce
+    real_bce = step.bce
 
     def bce(logits, target):
         calls["n"] += 1
         value = real_bce(logits, target)
         return value * float("nan") if calls["n"] > 3 * 5 else value  # 3 losses per step: NaN at step 6
 
-    monkeypatch.setattr(train, "_bce", bce)
+    monkeypatch.setattr(step, "bce", bce)
     with pytest.raises(DivergenceError, match="non-finite loss at epoch 3, iteration 2"):
         fit(GanConfig(**{**TINY, "epochs": 5}), _patches(), tmp_path, progress=False)
     state = checkpoint.load(tmp_path / "latest.pt")
@@ -124,7 +125,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monk
 
 
 def test_saturated_discriminator_stops_the_run(tmp_path, monkeypatch):
-    monkeypatch.setattr(train, "_mean_probabilities", lambda *logits: (0.999, 0.001, 0.001))
+    monkeypatch.setattr(step, "mean_probabilities", lambda *logits: (0.999, 0.001, 0.001))
     with pytest.raises(DivergenceError, match="saturated for 3 iterations"):
         fit(GanConfig(**{**TINY, "saturation_patience": 3}), _patches(), tmp_path, progress=False)
 
@@ -133,7 +134,8 @@ RESUME_SCRIPT = """
 import sys, numpy as np, torch
 sys.path.insert(0, {tests!r})
 from test_gan import _patches
-from thesis_lib.gan.train import GanConfig, fit
+from thesis_lib.gan.settings import GanConfig
+from thesis_lib.gan.train import fit
 torch.set_num_threads(1)
 # the small-data options on: their randomness and the average must resume too; a budget of
 # 192 iterations is 12 epochs of 16
@@ -180,7 +182,8 @@ DDP_SCRIPT = """
 import sys, torch
 sys.path.insert(0, {tests!r})
 from test_gan import _patches
-from thesis_lib.gan.train import GanConfig, fit
+from thesis_lib.gan.settings import GanConfig
+from thesis_lib.gan.train import fit
 torch.set_num_threads(1)
 fit(GanConfig(nz=8, ngf=4, ndf=4, batch_size=8, epochs=2, device="cpu", seed=5, sample_every=1,
               eval_every=1), _patches(32), sys.argv[1], progress=False)

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from thesis_lib.gan import checkpoint, diffaugment, train
+from thesis_lib.gan import checkpoint, diffaugment, resume, train
 from thesis_lib.gan.diffaugment import diff_augment, parse_policy
 from thesis_lib.gan.models import Generator, refresh_batchnorm
-from thesis_lib.gan.train import GanConfig, fit
+from thesis_lib.gan.settings import GanConfig
+from thesis_lib.gan.train import fit
 
 SMALL = dict(nz=8, ngf=4, ndf=4, batch_size=8, checkpoint_every=100, sample_every=100, eval_every=1,
              device="cpu", seed=2)
@@ -93,5 +94,5 @@ def test_iteration_budget_rounds_up_to_whole_epochs(tmp_path):
     result = fit(GanConfig(**SMALL, epochs=1, iterations=5), _patches(), tmp_path, progress=False)
     assert result.steps == 6 and result.epochs_done == 3  # 2 iterations per epoch
     assert checkpoint.load(tmp_path / "latest.pt")["config"]["epochs"] == 3
-    assert train.is_finished(GanConfig(**SMALL, epochs=1, iterations=5), _patches(), tmp_path)
-    assert not train.is_finished(GanConfig(**SMALL, epochs=1, iterations=9), _patches(), tmp_path)
+    assert resume.is_finished(GanConfig(**SMALL, epochs=1, iterations=5), _patches(), tmp_path)
+    assert not resume.is_finished(GanConfig(**SMALL, epochs=1, iterations=9), _patches(), tmp_path)

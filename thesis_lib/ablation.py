@@ -20,7 +20,8 @@ import pandas as pd
 
 from thesis_lib import config
 from thesis_lib.data.store import PatchStore
-from thesis_lib.gan.train import GanConfig, train_run
+from thesis_lib.gan.settings import GanConfig
+from thesis_lib.gan.train import train_run
 from thesis_lib.inception import InceptionFeatures
 from thesis_lib.io import atomic_path
 from thesis_lib.provenance import Run

@@ -66,7 +66,10 @@ from thesis_lib.data.splits import partition_of
 from thesis_lib.data.store import PatchStore
 from thesis_lib.data.subsets import TrainingSubset, draw_subset, training_rows
 from thesis_lib.devices import pick_device
-from thesis_lib.gan.train import GanConfig, is_finished, read_run, run_dir, train_run
+from thesis_lib.gan.resume import is_finished
+from thesis_lib.gan.runs import read_run, run_dir
+from thesis_lib.gan.settings import GanConfig
+from thesis_lib.gan.train import train_run
 from thesis_lib.generate import generate
 from thesis_lib.generators import GeneratorSource, check_size, identity, parse_sources
 from thesis_lib.io import atomic_path
@@ -189,7 +192,7 @@ def gan_params(profile: str, study: dict, source: GeneratorSource) -> dict:
 
 def gk_dir(artifacts: str | Path, fold: int, k: int, gan_seed: int, sources: list[GeneratorSource],
            source: GeneratorSource) -> Path:
-    """Run folder of a G_k trained here: :func:`~thesis_lib.gan.train.run_dir`, with the recipe's
+    """Run folder of a G_k trained here: :func:`~thesis_lib.gan.runs.run_dir`, with the recipe's
     name added for every generator but the first."""
     return run_dir(artifacts, fold, k, gan_seed, recipe=None if source == sources[0] else source.name)
 

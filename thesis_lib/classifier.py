@@ -26,7 +26,7 @@ from sklearn.metrics import f1_score
 
 from thesis_lib.devices import pick_device
 from thesis_lib.gan.models import Discriminator, init_weights
-from thesis_lib.gan.train import augment
+from thesis_lib.gan.step import augment
 
 
 @dataclass

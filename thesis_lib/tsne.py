@@ -38,7 +38,7 @@ import pandas as pd
 from thesis_lib import neighbourhoods
 from thesis_lib.data.subsets import rows_hash, training_rows
 from thesis_lib.embedding import embed
-from thesis_lib.gan.train import read_run, run_dir
+from thesis_lib.gan.runs import read_run, run_dir
 from thesis_lib.generate import generate
 from thesis_lib.inception import cached_features
 from thesis_lib.metrics import precision_recall

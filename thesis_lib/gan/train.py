@@ -27,23 +27,18 @@ from __future__ import annotations
 import argparse
 import copy
 import csv
-import hashlib
 import json
 import math
 import os
-import re
-import shutil
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
 
@@ -53,7 +48,12 @@ from thesis_lib.data.subsets import TrainingSubset, training_patches
 from thesis_lib.devices import pick_device
 from thesis_lib.gan import checkpoint
 from thesis_lib.gan.diffaugment import diff_augment, parse_policy
-from thesis_lib.gan.models import Discriminator, Generator, init_weights, n_blocks, refresh_batchnorm
+from thesis_lib.gan.models import Discriminator, Generator, init_weights, refresh_batchnorm
+from thesis_lib.gan.resume import (data_fingerprint, is_finished, iterations_per_epoch, resolved, resumable_state,
+                                   start_fresh, truncate_log)
+from thesis_lib.gan.runs import run_dir
+from thesis_lib.gan.settings import GanConfig
+from thesis_lib.gan.step import augment, ema_update, train_step
 from thesis_lib.images import mosaic, to_uint8
 from thesis_lib.io import atomic_path, write_json
 from thesis_lib.metrics import make_evaluator
@@ -61,97 +61,6 @@ from thesis_lib.provenance import Run
 
 LOG_COLUMNS = ["step", "epoch", "iteration", "loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2",
                "real_label", "lr_g", "lr_d", "images_per_s"]
-
-
-# Keys of a resolved gan section that are not GanConfig fields: model selection, and what
-# config.resolve adds (the profile's name and its output folder)
-SECTION_KEYS = {"evaluator", "eval_samples", "profile", "artifacts"}
-
-
-@dataclass
-class GanConfig:
-    """Everything that defines a training run (defaults: the thesis)."""
-
-    nz: int = 200
-    ngf: int = 45
-    ndf: int = 45
-    image_size: int | None = None  # pixels; None: the training patches' size (the thesis: 128)
-    epochs: int = 1000
-    iterations: int = 0  # > 0: the budget in iterations (rounded up to whole epochs), replacing epochs
-    batch_size: int = 64
-    lr_g: float = 4e-4
-    lr_d: float = 2e-4
-    betas: tuple[float, float] = (0.0, 0.999)
-    lr_decay: float = 0.99
-    decay_every_g: int = 10
-    decay_every_d: int = 8
-    real_label_range: tuple[float, float] = (0.7, 1.0)
-    flips: bool = True
-    jitter_grey_levels: float = 0.0  # +- brightness and contrast jitter, in grey levels of 255
-    # small-data options (off in the thesis' recipe)
-    ema_decay: float = 0.0  # > 0: sample, score and keep an exponential moving average of G
-    diffaugment: str = ""  # DiffAugment policy of D's inputs, e.g. "color,translation,cutout"
-    diffaugment_strength: float = 1.0  # scales the transforms' ranges (1: DiffAugment's)
-    diffaugment_p: float = 1.0  # probability that an image is augmented
-    device: str = "auto"  # auto (cuda, mps, cpu) | cuda | cuda:1 | mps | cpu
-    precision: str = "auto"  # auto (bf16 on CUDA, fp32 elsewhere) | bf16 | fp32
-    channels_last: bool = True
-    compile: bool = False
-    seed: int = 0
-    checkpoint_every: int = 500  # iterations
-    sample_every: int = 10  # epochs
-    eval_every: int = 10  # epochs
-    snapshot_every: int = 0  # epochs between kept generator snapshots (0: none)
-    saturation_patience: int = 200  # iterations with D(x) > 0.99 and D(G(z)) < 0.01
-
-    def __post_init__(self):
-        self.betas, self.real_label_range = tuple(self.betas), tuple(self.real_label_range)
-        for name in ("nz", "ngf", "ndf", "epochs", "batch_size", "checkpoint_every", "sample_every",
-                     "eval_every", "saturation_patience"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name}={getattr(self, name)}: must be >= 1")
-        if self.snapshot_every < 0:
-            raise ValueError(f"snapshot_every={self.snapshot_every}: must be >= 0")
-        lo, hi = self.real_label_range
-        if not 0.0 < lo <= hi <= 1.0:
-            raise ValueError(f"real_label_range={self.real_label_range}: need 0 < low <= high <= 1")
-        if self.precision not in ("auto", "bf16", "fp32"):
-            raise ValueError(f"precision={self.precision!r}: expected auto, bf16 or fp32")
-        if self.jitter_grey_levels < 0:
-            raise ValueError(f"jitter_grey_levels={self.jitter_grey_levels}: must be >= 0")
-        if self.iterations < 0:
-            raise ValueError(f"iterations={self.iterations}: must be >= 0 (0: train for epochs)")
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise ValueError(f"ema_decay={self.ema_decay}: must be in [0, 1) (0: no EMA)")
-        if not (0.0 <= self.diffaugment_p <= 1.0 and self.diffaugment_strength >= 0.0):
-            raise ValueError(f"diffaugment_p={self.diffaugment_p}, diffaugment_strength={self.diffaugment_strength}: "
-                             "need 0 <= p <= 1 and strength >= 0")
-        parse_policy(self.diffaugment)
-
-    @property
-    def budget(self) -> str:
-        """The training length as set, e.g. "1,000 iterations of batch 16" or "60 epochs of batch 32"."""
-        length = f"{self.iterations:,} iterations" if self.iterations else f"{self.epochs:,} epochs"
-        return f"{length} of batch {self.batch_size}"
-
-    @classmethod
-    def from_dict(cls, params: dict) -> "GanConfig":
-        """Build from a resolved ``gan`` section (its fields, the model-selection settings and
-        the resolver's ``profile`` and ``artifacts``); any other key is an error that names it
-        and the profile's file, so a misspelt setting never falls back to a default."""
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(params) - names - SECTION_KEYS)
-        if unknown:
-            where = f" in {config.profile_path(params['profile'])}" if params.get("profile") else ""
-            raise KeyError(f"unknown gan setting(s) {unknown}{where}; known: {sorted(names | SECTION_KEYS)}")
-        return cls(**{k: v for k, v in params.items() if k in names})
-
-    def same_run(self, other: "GanConfig") -> bool:
-        """True when ``other`` continues this run: equal in all but epochs and bookkeeping."""
-        free = {"epochs", "iterations", "checkpoint_every", "sample_every", "eval_every", "snapshot_every", "device",
-                "compile"}
-        a, b = asdict(self), asdict(other)
-        return all(a[k] == b[k] for k in a if k not in free)
 
 
 class DivergenceError(RuntimeError):
@@ -174,34 +83,6 @@ class TrainResult:
     summary: dict = field(default_factory=dict)
 
 
-def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
-    return F.binary_cross_entropy_with_logits(logits.float(), torch.full_like(logits, target, dtype=torch.float32))
-
-
-def _mean_probabilities(*logits: torch.Tensor) -> tuple[float, ...]:
-    """Mean sigmoid of each logit tensor: D(x), D(G(z)) before and after D's update."""
-    return tuple(torch.sigmoid(o.float()).mean().item() for o in logits)
-
-
-def augment(batch: torch.Tensor, flips: bool, jitter: float) -> torch.Tensor:
-    """uint8 (B, S, S) -> float (B, 1, S, S) in [-1, 1], randomly flipped and jittered.
-
-    Randomness comes from the global torch RNG of the batch's device (saved in checkpoints).
-    """
-    x = batch.unsqueeze(1).float().div_(127.5).sub_(1.0)
-    b, dev = x.shape[0], x.device
-    if flips:
-        h = torch.rand(b, device=dev) < 0.5
-        v = torch.rand(b, device=dev) < 0.5
-        x = torch.where(h.view(b, 1, 1, 1), x.flip(3), x)
-        x = torch.where(v.view(b, 1, 1, 1), x.flip(2), x)
-    if jitter > 0:
-        shift = (torch.rand(b, 1, 1, 1, device=dev) * 2 - 1) * (2 * jitter / 255.0)
-        gain = 1 + (torch.rand(b, 1, 1, 1, device=dev) * 2 - 1) * (jitter / 127.5)
-        x = (x * gain + shift).clamp_(-1.0, 1.0)
-    return x
-
-
 def save_grid(images: torch.Tensor, path: Path, ncols: int = 8) -> None:
     """(n, 1, S, S) images in [-1, 1] -> a PNG mosaic, written atomically."""
     with atomic_path(path) as tmp:
@@ -214,78 +95,6 @@ def _distributed() -> tuple[int, int]:
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     return (dist.get_rank(), world) if world > 1 else (0, 1)
-
-
-def _truncate_log(path: Path, last_step: int) -> None:
-    """Keep only complete log rows up to ``last_step`` (iterations after the checkpoint rerun)."""
-    if not path.is_file():
-        return
-    rows = pd.read_csv(path, on_bad_lines="skip")
-    rows = rows[pd.to_numeric(rows.step, errors="coerce") <= last_step]
-    with atomic_path(path) as tmp:
-        rows.to_csv(tmp, index=False)
-
-
-def data_fingerprint(patches: np.ndarray) -> str:
-    """SHA-1 of the training patches: a checkpoint resumes only on the data it was trained on."""
-    return hashlib.sha1(np.ascontiguousarray(patches).tobytes()).hexdigest()
-
-
-def _start_fresh(out: Path) -> None:
-    """Remove a previous run's files from ``out``."""
-    for name in ("latest.pt", "best.pt", "log.csv", "eval.csv", "summary.json", "provenance.json"):
-        (out / name).unlink(missing_ok=True)
-    for name in ("samples", "snapshots", "tensorboard"):
-        shutil.rmtree(out / name, ignore_errors=True)
-
-
-def _resumable_state(latest: Path, cfg: GanConfig, fingerprint: str, resume: bool | str) -> dict | None:
-    """The checkpoint to continue from, or None to start afresh (see :func:`fit`'s ``resume``)."""
-    if not resume or not latest.is_file():
-        return None
-    try:
-        state = checkpoint.load(latest)
-    except checkpoint.CheckpointError:
-        if resume != "auto":
-            raise
-        return None  # unreadable or from an older format
-    problem = ("another config" if not GanConfig.from_dict(state["config"]).same_run(cfg) else
-               "other data" if state.get("data_sha1") != fingerprint else None)
-    if problem and resume != "auto":
-        raise ValueError(f"{latest} was trained with {problem}; use another out_dir or resume=False")
-    return None if problem else state
-
-
-def iterations_per_epoch(n_patches: int, batch_size: int, world: int = 1) -> int:
-    """Iterations of one epoch over ``n_patches`` (each of ``world`` processes takes its share)."""
-    usable = (n_patches // world) * world
-    return math.ceil((usable // world) / max(batch_size // world, 1))
-
-
-def _resolved(cfg: GanConfig, patches: np.ndarray, world: int = 1) -> GanConfig:
-    """``cfg`` for these patches: ``image_size`` set to their size (after checking that they are
-    uint8 (N, S, S), S the config's size when set and one the networks support) and, with an
-    iteration budget, ``epochs`` the whole epochs that cover it."""
-    size = cfg.image_size or (patches.shape[-1] if patches.ndim == 3 else 0)
-    if patches.ndim != 3 or patches.shape[1:] != (size, size) or patches.dtype != np.uint8:
-        raise ValueError(f"patches must be uint8 (N, {size}, {size}) (gan image_size={cfg.image_size}), "
-                         f"got {patches.dtype} {patches.shape}")
-    n_blocks(size)
-    epochs = cfg.epochs
-    if cfg.iterations:
-        epochs = math.ceil(cfg.iterations / iterations_per_epoch(len(patches), cfg.batch_size, world))
-    return replace(cfg, image_size=size, epochs=epochs)
-
-
-def is_finished(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path) -> bool:
-    """True when ``out_dir`` holds a complete run of ``cfg`` on ``patches`` with its summary
-    written: training again would change nothing (and :func:`fit` would only rewrite files)."""
-    out = Path(out_dir)
-    if not (out / "summary.json").is_file():
-        return False
-    cfg = _resolved(cfg, np.asarray(patches))
-    state = _resumable_state(out / "latest.pt", cfg, data_fingerprint(patches), "auto")
-    return state is not None and state["epoch"] >= cfg.epochs
 
 
 def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
@@ -305,7 +114,7 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
     """
     patches = np.asarray(patches)
     rank, world = _distributed()
-    cfg = _resolved(cfg, patches, world)
+    cfg = resolved(cfg, patches, world)
     if len(patches) < world * 2:
         raise ValueError(f"{len(patches)} patches are too few to train on {world} process(es)")
     out = Path(out_dir)
@@ -342,9 +151,9 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
     spent = {"seconds": 0.0, "images": 0}  # training time and images over all sessions of this run
     latest = out / "latest.pt"
     fingerprint = data_fingerprint(patches)
-    state = _resumable_state(latest, cfg, fingerprint, resume)
+    state = resumable_state(latest, cfg, fingerprint, resume)
     if state is None and is_main:
-        _start_fresh(out)
+        start_fresh(out)
     if world > 1:
         dist.barrier()
     if state is not None:
@@ -362,7 +171,7 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
         if world > 1:  # the checkpoint holds rank 0's RNG: give each rank its own stream again
             torch.manual_seed(cfg.seed + 1_000_003 * rank + step)
         if is_main:
-            _truncate_log(out / "log.csv", step)
+            truncate_log(out / "log.csv", step)
     elif world > 1:
         torch.manual_seed(cfg.seed + 1_000_003 * rank)  # different noise and flips per rank
     if start_epoch >= cfg.epochs:  # finished before: only the summary is written again
@@ -416,31 +225,11 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
                 x = augment(data[shard[it * per_rank : (it + 1) * per_rank]], cfg.flips, cfg.jitter_grey_levels)
                 x = x.contiguous(memory_format=memory_format)
                 z = torch.randn(x.shape[0], cfg.nz, device=device)
-                # (1-2) latent batch -> fakes; (3-5) D on real and fake, D's loss, D update
-                opt_d.zero_grad(set_to_none=True)
-                with autocast():
-                    fake = G_run(z)
-                    out_real = D_run(d_input(x))
-                    loss_real = _bce(out_real, real_label)
-                loss_real.backward()
-                with autocast():
-                    out_fake = D_run(d_input(fake.detach()))
-                    loss_fake = _bce(out_fake, 0.0)
-                loss_fake.backward()
-                opt_d.step()
-                # (6-7) G's non-saturating loss through the updated D, G update
-                opt_g.zero_grad(set_to_none=True)
-                with autocast():
-                    out_g = D_run(d_input(fake))
-                    loss_g = _bce(out_g, 1.0)
-                loss_g.backward()
-                opt_g.step()
+                losses = train_step(G_run, D_run, opt_g, opt_d, x, z, real_label, d_input, autocast)
                 if G_ema is not None:  # the average's decay ramps up from 0.1 while few steps are in it
-                    _ema_update(G_ema, G, min(cfg.ema_decay, (1 + step) / (10 + step)))
-
-                loss_d = (loss_real + loss_fake).item()
-                lg = loss_g.item()
-                d_x, d_gz1, d_gz2 = _mean_probabilities(out_real, out_fake, out_g)
+                    ema_update(G_ema, G, min(cfg.ema_decay, (1 + step) / (10 + step)))
+                loss_d, lg, d_x, d_gz1, d_gz2 = (losses.loss_d, losses.loss_g, losses.d_x, losses.d_gz1,
+                                                 losses.d_gz2)
                 if not (math.isfinite(loss_d) and math.isfinite(lg)):
                     raise DivergenceError(f"non-finite loss at epoch {epoch + 1}, iteration {it + 1} "
                                           f"(loss_d={loss_d}, loss_g={lg}); lower the learning rates")
@@ -499,12 +288,6 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
 
 
 @torch.no_grad()
-def _ema_update(average: Generator, G: Generator, decay: float) -> None:
-    """average <- decay x average + (1 - decay) x G, parameter by parameter."""
-    torch._foreach_lerp_(list(average.parameters()), list(G.parameters()), 1.0 - decay)
-
-
-@torch.no_grad()
 def _sample(G: Generator, noise: torch.Tensor) -> torch.Tensor:
     was = G.training
     G.eval()
@@ -557,61 +340,6 @@ def _finish(cfg, out, G, epochs, step, best, spent, device, bf16, world, rank) -
     if rank == 0 and (written is None or {k: written.get(k) for k in result.summary} != result.summary):
         write_json(path, result.summary)  # untouched when it already says this: later steps stay up to date
     return result
-
-
-def read_run(out_dir: str | Path) -> dict:
-    """A finished run's records: ``log`` and ``scores`` (DataFrames), ``samples`` (list of
-    ``(epoch, path)``), ``summary`` and ``provenance`` (dicts; the latter empty when the run was
-    trained by :func:`fit` alone). Raises ``FileNotFoundError`` naming the step."""
-    out = Path(out_dir)
-    if not (out / "summary.json").is_file():
-        raise FileNotFoundError(f"{out}: no finished training run (summary.json missing); train it first "
-                                "(notebook 01_train_dcgan, or python -m thesis_lib.gan.train)")
-    samples = sorted((int(p.stem.split("_")[1]), p) for p in (out / "samples").glob("epoch_*.png"))
-    scores = pd.read_csv(out / "eval.csv") if (out / "eval.csv").is_file() else pd.DataFrame(columns=["epoch", "step", "score"])
-    provenance = out / "provenance.json"
-    return {"log": pd.read_csv(out / "log.csv"), "scores": scores, "samples": samples,
-            "summary": json.loads((out / "summary.json").read_text()),
-            "provenance": json.loads(provenance.read_text()) if provenance.is_file() else {}}
-
-
-def timing_table(summary: dict, name: str) -> pd.DataFrame:
-    """A run's device, precision, size and speed as a one-column table."""
-    seconds, epochs = summary["seconds"], max(summary["epochs_done"], 1)
-    return pd.Series({
-        "device": summary["device"], "precision": summary["precision"],
-        "processes": summary["world_size"], "epochs": summary["epochs_done"],
-        "iterations": summary["steps"], "training time (s)": round(seconds, 1),
-        "s per epoch": round(seconds / epochs, 2), "images per s": round(summary["images_per_s"], 1),
-        "kept epoch": summary["best_epoch"],
-        "kept score": None if summary["best_score"] is None else round(summary["best_score"], 4),
-    }, name=name).to_frame()
-
-
-def summarise_runs(folder: str | Path, pattern: str = r".*") -> pd.DataFrame:
-    """One row per finished run in ``folder`` (sub-folders whose whole name matches the regular
-    expression ``pattern``, e.g. ``r"fold\d+"`` for the fold GANs)."""
-    rows = []
-    for out in sorted(Path(folder).glob("*"), key=lambda p: [int(t) if t.isdigit() else t
-                                                              for t in re.split(r"(\d+)", p.name)]):
-        if re.fullmatch(pattern, out.name) and (out / "summary.json").is_file():
-            s = read_run(out)["summary"]
-            rows.append({"run": out.name, "epochs": s["epochs_done"], "iterations": s["steps"],
-                         "kept epoch": s["best_epoch"], "kept score": s["best_score"],
-                         "training time (s)": round(s["seconds"], 1)})
-    return pd.DataFrame(rows, columns=["run", "epochs", "iterations", "kept epoch", "kept score",
-                                       "training time (s)"]).set_index("run")
-
-
-def run_dir(profile_artifacts: str | Path, fold: int, k: int | None, replicate: int = 0,
-            recipe: str | None = None) -> Path:
-    """Where a run writes: ``artifacts/<profile>/gan/fold<f>``, ``.../fold<f>_k<k>``, for the
-    further training seeds of a G_k ``.../fold<f>_k<k>_g<replicate>``, and for a G_k of a further
-    recipe (``aug.generators``) that name with ``_<recipe>`` added."""
-    if (replicate or recipe) and k is None:
-        raise ValueError("replicate, recipe: only G_k (k given) has several training seeds and recipes")
-    name = f"fold{fold}" if k is None else f"fold{fold}_k{k}" + (f"_g{replicate}" if replicate else "")
-    return Path(profile_artifacts) / "gan" / (name + (f"_{recipe}" if recipe else ""))
 
 
 def train_run(params: dict, fold: int, k: int | None = None, *, subset: TrainingSubset | None = None,
