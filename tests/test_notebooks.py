@@ -42,3 +42,18 @@ def test_committed_without_outputs_and_without_definitions(script):
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None, f"{script.name}: clear outputs"
             assert "\ndef " not in "\n" + cell.source, f"{script.name}: define functions in thesis_lib"
+
+
+def test_papermills_injected_parameters_are_folded_in_the_book(tmp_path):
+    from thesis_lib.executed import fold_injected_parameters
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("profile = 'smoke'"),
+                                         nbformat.v4.new_code_cell("k = 100"), nbformat.v4.new_markdown_cell("# x")])
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    nb.cells[1].metadata["tags"] = ["injected-parameters"]
+    path = tmp_path / "chapter.ipynb"
+    nbformat.write(nb, path)
+    assert fold_injected_parameters(path) == 1 and fold_injected_parameters(path) == 0  # once
+    cells = nbformat.read(path, as_version=4).cells
+    assert cells[1].metadata["tags"] == ["injected-parameters", "hide-cell"] and cells[0].metadata["tags"] == ["parameters"]
+    assert cells[1].source == "k = 100" and cells[2].source == "# x"
