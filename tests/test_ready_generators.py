@@ -47,7 +47,7 @@ def test_the_fid_step_scores_a_ready_generator_on_every_fold(world, monkeypatch)
     assert json.loads(path.read_text())["table"] == json.loads(json.dumps(record["table"], default=str))
     fid_results.current(params)
     assert path.stat().st_mtime_ns == written  # same parameters, same file: read, not recomputed
-    fid_results.current({**params, "n_generated": 3})
+    fid_results.current({**params, "n_generated": 5})
     assert path.stat().st_mtime_ns > written
 
 
