@@ -145,7 +145,8 @@ display(Markdown(
 
 # %% mystnb={"figure": {"caption": "FID of the kept generator's snapshots over epochs (left) beside the curve the thesis reported (right), each on its own axes because data, N and training length differ. Compare the shapes, not the values.", "name": "fig-fid-curve"}}
 fold = params["curve_fold"]
-curve = pd.DataFrame(results["curve"], columns=["epoch", "FID", "N generated"])  # none for a ready generator
+curve = pd.DataFrame(results["curve"], columns=["epoch", "iterations", "FID", "precision", "recall",
+                                                "N generated"])  # none for a ready generator
 thesis = reference.reported()["fid_over_epochs"]
 fig = plots.fid_curves(curve, thesis["points"],
                        f"this run, fold {fold} (N = {params['n_generated_curve']})",
@@ -159,6 +160,29 @@ display(Markdown(
     f"interval {trend['low']:+.1f} to {trend['high']:+.1f}): "
     + ("it falls as training goes on." if trend["falls"] else "no fall can be told from the noise.")
     if trend["falls"] is not None else f"{trend['snapshots']} snapshot(s): too few to show a trend."
+))
+
+# %% [markdown]
+# ### How long must it train?
+#
+# The same snapshots against the precision and recall targets of the realism rule: after how
+# many iterations of its budget did the generator meet them? (Precision and recall at the
+# snapshots' N; the kept generator, scored above with more samples, is the one that counts.)
+
+# %%
+display(curve.round(3))
+
+# %% tags=["remove-input"]
+met = curve[(curve.precision >= realism.MIN_PRECISION) & (curve.recall >= realism.MIN_RECALL)]
+display(Markdown(
+    "No snapshot of a generator made elsewhere." if curve.empty else
+    f"Fold {fold}'s GAN first met precision >= {realism.MIN_PRECISION:g} and recall >= "
+    f"{realism.MIN_RECALL:g} at epoch {int(met.epoch.iloc[0])}, after about {int(met.iterations.iloc[0]):,} "
+    f"iterations of its {int(curve.iterations.max()):,}." if len(met) else
+    f"No snapshot of fold {fold}'s GAN met precision >= {realism.MIN_PRECISION:g} and recall >= "
+    f"{realism.MIN_RECALL:g} within its {int(curve.iterations.max()):,} iterations (best: precision "
+    f"{curve.precision.max():.2f}, recall {curve.recall.max():.2f}); a longer budget is needed "
+    "(the README gives a measured one for the default data)."
 ))
 
 # %% [markdown]

@@ -125,6 +125,10 @@ def test_fid_notebook_scores_the_generator(executed):
     assert 0 <= row["precision"] <= 1 and row["N held-out"] >= 2 and isinstance(row["realistic"], bool)
     assert prov["domain"][0]["N generated"] == 12 and prov["domain"][0]["domain FD"] >= 0
     assert (tmp / "artifacts" / "smoke" / "figures" / "fid_over_epochs.pdf").is_file()
+    assert prov["curve"] and {"iterations", "FID", "precision", "recall"} <= set(prov["curve"][-1])
+    assert prov["curve"][-1]["iterations"] == json.loads((tmp / "artifacts" / "smoke" / "gan" / "fold0" /
+                                                          "summary.json").read_text())["steps"]
+    assert "How long must it train?" in out.read_text()
 
 
 @pytest.mark.slow

@@ -24,6 +24,7 @@ import pandas as pd
 from thesis_lib import config, realism
 from thesis_lib.classifier import ClassifierConfig
 from thesis_lib.data.store import PatchStore
+from thesis_lib.gan.runs import read_run
 from thesis_lib.generators import identity, ready_generator
 from thesis_lib.inception import InceptionFeatures, cached_features
 from thesis_lib.provenance import Run
@@ -48,12 +49,15 @@ def compute(params: dict) -> dict:
     classifier = ClassifierConfig(epochs=params["domain_epochs"], lr=params["domain_lr"], seed=params["seed"])
     domain = realism.domain_table(store, generators, classifier, n_generated=params["n_generated"],
                                   seed=params["seed"])
-    curve = pd.DataFrame(columns=["epoch", "FID", "N generated"])
+    curve = pd.DataFrame(columns=["epoch", "iterations", "FID", "precision", "recall", "N generated"])
     fold = params["curve_fold"]
     if ready is None and fold in generators:
         held_out = cached_features(extractor, realism.held_out_masses(store, fold), art / "cache")
-        curve = realism.fid_over_epochs(art / "gan" / f"fold{fold}", held_out, extractor,
-                                        n_generated=params["n_generated_curve"], seed=params["seed"])
+        run = art / "gan" / f"fold{fold}"
+        curve = realism.fid_over_epochs(run, held_out, extractor, n_generated=params["n_generated_curve"],
+                                        seed=params["seed"], k=params["pr_k"])
+        summary = read_run(run)["summary"]
+        curve.insert(1, "iterations", (curve.epoch * summary["steps"] / summary["epochs_done"]).round().astype(int))
     return {"table": table.reset_index().to_dict("records"), "domain": domain.reset_index().to_dict("records"),
             "curve": curve.to_dict("records"),
             "generator": None if ready is None else {**identity(ready), "file": str(ready.checkpoint),

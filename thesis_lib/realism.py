@@ -178,18 +178,23 @@ def fid_trend(curve: pd.DataFrame, n_boot: int = 2000, seed: int = 0, level: flo
 
 
 def fid_over_epochs(run_dir: str | Path, real_feats: np.ndarray, extractor: InceptionFeatures, *,
-                    n_generated: int, seed: int) -> pd.DataFrame:
-    """FID of each generator snapshot (``run_dir/snapshots/epoch_*.pt``) against ``real_feats``:
-    columns ``epoch, FID, N generated``."""
+                    n_generated: int, seed: int, k: int = 3) -> pd.DataFrame:
+    """FID, precision and recall (``k`` nearest neighbours) of each generator snapshot
+    (``run_dir/snapshots/epoch_*.pt``) against ``real_feats``: columns ``epoch, FID, precision,
+    recall, N generated``. How far along its budget a run met the realism targets."""
     snapshots = sorted(Path(run_dir).glob("snapshots/epoch_*.pt"))
     if not snapshots:
         raise FileNotFoundError(f"{run_dir}: no generator snapshots; train with snapshot_every > 0")
     rows = []
     for path in snapshots:
+        fake = extractor(generate(path, n_generated, seed=seed), progress=False)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fid = fid_from_features(real_feats, extractor(generate(path, n_generated, seed=seed), progress=False))
-        rows.append({"epoch": int(path.stem.split("_")[1]), "FID": float(fid), "N generated": n_generated})
+            fid = fid_from_features(real_feats, fake)
+        enough = min(len(real_feats), len(fake)) > k  # a k-NN manifold needs more than k points
+        precision, recall = precision_recall(real_feats, fake, k) if enough else (np.nan, np.nan)
+        rows.append({"epoch": int(path.stem.split("_")[1]), "FID": float(fid), "precision": precision,
+                     "recall": recall, "N generated": n_generated})
     return pd.DataFrame(rows)
 
 
