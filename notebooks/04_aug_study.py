@@ -92,7 +92,7 @@ from thesis_lib import augstudy, config, generator_gate, plots, realism, referen
 from thesis_lib.data import shortcuts
 from thesis_lib.gan.settings import GanConfig
 from thesis_lib.generate import generate
-from thesis_lib.scoring import mean_and_sd
+from thesis_lib.scoring import best_arm, mean_and_sd
 
 overrides = dict(approaches=approaches, epochs=epochs, classifier_seeds=classifier_seeds, gan_seeds=gan_seeds,
                  workers=workers, n_boot=n_boot, gan=gan, generators=generators, seed=seed)
@@ -244,7 +244,7 @@ for metric in ("f1", "auc"):
 ours = table.groupby(["k", "approach"]).f1.mean().unstack("approach")[thesis_order]
 thesis_f1 = pd.DataFrame(thesis["f1"], index=thesis["k"])[thesis_order]
 text = ["Best of the thesis' four approaches per k by mean F1 here: "
-        + ", ".join(f"k = {k_}: {a}" for k_, a in ours.idxmax(axis=1).items())
+        + ", ".join(f"k = {k_}: {a}" for k_, a in best_arm(table, "f1", thesis_order).items())
         + "; in the thesis: "
         + ", ".join(f"k = {k_}: {a}" for k_, a in thesis_f1.idxmax(axis=1).items()) + "."]
 for k_ in sorted(set(ours.index) & set(thesis_f1.index)):

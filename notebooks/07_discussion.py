@@ -20,8 +20,9 @@ profile = "smoke"
 import pandas as pd
 from IPython.display import Markdown, display
 
-from thesis_lib import config, scorecard
+from thesis_lib import augstudy, config, scorecard
 from thesis_lib.gan.settings import GanConfig
+from thesis_lib.scoring import best_arm
 
 res = scorecard.Results.load(config.artifacts_dir(profile))
 claims = scorecard.claims_table(res)
@@ -74,9 +75,8 @@ display(Markdown("\n\n".join(text)))
 # %% tags=["remove-input"]
 text = [story["augmentation"]]
 if res.aug is not None and res.intervals is not None:
-    f1 = res.aug.groupby(["k", "approach"]).f1.mean().unstack("approach")
     text.append("The best approach by mean F1 was " + ", ".join(
-        f"{a} at k = {k}" for k, a in f1.idxmax(axis=1).items()) + ".")
+        f"{a} at k = {k}" for k, a in best_arm(res.aug, "f1", list(augstudy.APPROACHES)).items()) + ".")
     pairs = res.intervals[res.intervals.comparison.str.contains(" - ")]
     sure = pairs[pairs.verdict != "not distinguishable from 0"]
     text.append(

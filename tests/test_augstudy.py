@@ -16,7 +16,7 @@ from thesis_lib.data.prep import PatchParams, build_patch_store
 from thesis_lib.data.splits import partition_of
 from thesis_lib.gan import checkpoint
 from thesis_lib.gan.models import Generator
-from thesis_lib.scoring import best_f1_threshold, classification_scores, mean_and_sd
+from thesis_lib.scoring import best_arm, best_f1_threshold, classification_scores, mean_and_sd
 
 # Tiny but complete: 2 masses and 20 normals per fold, G_k trained for 2 epochs, 2 classifier seeds
 TINY = {"epochs": 1, "gan": {"epochs": 2, "iterations": 0, "eval_every": 1, "sample_every": 1, "eval_samples": 8}}
@@ -262,3 +262,6 @@ def test_mean_and_sd_per_k_and_approach():
                           "f1": [0.5, 0.7, 0.8, 0.8]})
     cells = mean_and_sd(table, "f1")
     assert cells.loc[10, "ORG"] == "0.600 ± 0.141" and cells.loc[10, "GAN"] == "0.800 ± 0.000"
+    more = pd.concat([table, pd.DataFrame({"k": [10], "approach": ["GAN [thesis]"], "f1": [0.9]})])
+    assert best_arm(more, "f1", list(augstudy.APPROACHES)).to_dict() == {10: "GAN"}  # a further generator's arm
+    assert best_arm(more, "f1", ["ORG", "GAN [thesis]"]).to_dict() == {10: "GAN [thesis]"}  # is judged apart

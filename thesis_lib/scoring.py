@@ -49,6 +49,13 @@ def over_folds(results: pd.DataFrame, metric: str) -> pd.DataFrame:
     return pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1).fillna(0)})
 
 
+def best_arm(results: pd.DataFrame, metric: str, arms: list[str]) -> pd.Series:
+    """Per k, the arm among ``arms`` (those present) with the highest mean ``metric`` over folds
+    and seeds; the one place that says which approach "was best"."""
+    means = over_folds(results, metric)["mean"].unstack("approach")
+    return means[[a for a in arms if a in means.columns]].idxmax(axis=1)
+
+
 def mean_and_sd(results: pd.DataFrame, metric: str) -> pd.DataFrame:
     """``metric`` per k (rows) and approach (columns) as "mean ± sd" over folds."""
     stats = over_folds(results, metric)
