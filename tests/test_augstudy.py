@@ -234,6 +234,21 @@ def test_bad_parameters_are_named_and_nothing_is_written(artifacts, store_dir, c
     assert not (tmp_path / "empty" / "smoke" / "aug").exists()
 
 
+def test_a_misspelt_setting_in_the_profile_is_named_not_defaulted(artifacts, tmp_path, monkeypatch):
+    """A typo in the profile's aug section (weight_decy) would leave the classifier at its
+    default weight decay; it is an error naming the key and the file instead."""
+    import yaml
+
+    profile = yaml.safe_load((config.CONFIG_DIR / "smoke.yaml").read_text())
+    profile["aug"]["weight_decy"] = profile["aug"].pop("weight_decay")
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "smoke.yaml").write_text(yaml.safe_dump(profile))
+    monkeypatch.setattr(config, "CONFIG_DIR", tmp_path / "configs")
+    with pytest.raises(KeyError, match=r"unknown aug setting\(s\) \['weight_decy'\] in .*configs/smoke.yaml"):
+        augstudy.run_study("smoke", 2, **TINY)
+    assert not (artifacts / "aug").exists()
+
+
 def test_parse_ks():
     assert augstudy.parse_ks(100) == [100]
     assert augstudy.parse_ks("[250, 100, 100]") == augstudy.parse_ks("100,250") == [100, 250]

@@ -98,6 +98,9 @@ RESULT_COLUMNS = ["k", "approach", "fold", "replicate", "gan_seed", "generator",
                   "threshold", "f1_val", "n_real", "n_positive", "n_synthetic", "n_normal", "n_val", "n_test_mass",
                   "n_test_normal", "n_test_patients", "best_epoch", "best_val_f1", "seed", "subset_hash",
                   "config_hash", "commit", "duration_s"]
+# The aug section's settings besides the classifier's (ClassifierConfig), and what config.resolve adds
+STUDY_KEYS = {"k", "approaches", "normal_per_real", "synthetic_per_real", "workers", "classifier_seeds", "gan_seeds",
+              "n_boot", "gate_samples", "generators", "gan", "seed", "profile", "artifacts"}
 INTERVAL_COLUMNS = ["k", "comparison", "metric", "estimate", "low", "high", "p_above", "p_below", "p_holm_better",
                     "p_holm_worse", "verdict", "n_seeds", "n_boot"]
 
@@ -206,6 +209,11 @@ def check_study(store: PatchStore, folds: list[int], ks: list[int], study: dict,
     """Fail before anything is written when a setting cannot work: the seed lists, the control's
     ratio, a ready generator of another patch size, a fold that cannot supply k masses and the
     normals, or a test set too small for the patient bootstrap."""
+    known = STUDY_KEYS | {f.name for f in fields(ClassifierConfig)}
+    unknown = sorted(set(study) - known)
+    if unknown:
+        where = f" in {config.profile_path(study['profile'])}" if study.get("profile") else ""
+        raise KeyError(f"unknown aug setting(s) {unknown}{where}; known: {sorted(known)}")
     seed_list(study, "classifier_seeds")
     seed_list(study, "gan_seeds")
     for source in sources:
