@@ -33,8 +33,7 @@ from IPython.display import Markdown, display
 from thesis_lib import config, memorisation, plots, realism
 from thesis_lib.data.store import PatchStore
 from thesis_lib.data.subsets import training_patches
-from thesis_lib.generate import generate, interpolate, load_generator
-from thesis_lib.generators import ready_generator
+from thesis_lib.generate import generate, interpolate, load_generator, ready_generator
 from thesis_lib.inception import InceptionFeatures, cached_features
 from thesis_lib.provenance import Run
 

@@ -102,7 +102,7 @@ figures = art / "figures"
 ks = augstudy.parse_ks(k if k is not None else params["k"])
 table = augstudy.run_study(profile, ks, reuse=reuse, **overrides)
 intervals = augstudy.current_intervals(art, params["n_boot"], params["seed"])
-sources = augstudy.generator_sources(profile, params)
+sources = augstudy.generator_sources(profile, params, augstudy.open_store(art))
 gan_params = augstudy.gan_params(profile, params, next(s for s in sources if s.trained_here))
 order = sorted(set(table.approach), key=augstudy.arm_order)
 display(Markdown(

@@ -70,8 +70,8 @@ from thesis_lib.gan.resume import is_finished
 from thesis_lib.gan.runs import read_run, run_dir
 from thesis_lib.gan.settings import GanConfig
 from thesis_lib.gan.train import train_run
-from thesis_lib.generate import generate
-from thesis_lib.generators import GeneratorSource, check_size, identity, parse_sources
+from thesis_lib.generate import generate, ready
+from thesis_lib.generators import GeneratorSource, identity, parse_sources
 from thesis_lib.io import atomic_path
 from thesis_lib.provenance import Run, cpu_cores, git_commit
 from thesis_lib.scoring import best_f1_threshold, classification_scores
@@ -182,9 +182,11 @@ def open_store(artifacts: str | Path) -> PatchStore:
     return PatchStore(path)
 
 
-def generator_sources(profile: str, study: dict) -> list[GeneratorSource]:
-    """The study's G_k sources (``study["generators"]``) against the profile's ``recipes``."""
-    return parse_sources(study["generators"], config.load_profile(profile).get("recipes") or {}, "aug.generators")
+def generator_sources(profile: str, study: dict, store: PatchStore) -> list[GeneratorSource]:
+    """The study's G_k sources (``study["generators"]``) against the profile's ``recipes``; a
+    ready checkpoint must draw the store's patch size (:func:`thesis_lib.generate.ready`)."""
+    sources = parse_sources(study["generators"], config.load_profile(profile).get("recipes") or {}, "aug.generators")
+    return [ready(s, store.patch_size, f"aug.generators ({s.name})") for s in sources]
 
 
 def gan_params(profile: str, study: dict, source: GeneratorSource) -> dict:
@@ -204,11 +206,10 @@ def n_normal(study: dict, k: int) -> int:
     return round(study["normal_per_real"] * k)
 
 
-def check_study(store: PatchStore, folds: list[int], ks: list[int], study: dict, approaches: list[str],
-                sources: list[GeneratorSource]) -> None:
-    """Fail before anything is written when a setting cannot work: the seed lists, the control's
-    ratio, a ready generator of another patch size, a fold that cannot supply k masses and the
-    normals, or a test set too small for the patient bootstrap."""
+def check_study(store: PatchStore, folds: list[int], ks: list[int], study: dict, approaches: list[str]) -> None:
+    """Fail before anything is written when a setting cannot work: an unknown setting, the seed
+    lists, the control's ratio, a fold that cannot supply k masses and the normals, or a test
+    set too small for the patient bootstrap."""
     known = STUDY_KEYS | {f.name for f in fields(ClassifierConfig)}
     unknown = sorted(set(study) - known)
     if unknown:
@@ -216,9 +217,6 @@ def check_study(store: PatchStore, folds: list[int], ks: list[int], study: dict,
         raise KeyError(f"unknown aug setting(s) {unknown}{where}; known: {sorted(known)}")
     seed_list(study, "classifier_seeds")
     seed_list(study, "gan_seeds")
-    for source in sources:
-        if not source.trained_here:
-            check_size(source.checkpoint, store.patch_size, f"aug.generators ({source.name})")
     if "Aug ORG x2.5" in approaches and study["synthetic_per_real"] != OVERSAMPLED_RATIO:
         raise ValueError(f"synthetic_per_real={study['synthetic_per_real']}: the control 'Aug ORG x2.5' matches "
                          f"Aug GAN's positives only at {OVERSAMPLED_RATIO}; drop it from approaches or use "
@@ -555,8 +553,8 @@ def run_k(profile: str, k: int, study: dict, *, approaches: list[str] | None = N
     store = open_store(art)
     approaches = check_approaches(approaches or study["approaches"])
     folds = [int(f) for f in (sorted(store.folds.fold.unique()) if folds is None else folds)]
-    sources = generator_sources(profile, study)
-    check_study(store, folds, [k], study, approaches, sources)
+    check_study(store, folds, [k], study, approaches)
+    sources = generator_sources(profile, study, store)
     replicates, gan_seeds = seed_list(study, "classifier_seeds"), seed_list(study, "gan_seeds")
     hash_ = config_hash(store, study, _gan_identities(profile, study, sources))
     if reuse and is_done(read_results(art), k, approaches, folds, replicates, hash_):
@@ -604,8 +602,8 @@ def run_study(profile: str, ks, **overrides) -> pd.DataFrame:
     store = open_store(study["artifacts"])
     approaches = check_approaches(run_opts.get("approaches") or study["approaches"])
     folds = run_opts.get("folds")
-    check_study(store, sorted(store.folds.fold.unique()) if folds is None else folds, ks, study, approaches,
-                generator_sources(profile, study))
+    check_study(store, sorted(store.folds.fold.unique()) if folds is None else folds, ks, study, approaches)
+    generator_sources(profile, study, store)
     table = read_results(study["artifacts"])
     for k in ks:
         table = run_k(profile, k, study, **{"workers": study["workers"], **run_opts})
@@ -635,9 +633,9 @@ def main(argv: list[str] | None = None) -> None:
         if args.fold is None:
             p.error("--generator-only needs --fold")
         store = open_store(study["artifacts"])
-        sources = generator_sources(args.profile, study)
+        sources = generator_sources(args.profile, study, store)
         for k in parse_ks(args.k):
-            check_study(store, folds, [k], study, check_approaches(study["approaches"]), sources)
+            check_study(store, folds, [k], study, check_approaches(study["approaches"]))
             for source in sources:
                 for g in seed_list(study, "gan_seeds"):
                     _train_generator(args.profile, study, subset_of(store, args.fold, k, study), g, sources, source)

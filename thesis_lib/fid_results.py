@@ -25,7 +25,8 @@ from thesis_lib import config, realism
 from thesis_lib.classifier import ClassifierConfig
 from thesis_lib.data.store import PatchStore
 from thesis_lib.gan.runs import read_run
-from thesis_lib.generators import identity, ready_generator
+from thesis_lib.generate import ready_generator
+from thesis_lib.generators import identity
 from thesis_lib.inception import InceptionFeatures, cached_features
 from thesis_lib.provenance import Run
 

@@ -9,6 +9,7 @@ else and used with no other file. It is loaded as data (``weights_only=True``).
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from tqdm.auto import tqdm
 from thesis_lib.devices import pick_device
 from thesis_lib.gan import checkpoint
 from thesis_lib.gan.models import Generator
+from thesis_lib.generators import GeneratorSource, ready_source
 from thesis_lib.images import to_uint8
 from thesis_lib.io import atomic_path
 
@@ -77,6 +79,27 @@ def generate(ckpt: str | Path, n: int, seed: int = 0, device: str | torch.device
     """``n`` patches from the checkpoint's generator as (n, S, S) uint8, computed on ``device``
     (``auto``: the GPU when there is one); the same seed gives the same patches on one device."""
     return sample(load_generator(ckpt, pick_device(device)), n, seed, batch_size)
+
+
+def ready(source: GeneratorSource, patch_size: int, setting: str) -> GeneratorSource:
+    """``source`` checked against the patch store: a ready checkpoint must draw ``patch_size``
+    patches (else an error naming both sizes and ``setting``), and gets the origin it records."""
+    if source.trained_here:
+        return source
+    state = checkpoint.load(source.checkpoint)
+    size = int((state.get("config") or {}).get("image_size") or 128)
+    if size != patch_size:
+        raise ValueError(f"{setting}: {source.checkpoint} draws {size} x {size} patches but the patch store holds "
+                         f"{patch_size} x {patch_size} ones; a generator is only scored against real patches of "
+                         f"its own size (use a profile with data_prep.patch_size: {size}, e.g. configs/thesis.yaml)")
+    return replace(source, origin=(state.get("source") or {}).get("origin"))
+
+
+def ready_generator(value, patch_size: int, setting: str) -> GeneratorSource | None:
+    """A chapter's ``generator`` setting (:func:`~thesis_lib.generators.ready_source`), checked by
+    :func:`ready`; None for the run's own GANs."""
+    source = ready_source(value, setting)
+    return None if source is None else ready(source, patch_size, setting)
 
 
 def write_pngs(patches: np.ndarray, out_dir: str | Path, prefix: str = "synthetic") -> list[Path]:

@@ -43,7 +43,7 @@ def gate_table(profile: str, ks: list[int] | None = None, *, n_generated: int | 
     store = open_store(study["artifacts"])
     cache = Path(study["artifacts"]) / "cache"
     extractor = InceptionFeatures(resize=fid["resize"])
-    sources = generator_sources(profile, study)
+    sources = generator_sources(profile, study, store)
     rows = []
     for source, k, fold in product(sources, ks or parse_ks(study["k"]), sorted(store.folds.fold.unique())):
         subset = subset_of(store, fold, k, study)

@@ -8,7 +8,9 @@ from its ``gan`` section (the default profile: ``small-data``, the gan section a
 - a recipe name: a generator of that recipe trained on each fold's (and k's) training masses;
 - ``"label=path/to/generator.pt"`` or ``{label: path}``: one ready generator checkpoint (e.g.
   the thesis' own, imported by :mod:`thesis_lib.gan.import_thesis`), used as it is for every fold
-  and k; its size must be the patch store's.
+  and k; its size must be the patch store's (:func:`thesis_lib.generate.ready`).
+
+This module only parses (no torch: the workflow reads it when it plans).
 """
 
 from __future__ import annotations
@@ -16,8 +18,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-
-from thesis_lib.gan import checkpoint
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class GeneratorSource:
     name: str
     recipe: dict | None = None
     checkpoint: Path | None = None
+    origin: str | None = None  # what an imported checkpoint records of where it came from
 
     @property
     def trained_here(self) -> bool:
@@ -39,30 +40,8 @@ class GeneratorSource:
             changes = ", ".join(f"{k} = {v!r}" for k, v in (self.recipe or {}).items())
             return (f"**{self.name}**: trained here on each fold's k masses with the profile's gan settings"
                     + (f", changed by {changes}" if changes else ""))
-        origin = checkpoint_origin(self.checkpoint)
-        return (f"**{self.name}**: {self.checkpoint.name}, {origin or 'a generator checkpoint made elsewhere'}; "
+        return (f"**{self.name}**: {self.checkpoint.name}, {self.origin or 'a generator checkpoint made elsewhere'}; "
                 "it was **not trained on this run's data**, and the same generator serves every fold and k")
-
-
-def checkpoint_origin(path: str | Path) -> str | None:
-    """The ``source.origin`` an imported checkpoint records (None for one trained here)."""
-    source = checkpoint.load(path).get("source") or {}
-    return source.get("origin")
-
-
-def checkpoint_size(path: str | Path) -> int:
-    """Side in pixels of the patches a generator checkpoint draws."""
-    cfg = checkpoint.load(path).get("config") or {}
-    return int(cfg.get("image_size") or 128)
-
-
-def check_size(path: str | Path, patch_size: int, setting: str) -> None:
-    """A generator drawing patches of another size than the store's is an error naming both."""
-    size = checkpoint_size(path)
-    if size != patch_size:
-        raise ValueError(f"{setting}: {path} draws {size} x {size} patches but the patch store holds "
-                         f"{patch_size} x {patch_size} ones; a generator is only scored against real patches of "
-                         f"its own size (use a profile with data_prep.patch_size: {size}, e.g. configs/thesis.yaml)")
 
 
 def file_sha1(path: str | Path) -> str:
@@ -114,14 +93,6 @@ def ready_source(value, setting: str) -> GeneratorSource | None:
     if len(sources) != 1:
         raise ValueError(f"{setting}: one ready generator expected, got {[s.name for s in sources]}")
     return sources[0]
-
-
-def ready_generator(value, patch_size: int, setting: str) -> GeneratorSource | None:
-    """:func:`ready_source`, checked to draw patches of the store's size ``patch_size``."""
-    source = ready_source(value, setting)
-    if source is not None:
-        check_size(source.checkpoint, patch_size, setting)
-    return source
 
 
 def identity(source: GeneratorSource) -> dict:

@@ -24,7 +24,7 @@ from thesis_lib import config, tsne
 from thesis_lib.data.store import PatchStore
 from thesis_lib.embedding import pick_backend
 from thesis_lib.gan.runs import run_dir
-from thesis_lib.generators import ready_generator
+from thesis_lib.generate import ready_generator
 from thesis_lib.inception import InceptionFeatures
 from thesis_lib.io import atomic_path
 from thesis_lib.provenance import Run
