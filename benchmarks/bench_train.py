@@ -2,7 +2,7 @@
 
 The reference is written the way the PyTorch DCGAN example trains: float patches in a
 ``TensorDataset`` served by a ``DataLoader`` with per-sample flips, NCHW memory, fp32, the same
-seven steps. Ours is ``thesis_lib.gan.train.fit`` with everything it does (log rows, epoch
+seven steps. Ours is ``thesis_lib.training.gan.fit`` with everything it does (log rows, epoch
 checkpoints) but model selection and sample grids. Both sides are timed end to end by one clock
 (``time.perf_counter``, CUDA synchronised) on the same patches, batch, widths and device; the
 warm-up is taken out of both alike: a run of ``warmup`` iterations is subtracted from a run of
@@ -27,10 +27,10 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from thesis_lib.devices import pick_device
-from thesis_lib.gan.models import Discriminator, Generator, init_weights
-from thesis_lib.gan.settings import GanConfig
-from thesis_lib.gan.train import fit
 from thesis_lib.io import write_json
+from thesis_lib.models.dcgan import Discriminator, Generator, init_weights
+from thesis_lib.training.gan import fit
+from thesis_lib.training.gan_config import GanConfig
 
 
 PER_EPOCH = 4  # iterations in one epoch of the benchmark's patches

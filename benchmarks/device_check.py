@@ -37,16 +37,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_train import PER_EPOCH, compare, make_patches  # noqa: E402  (a sibling script)
 
 from thesis_lib import config  # noqa: E402
-from thesis_lib.classifier import ClassifierConfig, train_classifier  # noqa: E402
 from thesis_lib.devices import pick_device  # noqa: E402
-from thesis_lib.gan.models import Generator  # noqa: E402
-from thesis_lib.gan.settings import GanConfig  # noqa: E402
-from thesis_lib.gan.train import fit  # noqa: E402
-from thesis_lib.generate import sample  # noqa: E402
-from thesis_lib.inception import InceptionFeatures  # noqa: E402
+from thesis_lib.evaluation.inception import InceptionFeatures  # noqa: E402
+from thesis_lib.evaluation.metrics import gaussian_stats, make_evaluator  # noqa: E402
 from thesis_lib.io import write_json  # noqa: E402
-from thesis_lib.metrics import gaussian_stats, make_evaluator  # noqa: E402
+from thesis_lib.models.dcgan import Generator  # noqa: E402
+from thesis_lib.models.generate import sample  # noqa: E402
 from thesis_lib.provenance import hardware  # noqa: E402
+from thesis_lib.training.classifier import ClassifierConfig, train_classifier  # noqa: E402
+from thesis_lib.training.gan import fit  # noqa: E402
+from thesis_lib.training.gan_config import GanConfig  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,14 @@ import json
 import time
 from pathlib import Path
 
-from thesis_lib import config, realism
+from thesis_lib import config
 from thesis_lib.data.store import PatchStore
 from thesis_lib.data.subsets import training_patches
-from thesis_lib.gan.settings import GanConfig
-from thesis_lib.gan.train import fit
-from thesis_lib.inception import InceptionFeatures
-from thesis_lib.metrics import make_evaluator
+from thesis_lib.evaluation.inception import InceptionFeatures
+from thesis_lib.evaluation.metrics import make_evaluator
+from thesis_lib.studies import realism
+from thesis_lib.training.gan import fit
+from thesis_lib.training.gan_config import GanConfig
 
 SCORES = ("N generated", "N held-out", "FID", "real-real FID", "FID / floor", "precision", "recall",
           "closer to training", "spectrum excess (dex)")

@@ -44,7 +44,8 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from thesis_lib import config, plots
+from thesis_lib import config
+from thesis_lib.book import plots
 from thesis_lib.data import build, datasets, shortcuts, spectrum, splits
 from thesis_lib.provenance import cpu_cores
 

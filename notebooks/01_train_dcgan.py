@@ -40,12 +40,14 @@ import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
-from thesis_lib import ablation, config, plots
+from thesis_lib import config
+from thesis_lib.book import plots
 from thesis_lib.data import subsets
 from thesis_lib.data.store import PatchStore
-from thesis_lib.gan import runs, train
-from thesis_lib.gan.settings import GanConfig
-from thesis_lib.gan.models import Discriminator, Generator, layer_table, n_parameters
+from thesis_lib.models.dcgan import Discriminator, Generator, layer_table, n_parameters
+from thesis_lib.studies import ablation
+from thesis_lib.training import gan, runs
+from thesis_lib.training.gan_config import GanConfig
 
 params = config.resolve("gan", profile, epochs=epochs, iterations=iterations, batch_size=batch_size,
                         nz=nz, ngf=ngf, ndf=ndf, device=device, seed=seed)
@@ -125,12 +127,12 @@ counts.style.format("{:,}")
 # real and generated alike. The laptop profile uses the first two; the ablation at the end of
 # this chapter measures what each buys.
 #
-# The training itself is the workflow's step (`python -m thesis_lib.gan.train`); this chapter
+# The training itself is the workflow's step (`python -m thesis_lib.training.gan`); this chapter
 # calls the same function, which returns at once when the workflow has already trained the fold.
 
 # %%
 resume_mode = {"yes": True, "auto": "auto", "no": False}[resume]
-result = train.train_run(params, fold, k, resume=resume_mode)
+result = gan.train_run(params, fold, k, resume=resume_mode)
 record = runs.read_run(out)
 summary = record["summary"]
 display(Markdown(f"Model selection: **{record['provenance']['evaluator']}** on {params['eval_samples']} "
@@ -176,7 +178,7 @@ runs.summarise_runs(Path(params["artifacts"]) / "gan", pattern="fold[0-9]+")
 kept = Path("artifacts", profile, "gan", out.name, "best.pt")
 display(Markdown(
     f"Generator kept: `{kept}`; sample it with "
-    f"`python -m thesis_lib.generate {kept} --n 1000 --out DIR`. "
+    f"`python -m thesis_lib.models.generate {kept} --n 1000 --out DIR`. "
     f"Trained at commit `{record['provenance']['git_commit'][:12]}`, seed {cfg.seed}."
 ))
 
@@ -189,7 +191,7 @@ display(Markdown(
 # masses beside the matched real-real floor (the realism rule asks for at most 2 x the
 # floor), precision and recall (k = 3 nearest neighbours in Inception space; the rule asks for
 # 0.5 and 0.3), and the training seconds. The rows are the workflow's step
-# `python -m thesis_lib.ablation` (profile section `ablation`).
+# `python -m thesis_lib.studies.ablation` (profile section `ablation`).
 
 # %%
 ablation_rows = ablation.read_ablation(params["artifacts"])

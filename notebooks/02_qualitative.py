@@ -30,12 +30,15 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from thesis_lib import config, memorisation, plots, realism
+from thesis_lib import config
+from thesis_lib.book import plots
 from thesis_lib.data.store import PatchStore
 from thesis_lib.data.subsets import training_patches
-from thesis_lib.generate import generate, interpolate, load_generator, ready_generator
-from thesis_lib.inception import InceptionFeatures, cached_features
+from thesis_lib.evaluation import memorisation
+from thesis_lib.evaluation.inception import InceptionFeatures, cached_features
+from thesis_lib.models.generate import generate, interpolate, load_generator, ready_generator
 from thesis_lib.provenance import Run
+from thesis_lib.studies import realism
 
 params = config.resolve("qualitative", profile, fold=fold, n_generated=n_generated, generator=generator, seed=seed)
 art = Path(params["artifacts"])

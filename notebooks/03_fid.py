@@ -57,9 +57,11 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from thesis_lib import config, fid_results, plots, realism, reference
+from thesis_lib import config, reference
+from thesis_lib.book import plots
 from thesis_lib.data.store import PatchStore
-from thesis_lib.inception import FID_WEIGHTS_SHA1, InceptionFeatures
+from thesis_lib.evaluation.inception import FID_WEIGHTS_SHA1, InceptionFeatures
+from thesis_lib.studies import fid_results, realism
 
 params = config.resolve("fid", profile, n_generated=n_generated,
                         n_generated_curve=n_generated_curve, resize=resize,
@@ -205,5 +207,5 @@ pd.DataFrame([
 # one compares them by accident without seeing that.
 
 # %% tags=["remove-input"]
-display(Markdown(f"Computed by the step `python -m thesis_lib.fid_results` at commit "
+display(Markdown(f"Computed by the step `python -m thesis_lib.studies.fid_results` at commit "
                  f"`{results['git_commit'][:12]}`, seed {params['seed']}, in {results['duration_s']:.0f} s."))

@@ -50,7 +50,7 @@
 # **Which generator.** The G_k are trained with a recipe of the profile (`aug.generators`): the
 # thesis' own, or the small-data recipe of chapter 01 (an average of G's weights and
 # texture-aware model selection), or both; a ready generator checkpoint, such as the thesis'
-# own trained generator imported by `python -m thesis_lib.gan.import_thesis`, can be added as
+# own trained generator imported by `python -m thesis_lib.models.import_thesis`, can be added as
 # well. The first generator gives the arms GAN and Aug GAN; each further one adds the arms
 # "GAN [its name]" and "Aug GAN [its name]", compared with the same controls and with the first
 # generator's arm. So the study can ask whether the thesis' conclusion about GAN augmentation
@@ -88,11 +88,13 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from thesis_lib import augstudy, config, generator_gate, plots, realism, reference
+from thesis_lib import config, reference
+from thesis_lib.book import plots
 from thesis_lib.data import shortcuts
-from thesis_lib.gan.settings import GanConfig
-from thesis_lib.generate import generate
-from thesis_lib.scoring import best_arm, mean_and_sd
+from thesis_lib.evaluation.scoring import best_arm, mean_and_sd
+from thesis_lib.models.generate import generate
+from thesis_lib.studies import augstudy, generator_gate, realism
+from thesis_lib.training.gan_config import GanConfig
 
 overrides = dict(approaches=approaches, epochs=epochs, classifier_seeds=classifier_seeds, gan_seeds=gan_seeds,
                  workers=workers, n_boot=n_boot, gan=gan, generators=generators, seed=seed)

@@ -66,7 +66,9 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from thesis_lib import config, plots, tsne, tsne_results
+from thesis_lib import config
+from thesis_lib.book import plots
+from thesis_lib.studies import tsne, tsne_results
 
 params = config.resolve("tsne", profile, fold=fold, k=k, spaces=spaces, perplexity=perplexity,
                         n_iter=n_iter, n_normal=n_normal, neighbours=neighbours,
@@ -124,5 +126,5 @@ display(Markdown(
                    for sentence in tsne.verdicts(table[table.space == space]))))
 
 # %% tags=["remove-input"]
-display(Markdown(f"Computed by the step `python -m thesis_lib.tsne_results` at commit "
+display(Markdown(f"Computed by the step `python -m thesis_lib.studies.tsne_results` at commit "
                  f"`{results['git_commit'][:12]}`, seed {params['seed']}, in {results['duration_s']:.0f} s."))

@@ -26,8 +26,9 @@ profile = "smoke"
 import pandas as pd
 from IPython.display import Markdown, display
 
-from thesis_lib import config, scorecard
+from thesis_lib import config
 from thesis_lib.provenance import Run
+from thesis_lib.studies import scorecard
 
 art = config.artifacts_dir(profile)
 run = Run("scorecard", {"profile": profile})

@@ -20,9 +20,10 @@ profile = "smoke"
 import pandas as pd
 from IPython.display import Markdown, display
 
-from thesis_lib import augstudy, config, scorecard
-from thesis_lib.gan.settings import GanConfig
-from thesis_lib.scoring import best_arm
+from thesis_lib import config
+from thesis_lib.evaluation.scoring import best_arm
+from thesis_lib.studies import augstudy, scorecard
+from thesis_lib.training.gan_config import GanConfig
 
 res = scorecard.Results.load(config.artifacts_dir(profile))
 claims = scorecard.claims_table(res)

@@ -33,7 +33,7 @@ APT = ["apt-get", "install", "-y", "chromium", "chromium-driver"]
 @pytest.fixture(scope="session")
 def chrome():
     """Chromium and chromedriver, installed with apt-get when absent and we may."""
-    from thesis_lib.headless import find_chrome
+    from thesis_lib.book.headless import find_chrome
 
     try:
         return find_chrome()

@@ -8,9 +8,10 @@ import json
 import pytest
 import yaml
 
-from thesis_lib import ablation, config
+from thesis_lib import config
 from thesis_lib.data.datasets import scan
 from thesis_lib.data.prep import PatchParams, build_patch_store
+from thesis_lib.studies import ablation
 
 TINY_GAN = {"nz": 8, "ngf": 2, "ndf": 2, "batch_size": 4, "iterations": 4, "eval_every": 1, "sample_every": 1,
             "eval_samples": 8, "snapshot_every": 0, "checkpoint_every": 2}

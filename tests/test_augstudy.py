@@ -10,13 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from thesis_lib import augstudy, config
+from thesis_lib import config
 from thesis_lib.data.datasets import scan
 from thesis_lib.data.prep import PatchParams, build_patch_store
 from thesis_lib.data.splits import partition_of
-from thesis_lib.gan import checkpoint
-from thesis_lib.gan.models import Generator
-from thesis_lib.scoring import best_arm, best_f1_threshold, classification_scores, mean_and_sd
+from thesis_lib.evaluation.scoring import best_arm, best_f1_threshold, classification_scores, mean_and_sd
+from thesis_lib.models import checkpoint
+from thesis_lib.models.dcgan import Generator
+from thesis_lib.studies import augstudy
 
 # Tiny but complete: 2 masses and 20 normals per fold, G_k trained for 2 epochs, 2 classifier seeds
 TINY = {"epochs": 1, "gan": {"epochs": 2, "iterations": 0, "eval_every": 1, "sample_every": 1, "eval_samples": 8}}

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
 
-from thesis_lib.bootstrap import FoldScores, hierarchical_bootstrap, holm, weighted_scores
+from thesis_lib.evaluation.bootstrap import FoldScores, hierarchical_bootstrap, holm, weighted_scores
 
 
 def _predictions(rng, n=400):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from thesis_lib.classifier import ClassifierConfig, domain_features, predict_proba, train_classifier
+from thesis_lib.training.classifier import ClassifierConfig, domain_features, predict_proba, train_classifier
 
 
 def _toy(n, seed):

@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from thesis_lib.classifier import ClassifierConfig
 from thesis_lib.devices import pick_device
-from thesis_lib.metrics import make_evaluator
+from thesis_lib.evaluation.metrics import make_evaluator
+from thesis_lib.training.classifier import ClassifierConfig
 
 
 def test_auto_picks_what_exists_and_cuda_is_checked():

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import pytest
 from matplotlib.figure import Figure
 
-from thesis_lib import diagrams
+from thesis_lib.book import diagrams
 
 matplotlib.use("Agg")
 SUFFIXES = ("png", "pdf", "svg")
@@ -66,7 +66,7 @@ def test_a_second_call_overwrites_and_a_failed_one_leaves_the_old_files(tmp_path
 
 
 def test_command_line(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "thesis_lib.diagrams", str(tmp_path)], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "thesis_lib.book.diagrams", str(tmp_path)], capture_output=True,
                           text=True, check=True)
     assert f"{diagrams.NAME}.svg" in done.stdout
     assert all(p.stat().st_size > 0 for p in _files(tmp_path).values())

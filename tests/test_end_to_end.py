@@ -14,7 +14,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from thesis_lib import config, diagrams
+from thesis_lib import config
+from thesis_lib.book import diagrams
 from thesis_lib.data.store import PatchStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,7 +63,7 @@ def executed(tmp_path_factory):
     runs = {}
     for name, args in CHAPTER_ARGS.items():
         if name == "01_train_dcgan":
-            runs["ablation"] = subprocess.run([sys.executable, "-m", "thesis_lib.ablation", "--iterations", "4",
+            runs["ablation"] = subprocess.run([sys.executable, "-m", "thesis_lib.studies.ablation", "--iterations", "4",
                                                "--n-generated", "6", "--no-progress"], cwd=tmp, env=env,
                                               capture_output=True, text=True)
         runs[name] = subprocess.run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / f"{name}.ipynb",
@@ -101,7 +102,7 @@ def test_gan_notebook_trains_and_keeps_a_generator(executed):
     assert "What each option buys" in out.read_text() and "+ DiffAugment" in out.read_text()
     run = tmp / "artifacts" / "smoke" / "gan" / "fold0"
     assert (run / "best.pt").is_file() and (run / "provenance.json").is_file()
-    from thesis_lib.generate import generate
+    from thesis_lib.models.generate import generate
     size = config.load_profile("smoke")["data_prep"]["patch_size"]
     assert generate(run / "best.pt", 2).shape == (2, size, size)
 
@@ -209,8 +210,8 @@ def test_book_builds_with_warnings_as_errors(built):
 def test_every_page_opens_in_a_browser_without_problems(built, chrome):
     """Headless Chromium visits every page: no broken internal link, missing image, error cell,
     network resource or JavaScript error; the search page finds FID."""
-    from thesis_lib.headless import open_chrome
-    from thesis_lib.sitecheck import check_site, search_works
+    from thesis_lib.book.headless import open_chrome
+    from thesis_lib.book.sitecheck import check_site, search_works
 
     driver = open_chrome(*chrome)
     try:

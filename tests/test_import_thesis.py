@@ -9,9 +9,9 @@ import pytest
 import torch
 from torch import nn
 
-from thesis_lib.gan.import_thesis import ThesisWeightsError, import_thesis, main
-from thesis_lib.generate import generate, load_generator
 from thesis_lib.images import to_uint8
+from thesis_lib.models.generate import generate, load_generator
+from thesis_lib.models.import_thesis import ThesisWeightsError, import_thesis, main
 
 
 class ThesisGenerator(nn.Module):

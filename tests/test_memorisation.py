@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from thesis_lib import memorisation
-from thesis_lib.gan.models import Generator
-from thesis_lib.generate import interpolate
+from thesis_lib.evaluation import memorisation
+from thesis_lib.models.dcgan import Generator
+from thesis_lib.models.generate import interpolate
 
 
 def test_copies_are_flagged_and_far_samples_are_not():

@@ -3,7 +3,7 @@ import pytest
 import scipy.linalg
 import torch
 
-from thesis_lib.metrics import PixelFrechet, frechet_distance, frechet_from_features, gaussian_stats, pooled_pixels
+from thesis_lib.evaluation.metrics import PixelFrechet, frechet_distance, frechet_from_features, gaussian_stats, pooled_pixels
 
 
 def _reference(mu1, s1, mu2, s2):
@@ -79,7 +79,7 @@ def _checkerboard(images, amplitude=12):
 
 
 def test_radial_spectra_tell_noise_from_smooth_images():
-    from thesis_lib.metrics import radial_spectra
+    from thesis_lib.evaluation.metrics import radial_spectra
 
     rng = np.random.default_rng(1)
     noise = rng.integers(0, 256, (4, 64, 64)).astype(np.uint8)
@@ -93,7 +93,7 @@ def test_radial_spectra_tell_noise_from_smooth_images():
 def test_spectrum_check_flags_checkerboards_and_blur_but_not_real_patches():
     from scipy.ndimage import gaussian_filter
 
-    from thesis_lib.metrics import spectrum_check
+    from thesis_lib.evaluation.metrics import spectrum_check
 
     real, other = _textured(200, seed=2), _textured(100, seed=3)
     assert spectrum_check(real, other)["within"]
@@ -104,7 +104,7 @@ def test_spectrum_check_flags_checkerboards_and_blur_but_not_real_patches():
 
 
 def test_texture_frechet_sees_what_block_means_miss():
-    from thesis_lib.metrics import TextureFrechet
+    from thesis_lib.evaluation.metrics import TextureFrechet
 
     real = _textured(300, seed=4)
 

@@ -45,7 +45,7 @@ def test_committed_without_outputs_and_without_definitions(script):
 
 
 def test_papermills_injected_parameters_are_folded_in_the_book(tmp_path):
-    from thesis_lib.executed import fold_injected_parameters
+    from thesis_lib.book.executed import fold_injected_parameters
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("profile = 'smoke'"),
                                          nbformat.v4.new_code_cell("k = 100"), nbformat.v4.new_markdown_cell("# x")])

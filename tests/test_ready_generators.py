@@ -10,14 +10,15 @@ import pytest
 import torch
 from test_import_thesis import _thesis_state
 
-from thesis_lib import config, fid_results, tsne
+from thesis_lib import config
 from thesis_lib.data.datasets import scan
 from thesis_lib.data.prep import PatchParams, build_patch_store
 from thesis_lib.data.store import PatchStore
-from thesis_lib.gan import checkpoint
-from thesis_lib.gan.import_thesis import import_thesis
-from thesis_lib.gan.models import Generator
-from thesis_lib.generate import generate
+from thesis_lib.models import checkpoint
+from thesis_lib.models.dcgan import Generator
+from thesis_lib.models.generate import generate
+from thesis_lib.models.import_thesis import import_thesis
+from thesis_lib.studies import fid_results, tsne
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from thesis_lib import realism
+from thesis_lib.studies import realism
 
 D, N_TRAIN, N_HELD, N_GEN = 32, 160, 90, 100
 

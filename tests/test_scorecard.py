@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from thesis_lib import augstudy, provenance, realism, scorecard
+from thesis_lib import provenance
 from thesis_lib.io import write_json
+from thesis_lib.studies import augstudy, realism, scorecard
 
 
 def _write_aug(art, f1_by_approach: dict[str, list[float]], ks=(50, 100), n=200, seed=0):
@@ -120,7 +121,7 @@ def test_results_that_agree_with_the_thesis_are_reproduced(tmp_path):
 def test_a_failed_generator_gate_leaves_the_gan_arm_claims_unjudged(tmp_path):
     """Results that agree with the thesis say nothing about GAN augmentation when a G_k behind the
     GAN arms does not draw masses: those claims become "not comparable", with the reason."""
-    from thesis_lib.generator_gate import gate_path
+    from thesis_lib.studies.generator_gate import gate_path
 
     good = {"ORG": [0.70, 0.80], "Aug ORG": [0.72, 0.82], "Aug ORG x2.5": [0.72, 0.82], "GAN": [0.85, 0.90],
             "Aug GAN": [0.95, 0.97]}

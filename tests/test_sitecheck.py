@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from thesis_lib import sitecheck
-from thesis_lib.headless import INSTALL_HINT, find_chrome, open_chrome
+from thesis_lib.book import sitecheck
+from thesis_lib.book.headless import INSTALL_HINT, find_chrome, open_chrome
 
 # An error output as myst-nb renders it (render_error: a highlighted block with classes output, traceback).
 ERROR_CELL = """<div class="cell docutils container"><div class="cell_output docutils container">

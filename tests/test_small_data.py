@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from thesis_lib.gan import checkpoint, diffaugment, resume, train
-from thesis_lib.gan.diffaugment import diff_augment, parse_policy
-from thesis_lib.gan.models import Generator, refresh_batchnorm
-from thesis_lib.gan.settings import GanConfig
-from thesis_lib.gan.train import fit
+from thesis_lib.models import checkpoint
+from thesis_lib.models.dcgan import Generator, refresh_batchnorm
+from thesis_lib.training import diffaugment, gan, resume
+from thesis_lib.training.diffaugment import diff_augment, parse_policy
+from thesis_lib.training.gan import fit
+from thesis_lib.training.gan_config import GanConfig
 
 SMALL = dict(nz=8, ngf=4, ndf=4, batch_size=8, checkpoint_every=100, sample_every=100, eval_every=1,
              device="cpu", seed=2)
@@ -58,13 +59,13 @@ def test_probability_and_policy_checks():
 
 def test_diffaugment_sees_real_and_generated_inputs_alike(tmp_path, monkeypatch):
     calls = []
-    real = train.diff_augment
+    real = gan.diff_augment
 
     def spy(images, policy, strength, p):
         calls.append((policy, images.requires_grad))
         return real(images, policy, strength, p)
 
-    monkeypatch.setattr(train, "diff_augment", spy)
+    monkeypatch.setattr(gan, "diff_augment", spy)
     fit(GanConfig(**SMALL, epochs=1, diffaugment="color,cutout"), _patches(), tmp_path, progress=False)
     assert len(calls) == 2 * 3  # two iterations; real, detached fake, fake for G
     assert {c[0] for c in calls} == {("color", "cutout")}

@@ -6,9 +6,10 @@ import matplotlib
 import numpy as np
 import pytest
 
-from thesis_lib import neighbourhoods as nb
-from thesis_lib import plots, tsne
-from thesis_lib.embedding import embed, pick_backend
+from thesis_lib.book import plots
+from thesis_lib.evaluation import neighbourhoods as nb
+from thesis_lib.evaluation.embedding import embed, pick_backend
+from thesis_lib.studies import tsne
 
 matplotlib.use("Agg")
 RNG = np.random.default_rng(0)  # module constants only, drawn at import: no test draws from it

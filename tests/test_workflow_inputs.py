@@ -19,15 +19,15 @@ SNAKEMAKE = [str(Path(sys.executable).with_name("snakemake")), "--cores", "1"]
 CHAPTERS_DOWNSTREAM = {"appendix_chapter"}  # reads every chapter's executed notebook
 STALE = {
     # a figure: only the chapters that draw (and the diagram), never data, training or results
-    "thesis_lib/plots.py": {"data_chapter", "gan_chapter", "qualitative_chapter", "fid_chapter", "aug_chapter",
+    "thesis_lib/book/plots.py": {"data_chapter", "gan_chapter", "qualitative_chapter", "fid_chapter", "aug_chapter",
                             "tsne_chapter", "diagrams"} | CHAPTERS_DOWNSTREAM,
     # the shortcut audit is narrated by the data chapter; the store does not depend on it
     "thesis_lib/data/shortcuts.py": {"data_chapter"} | CHAPTERS_DOWNSTREAM,
     # the bootstrap: the intervals and what reads them
-    "thesis_lib/bootstrap.py": {"aug_intervals", "aug_chapter", "scorecard_chapter",
+    "thesis_lib/evaluation/bootstrap.py": {"aug_intervals", "aug_chapter", "scorecard_chapter",
                                 "discussion_chapter"} | CHAPTERS_DOWNSTREAM,
     # the t-SNE study: its results, its chapter and the claims scored from them
-    "thesis_lib/tsne.py": {"tsne_results", "tsne_chapter", "scorecard_chapter", "discussion_chapter"}
+    "thesis_lib/studies/tsne.py": {"tsne_results", "tsne_chapter", "scorecard_chapter", "discussion_chapter"}
     | CHAPTERS_DOWNSTREAM,
 }
 

@@ -29,9 +29,9 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from thesis_lib.data import dicom, phantom
-from thesis_lib.parallel import process_map
 from thesis_lib.data.phantom import ImagingSpec, random_mass, render_mammogram
 from thesis_lib.io import atomic_dir
+from thesis_lib.parallel import process_map
 
 CBIS_MASS_COLUMNS = [
     "patient_id", "breast_density", "left or right breast", "image view", "abnormality id",

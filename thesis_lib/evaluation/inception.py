@@ -7,7 +7,7 @@ file after checking its size and SHA-1, so a score computed here is FID and noth
 never torchvision's ImageNet Inception, a different network whose scores are not FID.
 
 Also accepted: pytorch-fid's ``pt_inception-2015-12-05-6726825d.pth`` (given by path; checked
-against the SHA-256 prefix in its name), loaded into :class:`thesis_lib.fid_inception.FIDInceptionV3`.
+against the SHA-256 prefix in its name), loaded into :class:`thesis_lib.evaluation.fid_inception.FIDInceptionV3`.
 
 Preprocessing, one documented path: grey patches are repeated to three channels, resized to
 299 x 299 and mapped from [0, 255] to [-1, 0.9921875] (TensorFlow's ``(x - 128) / 128``; with
@@ -39,6 +39,7 @@ from tqdm.auto import tqdm
 
 from thesis_lib.data.store import PatchStore
 from thesis_lib.devices import pick_device
+from thesis_lib.evaluation.fid_inception import FIDInceptionV3
 from thesis_lib.io import atomic_path, write_json
 
 FID_WEIGHTS_SHA1 = "a16e4d89c0ecbc17a915dd76ea9e41211aa82562"
@@ -136,8 +137,6 @@ class InceptionFeatures:
         self.weights = check_weights(weights or default_weights_path())
         self.resize, self.device, self.batch_size = resize, pick_device(device), batch_size
         if PYTORCH_FID_NAME.search(self.weights.name):  # pytorch-fid's port: inputs in [-1, 1]
-            from thesis_lib.fid_inception import FIDInceptionV3
-
             try:
                 state = torch.load(self.weights, map_location="cpu", weights_only=True)
                 model = FIDInceptionV3().load_pytorch_fid(state)

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from thesis_lib.gan.models import Generator
+from thesis_lib.models.dcgan import Generator
 
 
 @dataclass(frozen=True)

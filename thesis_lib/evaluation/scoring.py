@@ -3,7 +3,7 @@
 AUC and average precision (AP) do not depend on a threshold; F1 at 0.5 is the thesis' metric
 (masses are the positive class), and F1 at the threshold that maximises it on the validation
 set removes the part of F1 that moves with the class ratio alone. How sure a difference is
-comes from :mod:`thesis_lib.bootstrap`.
+comes from :mod:`thesis_lib.evaluation.bootstrap`.
 """
 
 from __future__ import annotations

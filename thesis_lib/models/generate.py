@@ -1,6 +1,6 @@
 """Sampling a trained generator: ``generate`` in Python, or from the command line::
 
-    python -m thesis_lib.generate artifacts/smoke/gan/fold0/best.pt --n 1000 --out samples/
+    python -m thesis_lib.models.generate artifacts/smoke/gan/fold0/best.pt --n 1000 --out samples/
 
 A generator checkpoint (``best.pt``) carries its own config, so it can be handed to someone
 else and used with no other file. It is loaded as data (``weights_only=True``).
@@ -18,11 +18,11 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from thesis_lib.devices import pick_device
-from thesis_lib.gan import checkpoint
-from thesis_lib.gan.models import Generator
-from thesis_lib.generators import GeneratorSource, ready_source
 from thesis_lib.images import to_uint8
 from thesis_lib.io import atomic_path
+from thesis_lib.models import checkpoint
+from thesis_lib.models.dcgan import Generator
+from thesis_lib.models.generators import GeneratorSource, ready_source
 
 
 def load_generator(path: str | Path, device: str | torch.device = "cpu") -> Generator:
@@ -96,7 +96,7 @@ def ready(source: GeneratorSource, patch_size: int, setting: str) -> GeneratorSo
 
 
 def ready_generator(value, patch_size: int, setting: str) -> GeneratorSource | None:
-    """A chapter's ``generator`` setting (:func:`~thesis_lib.generators.ready_source`), checked by
+    """A chapter's ``generator`` setting (:func:`~thesis_lib.models.generators.ready_source`), checked by
     :func:`ready`; None for the run's own GANs."""
     source = ready_source(value, setting)
     return None if source is None else ready(source, patch_size, setting)

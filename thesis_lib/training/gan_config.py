@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from thesis_lib import config
-from thesis_lib.gan.diffaugment import parse_policy
+from thesis_lib.training.diffaugment import parse_policy
 
 # Keys of a resolved gan section that are not GanConfig fields: model selection, and what
 # config.resolve adds (the profile's name and its output folder)

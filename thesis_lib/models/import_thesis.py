@@ -6,15 +6,15 @@ thesis repository's ``generators/run.py`` loads its saved generators the same wa
 plain PyTorch ``state_dict`` of ``Generator(ngpu=1, nz=200, ngf=45, nc=1)``: one ``nn.Sequential``
 named ``model`` of five ConvTranspose2d + BatchNorm2d + LeakyReLU(0.2) blocks and a last
 ConvTranspose2d + Tanh, keys ``model.0.weight`` ... ``model.15.weight``. That is the layout of
-:class:`thesis_lib.gan.models.Generator` (whose ``nn.Sequential`` is named ``net``), so the import
+:class:`thesis_lib.models.dcgan.Generator` (whose ``nn.Sequential`` is named ``net``), so the import
 renames the keys, checks every shape, and writes a generator checkpoint that the book's chapters
-and :func:`thesis_lib.generate.generate` can sample. Sampling matches the thesis': eval mode,
+and :func:`thesis_lib.models.generate.generate` can sample. Sampling matches the thesis': eval mode,
 z ~ N(0, 1) of shape (n, nz, 1, 1), output in [-1, 1] mapped to uint8 by ``255 * (x / 2 + 0.5)``.
 
 The file is read as data only (``torch.load(..., weights_only=True)``); a ``.zip`` from medigan
 is read in place, without extracting it or importing its code.
 
-    python -m thesis_lib.gan.import_thesis 00002_DCGAN_MMG_MASS_ROI.zip --out thesis_G.pt
+    python -m thesis_lib.models.import_thesis 00002_DCGAN_MMG_MASS_ROI.zip --out thesis_G.pt
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from pathlib import Path
 
 import torch
 
-from thesis_lib.gan import checkpoint
-from thesis_lib.gan.models import Generator
+from thesis_lib.models import checkpoint
+from thesis_lib.models.dcgan import Generator
 
 WEIGHT_SUFFIXES = (".pt", ".pth")
 
@@ -114,7 +114,7 @@ def import_thesis(weights: str | Path, out: str | Path, member: str | None = Non
     Generator(**cfg).load_state_dict(generator)  # strict: fails loudly if anything is off
     source = {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "member": member,
               "weights_sha256": hashlib.sha256(data).hexdigest(), **cfg,
-              "origin": "the thesis' trained generator (OPTIMAM patches), imported by thesis_lib.gan.import_thesis"}
+              "origin": "the thesis' trained generator (OPTIMAM patches), imported by thesis_lib.models.import_thesis"}
     checkpoint.save(out, {"config": cfg, "generator": generator, "source": source})
     return source
 

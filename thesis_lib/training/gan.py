@@ -18,8 +18,8 @@ update D; score the fakes again and compute G's non-saturating loss; update G. A
 
 Command line (one fold's training pool, or a k-subset of it)::
 
-    python -m thesis_lib.gan.train --profile smoke --fold 0 [--k 100] [--epochs 5]
-    torchrun --nproc_per_node=4 -m thesis_lib.gan.train --profile thesis --fold 0
+    python -m thesis_lib.training.gan --profile smoke --fold 0 [--k 100] [--epochs 5]
+    torchrun --nproc_per_node=4 -m thesis_lib.training.gan --profile thesis --fold 0
 """
 
 from __future__ import annotations
@@ -46,18 +46,18 @@ from thesis_lib import config
 from thesis_lib.data.store import PatchStore
 from thesis_lib.data.subsets import TrainingSubset, training_patches
 from thesis_lib.devices import pick_device
-from thesis_lib.gan import checkpoint
-from thesis_lib.gan.diffaugment import diff_augment, parse_policy
-from thesis_lib.gan.models import Discriminator, Generator, init_weights, refresh_batchnorm
-from thesis_lib.gan.resume import (data_fingerprint, is_finished, iterations_per_epoch, resolved, resumable_state,
-                                   start_fresh, truncate_log)
-from thesis_lib.gan.runs import run_dir
-from thesis_lib.gan.settings import GanConfig
-from thesis_lib.gan.step import augment, ema_update, train_step
+from thesis_lib.evaluation.metrics import make_evaluator
 from thesis_lib.images import mosaic, to_uint8
 from thesis_lib.io import atomic_path, write_json
-from thesis_lib.metrics import make_evaluator
+from thesis_lib.models import checkpoint
+from thesis_lib.models.dcgan import Discriminator, Generator, init_weights, refresh_batchnorm
 from thesis_lib.provenance import Run
+from thesis_lib.training.diffaugment import diff_augment, parse_policy
+from thesis_lib.training.gan_config import GanConfig
+from thesis_lib.training.gan_step import augment, ema_update, train_step
+from thesis_lib.training.resume import (data_fingerprint, is_finished, iterations_per_epoch, resolved, resumable_state,
+                                   start_fresh, truncate_log)
+from thesis_lib.training.runs import run_dir
 
 LOG_COLUMNS = ["step", "epoch", "iteration", "loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2",
                "real_label", "lr_g", "lr_d", "images_per_s"]

@@ -2,13 +2,13 @@
 
 Every row trains a generator on one fold's training masses with the same budget (the profile's
 ``ablation`` section) and scores its kept generator as the FID chapter scores the fold GANs
-(:func:`thesis_lib.realism.score_fold_generator`: FID against the fold's held-out masses beside
+(:func:`thesis_lib.studies.realism.score_fold_generator`: FID against the fold's held-out masses beside
 the matched real-real floor, precision, recall, memorisation, spectrum). Rows are cumulative:
 each adds its settings to the row above, the first to the profile's ``recipes.thesis``.
 
 Command line (the workflow's ``gan_ablation`` step)::
 
-    python -m thesis_lib.ablation --profile smoke      # artifacts/<profile>/ablation/results.csv
+    python -m thesis_lib.studies.ablation --profile smoke      # artifacts/<profile>/ablation/results.csv
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ import pandas as pd
 
 from thesis_lib import config
 from thesis_lib.data.store import PatchStore
-from thesis_lib.gan.settings import GanConfig
-from thesis_lib.gan.train import train_run
-from thesis_lib.inception import InceptionFeatures
+from thesis_lib.evaluation.inception import InceptionFeatures
 from thesis_lib.io import atomic_path
 from thesis_lib.provenance import Run
-from thesis_lib.realism import score_fold_generator
+from thesis_lib.studies.realism import score_fold_generator
+from thesis_lib.training.gan import train_run
+from thesis_lib.training.gan_config import GanConfig
 
 COLUMNS = ["row", "changes", "budget", "N generated", "N held-out", "FID", "real-real FID", "FID / floor", "precision",
            "recall", "closer to training", "spectrum excess (dex)", "realistic", "fails", "train_s", "best_epoch"]
@@ -81,7 +81,7 @@ def read_ablation(artifacts: str | Path) -> pd.DataFrame:
     """The ablation's table, or an error naming the step that writes it."""
     path = results_path(artifacts)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no ablation yet; run python -m thesis_lib.ablation --profile <profile> "
+        raise FileNotFoundError(f"{path}: no ablation yet; run python -m thesis_lib.studies.ablation --profile <profile> "
                                 "(the workflow's gan_ablation step)")
     return pd.read_csv(path, keep_default_na=False)
 

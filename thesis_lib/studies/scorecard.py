@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from thesis_lib import augstudy, realism, reference, tsne
-from thesis_lib.generator_gate import failed_rules, first_generator, read_gate
-from thesis_lib.scoring import best_arm, over_folds
+from thesis_lib import reference
+from thesis_lib.evaluation.scoring import best_arm, over_folds
+from thesis_lib.studies import augstudy, realism, tsne
+from thesis_lib.studies.generator_gate import failed_rules, first_generator, read_gate
 
 CHAPTERS = {"data": "00_data_prep", "gan": "01_train_dcgan", "qualitative": "02_qualitative",
             "fid": "03_fid", "aug": "04_aug_study", "tsne": "05_tsne"}
@@ -69,7 +70,7 @@ def _claim(claim: str, thesis: str, ours: str, verdict: str, why: str, chapter: 
 
 def fid_claims(res: Results) -> list[dict]:
     """FID during training (a trend over all snapshots) and the kept generators' realism (the
-    rules of :mod:`thesis_lib.realism`, against held-out masses and a matched floor)."""
+    rules of :mod:`thesis_lib.studies.realism`, against held-out masses and a matched floor)."""
     rep = reference.reported()["fid_over_epochs"]
     pts = rep["points"]
     first, last = min(pts), max(pts)
@@ -189,7 +190,7 @@ def aug_claims(res: Results) -> list[dict]:
 
 def _gated(claims: list[dict], gate: pd.DataFrame | None) -> list[dict]:
     """The claims about GAN arms marked "not comparable", with the reason, when a G_k behind
-    them failed the quality gate (:mod:`thesis_lib.generator_gate`): the arm then tests a
+    them failed the quality gate (:mod:`thesis_lib.studies.generator_gate`): the arm then tests a
     generator that does not draw masses, not GAN augmentation."""
     if gate is None:
         return claims
@@ -206,7 +207,7 @@ def _gated(claims: list[dict], gate: pd.DataFrame | None) -> list[dict]:
 
 def tsne_claims(res: Results, space: str = "pixels") -> list[dict]:
     """The t-SNE readings, scored in ``space`` (the thesis: raw pixels) by the rules of
-    :func:`thesis_lib.tsne.readings`."""
+    :func:`thesis_lib.studies.tsne.readings`."""
     gaps, outliers = "generated masses fill gaps between real ones", "generated masses support outliers less than flips"
     thesis = "read from t-SNE maps (no numbers)"
     if res.tsne is None or space not in set(res.tsne.space):

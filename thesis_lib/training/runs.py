@@ -22,7 +22,7 @@ def read_run(out_dir: str | Path) -> dict:
     out = Path(out_dir)
     if not (out / "summary.json").is_file():
         raise FileNotFoundError(f"{out}: no finished training run (summary.json missing); train it first "
-                                "(notebook 01_train_dcgan, or python -m thesis_lib.gan.train)")
+                                "(notebook 01_train_dcgan, or python -m thesis_lib.training.gan)")
     samples = sorted((int(p.stem.split("_")[1]), p) for p in (out / "samples").glob("epoch_*.png"))
     scores = pd.read_csv(out / "eval.csv") if (out / "eval.csv").is_file() else pd.DataFrame(columns=["epoch", "step", "score"])
     provenance = out / "provenance.json"

@@ -4,7 +4,7 @@ papermill writes the values a run was given into a cell tagged ``injected-parame
 book keeps it (it says how the chapter was run) but folds it behind a click, as Jupyter Book
 does for cells tagged ``hide-cell``. The notebook is rewritten atomically, as JSON only.
 
-    python -m thesis_lib.executed book/results/03_fid.ipynb [...]
+    python -m thesis_lib.book.executed book/results/03_fid.ipynb [...]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Diagrams of the book drawn by code: the seven steps of one DCGAN training iteration.
 
-:func:`training_iteration` draws the iteration that :mod:`thesis_lib.gan.train` runs, as a flow
+:func:`training_iteration` draws the iteration that :mod:`thesis_lib.training.gan` runs, as a flow
 diagram in the order of the thesis' training figure:
 
 1. draw a batch of latent vectors z ~ N(0, I);
@@ -17,7 +17,7 @@ Solid arrows carry data through which gradients flow, the dashed arrow the detac
 gradient reaches G), dotted arrows the parameter updates. Colours are Okabe-Ito; text is black
 on light fills and the steps are numbered, so the figure reads in grey print.
 
-Command line: ``python -m thesis_lib.diagrams OUT_DIR`` writes ``dcgan_training_steps.png``,
+Command line: ``python -m thesis_lib.book.diagrams OUT_DIR`` writes ``dcgan_training_steps.png``,
 ``.pdf`` and ``.svg`` into ``OUT_DIR`` (each written atomically).
 """
 
@@ -31,8 +31,8 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from thesis_lib.book.plots import PALETTE, save_figure
 from thesis_lib.io import atomic_path
-from thesis_lib.plots import PALETTE, save_figure
 
 NAME = "dcgan_training_steps"
 

@@ -2,7 +2,7 @@
 in the laptop profile).
 
 The network is the discriminator's design with channels 9, 18, 36, 72, 90 and one logit
-(:class:`thesis_lib.gan.models.Discriminator` with ``ndf=9``; at 64 pixels 9, 18, 36, 72).
+(:class:`thesis_lib.models.dcgan.Discriminator` with ``ndf=9``; at 64 pixels 9, 18, 36, 72).
 Training follows the thesis:
 BCEWithLogitsLoss, Adam with weight decay 5e-4 and StepLR (gamma 0.95 per epoch), batch 64,
 20 epochs, the epoch with the best validation F1 (threshold 0.5) kept; random horizontal and
@@ -25,8 +25,8 @@ import torch.nn.functional as F
 from sklearn.metrics import f1_score
 
 from thesis_lib.devices import pick_device
-from thesis_lib.gan.models import Discriminator, init_weights
-from thesis_lib.gan.step import augment
+from thesis_lib.models.dcgan import Discriminator, init_weights
+from thesis_lib.training.gan_step import augment
 
 
 @dataclass

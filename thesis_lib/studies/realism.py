@@ -16,7 +16,7 @@ A kept generator is called **realistic** when all of these hold (:func:`realism_
 - at most :data:`MAX_CLOSER_TO_TRAIN` of the generated masses nearer to a training mass than to a
   held-out one (equal-sized reference sets; an honest generator gives about 0.5);
 - no checkerboard: the generated masses' mean power spectrum inside the real masses' central
-  95 % range at high frequencies (:func:`thesis_lib.metrics.spectrum_check`; scored by
+  95 % range at high frequencies (:func:`thesis_lib.evaluation.metrics.spectrum_check`; scored by
   :func:`score_patches`, which has the images).
 
 "FID falls during training" is judged by the slope of FID against epoch over all snapshots,
@@ -31,14 +31,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from thesis_lib.classifier import domain_features, predict_proba, train_classifier
 from thesis_lib.data.splits import partition_of
 from thesis_lib.data.subsets import training_patches
-from thesis_lib.generate import generate
-from thesis_lib.inception import InceptionFeatures, cached_features
-from thesis_lib.memorisation import nearest
-from thesis_lib.metrics import (fid_from_features, fid_infinity, frechet_distance, gaussian_stats, kid,
+from thesis_lib.evaluation.inception import InceptionFeatures, cached_features
+from thesis_lib.evaluation.memorisation import nearest
+from thesis_lib.evaluation.metrics import (fid_from_features, fid_infinity, frechet_distance, gaussian_stats, kid,
                                 precision_recall, real_real_floor, spectrum_check)
+from thesis_lib.models.generate import generate
+from thesis_lib.training.classifier import domain_features, predict_proba, train_classifier
 
 
 MAX_FID_RATIO = 2.0

@@ -13,7 +13,7 @@ otherwise the augmentation study's k-subset and its G_k ``gan/fold<f>_k<k>``) th
 
 Each set is described in a feature space (``pixels``: grey values / 255, 16,384 per patch;
 ``inception``: FID Inception pool3 features, 2,048), mapped with t-SNE and scored with
-:mod:`thesis_lib.neighbourhoods` in that space. The thesis' two readings become rules
+:mod:`thesis_lib.evaluation.neighbourhoods` in that space. The thesis' two readings become rules
 (:func:`readings`):
 
 - **fills gaps**: adding the generated masses to the training masses brings held-out real
@@ -35,14 +35,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from thesis_lib import neighbourhoods
 from thesis_lib.data.subsets import rows_hash, training_rows
-from thesis_lib.embedding import embed
-from thesis_lib.gan.runs import read_run, run_dir
-from thesis_lib.generate import generate
-from thesis_lib.inception import cached_features
-from thesis_lib.metrics import precision_recall
-from thesis_lib.realism import held_out_masses, partition_patches
+from thesis_lib.evaluation import neighbourhoods
+from thesis_lib.evaluation.embedding import embed
+from thesis_lib.evaluation.inception import cached_features
+from thesis_lib.evaluation.metrics import precision_recall
+from thesis_lib.models.generate import generate
+from thesis_lib.studies.realism import held_out_masses, partition_patches
+from thesis_lib.training.runs import read_run, run_dir
 
 SPACES = ("pixels", "inception")
 MAPS = {  # map name -> the sets it shows, drawn in this order
@@ -118,7 +118,7 @@ def mass_sets(store, artifacts: str | Path, fold: int, k: int | str | None, *, r
     trained_on = read_run(out)["summary"].get("masses_hash") if k is not None and generator is None else None
     if k is not None and generator is None and trained_on != rows_hash(rows):
         raise ValueError(f"{out}: G_k was trained on other masses than the k = {k} subset of seed "
-                         f"{subset_seed}; rerun the augmentation study (python -m thesis_lib.augstudy --k {k})")
+                         f"{subset_seed}; rerun the augmentation study (python -m thesis_lib.studies.augstudy --k {k})")
     real = store.read(rows.index.to_numpy())
     flipped, source = flipped_copies(real, ratio, seed)
     return MassSets(real=real, generated=generate(ckpt, round(ratio * len(real)), seed=seed),
@@ -157,7 +157,7 @@ def support_table(feats: dict[str, np.ndarray], space: str, *, neighbours: int, 
     """Tidy rows ``space, masses, metric, value, expected, low, high`` of one feature space.
 
     For the generated and the flipped masses: the neighbourhood scores of
-    :func:`~thesis_lib.neighbourhoods.neighbourhood_scores` with their permutation null
+    :func:`~thesis_lib.evaluation.neighbourhoods.neighbourhood_scores` with their permutation null
     (``expected`` its mean, ``low``/``high`` its 95 % range); the mean gap filling of held-out
     masses; the set's spread, precision and recall against the real masses; and the held-out
     mass-vs-normal AUC with the set added to training. Then the paired difference in gap

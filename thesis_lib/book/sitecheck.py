@@ -4,7 +4,7 @@ notebook error outputs, network use and JavaScript errors; and that the search p
 JavaScript errors are the console's uncaught exceptions and failed loads; scripts' own
 console.error() messages are not counted (pydata-sphinx-theme logs one on a first visit).
 
-    python -m thesis_lib.sitecheck _build/html [--search FID] [--browser PATH] [--driver PATH]
+    python -m thesis_lib.book.sitecheck _build/html [--search FID] [--browser PATH] [--driver PATH]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from urllib.request import url2pathname
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
 
-from thesis_lib.headless import file_url, open_chrome
+from thesis_lib.book.headless import file_url, open_chrome
 
 SKIPPED_DIRS = {"_static", "_sources"}
 TRACEBACK_TEXT = "Traceback (most recent call last)"
@@ -244,7 +244,7 @@ def search_works(site: Path, term: str, driver=None, timeout: float = 10.0) -> i
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m thesis_lib.sitecheck", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m thesis_lib.book.sitecheck", description=__doc__.splitlines()[0])
     parser.add_argument("site", type=Path, help="the built site, e.g. _build/html")
     parser.add_argument("--search", metavar="TERM", help="also check that the search page finds TERM")
     parser.add_argument("--browser", help="Chromium/Chrome binary (default: $CHROME_BIN, else chromium on PATH)")

@@ -23,21 +23,21 @@ the other arms also differ in their class ratio, which moves F1 at a fixed thres
 
 Every cell (k, approach, fold) is trained with each of ``classifier_seeds``; the GAN arms of
 seed i use the G_k of ``gan_seeds[i % len(gan_seeds)]``. The G_k come from ``generators``
-(:mod:`thesis_lib.generators`: recipes trained here, e.g. ``small-data`` and ``thesis``, or a
+(:mod:`thesis_lib.models.generators`: recipes trained here, e.g. ``small-data`` and ``thesis``, or a
 ready checkpoint such as the thesis' own generator): the first gives the arms ``GAN`` and
 ``Aug GAN``, each further one the arms ``GAN [name]`` and ``Aug GAN [name]``, compared with the
 same controls and with the first generator's arm. Each training gives one row of
 ``artifacts/<profile>/aug/results.csv`` (AUC, average precision, F1/precision/recall at 0.5 and
 F1 at the threshold chosen on validation, counts, seeds, subset hash, config hash, commit,
 duration) and its test-set probabilities in ``aug/k<k>/predictions.csv.gz``. Intervals
-(:mod:`thesis_lib.bootstrap`: seeds, then test patients, paired across arms; Holm across k) are
+(:mod:`thesis_lib.evaluation.bootstrap`: seeds, then test patients, paired across arms; Holm across k) are
 written to ``aug/intervals.csv`` by :func:`write_intervals`.
 
 Command line (what each Snakemake job runs)::
 
-    python -m thesis_lib.augstudy --profile smoke --k 100                  # one k, all folds
-    python -m thesis_lib.augstudy --profile smoke --k 100 --fold 0 --generator-only
-    python -m thesis_lib.augstudy --profile smoke --intervals              # aug/intervals.csv
+    python -m thesis_lib.studies.augstudy --profile smoke --k 100                  # one k, all folds
+    python -m thesis_lib.studies.augstudy --profile smoke --k 100 --fold 0 --generator-only
+    python -m thesis_lib.studies.augstudy --profile smoke --intervals              # aug/intervals.csv
 """
 
 from __future__ import annotations
@@ -60,21 +60,21 @@ import torch
 from tqdm.auto import tqdm
 
 from thesis_lib import config
-from thesis_lib.bootstrap import FoldScores, hierarchical_bootstrap, holm
-from thesis_lib.classifier import ClassifierConfig, predict_proba, train_classifier
 from thesis_lib.data.splits import partition_of
 from thesis_lib.data.store import PatchStore
 from thesis_lib.data.subsets import TrainingSubset, draw_subset, training_rows
 from thesis_lib.devices import pick_device
-from thesis_lib.gan.resume import is_finished
-from thesis_lib.gan.runs import read_run, run_dir
-from thesis_lib.gan.settings import GanConfig
-from thesis_lib.gan.train import train_run
-from thesis_lib.generate import generate, ready
-from thesis_lib.generators import GeneratorSource, identity, parse_sources
+from thesis_lib.evaluation.bootstrap import FoldScores, hierarchical_bootstrap, holm
+from thesis_lib.evaluation.scoring import best_f1_threshold, classification_scores
 from thesis_lib.io import atomic_path
+from thesis_lib.models.generate import generate, ready
+from thesis_lib.models.generators import GeneratorSource, identity, parse_sources
 from thesis_lib.provenance import Run, cpu_cores, git_commit
-from thesis_lib.scoring import best_f1_threshold, classification_scores
+from thesis_lib.training.classifier import ClassifierConfig, predict_proba, train_classifier
+from thesis_lib.training.gan import train_run
+from thesis_lib.training.gan_config import GanConfig
+from thesis_lib.training.resume import is_finished
+from thesis_lib.training.runs import read_run, run_dir
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def open_store(artifacts: str | Path) -> PatchStore:
 
 def generator_sources(profile: str, study: dict, store: PatchStore) -> list[GeneratorSource]:
     """The study's G_k sources (``study["generators"]``) against the profile's ``recipes``; a
-    ready checkpoint must draw the store's patch size (:func:`thesis_lib.generate.ready`)."""
+    ready checkpoint must draw the store's patch size (:func:`thesis_lib.models.generate.ready`)."""
     sources = parse_sources(study["generators"], config.load_profile(profile).get("recipes") or {}, "aug.generators")
     return [ready(s, store.patch_size, f"aug.generators ({s.name})") for s in sources]
 
@@ -197,7 +197,7 @@ def gan_params(profile: str, study: dict, source: GeneratorSource) -> dict:
 
 def gk_dir(artifacts: str | Path, fold: int, k: int, gan_seed: int, sources: list[GeneratorSource],
            source: GeneratorSource) -> Path:
-    """Run folder of a G_k trained here: :func:`~thesis_lib.gan.runs.run_dir`, with the recipe's
+    """Run folder of a G_k trained here: :func:`~thesis_lib.training.runs.run_dir`, with the recipe's
     name added for every generator but the first."""
     return run_dir(artifacts, fold, k, gan_seed, recipe=None if source == sources[0] else source.name)
 
@@ -511,7 +511,7 @@ def write_intervals(artifacts: str | Path, n_boot: int = 2000, seed: int = 0) ->
     table = read_results(artifacts)
     if not len(table):
         raise FileNotFoundError(f"{results_path(artifacts)}: no results yet; run the study first "
-                                "(python -m thesis_lib.augstudy --k ...)")
+                                "(python -m thesis_lib.studies.augstudy --k ...)")
     out = intervals(artifacts, table, n_boot, seed)
     with atomic_path(intervals_path(artifacts)) as tmp:
         out.to_csv(tmp, index=False)
@@ -530,7 +530,7 @@ def read_intervals(artifacts: str | Path) -> pd.DataFrame:
     """``aug/intervals.csv``, or an error naming the step that writes it."""
     path = intervals_path(artifacts)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no intervals yet; run python -m thesis_lib.augstudy --intervals")
+        raise FileNotFoundError(f"{path}: no intervals yet; run python -m thesis_lib.studies.augstudy --intervals")
     return pd.read_csv(path)
 
 

@@ -2,7 +2,7 @@
 
 :func:`frechet_distance` is the distance between two Gaussians fitted to features (the
 formula behind FID, Heusel et al. 2017), computed in float64 with the trace term taken from
-eigenvalues rather than a matrix square root. On Inception features (:mod:`thesis_lib.inception`)
+eigenvalues rather than a matrix square root. On Inception features (:mod:`thesis_lib.evaluation.inception`)
 it is FID (:func:`fid_from_features`); beside it: KID, precision and recall, the real-real floor
 and FID-infinity. For model selection during training, :class:`FIDEvaluator` and, cheaper,
 :class:`PixelFrechet`, a Fréchet distance on coarse pixel features that is **not** FID.
@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from thesis_lib.generate import sample
-from thesis_lib.inception import InceptionFeatures, cached_features
+from thesis_lib.evaluation.inception import InceptionFeatures, cached_features
+from thesis_lib.models.generate import sample
 
 
 def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,14 +1,14 @@
 """The t-SNE chapter's results, computed once by a workflow step and read by the chapters.
 
 For the profile's fold and generator (a G_k, the fold's GAN, or a ready ``tsne.generator``):
-the mass sets (:func:`thesis_lib.tsne.mass_sets`), their t-SNE maps in each space and the
+the mass sets (:func:`thesis_lib.studies.tsne.mass_sets`), their t-SNE maps in each space and the
 support table with its permutation nulls. Written to ``artifacts/<profile>/tsne/``:
 ``maps.csv`` (space, map, set, x, y), ``support.csv`` (the scorecard reads it) and
 ``provenance.json``.
 
 Command line (the workflow's ``tsne_results`` step)::
 
-    python -m thesis_lib.tsne_results --profile smoke
+    python -m thesis_lib.studies.tsne_results --profile smoke
 """
 
 from __future__ import annotations
@@ -20,14 +20,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from thesis_lib import config, tsne
+from thesis_lib import config
 from thesis_lib.data.store import PatchStore
-from thesis_lib.embedding import pick_backend
-from thesis_lib.gan.runs import run_dir
-from thesis_lib.generate import ready_generator
-from thesis_lib.inception import InceptionFeatures
+from thesis_lib.evaluation.embedding import pick_backend
+from thesis_lib.evaluation.inception import InceptionFeatures
 from thesis_lib.io import atomic_path
+from thesis_lib.models.generate import ready_generator
 from thesis_lib.provenance import Run
+from thesis_lib.studies import tsne
+from thesis_lib.training.runs import run_dir
 
 
 def results_dir(artifacts: str | Path) -> Path:

@@ -2,15 +2,15 @@
 
 Per fold, the kept generator (each fold's lesion-simulation GAN, or one ready generator given
 as ``fid.generator``, e.g. the thesis' own) is scored against the fold's held-out masses
-(:func:`thesis_lib.realism.realism_table`) and by the domain classifier
-(:func:`~thesis_lib.realism.domain_table`); the curve fold's snapshots give FID over epochs
+(:func:`thesis_lib.studies.realism.realism_table`) and by the domain classifier
+(:func:`~thesis_lib.studies.realism.domain_table`); the curve fold's snapshots give FID over epochs
 (none for a ready generator). Everything goes to ``artifacts/<profile>/fid/provenance.json``
 with the run's provenance; the FID, scorecard and discussion chapters read it.
 
 Command line (the workflow's ``fid_results`` step)::
 
-    python -m thesis_lib.fid_results --profile smoke
-    python -m thesis_lib.fid_results --profile thesis --generator "thesis G=artifacts/thesis_G.pt"
+    python -m thesis_lib.studies.fid_results --profile smoke
+    python -m thesis_lib.studies.fid_results --profile thesis --generator "thesis G=artifacts/thesis_G.pt"
 """
 
 from __future__ import annotations
@@ -21,14 +21,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from thesis_lib import config, realism
-from thesis_lib.classifier import ClassifierConfig
+from thesis_lib import config
 from thesis_lib.data.store import PatchStore
-from thesis_lib.gan.runs import read_run
-from thesis_lib.generate import ready_generator
-from thesis_lib.generators import identity
-from thesis_lib.inception import InceptionFeatures, cached_features
+from thesis_lib.evaluation.inception import InceptionFeatures, cached_features
+from thesis_lib.models.generate import ready_generator
+from thesis_lib.models.generators import identity
 from thesis_lib.provenance import Run
+from thesis_lib.studies import realism
+from thesis_lib.training.classifier import ClassifierConfig
+from thesis_lib.training.runs import read_run
 
 
 def results_path(artifacts: str | Path) -> Path:

@@ -7,8 +7,8 @@ from its ``gan`` section (the default profile: ``small-data``, the gan section a
 
 - a recipe name: a generator of that recipe trained on each fold's (and k's) training masses;
 - ``"label=path/to/generator.pt"`` or ``{label: path}``: one ready generator checkpoint (e.g.
-  the thesis' own, imported by :mod:`thesis_lib.gan.import_thesis`), used as it is for every fold
-  and k; its size must be the patch store's (:func:`thesis_lib.generate.ready`).
+  the thesis' own, imported by :mod:`thesis_lib.models.import_thesis`), used as it is for every fold
+  and k; its size must be the patch store's (:func:`thesis_lib.models.generate.ready`).
 
 This module only parses (no torch: the workflow reads it when it plans).
 """
@@ -72,7 +72,7 @@ def parse_sources(entries, recipes: dict, setting: str) -> list[GeneratorSource]
             path = Path(str(path).strip()).expanduser()
             if not path.is_file():
                 raise FileNotFoundError(f"{setting}: {name}: no generator checkpoint at {path} (import the thesis' "
-                                        "weights with python -m thesis_lib.gan.import_thesis WEIGHTS --out CKPT)")
+                                        "weights with python -m thesis_lib.models.import_thesis WEIGHTS --out CKPT)")
             sources.append(GeneratorSource(name, checkpoint=path.resolve()))
     if not sources:
         raise ValueError(f"{setting}: no generator; name a recipe ({sorted(recipes)}) or label=path")

@@ -12,6 +12,7 @@ import importlib.util
 
 import numpy as np
 from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE as SklearnTSNE
 
 BACKENDS = ("auto", "opentsne", "sklearn")
 EXAGGERATION_ITER = 250  # both libraries' default length of the early-exaggeration phase
@@ -55,8 +56,6 @@ def embed(features: np.ndarray, perplexity: float, n_iter: int, seed: int,
         tsne = TSNE(perplexity=perplexity, n_iter=n_iter - EXAGGERATION_ITER,
                     early_exaggeration_iter=EXAGGERATION_ITER, random_state=seed, n_jobs=1)
         return np.asarray(tsne.fit(x), np.float64)
-    from sklearn.manifold import TSNE
-
-    tsne = TSNE(perplexity=perplexity, max_iter=n_iter, init="pca", learning_rate="auto",
+    tsne = SklearnTSNE(perplexity=perplexity, max_iter=n_iter, init="pca", learning_rate="auto",
                 random_state=seed, n_jobs=1)
     return tsne.fit_transform(x).astype(np.float64)

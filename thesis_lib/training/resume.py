@@ -1,7 +1,7 @@
 """Resuming a DCGAN run: which checkpoint continues which run, and the run's bookkeeping.
 
 A run continues from ``latest.pt`` only when it was trained with the same config (all but its
-length and bookkeeping, :meth:`~thesis_lib.gan.settings.GanConfig.same_run`) on the same
+length and bookkeeping, :meth:`~thesis_lib.training.gan_config.GanConfig.same_run`) on the same
 patches (their SHA-1); its log is cut back to the checkpoint's step, so rows after it are
 written once.
 """
@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from thesis_lib.gan import checkpoint
-from thesis_lib.gan.models import n_blocks
-from thesis_lib.gan.settings import GanConfig
 from thesis_lib.io import atomic_path
+from thesis_lib.models import checkpoint
+from thesis_lib.models.dcgan import n_blocks
+from thesis_lib.training.gan_config import GanConfig
 
 
 def truncate_log(path: Path, last_step: int) -> None:

@@ -2,14 +2,14 @@
 
 A GAN arm can only say something about GAN augmentation when its G_k draws mass-like patches.
 Each G_k (every fold, k and gan seed) is scored as the FID chapter scores the fold GANs
-(:mod:`thesis_lib.realism`): against its fold's held-out masses, with its own k training masses
+(:mod:`thesis_lib.studies.realism`): against its fold's held-out masses, with its own k training masses
 for the matched floor and the memorisation check, and its samples' high-frequency spectrum. A
 G_k passes the gate when it meets every realism rule; the scorecard marks a GAN-arm claim "not
 comparable" when a G_k behind it failed.
 
 Command line (the workflow's ``aug_gate`` step, after the G_k are trained)::
 
-    python -m thesis_lib.generator_gate --profile smoke
+    python -m thesis_lib.studies.generator_gate --profile smoke
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from pathlib import Path
 import pandas as pd
 
 from thesis_lib import config
-from thesis_lib.augstudy import generator_sources, gk_dir, open_store, parse_ks, seed_list, subset_of
-from thesis_lib.generate import generate
-from thesis_lib.inception import InceptionFeatures
+from thesis_lib.evaluation.inception import InceptionFeatures
 from thesis_lib.io import atomic_path
-from thesis_lib.realism import held_out_masses, realism_verdict, score_patches
+from thesis_lib.models.generate import generate
+from thesis_lib.studies.augstudy import generator_sources, gk_dir, open_store, parse_ks, seed_list, subset_of
+from thesis_lib.studies.realism import held_out_masses, realism_verdict, score_patches
 
 
 def gate_path(artifacts: str | Path) -> Path:
@@ -52,7 +52,7 @@ def gate_table(profile: str, ks: list[int] | None = None, *, n_generated: int | 
         for gan_seed in seed_list(study, "gan_seeds"):
             best = source.checkpoint or gk_dir(study["artifacts"], fold, k, gan_seed, sources, source) / "best.pt"
             if not best.is_file():
-                raise FileNotFoundError(f"{best}: G_k not trained; run python -m thesis_lib.augstudy --profile "
+                raise FileNotFoundError(f"{best}: G_k not trained; run python -m thesis_lib.studies.augstudy --profile "
                                         f"{profile} --k {k} --fold {fold} --generator-only first")
             fake = generate(best, min(n_generated, k), seed=study["seed"])
             try:

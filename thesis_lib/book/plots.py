@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from PIL import Image
 
 from thesis_lib.images import mosaic
 from thesis_lib.io import atomic_path
@@ -154,8 +155,6 @@ def training_curves(log: pd.DataFrame, smooth: int = 10) -> Figure:
 def sample_progress(samples: list[tuple[int, Path]], n: int = 5, crop: int = 4) -> Figure:
     """Fixed-noise samples at ``n`` evenly spaced epochs: the top-left ``crop`` x ``crop``
     patches of each saved 8 x 8 grid; ``samples`` holds ``(epoch, png path)`` pairs."""
-    from PIL import Image
-
     if not samples:
         raise ValueError("no sample grids to show")
     picks = [samples[round(i * (len(samples) - 1) / max(n - 1, 1))] for i in range(min(n, len(samples)))]
@@ -209,7 +208,7 @@ def metric_against_k(intervals: pd.DataFrame, thesis: dict | None, metric: str =
                      thesis_label: str = "thesis") -> Figure:
     """``metric`` against training size k per approach: this run's estimates with their 95 %
     intervals (left; ``intervals`` has columns k, comparison (an approach's name), metric,
-    estimate, low, high, as :func:`thesis_lib.augstudy.intervals` writes them) and the thesis'
+    estimate, low, high, as :func:`thesis_lib.studies.augstudy.intervals` writes them) and the thesis'
     reported means (right; ``thesis`` maps approach -> values at ``thesis["k"]``), each on its own
     axes; an approach the thesis did not run is left out there."""
     panels = [(ours_label, None)] + ([(thesis_label, thesis)] if thesis else [])
