@@ -48,8 +48,8 @@
 # removes the part of F1 that a shifted class ratio moves.
 #
 # **Which generator.** The G_k are trained with a recipe of the profile (`aug.generators`): the
-# thesis' own, or the small-data recipe of chapter 01 (an average of G's weights and
-# texture-aware model selection), or both; a ready generator checkpoint, such as the thesis'
+# thesis' own, or the small-data recipe of chapter 01 (an iteration budget and an average of
+# G's weights), or both; a ready generator checkpoint, such as the thesis'
 # own trained generator imported by `python -m thesis_lib.models.import_thesis`, can be added as
 # well. The first generator gives the arms GAN and Aug GAN; each further one adds the arms
 # "GAN [its name]" and "Aug GAN [its name]", compared with the same controls and with the first
@@ -113,7 +113,7 @@ display(Markdown(
     f"and classifier seed). Classifier: {params['epochs']} epochs, batch {params['batch_size']}, "
     f"Adam lr {params['lr']:g}, weight decay {params['weight_decay']:g}, StepLR gamma "
     f"{params['step_gamma']}, seeds {params['classifier_seeds']}. G_k: {GanConfig.from_dict(gan_params).budget} "
-    f"at ngf = ndf = {gan_params['ngf']}, kept by the **{gan_params['evaluator']}** score, seeds "
+    f"at ngf = ndf = {gan_params['ngf']}, kept by **{gan_params['evaluator']}**, seeds "
     f"{params['gan_seeds']} (profile **{profile}**). Intervals: {params['n_boot']:,} bootstrap "
     f"replicates.\n\nGenerators of the GAN arms, the first behind GAN and Aug GAN:\n\n"
     + "\n".join(f"- {s.describe()}" for s in sources)

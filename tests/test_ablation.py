@@ -36,6 +36,7 @@ def tiny(cohort, tmp_path, monkeypatch):
     return tmp_path / "artifacts" / "tiny"
 
 
+@pytest.mark.slow
 def test_rows_add_their_settings_to_the_thesis_recipe_and_are_trained_once(tiny):
     ablation.main(["--profile", "tiny", "--no-progress"])
     table = ablation.read_ablation(tiny)
@@ -53,6 +54,7 @@ def test_rows_add_their_settings_to_the_thesis_recipe_and_are_trained_once(tiny)
     assert list(again.FID.round(6)) == list(table.FID.round(6))
 
 
+@pytest.mark.slow
 def test_a_bad_row_fails_before_anything_trains(tiny):
     profile = yaml.safe_load((config.CONFIG_DIR / "tiny.yaml").read_text())
     profile["ablation"]["rows"]["+ EMA"] = {"ema_decay": 1.5}

@@ -63,6 +63,7 @@ def _coverage(n_studies, patch_clusters=False, **fold_args):
     return float(np.mean(covered))
 
 
+@pytest.mark.slow
 def test_a_null_difference_is_covered_at_about_the_nominal_rate():
     """No true difference between the arms: the 95 % interval holds 0 in about 95 % of simulated
     studies, with 3 classifier seeds per cell and with 2."""
@@ -70,6 +71,7 @@ def test_a_null_difference_is_covered_at_about_the_nominal_rate():
     assert 0.88 <= _coverage(100, n_seeds=2) <= 0.995
 
 
+@pytest.mark.slow
 def test_the_patches_of_one_patient_are_not_independent():
     """With one seed and classifiers that see each patient differently, resampling patients
     covers at about the nominal rate; resampling patches as if independent covers far less often."""

@@ -14,6 +14,7 @@ def _toy(n, seed):
     return x, y
 
 
+@pytest.mark.slow
 def test_classifier_learns_a_separable_problem_and_keeps_the_best_epoch():
     x, y = _toy(96, 0)
     xv, yv = _toy(16, 1)

@@ -28,6 +28,7 @@ def test_profiles_share_their_keys():
             assert set(smoke[section]) == set(thesis[section]), section
 
 
+@pytest.mark.slow
 def test_the_workflows_resolved_profile_reaches_every_step(monkeypatch, tmp_path):
     """The workflow hands its resolved profile (with --config overrides) to the steps through
     $THESIS_RESOLVED_CONFIG; a resolved file of another profile is not used for this one."""

@@ -15,6 +15,7 @@ def test_auto_picks_what_exists_and_cuda_is_checked():
             pick_device("cuda")
 
 
+@pytest.mark.slow
 def test_feature_networks_follow_the_training_device():
     import numpy as np
 

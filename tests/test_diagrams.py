@@ -30,6 +30,7 @@ def test_the_diagram_numbers_seven_steps():
     plt.close(fig)
 
 
+@pytest.mark.slow
 def test_main_writes_png_pdf_and_svg(tmp_path):
     out = tmp_path / "generated"  # created by main
     paths = diagrams.main(out)
@@ -41,6 +42,7 @@ def test_main_writes_png_pdf_and_svg(tmp_path):
     assert list(out.glob(".*.tmp")) == []
 
 
+@pytest.mark.slow
 def test_a_second_call_overwrites_and_a_failed_one_leaves_the_old_files(tmp_path, monkeypatch):
     diagrams.main(tmp_path)
     before = {ext: p.stat().st_mtime_ns for ext, p in _files(tmp_path).items()}
@@ -65,6 +67,7 @@ def test_a_second_call_overwrites_and_a_failed_one_leaves_the_old_files(tmp_path
     assert list(tmp_path.glob(".*.tmp")) == []
 
 
+@pytest.mark.slow
 def test_command_line(tmp_path):
     done = subprocess.run([sys.executable, "-m", "thesis_lib.book.diagrams", str(tmp_path)], capture_output=True,
                           text=True, check=True)

@@ -223,6 +223,7 @@ def test_every_page_opens_in_a_browser_without_problems(built, chrome):
     assert report.pages >= 13 and hits >= 1
 
 
+@pytest.mark.slow
 def test_workflow_plans_one_rule_per_notebook(tmp_path):
     result = _run([BIN / "snakemake", "-n", "--forceall", "--cores", "1", "--quiet", "rules"], cwd=REPO,
                   env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"})

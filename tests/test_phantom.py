@@ -18,6 +18,7 @@ def test_power_law_field_has_the_requested_exponent(beta):
 
 
 @pytest.mark.parametrize("beta", [2.5, 3.5])
+@pytest.mark.slow
 def test_rendered_mammograms_keep_beta(beta):
     fitted = []
     for seed in range(4):

@@ -17,6 +17,7 @@ def _build(cohort, out, workers=1, **params):
                              loader_skips=skips, progress=False, workers=workers)
 
 
+@pytest.mark.slow
 def test_store_contents_are_consistent(cohort, tmp_path):
     store = _build(cohort, tmp_path / "patches")
     assert len(store) == store.read(np.arange(len(store))).shape[0]
@@ -34,6 +35,7 @@ def test_store_contents_are_consistent(cohort, tmp_path):
         store.read([len(store)])
 
 
+@pytest.mark.slow
 def test_mass_patches_are_brighter_than_normal_ones(cohort, tmp_path):
     store = _build(cohort, tmp_path / "patches")
     mass = store.read(np.flatnonzero(store.meta.label == "mass")).mean()
@@ -41,6 +43,7 @@ def test_mass_patches_are_brighter_than_normal_ones(cohort, tmp_path):
     assert mass > normal
 
 
+@pytest.mark.slow
 def test_same_seed_same_store_serial_or_in_processes(cohort, tmp_path):
     a = _build(cohort, tmp_path / "a")
     b = _build(cohort, tmp_path / "b", workers=2)
@@ -115,6 +118,7 @@ def _interrupt_after(monkeypatch, n_images):
     return read
 
 
+@pytest.mark.slow
 def test_a_crash_leaves_no_half_written_store(cohort, tmp_path, monkeypatch):
     out = tmp_path / "patches"
     good = _build(cohort, out)
@@ -130,6 +134,7 @@ def test_a_crash_leaves_no_half_written_store(cohort, tmp_path, monkeypatch):
     assert json.loads((out / "summary.json").read_text())["n_patches"] == good.summary["n_patches"]
 
 
+@pytest.mark.slow
 def test_an_interrupted_run_resumes_without_rereading_finished_images(cohort, tmp_path, monkeypatch):
     whole = _build(cohort, tmp_path / "whole")
     first = _interrupt_after(monkeypatch, 7)
@@ -149,6 +154,7 @@ def test_an_interrupted_run_resumes_without_rereading_finished_images(cohort, tm
     assert not prep.resume_folder(tmp_path / "patches").exists()
 
 
+@pytest.mark.slow
 def test_other_parameters_do_not_reuse_a_stale_resume_folder(cohort, tmp_path, monkeypatch):
     _interrupt_after(monkeypatch, 3)
     with pytest.raises(KeyboardInterrupt):

@@ -34,6 +34,7 @@ def world(cohort, tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_the_fid_step_scores_a_ready_generator_on_every_fold(world, monkeypatch):
     monkeypatch.setenv("THESIS_ARTIFACTS", str(world))
     params = config.resolve("fid", "smoke", n_generated=4, domain_epochs=1, generator=f"thesis G={world / 'thesis_G.pt'}")

@@ -43,6 +43,7 @@ def _store(name, root, out, lesion_types=("mass",)):
 
 
 @pytest.mark.parametrize("name", sorted(WRITERS))
+@pytest.mark.slow
 def test_each_format_loads_into_the_patch_store(name, roots, tmp_path):
     n_images, patients, n_mass, n_normal, skip_kinds = EXPECTED[name]
     store = _store(name, roots[name], tmp_path / "patches")

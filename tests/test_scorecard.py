@@ -105,6 +105,7 @@ def test_nothing_run_is_not_comparable(tmp_path):
     assert (table["this run"] == "not run").all()
 
 
+@pytest.mark.slow
 def test_results_that_agree_with_the_thesis_are_reproduced(tmp_path):
     verdicts, table = _scenario(tmp_path, {"ORG": [0.70, 0.80], "Aug ORG": [0.72, 0.82], "Aug ORG x2.5": [0.72, 0.82],
                                            "GAN": [0.85, 0.90], "Aug GAN": [0.95, 0.97]},
@@ -118,6 +119,7 @@ def test_results_that_agree_with_the_thesis_are_reproduced(tmp_path):
     assert text.startswith("This run reproduces") and "not reproduce" not in text
 
 
+@pytest.mark.slow
 def test_a_failed_generator_gate_leaves_the_gan_arm_claims_unjudged(tmp_path):
     """Results that agree with the thesis say nothing about GAN augmentation when a G_k behind the
     GAN arms does not draw masses: those claims become "not comparable", with the reason."""
@@ -147,6 +149,7 @@ def test_a_failed_generator_gate_leaves_the_gan_arm_claims_unjudged(tmp_path):
     assert all(verdicts[c] == scorecard.REPRODUCED for c in SCORED_CLAIMS)
 
 
+@pytest.mark.slow
 def test_results_against_the_thesis_are_not_reproduced(tmp_path):
     verdicts, _ = _scenario(tmp_path, {"ORG": [0.90, 0.80], "Aug ORG": [0.95, 0.97], "Aug ORG x2.5": [0.95, 0.97],
                                        "GAN": [0.70, 0.75], "Aug GAN": [0.72, 0.74]},
@@ -158,6 +161,7 @@ def test_results_against_the_thesis_are_not_reproduced(tmp_path):
         assert verdicts[claim] == scorecard.NOT_REPRODUCED, claim
 
 
+@pytest.mark.slow
 def test_arms_without_a_true_difference_reproduce_no_difference_claim(tmp_path):
     """Every arm as good as every other (a generator that adds nothing): no claim that needs a
     difference between arms may pass, however the means happen to fall."""
@@ -175,6 +179,7 @@ def test_a_blurred_or_collapsed_generator_cannot_pass_the_t_sne_claims(tmp_path)
     assert (tsne_rows.verdict == scorecard.NOT_REPRODUCED).all() and tsne_rows.rule.str.contains("here not").all()
 
 
+@pytest.mark.slow
 def test_side_by_side_puts_both_sources_on_the_union_of_k(tmp_path):
     _write_aug(tmp_path, {"ORG": [0.70, 0.80], "Aug ORG": [0.72, 0.82], "GAN": [0.75, 0.85], "Aug GAN": [0.9, 0.9]})
     res = scorecard.Results.load(tmp_path)

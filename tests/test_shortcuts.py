@@ -47,6 +47,7 @@ def stores(cohort, tmp_path_factory):
             for rule in ("native", "matched")}
 
 
+@pytest.mark.slow
 def test_the_thesis_rule_fails_the_audit(stores):
     """Masses resized from their box, normals cut natively: the classes differ in resampling."""
     table = shortcuts.audit(stores["native"])

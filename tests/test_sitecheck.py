@@ -57,6 +57,7 @@ def _kinds(report):
     return {(p.page, p.kind) for p in report.problems}
 
 
+@pytest.mark.slow
 def test_clean_site_passes(tmp_path, driver):
     report = _check(tmp_path, driver)
     assert report.problems == []
@@ -108,6 +109,7 @@ def test_external_resources_and_js_error(tmp_path, driver):
     assert {p.page for p in report.problems} == {"intro.html"}
 
 
+@pytest.mark.slow
 def test_search_waits_for_results(tmp_path, driver):
     fill = """<div id="search-results"></div><script>setTimeout(() => {
       const out = document.getElementById('search-results'), q = new URLSearchParams(location.search).get('q');
@@ -121,6 +123,7 @@ def test_search_waits_for_results(tmp_path, driver):
         sitecheck.search_works(site, "FID", driver, timeout=1)
 
 
+@pytest.mark.slow
 def test_cli_exit_codes(tmp_path, chrome, capsys):
     clean = _site(tmp_path / "clean", CLEAN)
     broken = _site(tmp_path / "broken", {**CLEAN, "intro.html": '<a href="gone.html">x</a>'})

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from thesis_lib.evaluation.metrics import make_evaluator
 from thesis_lib.models import checkpoint
 from thesis_lib.models.dcgan import Generator, refresh_batchnorm
 from thesis_lib.training import diffaugment, gan, resume
@@ -81,6 +82,19 @@ def test_ema_weights_are_kept_and_differ_from_the_raw_ones(tmp_path):
     assert any(not torch.equal(raw[k], ema[k]) for k in raw if k.endswith("weight"))
     for key, value in best["generator"].items():
         assert torch.equal(value, ema[key]), key
+
+
+def test_without_selection_the_last_average_is_kept(tmp_path):
+    assert make_evaluator("last", _patches(), 4) is None  # evaluator: last
+    scores = iter([1.0, 2.0, 3.0])  # with a score, epoch 1 would be kept
+    fit(GanConfig(**SMALL, epochs=3, ema_decay=0.9), _patches(), tmp_path / "scored", progress=False,
+        evaluator=lambda G: next(scores))
+    assert checkpoint.load(tmp_path / "scored" / "best.pt")["epoch"] == 1
+    result = fit(GanConfig(**SMALL, epochs=3, ema_decay=0.9), _patches(), tmp_path / "last", progress=False)
+    latest, best = checkpoint.load(tmp_path / "last" / "latest.pt"), checkpoint.load(tmp_path / "last" / "best.pt")
+    assert best["epoch"] == result.best_epoch == 3
+    for key, value in best["generator"].items():
+        assert torch.equal(value, latest["generator_ema"][key]), key
 
 
 def test_refresh_batchnorm_recomputes_running_statistics():

@@ -7,6 +7,7 @@ from thesis_lib.data.phantom import ImagingSpec
 from thesis_lib.data.synthetic import CohortSpec, density_category, write_cohort
 
 
+@pytest.mark.slow
 def test_cohort_is_deterministic_and_cached(tmp_path):
     spec = CohortSpec(n_patients=2, imaging=ImagingSpec(rows=384, cols=320, spacing_mm=0.3))
     a = write_cohort(tmp_path / "a", spec, seed=5, progress=False)

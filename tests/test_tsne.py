@@ -108,6 +108,7 @@ def test_flipped_copies_are_real_flips_of_their_sources():
 
 
 @pytest.mark.parametrize("backend", ["opentsne", "sklearn"])
+@pytest.mark.slow
 def test_embedding_is_seeded_and_separates_clusters(backend):
     if backend == "opentsne":
         pytest.importorskip("openTSNE")
@@ -162,6 +163,7 @@ def _readings(feats, generated):
 
 @pytest.mark.parametrize("name", ["copies of the training masses", "blurred copies", "the mean image", "one image",
                                   "pure noise", "normal tissue passed off as masses"])
+@pytest.mark.slow
 def test_bad_generators_neither_fill_gaps_nor_avoid_outliers(world, name):
     feats, generators = world
     _, r = _readings(feats, generators[name])
@@ -180,6 +182,7 @@ def test_new_real_masses_fill_gaps_and_do_not_avoid_outliers(world):
     assert "does **not support** the thesis' reading" in text
 
 
+@pytest.mark.slow
 def test_a_generator_that_avoids_the_outliers_is_caught():
     """In two dimensions: real masses on a disc with a far rim, a generator that only draws the
     inner disc. It stays far from the outlying masses, flips do not."""

@@ -67,6 +67,7 @@ def stale_after_touching(root: Path, now: float, module: str) -> set[str]:
     return set(re.findall(r"^rule (\w+):", dry, re.M)) - {"all"}
 
 
+@pytest.mark.slow
 def test_nothing_is_stale_after_a_build(built):
     root, now = built
     shutil.rmtree(root / ".snakemake", ignore_errors=True)
@@ -75,6 +76,7 @@ def test_nothing_is_stale_after_a_build(built):
 
 
 @pytest.mark.parametrize("module", sorted(STALE))
+@pytest.mark.slow
 def test_a_touched_module_makes_only_its_steps_stale(built, module):
     root, now = built
     assert stale_after_touching(root, now, module) == STALE[module]

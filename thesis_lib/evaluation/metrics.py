@@ -183,14 +183,17 @@ class FIDEvaluator:
 def make_evaluator(kind: str, real: np.ndarray, n_samples: int, seed: int = 0, cache_dir: str | None = None,
                    device: str | torch.device = "auto"):
     """The trainer's model-selection score: ``pixel`` (:class:`PixelFrechet`), ``texture``
-    (:class:`TextureFrechet`) or ``fid`` (its Inception network on ``device``, the trainer's)."""
+    (:class:`TextureFrechet`), ``fid`` (its Inception network on ``device``, the trainer's), or
+    ``last`` (None: no selection, the trainer keeps its last generator)."""
+    if kind == "last":
+        return None
     if kind == "pixel":
         return PixelFrechet(real, n_samples, seed)
     if kind == "texture":
         return TextureFrechet(real, n_samples, seed)
     if kind == "fid":
         return FIDEvaluator(real, n_samples, seed, cache_dir=cache_dir, device=device)
-    raise ValueError(f"evaluator={kind!r}: expected 'pixel', 'texture' or 'fid'")
+    raise ValueError(f"evaluator={kind!r}: expected 'pixel', 'texture', 'fid' or 'last'")
 
 
 def fid_from_features(real: np.ndarray, fake: np.ndarray) -> "FIDScore":

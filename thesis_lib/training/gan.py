@@ -367,7 +367,8 @@ def train_run(params: dict, fold: int, k: int | None = None, *, subset: Training
         if subset is not None:
             result.summary["masses_hash"] = subset.mass_hash
             write_json(out / "summary.json", result.summary)
-        run.write(out, n_train=len(patches), evaluator=evaluator.name, result=result.summary)
+        run.write(out, n_train=len(patches), evaluator=evaluator.name if evaluator else "none (the last generator kept)",
+                  result=result.summary)
     return result
 
 
