@@ -9,6 +9,7 @@ generator is printed and appended to ``--out``. Recipes of the README's table:
     .venv/bin/python benchmarks/gan_recipes.py base600 '{"iterations": 600, "batch_size": 32, "ema_decay": 0, "evaluator": "pixel"}'
     .venv/bin/python benchmarks/gan_recipes.py ema1500_b16 '{"iterations": 1500}'
     .venv/bin/python benchmarks/gan_recipes.py budget '{"iterations": 8000, "snapshot_every": 143}' --snapshots
+    .venv/bin/python benchmarks/gan_recipes.py gk100_budget '{"iterations": 3600, "snapshot_every": 50}' --k 100 --snapshots
 
 Needs the profile's patch store (make book, or the data step). Seconds are wall-clock training
 time of this process (one thread unless OMP_NUM_THREADS says otherwise).
@@ -40,6 +41,8 @@ def main() -> None:
     p.add_argument("overrides", help="JSON: gan settings that differ from the profile's")
     p.add_argument("--profile", default="smoke")
     p.add_argument("--fold", type=int, default=0)
+    p.add_argument("--k", type=int, default=None,
+                   help="train on the fold's nested k-subset of masses (a G_k of the augmentation study); all when omitted")
     p.add_argument("--n-generated", type=int, default=100)
     p.add_argument("--snapshots", action="store_true",
                    help="also score every snapshot (set snapshot_every in the overrides): the budget curve")
@@ -48,7 +51,7 @@ def main() -> None:
     params = {**config.resolve("gan", args.profile), "snapshot_every": 0, **json.loads(args.overrides)}
     art = Path(params["artifacts"])
     store = PatchStore(art / "patches")
-    patches, _ = training_patches(store, args.fold, None, params["seed"])
+    patches, _ = training_patches(store, args.fold, args.k, params["seed"])
     cfg = GanConfig.from_dict(params)
     evaluator = make_evaluator(params["evaluator"], patches, params["eval_samples"], cfg.seed, cache_dir=art / "cache")
     run = art / "recipes" / args.name
@@ -60,7 +63,7 @@ def main() -> None:
     for ckpt in kept + [run / "best.pt"]:
         score = realism.score_fold_generator(store, args.fold, ckpt, extractor, n_generated=args.n_generated, seed=0,
                                              kid_subsets=20, k=3, cache_dir=art / "cache")
-        row = {"name": args.name, "generator": ckpt.stem, "overrides": json.loads(args.overrides),
+        row = {"name": args.name, "generator": ckpt.stem, "k": args.k, "overrides": json.loads(args.overrides),
                "train_s": round(seconds, 1), "steps": result.steps, "best_epoch": result.best_epoch,
                **{k: round(float(score[k]), 3) for k in SCORES}, "realistic": bool(score["realistic"])}
         print(json.dumps(row))

@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ import yaml
 
 from thesis_lib import config
 from thesis_lib.provenance import Run, git_commit
+from thesis_lib.sections import SECTIONS, check_profile
 
 
 def test_resolve_merges_overrides_and_rejects_unknown():
@@ -60,3 +62,37 @@ def test_provenance_record(tmp_path):
     assert on_disk["seed"] == 3 and on_disk["parameters"]["x"] == 1 and on_disk["extra_field"] == 5
     assert on_disk["packages"]["numpy"] != "not installed"
     assert rec["git_commit"] == git_commit() and rec["duration_s"] >= 0
+
+
+def _profile_file(tmp_path, **changes):
+    """configs/smoke.yaml with ``changes`` ({"section.key": value}, value None: the key deleted)."""
+    cfg = yaml.safe_load((config.CONFIG_DIR / "smoke.yaml").read_text())
+    for dotted, value in changes.items():
+        *outer, key = dotted.split(".")
+        holder = cfg[outer[0]] if outer else cfg
+        holder.pop(key) if value is None else holder.__setitem__(key, value)
+    path = tmp_path / "smoke.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+@pytest.mark.parametrize("changes,error,words", [
+    ({"fid.n_genrated": 100}, KeyError, ["fid.n_genrated", "unknown setting"]),
+    ({"tsne.backend": None}, KeyError, ["'tsne' lacks", "backend"]),
+    ({"qualitative.fold": "0"}, TypeError, ["qualitative.fold = '0'", "int"]),
+    ({"aug.n_boot": True}, TypeError, ["aug.n_boot = True"]),
+    ({"fdi": {"resize": "bilinear"}}, KeyError, ["unknown section", "fdi"]),
+])
+def test_a_profile_with_a_bad_setting_is_refused_naming_file_and_key(monkeypatch, tmp_path, changes, error, words):
+    monkeypatch.setenv(config.RESOLVED_ENV, str(_profile_file(tmp_path, **changes)))
+    with pytest.raises(error) as caught:
+        config.resolve("fid", "smoke")
+    assert str(tmp_path / "smoke.yaml") in str(caught.value) and all(w in str(caught.value) for w in words)
+
+
+def test_shipped_profiles_fill_every_section():
+    for profile in ("smoke", "thesis"):
+        sections = check_profile(config.load_profile(profile), profile)
+        assert set(sections) == set(SECTIONS) and sections["fid"].pr_k == 3
+        with pytest.raises(FrozenInstanceError):
+            sections["fid"].pr_k = 5

@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from thesis_lib.sections import check_profile
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO_ROOT / "configs"
 
@@ -37,11 +39,14 @@ def profile_path(profile: str) -> Path:
 
 
 def load_profile(profile: str) -> dict[str, Any]:
-    """The whole profile as a dict (``profile``, ``seed`` and one section per step)."""
-    with profile_path(profile).open() as f:
+    """The whole profile as a dict (``profile``, ``seed`` and one section per step), every
+    section checked against its frozen dataclass (:mod:`thesis_lib.sections`)."""
+    path = profile_path(profile)
+    with path.open() as f:
         cfg = yaml.safe_load(f)
     if cfg.get("profile") != profile:
-        raise ValueError(f"{profile_path(profile)}: 'profile' must be {profile!r}")
+        raise ValueError(f"{path}: 'profile' must be {profile!r}")
+    check_profile(cfg, path)
     return cfg
 
 

@@ -70,6 +70,7 @@ from thesis_lib.io import atomic_path
 from thesis_lib.models.generate import generate, ready
 from thesis_lib.models.generators import GeneratorSource, identity, parse_sources
 from thesis_lib.provenance import Run, cpu_cores, git_commit
+from thesis_lib.sections import EXECUTION, AugSection
 from thesis_lib.training.classifier import ClassifierConfig, predict_proba, train_classifier
 from thesis_lib.training.gan import train_run
 from thesis_lib.training.gan_config import GanConfig
@@ -99,8 +100,7 @@ RESULT_COLUMNS = ["k", "approach", "fold", "replicate", "gan_seed", "generator",
                   "n_test_normal", "n_test_patients", "best_epoch", "best_val_f1", "seed", "subset_hash",
                   "config_hash", "commit", "duration_s"]
 # The aug section's settings besides the classifier's (ClassifierConfig), and what config.resolve adds
-STUDY_KEYS = {"k", "approaches", "normal_per_real", "synthetic_per_real", "workers", "classifier_seeds", "gan_seeds",
-              "n_boot", "gate_samples", "generators", "gan", "seed", "profile", "artifacts"}
+STUDY_KEYS = {f.name for f in fields(AugSection)} | {"seed", "profile", "artifacts"}
 INTERVAL_COLUMNS = ["k", "comparison", "metric", "estimate", "low", "high", "p_above", "p_below", "p_holm_better",
                     "p_holm_worse", "verdict", "n_seeds", "n_boot"]
 
@@ -282,10 +282,9 @@ def evaluation_set(store: PatchStore, fold: int, partition: str) -> tuple[np.nda
 def config_hash(store: PatchStore, study: dict, gans: dict[str, dict]) -> str:
     """12 hex digits naming everything that defines a result but k: data, classifier, and the
     G_k (``gans``: per generator, its training parameters or its checkpoint's identity)."""
-    free = {"k", "workers", "device", "artifacts", "profile", "n_boot", "approaches", "folds", "generators"}
+    free = EXECUTION | {"k", "n_boot", "approaches", "folds", "generators"}  # each k, interval or arm apart
     key = {"store": store.summary, "study": {a: v for a, v in study.items() if a not in free},
-           "gan": {name: {a: v for a, v in gan.items() if a not in {"device", "artifacts", "compile"}}
-                   for name, gan in gans.items()}}
+           "gan": {name: {a: v for a, v in gan.items() if a not in EXECUTION} for name, gan in gans.items()}}
     return hashlib.sha1(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from thesis_lib import config
+from thesis_lib.sections import EXECUTION
 from thesis_lib.training.diffaugment import parse_policy
 
 # Keys of a resolved gan section that are not GanConfig fields: model selection, and what
@@ -93,7 +94,6 @@ class GanConfig:
 
     def same_run(self, other: "GanConfig") -> bool:
         """True when ``other`` continues this run: equal in all but epochs and bookkeeping."""
-        free = {"epochs", "iterations", "checkpoint_every", "sample_every", "eval_every", "snapshot_every", "device",
-                "compile"}
+        free = EXECUTION | {"epochs", "iterations", "checkpoint_every", "sample_every", "eval_every", "snapshot_every"}
         a, b = asdict(self), asdict(other)
         return all(a[k] == b[k] for k in a if k not in free)
