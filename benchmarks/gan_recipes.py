@@ -9,7 +9,7 @@ generator is printed and appended to ``--out``. Recipes of the README's table:
     .venv/bin/python benchmarks/gan_recipes.py base600 '{"iterations": 600, "batch_size": 32, "ema_decay": 0, "evaluator": "pixel"}'
     .venv/bin/python benchmarks/gan_recipes.py ema1500_b16 '{"iterations": 1500}'
     .venv/bin/python benchmarks/gan_recipes.py budget '{"iterations": 8000, "snapshot_every": 143}' --snapshots
-    .venv/bin/python benchmarks/gan_recipes.py gk100_budget '{"iterations": 3600, "snapshot_every": 50}' --k 100 --snapshots
+    .venv/bin/python benchmarks/gan_recipes.py gk100_budget '{"iterations": 3600, "snapshot_every": 50}' --k 100 --snapshots --n-generated 50
 
 Needs the profile's patch store (make book, or the data step). Seconds are wall-clock training
 time of this process (one thread unless OMP_NUM_THREADS says otherwise).
@@ -27,7 +27,11 @@ from thesis_lib.data.store import PatchStore
 from thesis_lib.data.subsets import training_patches
 from thesis_lib.evaluation.inception import InceptionFeatures
 from thesis_lib.evaluation.metrics import make_evaluator
+from thesis_lib.models import checkpoint
+from thesis_lib.models.generate import generate
+from thesis_lib.provenance import git_commit
 from thesis_lib.studies import realism
+from thesis_lib.studies.augstudy import subset_of
 from thesis_lib.training.gan import fit
 from thesis_lib.training.gan_config import GanConfig
 
@@ -42,7 +46,8 @@ def main() -> None:
     p.add_argument("--profile", default="smoke")
     p.add_argument("--fold", type=int, default=0)
     p.add_argument("--k", type=int, default=None,
-                   help="train on the fold's nested k-subset of masses (a G_k of the augmentation study); all when omitted")
+                   help="train a G_k: the augmentation study's k-mass subset of the fold (its seed), scored against "
+                        "those k masses' floor as the generator gate scores it; all training masses when omitted")
     p.add_argument("--n-generated", type=int, default=100)
     p.add_argument("--snapshots", action="store_true",
                    help="also score every snapshot (set snapshot_every in the overrides): the budget curve")
@@ -51,7 +56,10 @@ def main() -> None:
     params = {**config.resolve("gan", args.profile), "snapshot_every": 0, **json.loads(args.overrides)}
     art = Path(params["artifacts"])
     store = PatchStore(art / "patches")
-    patches, _ = training_patches(store, args.fold, args.k, params["seed"])
+    if args.k:
+        patches = store.read(subset_of(store, args.fold, args.k, config.resolve("aug", args.profile)).masses.index.to_numpy())
+    else:
+        patches, _ = training_patches(store, args.fold, None, params["seed"])
     cfg = GanConfig.from_dict(params)
     evaluator = make_evaluator(params["evaluator"], patches, params["eval_samples"], cfg.seed, cache_dir=art / "cache")
     run = art / "recipes" / args.name
@@ -60,11 +68,18 @@ def main() -> None:
     seconds = time.perf_counter() - start
     extractor = InceptionFeatures()
     kept = sorted(run.glob("snapshots/epoch_*.pt")) if args.snapshots else []
+    per_epoch = result.steps // result.epochs_done
     for ckpt in kept + [run / "best.pt"]:
-        score = realism.score_fold_generator(store, args.fold, ckpt, extractor, n_generated=args.n_generated, seed=0,
-                                             kid_subsets=20, k=3, cache_dir=art / "cache")
-        row = {"name": args.name, "generator": ckpt.stem, "k": args.k, "overrides": json.loads(args.overrides),
-               "train_s": round(seconds, 1), "steps": result.steps, "best_epoch": result.best_epoch,
+        score = realism.score_patches(patches, realism.held_out_masses(store, args.fold),
+                                      generate(ckpt, min(args.n_generated, len(patches)), seed=0), extractor,
+                                      art / "cache", kid_subsets=20, k=3, seed=0)
+        score["realistic"] = realism.realism_verdict(score)[0]
+        epoch = checkpoint.load(ckpt)["epoch"]
+        row = {"name": args.name, "profile": args.profile, "store": store.identity, "commit": git_commit(),
+               "fold": args.fold, "k": args.k,
+               "generator": ckpt.stem, "epoch": epoch, "iterations": epoch * per_epoch,
+               "overrides": json.loads(args.overrides), "train_s": round(seconds, 1), "steps": result.steps,
+               "best_epoch": result.best_epoch,
                **{k: round(float(score[k]), 3) for k in SCORES}, "realistic": bool(score["realistic"])}
         print(json.dumps(row))
         with open(args.out, "a") as f:

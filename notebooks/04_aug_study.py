@@ -167,6 +167,33 @@ display(Markdown(
 ))
 
 # %% [markdown]
+# ### How long would a G_k have to train?
+#
+# Longer G_k trainings do not fit this book's budget, so the budget they need was measured
+# apart, with the same recipe and data: `benchmarks/gan_recipes.py` trains a G_k of fold 0 on
+# the study's own k-mass subset with `--k` and `--snapshots`, and scores every snapshot as the
+# gate does (N generated as the gate's, against the fold's held-out masses). Its lines of JSON
+# are kept in `benchmarks/results/gk_budget.jsonl`; the table shows the ones measured on this
+# build's data (the same patch store), with the commit they were measured at.
+
+# %% tags=["remove-input"]
+curve = generator_gate.measured_budget(profile, augstudy.open_store(art).identity)
+if curve.empty:
+    display(Markdown(f"No G_k budget has been measured on this build's data (profile **{profile}**; "
+                     "`benchmarks/results/gk_budget.jsonl` holds none for it)."))
+else:
+    reached = generator_gate.budget_reached(curve)
+    display(curve.drop(columns=["fold", "commit"]).set_index(["k", "iterations"]).round(2))
+    display(Markdown(
+        f"Measured at commit(s) {', '.join(f'`{c[:12]}`' for c in sorted(set(curve.commit)))}, fold "
+        f"{', '.join(map(str, sorted(set(curve.fold))))}. " + " ".join(
+            f"G_{k} meets every rule from {it:,} iterations on (at every later snapshot, up to "
+            f"{curve[curve.k == k].iterations.max():,})." if it is not None else
+            f"G_{k} does not meet every rule at its last snapshot ({curve[curve.k == k].iterations.max():,} "
+            "iterations)." for k, it in reached.items())
+        + f" This run's G_k trained for {GanConfig.from_dict(gan_params).budget}."))
+
+# %% [markdown]
 # ## Threshold-free scores: AUC and average precision
 #
 # Means over folds and classifier seeds (± their standard deviation); the figure

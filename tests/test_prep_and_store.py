@@ -50,6 +50,11 @@ def test_same_seed_same_store_serial_or_in_processes(cohort, tmp_path):
     pd.testing.assert_frame_equal(a.meta, b.meta)
     pd.testing.assert_frame_equal(a.folds, b.folds)
     np.testing.assert_array_equal(a.read(range(len(a))), b.read(range(len(b))))
+    assert a.identity == b.identity  # the same data, built twice
+    records, skips = datasets.scan("synthetic", cohort)
+    two_folds = build_patch_store(records, tmp_path / "c", PatchParams(), seed=1, source="synthetic",
+                                  loader_skips=skips, progress=False, n_folds=2)
+    assert two_folds.identity != a.identity  # the same patches in other folds: other data
 
 
 def test_centre_crop_rule(cohort, tmp_path):

@@ -16,6 +16,7 @@ complete, so an interrupted run never leaves a half-written store.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 from pathlib import Path
 from typing import Iterator
@@ -95,6 +96,13 @@ class PatchStore:
 
     def __len__(self) -> int:
         return len(self.meta)
+
+    @property
+    def identity(self) -> str:
+        """12 hex digits naming the store's data: its summary (source, seed, settings, counts)
+        and its patient folds, so results measured on another build can be told apart."""
+        text = json.dumps(self.summary, sort_keys=True, default=str) + (self.path / "folds.csv").read_text()
+        return hashlib.sha1(text.encode()).hexdigest()[:12]
 
     @property
     def patch_size(self) -> int:

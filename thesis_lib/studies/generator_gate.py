@@ -15,6 +15,7 @@ Command line (the workflow's ``aug_gate`` step, after the G_k are trained)::
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from itertools import product
 from pathlib import Path
@@ -27,6 +28,9 @@ from thesis_lib.io import atomic_path
 from thesis_lib.models.generate import generate
 from thesis_lib.studies.augstudy import generator_sources, gk_dir, open_store, parse_ks, seed_list, subset_of
 from thesis_lib.studies.realism import held_out_masses, realism_verdict, score_patches
+
+
+BUDGET_FILE = config.REPO_ROOT / "benchmarks" / "results" / "gk_budget.jsonl"
 
 
 def gate_path(artifacts: str | Path) -> Path:
@@ -83,6 +87,36 @@ def failed_rules(gate: pd.DataFrame) -> list[str]:
     "recall"), sorted."""
     return sorted({" ".join(re.sub(r"\(.*?\)|[-+]?\d[\d.]*%?", "", reason).split())
                    for text in gate.fails[~gate.passed.astype(bool)] for reason in str(text).split("; ") if reason})
+
+
+def measured_budget(profile: str, store: str, path: str | Path = BUDGET_FILE) -> pd.DataFrame:
+    """The G_k budget curves measured outside the book, where a longer training does not fit
+    (``benchmarks/gan_recipes.py NAME SETTINGS --k K --snapshots``, lines of JSON in ``path``):
+    one row per snapshot of a G_k of ``profile`` on the patch store ``store`` (its
+    ``PatchStore.identity``: the same data as this build), with k, fold, iterations, the gate's
+    scores, ``realistic`` and the commit measured at; sorted by k and iterations. Empty when none."""
+    columns = ["k", "fold", "iterations", "N generated", "FID / floor", "precision", "recall", "realistic", "commit"]
+    path = Path(path)
+    if not path.is_file():
+        return pd.DataFrame(columns=columns)
+    try:
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not lines of JSON ({exc}); rerun benchmarks/gan_recipes.py") from None
+    table = pd.DataFrame([r for r in rows if r.get("profile") == profile and r.get("store") == store and r.get("k")
+                          and str(r.get("generator", "")).startswith("epoch_")], columns=columns)
+    return table.sort_values(["k", "iterations"]).reset_index(drop=True)
+
+
+def budget_reached(curve: pd.DataFrame) -> dict[int, int | None]:
+    """k -> the fewest iterations from which every measured snapshot of that G_k meets every
+    rule (None: the last snapshot does not)."""
+    reached = {}
+    for k, rows in curve.groupby("k"):
+        failing = rows.iterations[~rows.realistic.astype(bool)]
+        later = rows.iterations[rows.iterations > failing.max()] if len(failing) else rows.iterations
+        reached[int(k)] = int(later.min()) if len(later) else None
+    return reached
 
 
 def current_gate(profile: str, ks: list[int]) -> pd.DataFrame:
