@@ -83,6 +83,20 @@ class TrainResult:
     summary: dict = field(default_factory=dict)
 
 
+def check_health(losses, saturated: int, patience: int, epoch: int, it: int) -> int:
+    """Stop a run that has gone wrong: a non-finite loss, or a discriminator that has won
+    outright (D(x) > 0.99, D(G(z)) < 0.01) for ``patience`` iterations in a row; returns the
+    updated count of such iterations."""
+    if not (math.isfinite(losses.loss_d) and math.isfinite(losses.loss_g)):
+        raise DivergenceError(f"non-finite loss at epoch {epoch + 1}, iteration {it + 1} "
+                              f"(loss_d={losses.loss_d}, loss_g={losses.loss_g}); lower the learning rates")
+    saturated = saturated + 1 if (losses.d_x > 0.99 and losses.d_gz1 < 0.01) else 0
+    if saturated >= patience:
+        raise DivergenceError(f"discriminator saturated for {saturated} iterations (D(x) > 0.99, D(G(z)) < 0.01) "
+                              f"at epoch {epoch + 1}: the generator gets no gradient; try a lower lr_d")
+    return saturated
+
+
 def save_grid(images: torch.Tensor, path: Path, ncols: int = 8) -> None:
     """(n, 1, S, S) images in [-1, 1] -> a PNG mosaic, written atomically."""
     with atomic_path(path) as tmp:
@@ -146,6 +160,9 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
     sched_g = torch.optim.lr_scheduler.StepLR(opt_g, cfg.decay_every_g, cfg.lr_decay)
     sched_d = torch.optim.lr_scheduler.StepLR(opt_d, cfg.decay_every_d, cfg.lr_decay)
     fixed_noise = torch.randn(64, cfg.nz, generator=torch.Generator().manual_seed(cfg.seed))
+    # what latest.pt holds of the networks, optimisers and schedulers, by checkpoint key
+    parts = {"generator": G, "discriminator": D, "opt_g": opt_g, "opt_d": opt_d, "sched_g": sched_g,
+             "sched_d": sched_d, **({"generator_ema": G_ema} if G_ema is not None else {})}
 
     start_epoch, start_it, step, best = 0, 0, 0, {"score": None, "epoch": None}
     spent = {"seconds": 0.0, "images": 0}  # training time and images over all sessions of this run
@@ -157,14 +174,8 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
     if world > 1:
         dist.barrier()
     if state is not None:
-        G.load_state_dict(state["generator"])
-        D.load_state_dict(state["discriminator"])
-        if G_ema is not None:
-            G_ema.load_state_dict(state["generator_ema"])
-        opt_g.load_state_dict(state["opt_g"])
-        opt_d.load_state_dict(state["opt_d"])
-        sched_g.load_state_dict(state["sched_g"])
-        sched_d.load_state_dict(state["sched_d"])
+        for key, part in parts.items():
+            part.load_state_dict(state[key])
         start_epoch, start_it, step, best = state["epoch"], state["iteration"], state["step"], state["best"]
         spent = state["spent"]
         checkpoint.set_rng_state(state["rng"])
@@ -199,12 +210,9 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
     tb = _tensorboard(out) if is_main else None
 
     def state_dict(epoch: int, iteration: int, spent_now: dict) -> dict:
-        return {"config": asdict(cfg), "generator": G.state_dict(), "discriminator": D.state_dict(),
-                "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "sched_g": sched_g.state_dict(),
-                "sched_d": sched_d.state_dict(), "epoch": epoch, "iteration": iteration, "step": step,
-                "best": best, "rng": checkpoint.rng_state(), "fixed_noise": fixed_noise,
-                "data_sha1": fingerprint, "spent": spent_now,
-                **({"generator_ema": G_ema.state_dict()} if G_ema is not None else {})}
+        return {"config": asdict(cfg), **{key: part.state_dict() for key, part in parts.items()},
+                "epoch": epoch, "iteration": iteration, "step": step, "best": best, "rng": checkpoint.rng_state(),
+                "fixed_noise": fixed_noise, "data_sha1": fingerprint, "spent": spent_now}
 
     def _spent() -> dict:
         return {"seconds": spent["seconds"] + time.perf_counter() - t_start, "images": spent["images"] + seen}
@@ -230,14 +238,7 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
                     ema_update(G_ema, G, min(cfg.ema_decay, (1 + step) / (10 + step)))
                 loss_d, lg, d_x, d_gz1, d_gz2 = (losses.loss_d, losses.loss_g, losses.d_x, losses.d_gz1,
                                                  losses.d_gz2)
-                if not (math.isfinite(loss_d) and math.isfinite(lg)):
-                    raise DivergenceError(f"non-finite loss at epoch {epoch + 1}, iteration {it + 1} "
-                                          f"(loss_d={loss_d}, loss_g={lg}); lower the learning rates")
-                saturated = saturated + 1 if (d_x > 0.99 and d_gz1 < 0.01) else 0
-                if saturated >= cfg.saturation_patience:
-                    raise DivergenceError(
-                        f"discriminator saturated for {saturated} iterations (D(x) > 0.99, D(G(z)) < 0.01) "
-                        f"at epoch {epoch + 1}: the generator gets no gradient; try a lower lr_d")
+                saturated = check_health(losses, saturated, cfg.saturation_patience, epoch, it)
                 step += 1
                 seen += x.shape[0] * world
                 ips = x.shape[0] * world / (time.perf_counter() - t0)
