@@ -9,7 +9,8 @@ from thesis_lib.studies.generator_gate import budget_reached, failed_rules, meas
 
 def _row(k, iterations, realistic, profile="smoke", generator=None, store="abc123"):
     return {"profile": profile, "store": store, "k": k, "fold": 0, "iterations": iterations, "N generated": 50,
-            "FID / floor": 2.0, "precision": 0.5, "recall": 0.3, "realistic": realistic, "commit": "abc",
+            "FID / floor": 1.5, "precision": 0.5 if realistic else 0.4, "recall": 0.3, "closer to training": 0.5,
+            "spectrum excess (dex)": 0.0, "realistic": realistic, "commit": "abc",
             "generator": generator or f"epoch_{iterations // 7:04d}"}
 
 
@@ -22,6 +23,7 @@ def test_the_measured_curve_is_this_profiles_snapshots_in_order(tmp_path):
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     curve = measured_budget("smoke", "abc123", path)
     assert list(zip(curve.k, curve.iterations)) == [(50, 400), (100, 350), (100, 700), (100, 1050)]
+    assert list(curve.fails) == ["", "precision 0.40 (< 0.5)", "precision 0.40 (< 0.5)", ""]  # the gate's rules
     assert measured_budget("smoke", "abc123", tmp_path / "missing.jsonl").empty
     path.write_text("{not json\n")
     with pytest.raises(ValueError, match="gk_budget.jsonl: not lines of JSON"):

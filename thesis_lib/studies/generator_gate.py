@@ -94,8 +94,10 @@ def measured_budget(profile: str, store: str, path: str | Path = BUDGET_FILE) ->
     (``benchmarks/gan_recipes.py NAME SETTINGS --k K --snapshots``, lines of JSON in ``path``):
     one row per snapshot of a G_k of ``profile`` on the patch store ``store`` (its
     ``PatchStore.identity``: the same data as this build), with k, fold, iterations, the gate's
-    scores, ``realistic`` and the commit measured at; sorted by k and iterations. Empty when none."""
-    columns = ["k", "fold", "iterations", "N generated", "FID / floor", "precision", "recall", "realistic", "commit"]
+    scores, ``realistic``, ``fails`` (the rules failed) and the commit measured at; sorted by k and
+    iterations. Empty when none."""
+    columns = ["k", "fold", "iterations", "N generated", "FID / floor", "precision", "recall", "closer to training",
+               "spectrum excess (dex)", "realistic", "fails", "commit"]
     path = Path(path)
     if not path.is_file():
         return pd.DataFrame(columns=columns)
@@ -103,7 +105,8 @@ def measured_budget(profile: str, store: str, path: str | Path = BUDGET_FILE) ->
         rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not lines of JSON ({exc}); rerun benchmarks/gan_recipes.py") from None
-    table = pd.DataFrame([r for r in rows if r.get("profile") == profile and r.get("store") == store and r.get("k")
+    table = pd.DataFrame([{**r, "fails": "; ".join(realism_verdict(r)[1])} for r in rows
+                          if r.get("profile") == profile and r.get("store") == store and r.get("k")
                           and str(r.get("generator", "")).startswith("epoch_")], columns=columns)
     return table.sort_values(["k", "iterations"]).reset_index(drop=True)
 
