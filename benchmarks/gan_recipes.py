@@ -63,6 +63,7 @@ def main() -> None:
     cfg = GanConfig.from_dict(params)
     evaluator = make_evaluator(params["evaluator"], patches, params["eval_samples"], cfg.seed, cache_dir=art / "cache")
     run = art / "recipes" / args.name
+    commit = git_commit()  # the code that trains (HEAD may move while it runs)
     start = time.perf_counter()
     result = fit(cfg, patches, run, evaluator=evaluator, resume=False, progress=False)
     seconds = time.perf_counter() - start
@@ -75,7 +76,7 @@ def main() -> None:
                                       art / "cache", kid_subsets=20, k=3, seed=0)
         score["realistic"] = realism.realism_verdict(score)[0]
         epoch = checkpoint.load(ckpt)["epoch"]
-        row = {"name": args.name, "profile": args.profile, "store": store.identity, "commit": git_commit(),
+        row = {"name": args.name, "profile": args.profile, "store": store.identity, "commit": commit,
                "fold": args.fold, "k": args.k,
                "generator": ckpt.stem, "epoch": epoch, "iterations": epoch * per_epoch,
                "overrides": json.loads(args.overrides), "train_s": round(seconds, 1), "steps": result.steps,
