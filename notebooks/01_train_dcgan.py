@@ -168,9 +168,9 @@ plots.save_figure(fig, f"gan_samples_over_epochs_fold{fold}", figures);
 # %%
 if selected:
     fig = plots.score_curve(record["scores"], record["provenance"]["evaluator"], summary["best_epoch"])
-    plots.save_figure(fig, f"gan_model_selection_fold{fold}", figures)
-    display(Markdown("*The model-selection score over epochs (lower is better); the dashed line marks the "
-                     "generator kept as `best.pt`.*"))
+    plots.save_figure(fig, f"gan_model_selection_fold{fold}", figures, close=True)
+    display(fig, Markdown("*The model-selection score over epochs (lower is better); the dashed line marks "
+                          "the generator kept as `best.pt`.*"))
 else:
     display(Markdown("No selection score: this run keeps its last generator."))
 
