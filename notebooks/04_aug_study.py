@@ -113,7 +113,9 @@ display(Markdown(
     f"and classifier seed). Classifier: {params['epochs']} epochs, batch {params['batch_size']}, "
     f"Adam lr {params['lr']:g}, weight decay {params['weight_decay']:g}, StepLR gamma "
     f"{params['step_gamma']}, seeds {params['classifier_seeds']}. G_k: {GanConfig.from_dict(gan_params).budget} "
-    f"at ngf = ndf = {gan_params['ngf']}, kept by **{gan_params['evaluator']}**, seeds "
+    f"at ngf = ndf = {gan_params['ngf']}, "
+    + ("the last generator kept" if gan_params["evaluator"] == "last" else f"kept by the **{gan_params['evaluator']}** score")
+    + f", seeds "
     f"{params['gan_seeds']} (profile **{profile}**). Intervals: {params['n_boot']:,} bootstrap "
     f"replicates.\n\nGenerators of the GAN arms, the first behind GAN and Aug GAN:\n\n"
     + "\n".join(f"- {s.describe()}" for s in sources)

@@ -29,8 +29,10 @@ from thesis_lib.models.dcgan import Discriminator, init_weights
 from thesis_lib.training.gan_step import augment
 
 
-@dataclass
+@dataclass(frozen=True)
 class ClassifierConfig:
+    """The mass-vs-normal classifier's training (defaults: the thesis' evaluation network)."""
+
     ndf: int = 9
     epochs: int = 20
     batch_size: int = 64

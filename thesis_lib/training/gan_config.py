@@ -14,9 +14,10 @@ from thesis_lib.training.diffaugment import parse_policy
 SECTION_KEYS = {"evaluator", "eval_samples", "profile", "artifacts"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class GanConfig:
-    """Everything that defines a training run (defaults: the thesis)."""
+    """Everything that defines a training run (defaults: the thesis); frozen, changed only
+    through :func:`dataclasses.replace`."""
 
     nz: int = 200
     ngf: int = 45
@@ -51,7 +52,8 @@ class GanConfig:
     saturation_patience: int = 200  # iterations with D(x) > 0.99 and D(G(z)) < 0.01
 
     def __post_init__(self):
-        self.betas, self.real_label_range = tuple(self.betas), tuple(self.real_label_range)
+        object.__setattr__(self, "betas", tuple(self.betas))  # YAML gives lists
+        object.__setattr__(self, "real_label_range", tuple(self.real_label_range))
         for name in ("nz", "ngf", "ndf", "epochs", "batch_size", "checkpoint_every", "sample_every",
                      "eval_every", "saturation_patience"):
             if int(getattr(self, name)) < 1:
