@@ -22,7 +22,7 @@ import json
 import time
 from pathlib import Path
 
-from thesis_lib import config
+from thesis_lib import config, paths
 from thesis_lib.data.store import PatchStore
 from thesis_lib.data.subsets import training_patches
 from thesis_lib.evaluation.inception import InceptionFeatures
@@ -55,14 +55,14 @@ def main() -> None:
     args = p.parse_args()
     params = {**config.resolve("gan", args.profile), "snapshot_every": 0, **json.loads(args.overrides)}
     art = Path(params["artifacts"])
-    store = PatchStore(art / "patches")
+    store = PatchStore(paths.store(art))
     if args.k:
         patches = store.read(subset_of(store, args.fold, args.k, config.resolve("aug", args.profile)).masses.index.to_numpy())
     else:
         patches, _ = training_patches(store, args.fold, None, params["seed"])
     cfg = GanConfig.from_dict(params)
-    evaluator = make_evaluator(params["evaluator"], patches, params["eval_samples"], cfg.seed, cache_dir=art / "cache")
-    run = art / "recipes" / args.name
+    evaluator = make_evaluator(params["evaluator"], patches, params["eval_samples"], cfg.seed, cache_dir=paths.cache(art))
+    run = paths.recipes(art) / args.name
     commit = git_commit()  # the code that trains (HEAD may move while it runs)
     start = time.perf_counter()
     result = fit(cfg, patches, run, evaluator=evaluator, resume=False, progress=False)
@@ -73,7 +73,7 @@ def main() -> None:
     for ckpt in kept + [run / "best.pt"]:
         score = realism.score_patches(patches, realism.held_out_masses(store, args.fold),
                                       generate(ckpt, min(args.n_generated, len(patches)), seed=0), extractor,
-                                      art / "cache", kid_subsets=20, k=3, seed=0)
+                                      paths.cache(art), kid_subsets=20, k=3, seed=0)
         score["realistic"] = realism.realism_verdict(score)[0]
         epoch = checkpoint.load(ckpt)["epoch"]
         row = {"name": args.name, "profile": args.profile, "store": store.identity, "commit": commit,

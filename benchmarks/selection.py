@@ -17,7 +17,7 @@ import argparse
 import json
 from pathlib import Path
 
-from thesis_lib import config
+from thesis_lib import config, paths
 from thesis_lib.data.store import PatchStore
 from thesis_lib.evaluation.inception import InceptionFeatures
 from thesis_lib.studies import realism
@@ -32,14 +32,14 @@ def main() -> None:
     p.add_argument("--n-generated", type=int, default=100)
     args = p.parse_args()
     art = config.artifacts_dir(args.profile)
-    store = PatchStore(art / "patches")
+    store = PatchStore(paths.store(art))
     extractor = InceptionFeatures()
-    for fold, kept in realism.fold_generators(store, art / "gan").items():
+    for fold, kept in realism.fold_generators(store, paths.gan(art)).items():
         last = sorted(Path(kept).parent.glob("snapshots/epoch_*.pt"))[-1]
         for ckpt in (kept, last):
             for seed in args.seeds:
                 score = realism.score_fold_generator(store, fold, ckpt, extractor, n_generated=args.n_generated,
-                                                     seed=seed, kid_subsets=20, k=3, cache_dir=art / "cache")
+                                                     seed=seed, kid_subsets=20, k=3, cache_dir=paths.cache(art))
                 print(json.dumps({"fold": fold, "generator": f"{ckpt.parent.name}/{ckpt.name}", "seed": seed,
                                   **{k: round(float(score[k]), 3) for k in SCORES},
                                   "realistic": bool(score["realistic"]), "fails": score["fails"]}), flush=True)

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from thesis_lib import config
+from thesis_lib import config, paths
 from thesis_lib.book import plots
 from thesis_lib.data import build, datasets, shortcuts, spectrum, splits
 from thesis_lib.provenance import cpu_cores
@@ -55,7 +55,7 @@ cfg = config.resolve(
     negatives_per_image=negatives_per_image, patch_size=patch_size, seed=seed,
 )
 out = Path(cfg["artifacts"])
-figures = out / "figures"
+figures = paths.figures(out)
 shown = {k: v for k, v in cfg.items() if k not in ("synthetic", "artifacts")}
 pd.Series(shown, name="value").to_frame()
 
@@ -253,7 +253,7 @@ splits.check_no_leakage(store.folds)
 splits.partition_counts(store.meta, store.folds)
 
 # %%
-prov = pd.read_json(out / "patches" / "provenance.json", typ="series")
+prov = pd.read_json(paths.store(out) / "provenance.json", typ="series")
 display(Markdown(
     f"Data prepared by the step `python -m thesis_lib.data.build` in {prov['duration_s']:.0f} s "
     f"at commit `{prov['git_commit'][:12]}`, "

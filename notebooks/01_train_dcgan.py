@@ -40,7 +40,7 @@ import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
-from thesis_lib import config
+from thesis_lib import config, paths
 from thesis_lib.book import plots
 from thesis_lib.data import subsets
 from thesis_lib.data.store import PatchStore
@@ -52,10 +52,10 @@ from thesis_lib.training.gan_config import GanConfig
 params = config.resolve("gan", profile, epochs=epochs, iterations=iterations, batch_size=batch_size,
                         nz=nz, ngf=ngf, ndf=ndf, device=device, seed=seed)
 cfg = GanConfig.from_dict(params)
-store = PatchStore(Path(params["artifacts"]) / "patches")
+store = PatchStore(paths.store(params["artifacts"]))
 patches, rows = subsets.training_patches(store, fold, k, cfg.seed)
 out = runs.run_dir(params["artifacts"], fold, k)
-figures = Path(params["artifacts"]) / "figures"
+figures = paths.figures(params["artifacts"])
 size = patches.shape[-1]
 display(Markdown(
     f"Fold {fold}: **{len(patches)} mass patches** of {size} x {size} pixels from "
@@ -187,10 +187,10 @@ runs.timing_table(summary, f"fold {fold}")
 # The lesion-simulation GANs of the other folds, when the workflow has trained them:
 
 # %%
-runs.summarise_runs(Path(params["artifacts"]) / "gan", pattern="fold[0-9]+")
+runs.summarise_runs(paths.gan(params["artifacts"]), pattern="fold[0-9]+")
 
 # %%
-kept = Path("artifacts", profile, "gan", out.name, "best.pt")
+kept = paths.gan(Path("artifacts", profile)) / out.name / "best.pt"  # as a user in the repository types it
 display(Markdown(
     f"Generator kept: `{kept}`; sample it with "
     f"`python -m thesis_lib.models.generate {kept} --n 1000 --out DIR`. "

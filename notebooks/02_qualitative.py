@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from thesis_lib import config
+from thesis_lib import config, paths
 from thesis_lib.book import plots
 from thesis_lib.data.store import PatchStore
 from thesis_lib.data.subsets import training_patches
@@ -42,11 +42,11 @@ from thesis_lib.studies import realism
 
 params = config.resolve("qualitative", profile, fold=fold, n_generated=n_generated, generator=generator, seed=seed)
 art = Path(params["artifacts"])
-figures = art / "figures"
+figures = paths.figures(art)
 run = Run("qualitative", params)
-store = PatchStore(art / "patches")
+store = PatchStore(paths.store(art))
 ready = ready_generator(params["generator"], store.patch_size, "qualitative.generator")
-generators = realism.fold_generators(store, art / "gan", ready.checkpoint if ready else None)
+generators = realism.fold_generators(store, paths.gan(art), ready.checkpoint if ready else None)
 rng = np.random.default_rng(params["seed"])
 if ready:
     display(Markdown(f"**Shown here: a ready generator, not this run's GANs.** {ready.describe()}; its "
@@ -80,7 +80,7 @@ fake = generate(generators[k], params["n_generated"], params["seed"] + 1)
 extractor = InceptionFeatures()
 checks = [
     memorisation.check(train, fake, "pixels"),
-    memorisation.check(cached_features(extractor, train, art / "cache"), extractor(fake),
+    memorisation.check(cached_features(extractor, train, paths.cache(art)), extractor(fake),
                        "Inception features"),
 ]
 pd.DataFrame([c.summary() for c in checks]).set_index("space").round(3)
@@ -115,5 +115,5 @@ fig = plots.patch_montage(strip, f"latent interpolation, fold {k}", ncols=len(st
 plots.save_figure(fig, f"latent_interpolation_fold{k}", figures);
 
 # %%
-prov = run.write(art / "qualitative", memorisation=[c.summary() for c in checks])
+prov = run.write(paths.chapter_record(art, "qualitative"), memorisation=[c.summary() for c in checks])
 display(Markdown(f"Computed at commit `{prov['git_commit'][:12]}`, seed {params['seed']}."))

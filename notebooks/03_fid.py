@@ -57,7 +57,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from thesis_lib import config, reference
+from thesis_lib import config, paths, reference
 from thesis_lib.book import plots
 from thesis_lib.data.store import PatchStore
 from thesis_lib.evaluation.inception import FID_WEIGHTS_SHA1, InceptionFeatures
@@ -67,7 +67,7 @@ params = config.resolve("fid", profile, n_generated=n_generated,
                         n_generated_curve=n_generated_curve, resize=resize,
                         domain_epochs=domain_epochs, generator=generator, seed=seed)
 art = Path(params["artifacts"])
-store = PatchStore(art / "patches")
+store = PatchStore(paths.store(art))
 extractor = InceptionFeatures(resize=params["resize"])
 results = fid_results.current(params)  # the workflow's fid_results step; computed here when missing or stale
 ready = results["generator"]
@@ -153,7 +153,7 @@ thesis = reference.reported()["fid_over_epochs"]
 fig = plots.fid_curves(curve, thesis["points"],
                        f"this run, fold {fold} (N = {params['n_generated_curve']})",
                        f"the thesis, as reported (N = {thesis['n_generated']})")
-plots.save_figure(fig, "fid_over_epochs", art / "figures");
+plots.save_figure(fig, "fid_over_epochs", paths.figures(art));
 
 # %% tags=["remove-input"]
 trend = realism.fid_trend(curve, seed=params["seed"])

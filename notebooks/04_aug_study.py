@@ -88,7 +88,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from thesis_lib import config, reference
+from thesis_lib import config, paths, reference
 from thesis_lib.book import plots
 from thesis_lib.data import shortcuts
 from thesis_lib.evaluation.scoring import best_arm, mean_and_sd
@@ -100,7 +100,7 @@ overrides = dict(approaches=approaches, epochs=epochs, classifier_seeds=classifi
                  workers=workers, n_boot=n_boot, gan=gan, generators=generators, seed=seed)
 params = config.resolve("aug", profile, **overrides)
 art = Path(params["artifacts"])
-figures = art / "figures"
+figures = paths.figures(art)
 ks = augstudy.parse_ks(k if k is not None else params["k"])
 table = augstudy.run_study(profile, ks, reuse=reuse, **overrides)
 intervals = augstudy.current_intervals(art, params["n_boot"], params["seed"])
@@ -303,8 +303,8 @@ display(Markdown("\n\n".join(text)))
 # the k, the less the generator has to learn from.
 
 # %% mystnb={"figure": {"caption": "Twenty-five masses from the generator G_k of fold 0 for each k. The fewer real masses a generator saw, the less variety and detail its masses can show.", "name": "fig-aug-gk-samples"}}
-panels = {f"G_k, k = {k_}": generate(art / "gan" / f"fold0_k{k_}" / "best.pt", 25, params["seed"])
+panels = {f"G_k, k = {k_}": generate(paths.gan(art) / f"fold0_k{k_}" / "best.pt", 25, params["seed"])
           for k_ in sorted(table.k.unique())
-          if (art / "gan" / f"fold0_k{k_}" / "best.pt").is_file()}
+          if (paths.gan(art) / f"fold0_k{k_}" / "best.pt").is_file()}
 fig = plots.montage_panels(panels, ncols=5, panels_per_row=len(panels))
 plots.save_figure(fig, "aug_gk_samples", figures);

@@ -66,7 +66,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from thesis_lib import config
+from thesis_lib import config, paths
 from thesis_lib.book import plots
 from thesis_lib.studies import tsne, tsne_results
 
@@ -74,7 +74,7 @@ params = config.resolve("tsne", profile, fold=fold, k=k, spaces=spaces, perplexi
                         n_iter=n_iter, n_normal=n_normal, neighbours=neighbours,
                         n_perm=n_perm, generator=generator, seed=seed)
 art = Path(params["artifacts"])
-figures = art / "figures"
+figures = paths.figures(art)
 chosen = tsne.check_spaces(params["spaces"])
 results = tsne_results.current(params)  # the workflow's tsne_results step; computed here when missing or stale
 display(Markdown(

@@ -26,7 +26,7 @@ profile = "smoke"
 import pandas as pd
 from IPython.display import Markdown, display
 
-from thesis_lib import config
+from thesis_lib import config, paths
 from thesis_lib.provenance import Run
 from thesis_lib.studies import scorecard
 
@@ -85,4 +85,4 @@ if res.tsne is not None:
                      + res.tsne[cols].round(3).to_markdown(index=False)))
 
 # %%
-run.write(art / "scorecard", claims=claims.to_dict("records"), verdicts=counts);
+run.write(paths.chapter_record(art, "scorecard"), claims=claims.to_dict("records"), verdicts=counts);

@@ -18,7 +18,7 @@ import argparse
 import json
 from pathlib import Path
 
-from thesis_lib import config
+from thesis_lib import config, paths
 from thesis_lib.data import datasets, splits
 from thesis_lib.data.prep import PatchParams, build_patch_store
 from thesis_lib.data.records import ImageRecord, Skip
@@ -30,7 +30,7 @@ STORE_FILES = ["patches.h5", "patches.csv", "folds.csv", "skips.csv"]
 
 
 def store_dir(cfg: dict) -> Path:
-    return Path(cfg["artifacts"]) / "patches"
+    return paths.store(cfg["artifacts"])
 
 
 def dataset_root(cfg: dict, workers: int = 1) -> Path:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from thesis_lib import config
+from thesis_lib import config, paths
 from thesis_lib.data.store import PatchStore
 from thesis_lib.evaluation.inception import InceptionFeatures
 from thesis_lib.io import atomic_path
@@ -32,7 +32,7 @@ COLUMNS = ["row", "changes", "budget", "N generated", "N held-out", "FID", "real
 
 
 def results_path(artifacts: str | Path) -> Path:
-    return Path(artifacts) / "ablation" / "results.csv"
+    return paths.ablation(artifacts) / "results.csv"
 
 
 def row_params(profile: str, **overrides) -> list[tuple[str, dict, dict]]:
@@ -62,15 +62,15 @@ def ablation_table(profile: str, *, progress: bool = False, **overrides) -> pd.D
     :data:`COLUMNS` each, in the profile's order (``overrides``: ablation settings)."""
     section, fid = config.resolve("ablation", profile, **overrides), config.resolve("fid", profile)
     art = Path(section["artifacts"])
-    store = PatchStore(art / "patches")
+    store = PatchStore(paths.store(art))
     fold = int(section["fold"])
     extractor = InceptionFeatures(resize=fid["resize"])
     rows = []
     for i, (name, changes, params) in enumerate(row_params(profile, **overrides)):
-        result = train_run(params, fold, out=art / "ablation" / f"row{i}", resume="auto", progress=progress)
+        result = train_run(params, fold, out=paths.ablation(art) / f"row{i}", resume="auto", progress=progress)
         score = score_fold_generator(store, fold, result.out_dir / "best.pt", extractor,
                                      n_generated=section["n_generated"], seed=section["seed"],
-                                     kid_subsets=fid["kid_subsets"], k=fid["pr_k"], cache_dir=art / "cache")
+                                     kid_subsets=fid["kid_subsets"], k=fid["pr_k"], cache_dir=paths.cache(art))
         rows.append({"row": name, "changes": ", ".join(f"{k} = {v!r}" for k, v in changes.items()) or "-",
                      "budget": GanConfig.from_dict(params).budget, **score, "train_s": round(result.seconds, 1),
                      "best_epoch": result.best_epoch})

@@ -59,7 +59,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from thesis_lib import config
+from thesis_lib import config, paths
 from thesis_lib.data.splits import partition_of
 from thesis_lib.data.store import PatchStore
 from thesis_lib.data.subsets import TrainingSubset, draw_subset, training_rows
@@ -175,7 +175,7 @@ def seed_list(study: dict, name: str) -> list[int]:
 
 def open_store(artifacts: str | Path) -> PatchStore:
     """The profile's patch store, or an error that names the step to run first."""
-    path = Path(artifacts) / "patches"
+    path = paths.store(artifacts)
     if not (path / "patches.h5").is_file():
         raise FileNotFoundError(f"no patch store at {path}: run the data step first "
                                 "(make book, or papermill notebooks/00_data_prep.ipynb out.ipynb)")
@@ -317,7 +317,7 @@ def _train_generator(profile: str, study: dict, subset: TrainingSubset, gan_seed
     if gan_seed:
         params["seed"] = _seed(params["seed"], gan_seed)
     out = gk_dir(params["artifacts"], subset.fold, subset.k, gan_seed, sources, source)
-    store = PatchStore(Path(params["artifacts"]) / "patches")
+    store = PatchStore(paths.store(params["artifacts"]))
     real = store.read(subset.masses.index.to_numpy())
     same = is_finished(GanConfig.from_dict(params), real, out) and \
         read_run(out)["summary"].get("masses_hash") == subset.mass_hash
@@ -331,7 +331,7 @@ def _train_classifier(artifacts: str, study: dict, subset: TrainingSubset, label
     """Train one classifier of the arm ``label`` (GAN arms: with ``generator``, the checkpoint of
     the source named ``source``); return its results row (without hash and commit) and test P(mass)."""
     t0 = time.perf_counter()
-    store = PatchStore(Path(artifacts) / "patches")
+    store = PatchStore(paths.store(artifacts))
     fold, k = subset.fold, subset.k
     approach = base_approach(label)
     train = training_set(store, subset, approach, study, generator, gan_seed)
@@ -398,15 +398,15 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def results_path(artifacts: str | Path) -> Path:
-    return Path(artifacts) / "aug" / "results.csv"
+    return paths.aug(artifacts) / "results.csv"
 
 
 def predictions_path(artifacts: str | Path, k: int) -> Path:
-    return Path(artifacts) / "aug" / f"k{k}" / "predictions.csv.gz"
+    return paths.aug(artifacts) / f"k{k}" / "predictions.csv.gz"
 
 
 def intervals_path(artifacts: str | Path) -> Path:
-    return Path(artifacts) / "aug" / "intervals.csv"
+    return paths.aug(artifacts) / "intervals.csv"
 
 
 def arm_order(label: str) -> tuple[int, str]:
@@ -582,7 +582,7 @@ def run_k(profile: str, k: int, study: dict, *, approaches: list[str] | None = N
                                     "patient_id": test[f].patient_id.to_numpy(),
                                     "label": (test[f].label == "mass").to_numpy(np.int64), "proba": proba})
                       for (f, a, _, _, r), (_, proba) in zip(tasks, out)], ignore_index=True)
-    folder = art / "aug" / f"k{k}"
+    folder = paths.aug(art) / f"k{k}"
     with atomic_path(folder / "results.csv") as tmp:
         rows[RESULT_COLUMNS].to_csv(tmp, index=False)
     run.write(folder, config_hash=hash_, rows=len(rows),

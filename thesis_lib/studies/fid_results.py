@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from thesis_lib import config
+from thesis_lib import config, paths
 from thesis_lib.data.store import PatchStore
 from thesis_lib.evaluation.inception import InceptionFeatures, cached_features
 from thesis_lib.models.generate import ready_generator
@@ -33,7 +33,7 @@ from thesis_lib.training.runs import read_run
 
 
 def results_path(artifacts: str | Path) -> Path:
-    return Path(artifacts) / "fid" / "provenance.json"
+    return paths.fid_results(artifacts)
 
 
 def compute(params: dict) -> dict:
@@ -41,21 +41,21 @@ def compute(params: dict) -> dict:
     ``curve`` as lists of records, and ``generator`` (None, or the ready generator's name,
     file and origin)."""
     art = Path(params["artifacts"])
-    store = PatchStore(art / "patches")
+    store = PatchStore(paths.store(art))
     ready = ready_generator(params["generator"], store.patch_size, "fid.generator")
-    generators = realism.fold_generators(store, art / "gan", ready.checkpoint if ready else None)
+    generators = realism.fold_generators(store, paths.gan(art), ready.checkpoint if ready else None)
     extractor = InceptionFeatures(resize=params["resize"])
     table = realism.realism_table(store, generators, extractor, n_generated=params["n_generated"],
                                   seed=params["seed"], kid_subsets=params["kid_subsets"], k=params["pr_k"],
-                                  cache_dir=art / "cache")
+                                  cache_dir=paths.cache(art))
     classifier = ClassifierConfig(epochs=params["domain_epochs"], lr=params["domain_lr"], seed=params["seed"])
     domain = realism.domain_table(store, generators, classifier, n_generated=params["n_generated"],
                                   seed=params["seed"])
     curve = pd.DataFrame(columns=["epoch", "iterations", "FID", "precision", "recall", "N generated"])
     fold = params["curve_fold"]
     if ready is None and fold in generators:
-        held_out = cached_features(extractor, realism.held_out_masses(store, fold), art / "cache")
-        run = art / "gan" / f"fold{fold}"
+        held_out = cached_features(extractor, realism.held_out_masses(store, fold), paths.cache(art))
+        run = paths.gan(art) / f"fold{fold}"
         curve = realism.fid_over_epochs(run, held_out, extractor, n_generated=params["n_generated_curve"],
                                         seed=params["seed"], k=params["pr_k"])
         summary = read_run(run)["summary"]
@@ -78,9 +78,9 @@ def current(params: dict) -> dict:
     path = results_path(params["artifacts"])
     if path.is_file():
         record = json.loads(path.read_text())
-        store = PatchStore(Path(params["artifacts"]) / "patches")
+        store = PatchStore(paths.store(params["artifacts"]))
         ready = ready_generator(params["generator"], store.patch_size, "fid.generator")
-        scored = realism.fold_generators(store, Path(params["artifacts"]) / "gan", ready.checkpoint if ready else None)
+        scored = realism.fold_generators(store, paths.gan(params["artifacts"]), ready.checkpoint if ready else None)
         same = (record.get("parameters") == json.loads(json.dumps(params, default=str))
                 and (record.get("generator") or {}).get("checkpoint_sha1") == (identity(ready) if ready else {}).get(
                     "checkpoint_sha1"))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from thesis_lib import config
+from thesis_lib import config, paths
 from thesis_lib.evaluation.inception import InceptionFeatures
 from thesis_lib.io import atomic_path
 from thesis_lib.models.generate import generate
@@ -34,7 +34,7 @@ BUDGET_FILE = config.REPO_ROOT / "benchmarks" / "results" / "gk_budget.jsonl"
 
 
 def gate_path(artifacts: str | Path) -> Path:
-    return Path(artifacts) / "aug" / "generators.csv"
+    return paths.aug(artifacts) / "generators.csv"
 
 
 def gate_table(profile: str, ks: list[int] | None = None, *, n_generated: int | None = None) -> pd.DataFrame:
@@ -45,7 +45,7 @@ def gate_table(profile: str, ks: list[int] | None = None, *, n_generated: int | 
     study, fid = config.resolve("aug", profile), config.resolve("fid", profile)
     n_generated = n_generated or study["gate_samples"]
     store = open_store(study["artifacts"])
-    cache = Path(study["artifacts"]) / "cache"
+    cache = paths.cache(study["artifacts"])
     extractor = InceptionFeatures(resize=fid["resize"])
     sources = generator_sources(profile, study, store)
     rows = []

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from thesis_lib import reference
+from thesis_lib import paths, reference
 from thesis_lib.evaluation.scoring import best_arm, over_folds
 from thesis_lib.studies import augstudy, realism, tsne
 from thesis_lib.studies.generator_gate import failed_rules, first_generator, read_gate
@@ -58,9 +58,9 @@ class Results:
             return pd.read_csv(path) if path.is_file() else None
 
         aug = augstudy.read_results(art)
-        return cls(data=json_or_none(art / "patches" / "summary.json"), fid=json_or_none(art / "fid" / "provenance.json"),
+        return cls(data=json_or_none(paths.store(art) / "summary.json"), fid=json_or_none(paths.fid_results(art)),
                    aug=aug if len(aug) else None, intervals=csv_or_none(augstudy.intervals_path(art)),
-                   tsne=csv_or_none(art / "tsne" / "support.csv"), artifacts=art, gate=read_gate(art))
+                   tsne=csv_or_none(paths.tsne(art) / "support.csv"), artifacts=art, gate=read_gate(art))
 
 
 def _claim(claim: str, thesis: str, ours: str, verdict: str, why: str, chapter: str) -> dict:

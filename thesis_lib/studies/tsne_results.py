@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from thesis_lib import config
+from thesis_lib import config, paths
 from thesis_lib.data.store import PatchStore
 from thesis_lib.evaluation.embedding import pick_backend
 from thesis_lib.evaluation.inception import InceptionFeatures
@@ -32,12 +32,12 @@ from thesis_lib.training.runs import run_dir
 
 
 def results_dir(artifacts: str | Path) -> Path:
-    return Path(artifacts) / "tsne"
+    return paths.tsne(artifacts)
 
 
 def _sets(params: dict) -> tuple[tsne.MassSets, str]:
     art = Path(params["artifacts"])
-    store = PatchStore(art / "patches")
+    store = PatchStore(paths.store(art))
     ready = ready_generator(params["generator"], store.patch_size, "tsne.generator")
     sets = tsne.mass_sets(store, art, params["fold"], params["k"], ratio=params["synthetic_ratio"],
                           n_normal=params["n_normal"], seed=params["seed"],
@@ -55,7 +55,7 @@ def write(params: dict) -> dict:
     sets, drawn_by = _sets(params)
     extractor = InceptionFeatures() if "inception" in chosen else None
     art = Path(params["artifacts"])
-    feats = {space: tsne.features(sets, space, extractor, art / "cache") for space in chosen}
+    feats = {space: tsne.features(sets, space, extractor, paths.cache(art)) for space in chosen}
     points = pd.concat([
         pd.DataFrame({"space": space, "map": name, "set": groups, "x": xy[:, 0], "y": xy[:, 1]})
         for space in chosen
@@ -81,7 +81,7 @@ def current(params: dict) -> dict:
     if record_path.is_file() and (out / "maps.csv").is_file():
         record = json.loads(record_path.read_text())
         k = None if params["k"] in (None, "all") else int(params["k"])
-        store = PatchStore(Path(params["artifacts"]) / "patches")
+        store = PatchStore(paths.store(params["artifacts"]))
         ready = ready_generator(params["generator"], store.patch_size, "tsne.generator")
         generator = ready.checkpoint if ready else run_dir(params["artifacts"], params["fold"], k) / "best.pt"
         if (record.get("parameters") == json.loads(json.dumps(params, default=str)) and generator.is_file()

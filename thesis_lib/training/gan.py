@@ -42,7 +42,7 @@ import torch.distributed as dist
 from PIL import Image
 from tqdm.auto import tqdm
 
-from thesis_lib import config
+from thesis_lib import config, paths
 from thesis_lib.data.store import PatchStore
 from thesis_lib.data.subsets import TrainingSubset, training_patches
 from thesis_lib.devices import pick_device
@@ -353,7 +353,7 @@ def train_run(params: dict, fold: int, k: int | None = None, *, subset: Training
     fold's nested ``k``-subset drawn with ``params["seed"]``, or all its training masses when
     ``k`` is None."""
     cfg = GanConfig.from_dict(params)
-    store = PatchStore(Path(params["artifacts"]) / "patches")
+    store = PatchStore(paths.store(params["artifacts"]))
     if subset is not None:
         patches = store.read(subset.masses.index.to_numpy())
     else:
@@ -361,7 +361,7 @@ def train_run(params: dict, fold: int, k: int | None = None, *, subset: Training
     out = Path(out) if out else run_dir(params["artifacts"], fold, k)
     run = Run("train_gan", {**params, "fold": fold, "k": k})
     evaluator = make_evaluator(params["evaluator"], patches, params["eval_samples"], cfg.seed,
-                               cache_dir=Path(params["artifacts"]) / "cache", device=pick_device(cfg.device))
+                               cache_dir=paths.cache(params["artifacts"]), device=pick_device(cfg.device))
     trained_before = is_finished(cfg, patches, out)
     result = fit(cfg, patches, out, evaluator=evaluator, resume=resume, progress=progress)
     if int(os.environ.get("RANK", "0")) == 0 and not trained_before:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from thesis_lib import paths
+
 
 def read_run(out_dir: str | Path) -> dict:
     """A finished run's records: ``log`` and ``scores`` (DataFrames), ``samples`` (list of
@@ -67,4 +69,4 @@ def run_dir(profile_artifacts: str | Path, fold: int, k: int | None, replicate: 
     if (replicate or recipe) and k is None:
         raise ValueError("replicate, recipe: only G_k (k given) has several training seeds and recipes")
     name = f"fold{fold}" if k is None else f"fold{fold}_k{k}" + (f"_g{replicate}" if replicate else "")
-    return Path(profile_artifacts) / "gan" / (name + (f"_{recipe}" if recipe else ""))
+    return paths.gan(profile_artifacts) / (name + (f"_{recipe}" if recipe else ""))
