@@ -564,9 +564,9 @@ def run_k(profile: str, k: int, study: dict, *, approaches: list[str] | None = N
     generators = {}
     if any(APPROACHES[a].gan for a in approaches):
         keys = [(f, s, g) for s in sources for f in folds for g in gan_seeds]
-        paths = _run_all([(_train_generator, profile, study, subsets[f], g, sources, s) for f, s, g in keys],
-                         workers, f"k={k}: G_k", progress)
-        generators = {(f, s.name, g): p for (f, s, g), p in zip(keys, paths)}
+        trained = _run_all([(_train_generator, profile, study, subsets[f], g, sources, s) for f, s, g in keys],
+                           workers, f"k={k}: G_k", progress)
+        generators = {(f, s.name, g): p for (f, s, g), p in zip(keys, trained)}
     arms = [(arm_label(a, i, s.name), s.name) for a in approaches
             for i, s in (enumerate(sources) if APPROACHES[a].gan else [(0, sources[0])])]
     tasks = [(f, label, source, i, r) for i, r in enumerate(replicates) for label, source in arms for f in folds]
