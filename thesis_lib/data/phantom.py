@@ -120,7 +120,8 @@ def breast_geometry(spec: ImagingSpec, view: str, rng: np.random.Generator):
     """
     if view not in ("CC", "MLO"):
         raise ValueError(f"view={view!r}: expected 'CC' or 'MLO'")
-    rr, cc = np.mgrid[0 : spec.rows, 0 : spec.cols].astype(np.float64)
+    rr, cc = np.ogrid[0 : spec.rows, 0 : spec.cols]  # (rows, 1) and (1, cols): broadcast below
+    rr, cc = rr.astype(np.float64), cc.astype(np.float64)
     depth = rng.uniform(0.70, 0.88) * spec.cols
     if view == "CC":
         centre_r, half_height = spec.rows * rng.uniform(0.47, 0.53), spec.rows * rng.uniform(0.36, 0.44)
@@ -226,17 +227,64 @@ def place_mass(mass: Mass, rho: np.ndarray, blocked: np.ndarray, spacing_mm: flo
                rng: np.random.Generator, max_tries: int = 500) -> Mass:
     """Give ``mass`` a centre such that its body (contour plus margin blur) lies inside the
     breast (``rho < 0.95``) and off ``blocked`` (pectoral muscle, masses placed before).
-    Spicules may reach further. Raises ``RuntimeError`` when no place is found."""
-    body = mass.radius_mm * (1.0 + sum(a for a, _ in mass.harmonics)) + 3.0 * MARGIN_SIGMA_MM[mass.margin]
-    half = body / spacing_mm + 2
+    Spicules may reach further.
+
+    First ``max_tries`` centres are drawn uniformly over the image (the rule every cohort was
+    drawn with). When none fits, the centre is drawn uniformly from the exact set of centres
+    that fit (:func:`feasible_centres`); when that set is empty the mass is bounded by the
+    breast: shrunk (radius and spicules) in steps of 10 % until it fits. Both fallbacks draw
+    from ``rng`` alone, so a cohort stays reproducible. Raises ``RuntimeError`` only when not
+    even a 1 mm mass fits (the breast is wholly blocked)."""
+    half = _body_half_px(mass, spacing_mm)
     rows, cols = rho.shape
     for _ in range(max_tries):
         r, c = rng.uniform(half, rows - half), rng.uniform(half, cols - half)
         r0, r1, c0, c1 = int(r - half), int(r + half) + 1, int(c - half), int(c + half) + 1
         if rho[r0:r1, c0:c1].max() < 0.95 and not blocked[r0:r1, c0:c1].any():
             return replace(mass, centre_rc=(float(r), float(c)))
-    raise RuntimeError(f"could not place a {2 * mass.radius_mm:.1f} mm mass inside the breast "
-                       f"in {max_tries} tries: the image is too small for it")
+    allowed = (rho < 0.95) & ~blocked
+    while mass.radius_mm >= 0.5:
+        rr, cc = np.nonzero(feasible_centres(allowed, _body_half_px(mass, spacing_mm)))
+        if len(rr):
+            i = int(rng.integers(len(rr)))
+            return replace(mass, centre_rc=(float(rr[i]), float(cc[i])))
+        mass = shrunk(mass, 0.9)
+    raise RuntimeError("could not place even a 1 mm mass inside the breast: the breast is wholly blocked "
+                       "(pectoral muscle and masses placed before)")
+
+
+def _body_half_px(mass: Mass, spacing_mm: float) -> float:
+    """Half-width (pixels) of the square that :func:`place_mass` keeps inside the breast."""
+    body = mass.radius_mm * (1.0 + sum(a for a, _ in mass.harmonics)) + 3.0 * MARGIN_SIGMA_MM[mass.margin]
+    return body / spacing_mm + 2
+
+
+def feasible_centres(allowed: np.ndarray, half: float) -> np.ndarray:
+    """(rows, cols) bool: pixels whose square of half-width ``ceil(half)`` pixels lies wholly
+    inside ``allowed`` and inside the image (a superset of :func:`place_mass`'s window)."""
+    side = 2 * int(np.ceil(half)) + 1
+    return ndimage.minimum_filter(allowed.astype(np.uint8), size=side, mode="constant", cval=0).astype(bool)
+
+
+def shrunk(mass: Mass, factor: float) -> Mass:
+    """``mass`` with its radius and spicule lengths multiplied by ``factor`` (shape kept)."""
+    return replace(mass, radius_mm=mass.radius_mm * factor,
+                   spicules=tuple((angle, length * factor, width) for angle, length, width in mass.spicules))
+
+
+def place_masses(masses: tuple[Mass, ...], rho: np.ndarray, pectoral: np.ndarray, spacing_mm: float,
+                 rng: np.random.Generator) -> list[tuple[Mass, np.ndarray, np.ndarray]]:
+    """Place ``masses`` one after another (:func:`place_mass`), each off the pectoral muscle and
+    2 mm clear of those before it; returns ``(placed mass, path length mm, outline mask)`` per
+    mass, the arrays of ``rho``'s shape (:func:`render_mass`)."""
+    out = []
+    blocked = pectoral.copy()
+    for mass in masses:
+        m = place_mass(mass, rho, blocked, spacing_mm, rng)
+        path, mask = render_mass(m, spacing_mm, rho.shape)
+        out.append((m, path, mask))
+        blocked |= ndimage.binary_dilation(mask, iterations=int(2.0 / spacing_mm) + 1)
+    return out
 
 
 def render_mammogram(spec: ImagingSpec, view: str, rng: np.random.Generator, *, beta: float,
@@ -260,15 +308,11 @@ def render_mammogram(spec: ImagingSpec, view: str, rng: np.random.Generator, *, 
     attenuation = np.where(pectoral, muscle, mu_tissue * t)
 
     placed, masks = [], []
-    blocked = pectoral.copy()
-    for mass in masses:
-        m = place_mass(mass, rho, blocked, spec.spacing_mm, rng)
-        path, mask = render_mass(m, spec.spacing_mm, rho.shape)
+    for m, path, mask in place_masses(masses, rho, pectoral, spec.spacing_mm, rng):
         path = np.minimum(path, 0.8 * t)  # a mass cannot be thicker than the breast
         attenuation += path * (MU_CARCINOMA - mu_tissue)
         placed.append(m)
         masks.append(mask & inside)
-        blocked |= ndimage.binary_dilation(mask, iterations=int(2.0 / spec.spacing_mm) + 1)
 
     counts = rng.poisson(spec.photons_per_pixel * np.exp(-attenuation))
     log_atten = np.log(spec.photons_per_pixel / np.maximum(counts, 1))

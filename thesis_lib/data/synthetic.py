@@ -121,20 +121,28 @@ def write_cohort(root: str | Path, spec: CohortSpec, seed: int, progress: bool =
     return root
 
 
-def _write_patient(root: Path, index: int, *, spec: CohortSpec, seed: int) -> dict[str, list]:
-    """Render and write patient ``index``'s four images; returns its rows of the cohort's tables."""
-    rows: dict[str, list] = {"mass": [], "normal": [], "truth": []}
-    rng = np.random.default_rng([seed, index])
-    pid = f"P_{index + 1:05d}"
+def patient_draws(spec: CohortSpec, rng: np.random.Generator):
+    """A patient's settings, the first draws from its RNG: ``(split, lesion side, beta,
+    thickness mm, glandular fraction, masses)``, the masses unplaced (placement happens per
+    view, in :func:`~thesis_lib.data.phantom.render_mammogram`)."""
     split = "Test" if rng.random() < spec.test_fraction else "Training"
     lesion_side = str(rng.choice(["LEFT", "RIGHT"]))
     beta = rng.uniform(*spec.beta_range)
     thickness = rng.uniform(*spec.thickness_mm_range)
     gland = rng.uniform(*spec.glandular_fraction_range)
-    density = density_category(gland)
     n_masses = 2 if rng.random() < spec.p_second_mass else 1
     masses = tuple(random_mass(rng, rng.random() < spec.p_malignant, spec.mass_diameter_mm_range)
                    for _ in range(n_masses))
+    return split, lesion_side, beta, thickness, gland, masses
+
+
+def _write_patient(root: Path, index: int, *, spec: CohortSpec, seed: int) -> dict[str, list]:
+    """Render and write patient ``index``'s four images; returns its rows of the cohort's tables."""
+    rows: dict[str, list] = {"mass": [], "normal": [], "truth": []}
+    rng = np.random.default_rng([seed, index])
+    pid = f"P_{index + 1:05d}"
+    split, lesion_side, beta, thickness, gland, masses = patient_draws(spec, rng)
+    density = density_category(gland)
     other_side = "RIGHT" if lesion_side == "LEFT" else "LEFT"
     for side, view in [(lesion_side, "CC"), (lesion_side, "MLO"), (other_side, "CC"), (other_side, "MLO")]:
         with_masses = side == lesion_side
