@@ -129,7 +129,8 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monk
 
 
 def test_saturated_discriminator_stops_the_run(tmp_path, monkeypatch):
-    monkeypatch.setattr(gan_step, "mean_probabilities", lambda *logits: (0.999, 0.001, 0.001))
+    monkeypatch.setattr(gan_step, "mean_probabilities",
+                        lambda *logits: tuple(torch.tensor(p) for p in (0.999, 0.001, 0.001)))
     with pytest.raises(DivergenceError, match="saturated for 3 iterations"):
         fit(GanConfig(**{**TINY, "saturation_patience": 3}), _patches(), tmp_path, progress=False)
 
@@ -274,3 +275,62 @@ def test_training_patches_are_nested_and_from_training_patients(cohort, tmp_path
         subsets.training_patches(store, 0, 999, seed=0)
     with pytest.raises(ValueError, match="fold=7"):
         subsets.training_patches(store, 7, None, seed=0)
+
+
+def _count_host_work(monkeypatch):
+    """Count, during fit: blocks of losses read from the device, ``Tensor.item`` calls made by
+    the project's code (Adam's own step counters live on the CPU even when training on a GPU, so
+    its calls are not counted) and checkpoint writes by file name."""
+    from thesis_lib.training import gan
+    counts = {"blocks": 0, "items": 0, "saves": []}
+    read_block, item, save = gan.read_block, torch.Tensor.item, checkpoint.save
+
+    def counted_read(values):
+        counts["blocks"] += 1
+        return read_block(values)
+
+    def counted_item(self):
+        counts["items"] += sys._getframe(1).f_globals.get("__name__", "").startswith("thesis_lib")
+        return item(self)
+
+    def counted_save(path, state):
+        counts["saves"].append(Path(path).name)
+        return save(path, state)
+
+    monkeypatch.setattr(gan, "read_block", counted_read)
+    monkeypatch.setattr(torch.Tensor, "item", counted_item)
+    monkeypatch.setattr(checkpoint, "save", counted_save)
+    return counts
+
+
+def test_iterations_read_the_device_once_per_block_and_checkpoint_on_their_schedule(tmp_path, monkeypatch):
+    counts = _count_host_work(monkeypatch)
+    # 32 patches of batch 8: 4 iterations per epoch, 10 epochs; no grids, scores or snapshots but the
+    # first and last epoch's grid
+    cfg = GanConfig(**{**TINY, "iterations": 40, "log_every": 10, "checkpoint_every": 15, "checkpoint_seconds": 1e9,
+                       "sample_every": 10**6, "eval_every": 10**6})
+    fit(cfg, _patches(32), tmp_path, progress=False)
+    assert counts["saves"].count("latest.pt") == 3  # iterations 15 and 30, and the end; not the 10 epoch ends
+    # one read per 10 iterations, plus the reads before the two checkpoints and the first epoch's grid
+    assert counts["blocks"] == 6
+    assert counts["items"] == 10  # each epoch's smoothed label, from a CPU generator; none per iteration
+    log = np.genfromtxt(tmp_path / "log.csv", delimiter=",", names=True)
+    assert list(log["step"]) == list(range(1, 41)) and np.isfinite(log["loss_d"]).all()  # still a row per iteration
+
+
+def test_one_iteration_epochs_do_not_write_a_checkpoint_each(tmp_path, monkeypatch):
+    counts = _count_host_work(monkeypatch)
+    cfg = GanConfig(**{**TINY, "iterations": 30, "checkpoint_every": 1000, "sample_every": 10**6, "eval_every": 10**6})
+    fit(cfg, _patches(8), tmp_path, progress=False)  # a G_k whose k fits one batch: 30 epochs of 1 iteration
+    assert sorted(counts["saves"]) == ["best.pt", "latest.pt"]  # at the end only (best.pt: the last G kept)
+    assert counts["blocks"] == 2  # the first epoch's grid, then the end
+
+
+def test_checkpoint_seconds_bounds_the_work_lost_to_a_kill(tmp_path, monkeypatch):
+    counts = _count_host_work(monkeypatch)
+    cfg = GanConfig(**{**TINY, "iterations": 8, "checkpoint_every": 1000, "checkpoint_seconds": 1e-9,
+                       "sample_every": 10**6, "eval_every": 10**6})
+    fit(cfg, _patches(32), tmp_path, progress=False)
+    assert counts["saves"].count("latest.pt") == 8  # every iteration once the time has passed
+    with pytest.raises(ValueError, match="checkpoint_seconds=0"):
+        GanConfig(checkpoint_seconds=0)

@@ -10,9 +10,15 @@ update D; score the fakes again and compute G's non-saturating loss; update G. A
 - bf16 autocast and channels_last on CUDA (channels_last, fp32 on the CPU), optional
   ``torch.compile``; several GPUs through ``torchrun`` (DistributedDataParallel, data sharded,
   rank 0 alone writes);
-- a checkpoint every ``checkpoint_every`` iterations and at each epoch end, holding RNG states
-  and the position in the epoch, so that a killed run resumes to the same weights;
-- a divergence guard (non-finite losses, or D saturated for ``saturation_patience`` iterations);
+- ``latest.pt`` every ``checkpoint_every`` iterations or ``checkpoint_seconds`` of training,
+  whichever comes first, and at the end (never merely because an epoch ended: a G_50's epoch
+  is one iteration), holding RNG states and the position in the epoch, so that a killed run
+  resumes to the same weights;
+- no host read inside the iteration: the losses stay on the device and are read back in
+  blocks of ``log_every`` iterations (and before a checkpoint, sample grid, score or snapshot),
+  still one ``log.csv`` row per iteration, its ``images_per_s`` the block's mean;
+- a divergence guard (non-finite losses, or D saturated for ``saturation_patience`` iterations),
+  checked on each block as it is read, and always before a checkpoint is written;
 - model selection by a pluggable evaluator every ``eval_every`` epochs (lower is better), the
   best generator kept as ``best.pt``.
 
@@ -83,18 +89,26 @@ class TrainResult:
     summary: dict = field(default_factory=dict)
 
 
-def check_health(losses, saturated: int, patience: int, epoch: int, it: int) -> int:
+def check_health(values: np.ndarray, saturated: int, patience: int, epoch: int, it: int) -> int:
     """Stop a run that has gone wrong: a non-finite loss, or a discriminator that has won
-    outright (D(x) > 0.99, D(G(z)) < 0.01) for ``patience`` iterations in a row; returns the
-    updated count of such iterations."""
-    if not (math.isfinite(losses.loss_d) and math.isfinite(losses.loss_g)):
+    outright (D(x) > 0.99, D(G(z)) < 0.01) for ``patience`` iterations in a row. ``values``: one
+    iteration's (5,) :data:`~thesis_lib.training.gan_step.STEP_VALUES`; returns the updated
+    count of such iterations."""
+    loss_d, loss_g, d_x, d_gz1, _ = (float(v) for v in values)
+    if not (math.isfinite(loss_d) and math.isfinite(loss_g)):
         raise DivergenceError(f"non-finite loss at epoch {epoch + 1}, iteration {it + 1} "
-                              f"(loss_d={losses.loss_d}, loss_g={losses.loss_g}); lower the learning rates")
-    saturated = saturated + 1 if (losses.d_x > 0.99 and losses.d_gz1 < 0.01) else 0
+                              f"(loss_d={loss_d}, loss_g={loss_g}); lower the learning rates")
+    saturated = saturated + 1 if (d_x > 0.99 and d_gz1 < 0.01) else 0
     if saturated >= patience:
         raise DivergenceError(f"discriminator saturated for {saturated} iterations (D(x) > 0.99, D(G(z)) < 0.01) "
                               f"at epoch {epoch + 1}: the generator gets no gradient; try a lower lr_d")
     return saturated
+
+
+def read_block(values: list[torch.Tensor]) -> np.ndarray:
+    """The losses of a block of iterations, (n, 5) float64 on the host: the loop's one read
+    from the device (it waits for the block's last iteration to finish)."""
+    return torch.stack(values).double().cpu().numpy()
 
 
 def save_grid(images: torch.Tensor, path: Path, ncols: int = 8) -> None:
@@ -155,8 +169,9 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
 
     def d_input(images: torch.Tensor) -> torch.Tensor:
         return diff_augment(images, policy, cfg.diffaugment_strength, cfg.diffaugment_p)
-    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas)
-    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas)
+    fused = device.type == "cuda"  # one kernel per update instead of one per parameter
+    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas, fused=fused)
+    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas, fused=fused)
     sched_g = torch.optim.lr_scheduler.StepLR(opt_g, cfg.decay_every_g, cfg.lr_decay)
     sched_d = torch.optim.lr_scheduler.StepLR(opt_d, cfg.decay_every_d, cfg.lr_decay)
     fixed_noise = torch.randn(64, cfg.nz, generator=torch.Generator().manual_seed(cfg.seed))
@@ -183,6 +198,7 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
             torch.manual_seed(cfg.seed + 1_000_003 * rank + step)
         if is_main:
             truncate_log(out / "log.csv", step)
+            truncate_log(out / "eval.csv", step)  # scores of epochs after the checkpoint are made again
     elif world > 1:
         torch.manual_seed(cfg.seed + 1_000_003 * rank)  # different noise and flips per rank
     if start_epoch >= cfg.epochs:  # finished before: only the summary is written again
@@ -219,48 +235,82 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
 
     saturated, seen, t_start = 0, 0, time.perf_counter()
     last_spent = spent
+    # rows of iterations whose losses are still on the device: (step, epoch, it, real label,
+    # lr_g, lr_d, (5,) tensor); read back in one block (flush) every log_every iterations,
+    # before a checkpoint or any end-of-epoch work, and at the end
+    pending: list[tuple] = []
+    block = {"start": time.perf_counter(), "images": 0}
+    last_save = time.perf_counter()
+
+    def flush() -> None:
+        nonlocal saturated
+        if not pending:
+            return
+        values = read_block([row[-1] for row in pending])
+        now = time.perf_counter()
+        ips = block["images"] / max(now - block["start"], 1e-9)  # the block's mean throughput
+        for (at_step, ep, it, label, lr_g, lr_d, _), v in zip(pending, values):
+            saturated = check_health(v, saturated, cfg.saturation_patience, ep, it)
+            if writer:
+                writer.writerow([at_step, ep + 1, it + 1, *(f"{x:.5f}" for x in v[:2]), *(f"{x:.4f}" for x in v[2:]),
+                                 f"{label:.4f}", lr_g, lr_d, f"{ips:.1f}"])
+            if tb:
+                for name, x in zip(("loss/d", "loss/g", "d/x", "d/g_z"), v):
+                    tb.add_scalar(name, x, at_step)
+        if writer:
+            log_file.flush()
+            bar.set_postfix(loss_d=f"{values[-1][0]:.3f}", loss_g=f"{values[-1][1]:.3f}", img_s=f"{ips:.0f}")
+        pending.clear()
+        block.update(start=now, images=0)
+
+    def save_latest(epoch: int, iteration: int) -> dict:
+        nonlocal last_save
+        flush()  # the losses up to here are healthy before the state is kept
+        now_spent = _spent()
+        checkpoint.save(latest, state_dict(epoch, iteration, now_spent))
+        last_save = time.perf_counter()
+        return now_spent
+
     try:
         for epoch in range(start_epoch, cfg.epochs):
             epoch_rng = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
             order = torch.randperm(len(data), generator=epoch_rng)[:usable]
-            shard = order[rank::world].to(device)
+            shard = order[rank::world]
+            shard = shard.pin_memory().to(device, non_blocking=True) if device.type == "cuda" else shard.to(device)
             lo, hi = cfg.real_label_range
-            real_label = lo + (hi - lo) * torch.rand(1, generator=epoch_rng).item()
+            real_label = lo + (hi - lo) * torch.rand(1, generator=epoch_rng).item()  # a CPU generator: no device read
             bar = tqdm(range(start_it, iters_per_epoch), desc=f"epoch {epoch + 1}/{cfg.epochs}",
                        disable=not (progress and is_main), leave=False)
+            checkpoint_due = False
             for it in bar:
-                t0 = time.perf_counter()
                 x = augment(data[shard[it * per_rank : (it + 1) * per_rank]], cfg.flips, cfg.jitter_grey_levels)
                 x = x.contiguous(memory_format=memory_format)
                 z = torch.randn(x.shape[0], cfg.nz, device=device)
-                losses = train_step(G_run, D_run, opt_g, opt_d, x, z, real_label, d_input, autocast)
+                values = train_step(G_run, D_run, opt_g, opt_d, x, z, real_label, d_input, autocast)
                 if G_ema is not None:  # the average's decay ramps up from 0.1 while few steps are in it
                     ema_update(G_ema, G, min(cfg.ema_decay, (1 + step) / (10 + step)))
-                loss_d, lg, d_x, d_gz1, d_gz2 = (losses.loss_d, losses.loss_g, losses.d_x, losses.d_gz1,
-                                                 losses.d_gz2)
-                saturated = check_health(losses, saturated, cfg.saturation_patience, epoch, it)
                 step += 1
                 seen += x.shape[0] * world
-                ips = x.shape[0] * world / (time.perf_counter() - t0)
-                if writer:
-                    writer.writerow([step, epoch + 1, it + 1, f"{loss_d:.5f}", f"{lg:.5f}", f"{d_x:.4f}",
-                                     f"{d_gz1:.4f}", f"{d_gz2:.4f}", f"{real_label:.4f}",
-                                     sched_g.get_last_lr()[0], sched_d.get_last_lr()[0], f"{ips:.1f}"])
-                    log_file.flush()
-                    bar.set_postfix(loss_d=f"{loss_d:.3f}", loss_g=f"{lg:.3f}", img_s=f"{ips:.0f}")
-                    if tb:
-                        for k, v in (("loss/d", loss_d), ("loss/g", lg), ("d/x", d_x), ("d/g_z", d_gz1)):
-                            tb.add_scalar(k, v, step)
-                if is_main and step % cfg.checkpoint_every == 0 and it + 1 < iters_per_epoch:
-                    checkpoint.save(latest, state_dict(epoch, it + 1, _spent()))
+                block["images"] += x.shape[0] * world
+                pending.append((step, epoch, it, real_label, sched_g.get_last_lr()[0], sched_d.get_last_lr()[0], values))
+                if len(pending) >= cfg.log_every:
+                    flush()
+                checkpoint_due = is_main and (step % cfg.checkpoint_every == 0
+                                              or time.perf_counter() - last_save >= cfg.checkpoint_seconds)
+                if checkpoint_due and it + 1 < iters_per_epoch:  # at an epoch's end: after its bookkeeping
+                    last_spent = save_latest(epoch, it + 1)
+                    checkpoint_due = False
             start_it = 0
             sched_g.step()
             sched_d.step()
             done = epoch + 1
+            sampling = done % cfg.sample_every == 0 or done == cfg.epochs or done == 1
+            scoring = done % cfg.eval_every == 0 or done == cfg.epochs
+            keeping = cfg.snapshot_every and (done % cfg.snapshot_every == 0 or done == cfg.epochs)
+            epoch_work = sampling or scoring or keeping or done == cfg.epochs
+            if epoch_work:
+                flush()
             if is_main:
-                sampling = done % cfg.sample_every == 0 or done == cfg.epochs or done == 1
-                scoring = done % cfg.eval_every == 0 or done == cfg.epochs
-                keeping = cfg.snapshot_every and (done % cfg.snapshot_every == 0 or done == cfg.epochs)
                 if G_ema is not None and (sampling or scoring or keeping):
                     refresh_batchnorm(G_ema, seed=cfg.seed)
                 if sampling:
@@ -275,9 +325,9 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
                 if keeping:
                     checkpoint.save(out / "snapshots" / f"epoch_{done:04d}.pt",
                                     {"config": asdict(cfg), "generator": G_kept.state_dict(), "epoch": done})
-                last_spent = _spent()  # the summary reports what the checkpoint holds
-                checkpoint.save(latest, state_dict(done, 0, last_spent))
-            if world > 1:
+                if checkpoint_due or done == cfg.epochs:
+                    last_spent = save_latest(done, 0)  # the summary reports what the checkpoint holds
+            if world > 1 and epoch_work:  # the other ranks wait while rank 0 samples, scores and writes
                 dist.barrier()
     finally:
         if log_file:

@@ -45,7 +45,9 @@ class GanConfig:
     channels_last: bool = True
     compile: bool = False
     seed: int = 0
-    checkpoint_every: int = 500  # iterations
+    checkpoint_every: int = 500  # iterations between writes of latest.pt (and at the end) ...
+    checkpoint_seconds: float = 60.0  # ... or this much training time, whichever comes first
+    log_every: int = 50  # iterations per block of losses read back from the device (one read per block)
     sample_every: int = 10  # epochs
     eval_every: int = 10  # epochs
     snapshot_every: int = 0  # epochs between kept generator snapshots (0: none)
@@ -55,9 +57,11 @@ class GanConfig:
         object.__setattr__(self, "betas", tuple(self.betas))  # YAML gives lists
         object.__setattr__(self, "real_label_range", tuple(self.real_label_range))
         for name in ("nz", "ngf", "ndf", "epochs", "batch_size", "checkpoint_every", "sample_every",
-                     "eval_every", "saturation_patience"):
+                     "eval_every", "saturation_patience", "log_every"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name}={getattr(self, name)}: must be >= 1")
+        if not self.checkpoint_seconds > 0:
+            raise ValueError(f"checkpoint_seconds={self.checkpoint_seconds}: must be > 0")
         if self.snapshot_every < 0:
             raise ValueError(f"snapshot_every={self.snapshot_every}: must be >= 0")
         lo, hi = self.real_label_range
@@ -96,6 +100,7 @@ class GanConfig:
 
     def same_run(self, other: "GanConfig") -> bool:
         """True when ``other`` continues this run: equal in all but epochs and bookkeeping."""
-        free = EXECUTION | {"epochs", "iterations", "checkpoint_every", "sample_every", "eval_every", "snapshot_every"}
+        free = EXECUTION | {"epochs", "iterations", "checkpoint_every", "checkpoint_seconds", "log_every", "sample_every",
+                            "eval_every", "snapshot_every"}
         a, b = asdict(self), asdict(other)
         return all(a[k] == b[k] for k in a if k not in free)

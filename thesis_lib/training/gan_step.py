@@ -9,7 +9,6 @@ average of G (:func:`ema_update`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, ContextManager
 
 import torch
@@ -19,23 +18,19 @@ from torch import nn
 from thesis_lib.models.dcgan import Generator
 
 
-@dataclass(frozen=True)
-class StepLosses:
-    """What one iteration reports: D's and G's losses and D's mean outputs D(x), D(G(z)) before
-    and after D's update (probabilities in [0, 1])."""
-
-    loss_d: float
-    loss_g: float
-    d_x: float
-    d_gz1: float
-    d_gz2: float
+# What one iteration reports, in this order: D's and G's losses and D's mean outputs D(x),
+# D(G(z)) before and after D's update (probabilities in [0, 1]).
+STEP_VALUES = ("loss_d", "loss_g", "d_x", "d_gz1", "d_gz2")
 
 
 def train_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
                real: torch.Tensor, z: torch.Tensor, real_label: float,
-               d_input: Callable[[torch.Tensor], torch.Tensor], autocast: Callable[[], ContextManager]) -> StepLosses:
+               d_input: Callable[[torch.Tensor], torch.Tensor], autocast: Callable[[], ContextManager]) -> torch.Tensor:
     """One iteration on ``real`` ((B, 1, S, S) in [-1, 1]) and latent vectors ``z`` ((B, nz));
-    ``real_label`` is the smoothed label of real patches (the thesis: U[0.7, 1.0] per epoch)."""
+    ``real_label`` is the smoothed label of real patches (the thesis: U[0.7, 1.0] per epoch).
+
+    Returns the :data:`STEP_VALUES` as one detached float32 tensor of shape (5,) on the
+    device: nothing is read back to the host, so the host never waits for the device here."""
     opt_d.zero_grad(set_to_none=True)
     with autocast():
         fake = G(z)  # (1-2) latent batch -> fakes
@@ -53,16 +48,18 @@ def train_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: 
         loss_g = bce(out_g, 1.0)
     loss_g.backward()
     opt_g.step()  # (7) update G
-    return StepLosses((loss_real + loss_fake).item(), loss_g.item(), *mean_probabilities(out_real, out_fake, out_g))
+    return torch.stack([(loss_real + loss_fake).detach(), loss_g.detach(),
+                        *mean_probabilities(out_real, out_fake, out_g)])
 
 
 def bce(logits: torch.Tensor, target: float) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits.float(), torch.full_like(logits, target, dtype=torch.float32))
 
 
-def mean_probabilities(*logits: torch.Tensor) -> tuple[float, ...]:
-    """Mean sigmoid of each logit tensor: D(x), D(G(z)) before and after D's update."""
-    return tuple(torch.sigmoid(o.float()).mean().item() for o in logits)
+def mean_probabilities(*logits: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Mean sigmoid of each logit tensor (0-d, detached, on its device): D(x), D(G(z)) before
+    and after D's update."""
+    return tuple(torch.sigmoid(o.detach().float()).mean() for o in logits)
 
 
 def augment(batch: torch.Tensor, flips: bool, jitter: float) -> torch.Tensor:
