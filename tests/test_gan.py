@@ -334,3 +334,20 @@ def test_checkpoint_seconds_bounds_the_work_lost_to_a_kill(tmp_path, monkeypatch
     assert counts["saves"].count("latest.pt") == 8  # every iteration once the time has passed
     with pytest.raises(ValueError, match="checkpoint_seconds=0"):
         GanConfig(checkpoint_seconds=0)
+
+
+def test_a_compiler_failure_at_the_first_step_names_the_setting(tmp_path, monkeypatch):
+    from thesis_lib.training.gan import CompileError
+
+    class Broken(torch.nn.Module):  # what inductor's crash looks like to the trainer
+        def __init__(self, module):
+            super().__init__()
+            self.module = module
+
+        def forward(self, x):
+            raise AssertionError("expected size 450==450, stride 16==1 at dim=1")
+
+    monkeypatch.setattr(torch, "compile", lambda module: Broken(module))
+    with pytest.raises(CompileError, match="gan.compile: true failed at the first training step "
+                                           r"\(AssertionError: expected size 450==450.*set compile: false"):
+        fit(GanConfig(**{**TINY, "compile": True}), _patches(), tmp_path, progress=False)

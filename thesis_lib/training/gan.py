@@ -8,7 +8,8 @@ update D; score the fakes again and compute G's non-saturating loss; update G. A
   horizontal and vertical flips, optional brightness/contrast jitter;
 - Adam (beta1 = 0) with G's and D's learning rates decayed x0.99 every 10 and 8 epochs;
 - bf16 autocast and channels_last on CUDA (channels_last, fp32 on the CPU), optional
-  ``torch.compile``; several GPUs through ``torchrun`` (DistributedDataParallel, data sharded,
+  ``torch.compile`` (a compiler failure at the first step stops the run with
+  :class:`CompileError`, naming the setting); several GPUs through ``torchrun`` (DistributedDataParallel, data sharded,
   rank 0 alone writes);
 - ``latest.pt`` every ``checkpoint_every`` iterations or ``checkpoint_seconds`` of training,
   whichever comes first, and at the end (never merely because an epoch ended: a G_50's epoch
@@ -234,7 +235,7 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
         return {"seconds": spent["seconds"] + time.perf_counter() - t_start, "images": spent["images"] + seen}
 
     saturated, seen, t_start = 0, 0, time.perf_counter()
-    last_spent = spent
+    last_spent, compiled_once = spent, False
     # rows of iterations whose losses are still on the device: (step, epoch, it, real label,
     # lr_g, lr_d, (5,) tensor); read back in one block (flush) every log_every iterations,
     # before a checkpoint or any end-of-epoch work, and at the end
@@ -286,7 +287,11 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
                 x = augment(data[shard[it * per_rank : (it + 1) * per_rank]], cfg.flips, cfg.jitter_grey_levels)
                 x = x.contiguous(memory_format=memory_format)
                 z = torch.randn(x.shape[0], cfg.nz, device=device)
-                values = train_step(G_run, D_run, opt_g, opt_d, x, z, real_label, d_input, autocast)
+                if cfg.compile and not compiled_once:
+                    values = _first_compiled_step(G_run, D_run, opt_g, opt_d, x, z, real_label, d_input, autocast)
+                    compiled_once = True
+                else:
+                    values = train_step(G_run, D_run, opt_g, opt_d, x, z, real_label, d_input, autocast)
                 if G_ema is not None:  # the average's decay ramps up from 0.1 while few steps are in it
                     ema_update(G_ema, G, min(cfg.ema_decay, (1 + step) / (10 + step)))
                 step += 1
@@ -305,7 +310,7 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
             sched_d.step()
             done = epoch + 1
             sampling = done % cfg.sample_every == 0 or done == cfg.epochs or done == 1
-            scoring = done % cfg.eval_every == 0 or done == cfg.epochs
+            scoring = (evaluator is not None and done % cfg.eval_every == 0) or done == cfg.epochs  # no score: kept at the end
             keeping = cfg.snapshot_every and (done % cfg.snapshot_every == 0 or done == cfg.epochs)
             epoch_work = sampling or scoring or keeping or done == cfg.epochs
             if epoch_work:
@@ -336,6 +341,22 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
             tb.close()
     return _finish(cfg, out, G_kept, cfg.epochs, step, best, last_spent if is_main else _spent(), device, bf16,
                    world, rank)
+
+
+class CompileError(RuntimeError):
+    """``compile: true`` failed when the compiled networks first ran."""
+
+
+def _first_compiled_step(*args) -> torch.Tensor:
+    """The first :func:`train_step` of ``torch.compile``d networks, where compilation happens:
+    a compiler failure stops the run with an error naming the setting (no silent fallback, so a
+    run's speed and numerics are those its config says)."""
+    try:
+        return train_step(*args)
+    except Exception as exc:
+        raise CompileError(f"gan.compile: true failed at the first training step ({type(exc).__name__}: "
+                           f"{str(exc).splitlines()[0][:300] if str(exc) else ''}); set compile: false in the "
+                           "profile's gan section (or leave out --compile)") from exc
 
 
 @torch.no_grad()
