@@ -148,6 +148,40 @@ def test_fid_evaluator_scores_a_generator(extractor):
     assert np.isfinite(value) and value > 0
     assert torch.equal(rng_before, torch.get_rng_state())  # training randomness untouched
     assert score(G) == value
+    # the same score as the host route: samples copied back, embedded batch by batch, the
+    # 2,048 x 2,048 formula
+    from thesis_lib.evaluation.metrics import frechet_distance, gaussian_stats
+    from thesis_lib.models.generate import sample
+    host = frechet_distance(*gaussian_stats(extractor(_blobs(6, 400, 4), progress=False)),
+                            *gaussian_stats(extractor(sample(G, 6, 0), progress=False)))
+    assert value == pytest.approx(host, rel=1e-6)
+
+
+def test_inception_features_on_the_device_equal_the_host_path(extractor):
+    images = _blobs(3, 300, 1)
+    host = extractor(images, progress=False)
+    device = extractor.on_device(torch.from_numpy(images).to(extractor.device)).double().cpu().numpy()
+    assert np.abs(device - host).max() <= 1e-4 * np.abs(host).max()
+    with pytest.raises(ValueError, match="uint8"):
+        extractor.on_device(torch.zeros(2, 8, 8))
+
+
+@pytest.mark.parametrize("n_fake", [40, 90])  # fewer samples than features, and more
+def test_fid_on_the_device_equals_the_eigenvalue_formula(n_fake):
+    from thesis_lib.evaluation.metrics import frechet_distance, gaussian_stats
+    rng = np.random.default_rng(n_fake)
+    real = rng.normal(size=(70, 64)) @ rng.normal(size=(64, 64))
+    fake = 0.5 + rng.normal(size=(n_fake, 64)) @ rng.normal(size=(64, 64))
+
+    class Fixed:  # an extractor whose real features are given
+        device = torch.device("cpu")
+
+        def __call__(self, images):
+            return real
+
+    score = FIDEvaluator(np.zeros((1, 8, 8), np.uint8), extractor=Fixed())
+    value = float(score.distance(torch.from_numpy(fake)))
+    assert value == pytest.approx(frechet_distance(*gaussian_stats(real), *gaussian_stats(fake)), rel=1e-8)
 
 
 def test_realism_steps_name_what_to_run_first(tmp_path, extractor):

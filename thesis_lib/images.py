@@ -6,9 +6,14 @@ import numpy as np
 import torch
 
 
+def quantise(images: torch.Tensor) -> torch.Tensor:
+    """(B, 1, H, W) float images in [-1, 1] -> (B, H, W) uint8 in [0, 255], on their device."""
+    return ((images[:, 0].float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+
+
 def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """(B, 1, H, W) float images in [-1, 1] -> (B, H, W) uint8 in [0, 255]."""
-    return ((images[:, 0].float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy()
+    """(B, 1, H, W) float images in [-1, 1] -> (B, H, W) uint8 in [0, 255], on the host."""
+    return quantise(images).cpu().numpy()
 
 
 def mosaic(patches: np.ndarray, ncols: int = 8) -> np.ndarray:

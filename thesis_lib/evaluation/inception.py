@@ -128,14 +128,17 @@ def resize(x: torch.Tensor, mode: str, size: int = INPUT_SIZE) -> torch.Tensor:
 class InceptionFeatures:
     """Callable: uint8 images (N, H, W) grey or (N, H, W, 3) RGB -> (N, 2048) float64 pool3
     features of the FID Inception network, computed in batches with a progress bar, in fp32 on
-    ``device`` (``auto``: the GPU when there is one)."""
+    ``device`` (``auto``: the GPU when there is one). ``batch_size``: images per forward pass
+    (default 50 on the CPU, 500 on a GPU). :meth:`on_device` takes a uint8 tensor already on the
+    device and keeps the features there."""
 
     def __init__(self, weights: str | Path | None = None, resize: str = "bilinear",
-                 device: str | torch.device = "auto", batch_size: int = 50):
+                 device: str | torch.device = "auto", batch_size: int | None = None):
         if resize not in RESIZE_MODES:
             raise ValueError(f"resize={resize!r}: expected one of {RESIZE_MODES}")
         self.weights = check_weights(weights or default_weights_path())
-        self.resize, self.device, self.batch_size = resize, pick_device(device), batch_size
+        self.resize, self.device = resize, pick_device(device)
+        self.batch_size = batch_size or (500 if self.device.type == "cuda" else 50)
         if PYTORCH_FID_NAME.search(self.weights.name):  # pytorch-fid's port: inputs in [-1, 1]
             try:
                 state = torch.load(self.weights, map_location="cpu", weights_only=True)
@@ -164,13 +167,27 @@ class InceptionFeatures:
         out = []
         starts = range(0, len(images), self.batch_size)
         for start in tqdm(starts, desc="Inception features", unit="batch", disable=not progress or len(starts) < 2):
-            x = torch.from_numpy(images[start : start + self.batch_size]).to(self.device).float()
-            x = x.unsqueeze(1).expand(-1, 3, -1, -1) if x.ndim == 3 else x.permute(0, 3, 1, 2)
-            x = resize(x, self.resize)
-            x = (x / 255.0).clamp(0, 1) * (self.top + 1.0) - 1.0
-            feats = self.model(x.contiguous(memory_format=torch.channels_last))
-            out.append(feats.reshape(feats.shape[0], -1).double().cpu().numpy())
+            batch = torch.from_numpy(images[start : start + self.batch_size]).to(self.device)
+            out.append(self._forward(batch).double().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, 2048))
+
+    @torch.inference_mode()
+    def on_device(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 (N, H, W) or (N, H, W, 3) tensor on this extractor's device -> (N, 2048) float32
+        features on the device: no copy to the host (the FID of training-time model selection)."""
+        if images.dtype != torch.uint8 or images.ndim not in (3, 4) or images.device != self.device:
+            raise ValueError(f"images must be a uint8 (N, H, W) tensor on {self.device}, "
+                             f"got {images.dtype} {tuple(images.shape)} on {images.device}")
+        return torch.cat([self._forward(batch) for batch in images.split(self.batch_size)])
+
+    def _forward(self, batch: torch.Tensor) -> torch.Tensor:
+        """One batch of uint8 images on the device -> (n, 2048) float32 features."""
+        x = batch.float()
+        x = x.unsqueeze(1).expand(-1, 3, -1, -1) if x.ndim == 3 else x.permute(0, 3, 1, 2)
+        x = resize(x, self.resize)
+        x = (x / 255.0).clamp(0, 1) * (self.top + 1.0) - 1.0
+        feats = self.model(x.contiguous(memory_format=torch.channels_last))
+        return feats.reshape(feats.shape[0], -1)
 
 
 def image_keys(images: np.ndarray) -> list[str]:

@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from thesis_lib.evaluation.inception import InceptionFeatures, cached_features
-from thesis_lib.models.generate import sample
+from thesis_lib.models.generate import sample, sample_on_device
 
 
 def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -162,7 +162,13 @@ class TextureFrechet:
 class FIDEvaluator:
     """FID of a generator's ``n_samples`` patches against the real patches, for model
     selection during training (the thesis: 2,000 samples every 10 epochs). Real features are
-    computed once (and cached on disk when ``cache_dir`` is given)."""
+    computed once (and cached on disk when ``cache_dir`` is given).
+
+    A score stays on the extractor's device from start to end: the samples are quantised to
+    uint8 there (:func:`~thesis_lib.models.generate.sample_on_device`), embedded there, and the
+    distance is taken there in float64 with the real side's ``S1^(1/2)`` computed once:
+    ``tr((S1 S2)^(1/2)) = tr((S1^(1/2) S2 S1^(1/2))^(1/2))``, the eigenvalues of an
+    ``n x n`` (or ``d x d``, whichever is smaller) symmetric matrix. One number comes back."""
 
     name = "FID (Inception pool3)"
 
@@ -170,14 +176,29 @@ class FIDEvaluator:
                  cache_dir: str | None = None, device: str | torch.device = "auto"):
         self.extractor = extractor or InceptionFeatures(device=device)
         feats = cached_features(self.extractor, real, cache_dir) if cache_dir else self.extractor(real)
-        self.mu, self.sigma = gaussian_stats(feats)
+        mu, sigma = gaussian_stats(feats)
+        dev = self.extractor.device
+        self.mu = torch.from_numpy(mu).to(dev)
+        self.trace_real = float(np.trace(sigma))
+        eigenvalues, vectors = np.linalg.eigh(sigma)
+        self.sqrt_sigma = torch.from_numpy((vectors * np.sqrt(np.clip(eigenvalues, 0, None))) @ vectors.T).to(dev)
         self.n_samples, self.seed = n_samples, seed
 
     def __call__(self, generator: torch.nn.Module) -> float:
-        feats = self.extractor(sample(generator, self.n_samples, self.seed), progress=False)
-        with warnings.catch_warnings():  # the same N at every epoch: scores stay comparable
-            warnings.simplefilter("ignore")
-            return frechet_distance(self.mu, self.sigma, *gaussian_stats(feats))
+        """FID of ``generator``'s samples (``generator`` on the extractor's device)."""
+        feats = self.extractor.on_device(sample_on_device(generator, self.n_samples, self.seed)).double()
+        return float(self.distance(feats))
+
+    def distance(self, feats: torch.Tensor) -> torch.Tensor:
+        """FID of (n, 2048) features (float64, on the device) against the real side, a 0-d tensor."""
+        n = feats.shape[0]
+        mu = feats.mean(0)
+        centred = feats - mu
+        b = centred @ self.sqrt_sigma / np.sqrt(n - 1)  # S1^(1/2) S2 S1^(1/2) = b^T b
+        gram = b @ b.T if n <= b.shape[1] else b.T @ b
+        tr_sqrt = torch.linalg.eigvalsh(gram).clamp(min=0).sqrt().sum()
+        diff = self.mu - mu
+        return diff @ diff + self.trace_real + (centred * centred).sum() / (n - 1) - 2.0 * tr_sqrt
 
 
 def make_evaluator(kind: str, real: np.ndarray, n_samples: int, seed: int = 0, cache_dir: str | None = None,

@@ -18,7 +18,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from thesis_lib.devices import pick_device
-from thesis_lib.images import to_uint8
+from thesis_lib.images import quantise, to_uint8
 from thesis_lib.io import atomic_path
 from thesis_lib.models import checkpoint
 from thesis_lib.models.dcgan import Generator
@@ -43,17 +43,24 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu") -> Gene
 
 @torch.no_grad()
 def sample(G: torch.nn.Module, n: int, seed: int = 0, batch_size: int = 256) -> np.ndarray:
-    """``n`` patches from generator ``G`` (in eval mode) as (n, S, S) uint8. The latent
-    vectors come from a private RNG seeded with ``seed``: the global RNG is left untouched."""
+    """``n`` patches from generator ``G`` (in eval mode) as (n, S, S) uint8 on the host. The
+    latent vectors come from a private RNG seeded with ``seed``: the global RNG is left untouched."""
+    return sample_on_device(G, n, seed, batch_size).cpu().numpy()
+
+
+@torch.no_grad()
+def sample_on_device(G: torch.nn.Module, n: int, seed: int = 0, batch_size: int = 256) -> torch.Tensor:
+    """:func:`sample`'s patches as a (n, S, S) uint8 tensor on ``G``'s device, quantised there:
+    the same values, with nothing copied to the host but the latent vectors' way in."""
     if n < 1:
         raise ValueError(f"n={n}: must be >= 1")
     device = next(G.parameters()).device
-    z = torch.randn(n, G.nz, generator=torch.Generator().manual_seed(seed))
+    z = torch.randn(n, G.nz, generator=torch.Generator().manual_seed(seed)).to(device)
     was_training = G.training
     G.eval()
-    out = [G(chunk.to(device)).float().cpu() for chunk in z.split(batch_size)]
+    out = torch.cat([quantise(G(chunk)) for chunk in z.split(batch_size)])
     G.train(was_training)
-    return to_uint8(torch.cat(out))
+    return out
 
 
 @torch.no_grad()
