@@ -138,7 +138,10 @@ def throughput(run, patches: np.ndarray, cfg: GanConfig, iterations: int, warmup
     for _ in range(repeats):
         base = run(patches, cfg, warmup)
         total = run(patches, cfg, warmup + iterations)
-        rates.append(iterations * cfg.batch_size / max(total - base, 1e-9))
+        if total <= base:
+            raise RuntimeError(f"{iterations} iterations took no measurable time beyond the warm-up's noise: "
+                               "raise --iterations")
+        rates.append(iterations * cfg.batch_size / (total - base))
     return {"min": min(rates), "median": statistics.median(rates), "repeats": repeats}
 
 

@@ -23,11 +23,12 @@ def test_resolve_merges_overrides_and_rejects_unknown():
         config.load_profile("nonexistent")
 
 
-def test_profiles_share_their_keys():
-    smoke, thesis = (yaml.safe_load((config.CONFIG_DIR / f"{p}.yaml").read_text()) for p in ("smoke", "thesis"))
+@pytest.mark.parametrize("other", ["thesis", "gpu"])
+def test_profiles_share_their_keys(other):
+    smoke, profile = (yaml.safe_load((config.CONFIG_DIR / f"{p}.yaml").read_text()) for p in ("smoke", other))
     for section in smoke:
         if isinstance(smoke[section], dict):
-            assert set(smoke[section]) == set(thesis[section]), section
+            assert set(smoke[section]) == set(profile[section]), section
 
 
 @pytest.mark.slow
@@ -91,7 +92,7 @@ def test_a_profile_with_a_bad_setting_is_refused_naming_file_and_key(monkeypatch
 
 
 def test_shipped_profiles_fill_every_section():
-    for profile in ("smoke", "thesis"):
+    for profile in ("smoke", "thesis", "gpu"):
         sections = check_profile(config.load_profile(profile), profile)
         assert set(sections) == set(SECTIONS) and sections["fid"].pr_k == 3
         with pytest.raises(FrozenInstanceError):
