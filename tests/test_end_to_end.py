@@ -188,6 +188,31 @@ def built(executed):
 
 
 @pytest.mark.slow
+def test_a_toy_run_packs_into_a_bundle_without_store_or_checkpoints(executed, tmp_path):
+    import tarfile
+
+    from thesis_lib.studies import bundle
+    root, out, _ = executed
+    artifacts = root / "artifacts" / "smoke"
+    assert list(artifacts.rglob("*.pt")) and (artifacts / "patches").is_dir()  # the run has them ...
+    record = bundle.main(["--profile", "smoke", "--no-run", "--artifacts", str(artifacts),
+                          "--book-results", str(out.parent), "--out", str(tmp_path / "run.tar")])
+    with tarfile.open(tmp_path / "run.tar") as tar:
+        names = tar.getnames()
+        manifest = json.load(tar.extractfile("manifest.json"))
+    assert not [n for n in names if n.endswith((".pt", ".h5", ".dcm")) or "/patches/" in n or "/cache/" in n]  # ... the bundle not
+    assert "book/results/04_aug_study.ipynb" in names and any(n.endswith("results.csv") for n in names)
+    assert any(n.startswith("artifacts/gan/") and n.endswith(".png") for n in names)  # sample grids as PNG
+    assert manifest == json.loads(json.dumps(record, default=str))
+    assert manifest["profile"] == "smoke" and manifest["device"] == "cpu" and manifest["sizes"]["patch_size"] == 64
+    assert set(manifest["files"]) == set(names) - {"manifest.json"} and manifest["step_seconds"]
+    assert (tmp_path / "run.tar").stat().st_size < 60 * 2**20
+    with pytest.raises(ValueError, match=r"over --max-mib 0.001; largest: "):
+        bundle.pack("smoke", artifacts, tmp_path / "small.tar", max_mib=0.001)
+    assert not (tmp_path / "small.tar").exists()  # refused before anything was written
+
+
+@pytest.mark.slow
 def test_book_builds_with_warnings_as_errors(built):
     html = built
     page = (html / "results" / "00_data_prep.html").read_text()
