@@ -254,12 +254,37 @@ def isolated(fn, *args) -> dict:
         return {"error": f"{type(exc).__name__}: {str(exc)[:500]}", "traceback": traceback.format_exc()[-3000:]}
 
 
+def reestimate(measured: str, out: str, trainer_rate: float | None = None) -> dict:
+    """The estimates of the thesis and gpu profiles (as they stand) from an earlier check's
+    measurements; with ``trainer_rate`` the trainer's images/s is assumed to be that instead."""
+    results = json.loads(Path(measured).read_text())
+    if trainer_rate:
+        results["trainer"] = {"ours (assumed)": {"median": trainer_rate}}
+    estimates = {"measurements": str(measured), "assumed_trainer_images_per_s": trainer_rate}
+    for name in ("thesis", "gpu"):
+        profile = config.load_profile(name)
+        estimates[f"estimate_{name}"] = isolated(estimate, results, profile, training_masses(profile))
+    write_json(out, estimates)
+    for name in ("thesis", "gpu"):
+        row = estimates[f"estimate_{name}"]
+        print(f"{name}: {row.get('total_s', float('nan')) / 60:.1f} min "
+              + ", ".join(f"{k} {v / 60:.1f}" for k, v in row.get("steps_s", {}).items()))
+    return estimates
+
+
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True, help="the JSON to write")
     p.add_argument("--device", default="auto")
     p.add_argument("--dry-run", action="store_true", help="toy sizes on the CPU (under a minute)")
+    p.add_argument("--from-json", help="measure nothing: recompute the estimates from a check's JSON")
+    p.add_argument("--trainer-rate", type=float, help="with --from-json: assume this trainer images/s (a target, "
+                                                        "not a measurement; recorded as assumed)")
     args = p.parse_args(argv)
+    if args.from_json:
+        return reestimate(args.from_json, args.out, args.trainer_rate)
+    if args.trainer_rate:
+        p.error("--trainer-rate goes with --from-json")
     sizes = DRY if args.dry_run else Sizes()
     device = "cpu" if args.dry_run else str(pick_device(args.device))
     if sizes.iterations % PER_EPOCH or sizes.warmup % PER_EPOCH:

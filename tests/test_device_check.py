@@ -50,3 +50,20 @@ def test_a_failing_measurement_is_recorded_and_the_rest_still_run(tmp_path, monk
     assert result["fid"]["samples"] == 8  # measured although everything before it failed
     assert "error" in result["estimate_thesis"]  # what it needs is missing: said, not invented
     assert json.loads((tmp_path / "check.json").read_text())["fid"]["samples"] == 8
+
+
+def test_estimates_recomputed_from_the_h200_measurements(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("device_check", SCRIPT)
+    check = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "device_check", check)
+    spec.loader.exec_module(check)
+    measured = SCRIPT.parent / "results" / "device_check_h200_2026-12-04.json"
+    as_measured = check.main(["--from-json", str(measured), "--out", str(tmp_path / "a.json")])
+    at_target = check.main(["--from-json", str(measured), "--trainer-rate", "11165", "--out", str(tmp_path / "b.json")])
+    for name in ("thesis", "gpu"):  # a faster trainer shortens every training step, and nothing else
+        a, b = as_measured[f"estimate_{name}"]["steps_s"], at_target[f"estimate_{name}"]["steps_s"]
+        assert b["fold GANs (FID selection included)"] < a["fold GANs (FID selection included)"]
+        assert b["FID chapter (generated side)"] == a["FID chapter (generated side)"]
+    assert at_target["assumed_trainer_images_per_s"] == 11165
+    with pytest.raises(SystemExit):
+        check.main(["--trainer-rate", "5", "--out", str(tmp_path / "c.json")])
