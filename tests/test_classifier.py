@@ -20,7 +20,8 @@ def test_classifier_learns_a_separable_problem_and_keeps_the_best_epoch():
     xv, yv = _toy(16, 1)
     net = train_classifier(x, y, xv, yv, ClassifierConfig(epochs=6, batch_size=16, flips=True))
     assert net.best_val_f1 == 1.0
-    assert net.history.val_f1.max() == net.best_val_f1 and net.best_epoch == int(net.history.val_f1.idxmax()) + 1
+    best = net.history.val_auc.max()  # the last epoch of the best validation AUC is kept
+    assert net.best_val_auc == best and net.best_epoch == int(net.history.epoch[net.history.val_auc == best].max())
     p = predict_proba(net.model, xv)
     assert p.shape == (16,) and ((p >= 0.5) == yv).all()
     widths = domain_features(net.model, xv)
@@ -37,3 +38,24 @@ def test_classifier_input_errors():
         ClassifierConfig(epochs=0)
     net = train_classifier(x, y, x[:0], y[:0], ClassifierConfig(epochs=2))  # no validation set
     assert net.best_epoch == 2 and np.isnan(net.best_val_f1)
+
+
+def test_epoch_selection_on_a_threshold_free_score_and_patience(monkeypatch):
+    from thesis_lib.training import classifier
+    x, y = _toy(8, 0)
+    # validation scores by epoch: F1 at 0.5 stays 0 (nothing called a mass) while AUC improves, then stalls
+    aucs = (0.60, 0.70, 0.80, 0.75, 0.78, 0.79, 0.95)
+
+    def script():
+        scripted = iter([{"val_f1": 0.0, "val_auc": a} for a in aucs])
+        monkeypatch.setattr(classifier, "validation_scores", lambda model, xv, yv: next(scripted))
+
+    script()
+    by_f1 = train_classifier(x, y, x, y, ClassifierConfig(epochs=3, select_on="f1"))
+    assert by_f1.best_epoch == 3  # every epoch ties at F1 0: the longest-trained is kept (the thesis' code: the first)
+    script()
+    by_auc = train_classifier(x, y, x, y, ClassifierConfig(epochs=10, patience=3))
+    assert by_auc.best_epoch == 3 and by_auc.best_val_auc == 0.80
+    assert len(by_auc.history) == 6  # three epochs without a better AUC: stopped before the 0.95 and the cap
+    with pytest.raises(ValueError, match="select_on='loss'"):
+        ClassifierConfig(select_on="loss")

@@ -91,6 +91,8 @@ class AugSection:
     lr: float
     weight_decay: float
     step_gamma: float
+    select_on: str  # the validation score that picks a classifier's epoch: auc | f1 (the thesis)
+    patience: int  # epochs without a better validation score before stopping (0: all epochs)
     device: str
     workers: int
     classifier_seeds: list

@@ -97,7 +97,7 @@ ARM_METRICS = ("auc", "f1")  # per-arm intervals for the figures
 ALPHA = 0.05  # family-wise, two-sided: each direction is tested at ALPHA / 2 after Holm's correction across k
 RESULT_COLUMNS = ["k", "approach", "fold", "replicate", "gan_seed", "generator", "auc", "ap", "f1", "precision", "recall",
                   "threshold", "f1_val", "n_real", "n_positive", "n_synthetic", "n_normal", "n_val", "n_test_mass",
-                  "n_test_normal", "n_test_patients", "best_epoch", "best_val_f1", "seed", "subset_hash",
+                  "n_test_normal", "n_test_patients", "best_epoch", "best_val_f1", "best_val_auc", "seed", "subset_hash",
                   "config_hash", "commit", "duration_s"]
 # The aug section's settings besides the classifier's (ClassifierConfig), and what config.resolve adds
 STUDY_KEYS = {f.name for f in fields(AugSection)} | {"seed", "profile", "artifacts"}
@@ -349,7 +349,7 @@ def _train_classifier(artifacts: str, study: dict, subset: TrainingSubset, label
            **train.counts(), "n_val": len(y_val), "n_test_mass": int(y_test.sum()),
            "n_test_normal": int((y_test == 0).sum()),
            "n_test_patients": partition_rows(store, fold, "test").patient_id.nunique(),
-           "best_epoch": fitted.best_epoch, "best_val_f1": fitted.best_val_f1, "seed": seed,
+           "best_epoch": fitted.best_epoch, "best_val_f1": fitted.best_val_f1, "best_val_auc": fitted.best_val_auc, "seed": seed,
            "subset_hash": subset.hash, "duration_s": round(time.perf_counter() - t0, 1)}
     return row, proba
 

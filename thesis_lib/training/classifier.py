@@ -5,8 +5,14 @@ The network is the discriminator's design with channels 9, 18, 36, 72, 90 and on
 (:class:`thesis_lib.models.dcgan.Discriminator` with ``ndf=9``; at 64 pixels 9, 18, 36, 72).
 Training follows the thesis:
 BCEWithLogitsLoss, Adam with weight decay 5e-4 and StepLR (gamma 0.95 per epoch), batch 64,
-20 epochs, the epoch with the best validation F1 (threshold 0.5) kept; random horizontal and
-vertical flips on the fly when asked (the "Aug" approaches).
+20 epochs, random horizontal and vertical flips on the fly when asked (the "Aug" approaches).
+
+The epoch kept is the one with the best validation score ``select_on``: the thesis kept the
+best validation F1 at threshold 0.5 (``"f1"``, the first of equals), which is 0 at every epoch
+while a classifier of a rare class calls nothing a mass, so every epoch tied and the first was
+kept; the default ``"auc"`` ranks epochs by a threshold-free score, and of equal scores the
+later (longer-trained) epoch is kept. With ``patience`` > 0 training stops after that many
+epochs without a score as good (``epochs`` is then the cap).
 
 Its pooled last-layer features (90 values) also serve as *domain features*: a Fréchet distance
 on them compares real and generated patches as a network trained on mammographic patches sees
@@ -22,7 +28,7 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from sklearn.metrics import f1_score
+from sklearn.metrics import f1_score, roc_auc_score
 
 from thesis_lib.devices import pick_device
 from thesis_lib.models.dcgan import Discriminator, init_weights
@@ -42,19 +48,26 @@ class ClassifierConfig:
     flips: bool = False
     seed: int = 0
     device: str = "auto"  # auto (the GPU when there is one) | cpu | cuda | mps
+    select_on: str = "auc"  # the validation score that picks the kept epoch: auc | f1 (the thesis: F1 at 0.5)
+    patience: int = 0  # epochs without a better validation score before stopping (0: train all epochs)
 
     def __post_init__(self):
         for name in ("ndf", "epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}={getattr(self, name)}: must be >= 1")
+        if self.select_on not in ("auc", "f1"):
+            raise ValueError(f"select_on={self.select_on!r}: expected 'auc' or 'f1'")
+        if self.patience < 0:
+            raise ValueError(f"patience={self.patience}: must be >= 0 (0: no early stop)")
 
 
 @dataclass
 class TrainedClassifier:
     model: Discriminator
     best_epoch: int
-    best_val_f1: float
-    history: pd.DataFrame  # epoch, loss, val_f1
+    best_val_f1: float  # validation F1 at 0.5 of the kept epoch
+    history: pd.DataFrame  # epoch, loss, val_f1, val_auc
+    best_val_auc: float = float("nan")  # validation AUC of the kept epoch
 
 
 def _check(x: np.ndarray, y: np.ndarray, name: str, size: int) -> None:
@@ -67,8 +80,9 @@ def _check(x: np.ndarray, y: np.ndarray, name: str, size: int) -> None:
 def train_classifier(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
                      cfg: ClassifierConfig) -> TrainedClassifier:
     """Train on uint8 (N, S, S) patches with 0/1 labels (1 = mass), S one of the networks' sizes
-    (128, 64, 32); keep the best-validation-F1 epoch (the last epoch when the validation set is
-    empty)."""
+    (128, 64, 32); keep the epoch with the best validation ``cfg.select_on`` score (the last of
+    equals: the longer-trained one; the last epoch when the validation set is empty or its score
+    undefined), stopping early after ``cfg.patience`` epochs without one as good."""
     size = x_train.shape[-1] if x_train.ndim == 3 else 128
     _check(x_train, y_train, "training set", size)
     if len(x_val):
@@ -82,7 +96,8 @@ def train_classifier(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray
     data = torch.from_numpy(x_train).to(device)
     labels = torch.from_numpy(np.asarray(y_train, np.float32)).to(device)
     order_rng = torch.Generator().manual_seed(cfg.seed)
-    best = (-1.0, 0, None)
+    y_val = np.asarray(y_val, int)
+    best = {"score": -np.inf, "epoch": 0, "state": None, "row": None}
     rows = []
     for epoch in range(1, cfg.epochs + 1):
         model.train()
@@ -97,15 +112,27 @@ def train_classifier(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray
             opt.step()
             losses.append(loss.detach())  # read once per epoch: no host wait per iteration
         sched.step()
-        if len(x_val):
-            f1 = float(f1_score(np.asarray(y_val, int), predict_proba(model, x_val) >= 0.5, zero_division=0.0))
-        else:  # no validation patches: the last epoch is kept
-            f1 = float("nan")
-        rows.append({"epoch": epoch, "loss": torch.stack(losses).mean().item(), "val_f1": f1})
-        if not f1 <= best[0]:  # better, or no validation score at all
-            best = (f1, epoch, copy.deepcopy(model.state_dict()))
-    model.load_state_dict(best[2])
-    return TrainedClassifier(model.eval(), best[1], best[0], pd.DataFrame(rows))
+        row = {"epoch": epoch, "loss": torch.stack(losses).mean().item(), **validation_scores(model, x_val, y_val)}
+        rows.append(row)
+        score = row[f"val_{cfg.select_on}"]
+        if best["state"] is None or (np.isfinite(score) and score >= best["score"]) or not np.isfinite(best["score"]):
+            best = {"score": score if np.isfinite(score) else -np.inf, "epoch": epoch,
+                    "state": copy.deepcopy(model.state_dict()), "row": row}
+        elif cfg.patience and epoch - best["epoch"] >= cfg.patience:
+            break
+    model.load_state_dict(best["state"])
+    return TrainedClassifier(model.eval(), best["epoch"], best["row"]["val_f1"], pd.DataFrame(rows),
+                             best["row"]["val_auc"])
+
+
+def validation_scores(model: Discriminator, x_val: np.ndarray, y_val: np.ndarray) -> dict[str, float]:
+    """``val_f1`` (at 0.5) and ``val_auc`` of ``model`` on the validation set; NaN when it is
+    empty (both) or holds one class (AUC)."""
+    if not len(x_val):
+        return {"val_f1": float("nan"), "val_auc": float("nan")}
+    proba = predict_proba(model, x_val)
+    auc = roc_auc_score(y_val, proba) if len(np.unique(y_val)) == 2 else float("nan")
+    return {"val_f1": float(f1_score(y_val, proba >= 0.5, zero_division=0.0)), "val_auc": float(auc)}
 
 
 @torch.no_grad()
