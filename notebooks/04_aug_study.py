@@ -37,7 +37,9 @@
 # real masses as often as Aug GAN shows real plus generated ones, with the same flips: the
 # two differ only by where the extra positives come from. It is the fair control.
 #
-# Each arm keeps the epoch with the best validation F1 and is scored on its fold's test
+# Each arm keeps the epoch with the best validation AUC (the thesis kept the best validation F1
+# at 0.5, which ties at 0 while a classifier calls nothing a mass), training until `patience`
+# epochs bring no better one or the cap of `epochs` is reached, and is scored on its fold's test
 # patients, the same for every k and arm. **G_k sees only the k real masses of its fold**,
 # the same masses as every arm (a hash of the subset is stored with G_k and with every result
 # row), so no validation or test patient reaches the generator.

@@ -14,9 +14,13 @@
 # and the rule that gave it. Every number of this run on this page is read from the results
 # files the chapters wrote, and each links to the chapter that computed it; the thesis'
 # numbers are those it reported. **Reproduced** means this run's numbers show what the
-# thesis claims by the stated rule; **not reproduced** means they do not; **not comparable**
-# means the two numbers measure different things (other data, another number of samples) or
-# the chapter has not run.
+# thesis claims by the stated rule; **not reproduced** means they exclude it (an interval below
+# the thesis' own effect); **inconclusive** means this design cannot tell (the interval holds
+# both 0 and the thesis' effect, shown side by side with the smallest difference the design
+# could detect, or the cell is degenerate: every classifier scored the same constant); **not
+# comparable** means the two numbers measure different things (other data, another number of
+# samples, a generator that failed the quality gate) or the chapter has not run. Holm's
+# correction runs over every difference this page judges at once.
 
 # %% tags=["parameters"]
 profile = "smoke"
@@ -50,6 +54,12 @@ counts = scorecard.verdict_counts(claims)
 display(Markdown(", ".join(f"**{n}** {v}" for v, n in counts.items())
                  + f" ({len(claims)} claims)."))
 display(Markdown(claims.drop(columns="chapter").to_markdown(index=False)))
+if res.aug is not None:
+    flat = scorecard.degenerate_ks(res, "f1")
+    display(Markdown(
+        f"Degenerate cells: F1 at 0.5 is one constant for every classifier of every arm at k = "
+        f"{', '.join(map(str, flat))}; no claim rests on F1 there." if flat else
+        "No degenerate cell: at every k the classifiers' F1 at 0.5 differ."))
 
 # %% [markdown]
 # ## F1 and AUC per k and approach

@@ -35,7 +35,8 @@ display(Markdown(
     f"This book ran the **{profile}** profile on the **{data.get('source', '?')}** dataset "
     f"({data.get('n_patients', 0)} patients). Of the thesis' {len(claims)} claims scored on "
     f"the [scorecard](06_scorecard.ipynb): reproduced {counts['reproduced']}, not "
-    f"reproduced {counts['not reproduced']}, not comparable {counts['not comparable']}."
+    f"reproduced {counts['not reproduced']}, inconclusive {counts['inconclusive']}, not comparable "
+    f"{counts['not comparable']}."
 ))
 
 # %% [markdown]
@@ -115,7 +116,7 @@ display(Markdown(story["t-SNE"]))
 # ## Conclusion
 
 # %%
-verdict = ("reproduces most of" if counts["reproduced"] > counts["not reproduced"]
+verdict = ("reproduces most of" if counts["reproduced"] > counts["not reproduced"] + counts["inconclusive"]
            + counts["not comparable"] else "reproduces some of"
            if counts["reproduced"] else "does not reproduce")
 display(Markdown(

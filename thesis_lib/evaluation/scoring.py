@@ -51,9 +51,13 @@ def over_folds(results: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 def best_arm(results: pd.DataFrame, metric: str, arms: list[str]) -> pd.Series:
     """Per k, the arm among ``arms`` (those present) with the highest mean ``metric`` over folds
-    and seeds; the one place that says which approach "was best"."""
+    and seeds; the one place that says which approach "was best". Where every arm has the same
+    mean (a degenerate cell, e.g. F1 0 throughout) there is no best: "none (every arm 0.000)"."""
     means = over_folds(results, metric)["mean"].unstack("approach")
-    return means[[a for a in arms if a in means.columns]].idxmax(axis=1)
+    means = means[[a for a in arms if a in means.columns]]
+    best = means.idxmax(axis=1)
+    tied = means.nunique(axis=1) == 1
+    return best.where(~tied, means.iloc[:, 0].map(lambda v: f"none (every arm {v:.3f})"))
 
 
 def mean_and_sd(results: pd.DataFrame, metric: str) -> pd.DataFrame:

@@ -91,7 +91,7 @@ APPROACHES = {"ORG": Arm(False, False), "Aug ORG": Arm(False, True), "Aug ORG x2
               "GAN": Arm(True, False), "Aug GAN": Arm(True, True)}
 OVERSAMPLED_RATIO = 1.5  # Aug ORG x2.5 matches Aug GAN only at synthetic_per_real = 1.5
 # (A, B): "A beats B" is the statement each interval tests; the fair control first
-COMPARISONS = (("Aug GAN", "Aug ORG x2.5"), ("Aug GAN", "Aug ORG"), ("GAN", "ORG"))
+COMPARISONS = (("Aug GAN", "Aug ORG x2.5"), ("Aug GAN", "Aug ORG"), ("GAN", "ORG"), ("Aug ORG", "ORG"))
 INTERVAL_METRICS = ("auc", "ap", "f1", "f1_val")  # threshold-free first, then F1 at 0.5, then at the validation threshold
 ARM_METRICS = ("auc", "f1")  # per-arm intervals for the figures
 ALPHA = 0.05  # family-wise, two-sided: each direction is tested at ALPHA / 2 after Holm's correction across k

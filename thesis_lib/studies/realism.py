@@ -157,12 +157,16 @@ def realism_table(store, generators: dict[int, Path], extractor: InceptionFeatur
     return pd.DataFrame(rows).set_index("fold")
 
 
+MIN_SNAPSHOTS = 5  # fewer give a bootstrap of the slope too few distinct resamples (3 snapshots: 4 slopes)
+
+
 def fid_trend(curve: pd.DataFrame, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> dict:
     """Least-squares slope of FID against epoch over all snapshots (``curve``: epoch, FID), in FID
     per 100 epochs, with a percentile bootstrap interval over snapshots; ``falls`` is True when the
-    whole interval lies below 0. Fewer than 3 snapshots cannot show a trend (``falls`` None)."""
+    whole interval lies below 0. Fewer than :data:`MIN_SNAPSHOTS` snapshots cannot show a trend
+    (``falls`` None)."""
     epochs, fid = curve.epoch.to_numpy(float), curve.FID.to_numpy(float)
-    if len(epochs) < 3:
+    if len(epochs) < MIN_SNAPSHOTS:
         return {"slope": np.nan, "low": np.nan, "high": np.nan, "falls": None, "snapshots": len(epochs)}
     slope = np.polyfit(epochs, fid, 1)[0] * 100
     rng = np.random.default_rng(seed)

@@ -5,11 +5,17 @@ Every number of this run is read from the results the chapters wrote under
 A verdict is one of
 
 - **reproduced**: this run's numbers show what the thesis claims, by the rule in ``why``;
-- **not reproduced**: they do not;
-- **not comparable**: the numbers measure different things (other data, other N), or the
-  chapter that computes them has not run.
+- **not reproduced**: they exclude it: the interval lies below the thesis' own effect (or, where
+  the thesis gives none, below 0);
+- **inconclusive**: neither: the interval holds both 0 and the thesis' effect (the design lacks
+  the power to tell; each comparison reports the smallest difference it could detect), or the
+  cell it rests on is degenerate (every classifier scored the same constant);
+- **not comparable**: the numbers measure different things (other data, other N, a generator
+  that failed the quality gate), or the chapter that computes them has not run.
 
-The rules are deliberately simple and stated beside each verdict, so a reader can disagree.
+Every difference the scorecard judges is one test of one family: Holm's correction runs over all
+of them at once (every claim, metric and k), not claim by claim. The rules are stated beside each
+verdict, so a reader can disagree.
 """
 
 from __future__ import annotations
@@ -18,16 +24,29 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from thesis_lib import paths, reference
+from thesis_lib.evaluation.bootstrap import holm
 from thesis_lib.evaluation.scoring import best_arm, over_folds
 from thesis_lib.studies import augstudy, realism, tsne
 from thesis_lib.studies.generator_gate import failed_rules, first_generator, read_gate
 
 CHAPTERS = {"data": "00_data_prep", "gan": "01_train_dcgan", "qualitative": "02_qualitative",
             "fid": "03_fid", "aug": "04_aug_study", "tsne": "05_tsne"}
-REPRODUCED, NOT_REPRODUCED, NOT_COMPARABLE = "reproduced", "not reproduced", "not comparable"
+REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, NOT_COMPARABLE = ("reproduced", "not reproduced", "inconclusive",
+                                                           "not comparable")
+VERDICTS = (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, NOT_COMPARABLE)
+# The differences the claims rest on, (comparison, metric): "GAN > ORG" on the threshold-free
+# scores only (its arms differ in class ratio, which moves F1 at 0.5 by itself); the flips claim
+# on AUC (its arms share the class ratio, and F1 at 0.5 is degenerate at small k)
+JUDGED = (("Aug GAN - Aug ORG", "f1"), ("GAN - ORG", "auc"), ("GAN - ORG", "ap"), ("Aug GAN - Aug ORG x2.5", "auc"),
+          ("Aug ORG - ORG", "auc"))
+POWER = 0.8  # of the smallest detectable difference
+FLIPS = "flips help (Aug ORG > ORG)"
+NO_GAN_ARM = ("F1 rises with k (ORG)", FLIPS)  # claims the G_k quality gate does not concern
 
 
 def link(text: str, chapter: str) -> str:
@@ -87,7 +106,8 @@ def fid_claims(res: Results) -> list[dict]:
     ours_curve = (f"slope {trend['slope']:+.1f} per 100 epochs [{trend['low']:+.1f}, {trend['high']:+.1f}] over "
                   f"{trend['snapshots']} snapshots (N = {n_curve})" if trend["falls"] is not None else
                   f"{trend['snapshots']} snapshot(s)")
-    curve_verdict = NOT_COMPARABLE if trend["falls"] is None else REPRODUCED if trend["falls"] else NOT_REPRODUCED
+    curve_verdict = (INCONCLUSIVE if trend["falls"] is None else REPRODUCED if trend["falls"] else
+                     NOT_REPRODUCED if trend["low"] > 0 else INCONCLUSIVE)
     table = pd.DataFrame(res.fid["table"])
     passed = int(table.realistic.sum())
     ours_kept = (f"{passed} of {len(table)} folds pass; FID {table.FID.mean():.1f} against held-out masses, "
@@ -96,95 +116,178 @@ def fid_claims(res: Results) -> list[dict]:
                  f"recall {table.recall.mean():.2f}, {table['closer to training'].mean():.0%} nearer training")
     return [
         _claim(claim_curve, thesis_curve, ours_curve, curve_verdict,
-               "the 95 % bootstrap interval of FID's slope against epoch, over all snapshots, below 0"
-               if trend["falls"] is not None else "fewer than 3 snapshots show no trend", "fid"),
+               "reproduced when the 95 % bootstrap interval of FID's slope against epoch, over all snapshots, lies "
+               "below 0; not reproduced when it lies above 0; inconclusive otherwise"
+               if trend["falls"] is not None else
+               f"fewer than {realism.MIN_SNAPSHOTS} snapshots cannot show a trend", "fid"),
         _claim(claim_kept, thesis_kept, ours_kept, REPRODUCED if passed * 2 > len(table) else NOT_REPRODUCED,
-               f"more than half of the folds' kept generators meet every rule: {realism.REALISM_RULE}", "fid"),
+               f"more than half of the folds' kept generators meet every rule: {realism.REALISM_RULE}. The thesis' "
+               "FID is not compared with ours (its reference set was the training masses, N = 2,000, OPTIMAM)",
+               "fid"),
     ]
 
 
-def _differences(res: Results, comparison: str, metric: str) -> pd.DataFrame:
-    """The Holm-corrected intervals of ``comparison`` ("A - B") in ``metric``, indexed by k."""
+def judged_intervals(res: Results) -> pd.DataFrame:
+    """The rows of ``aug/intervals.csv`` that the claims rest on (:data:`JUDGED`, every k), with
+    Holm's correction over all of them at once and the verdict that follows ("better", "worse",
+    "not distinguishable from 0"), the thesis' own effect (the thesis' k, or its nearest, for each
+    k; NaN where the thesis gives none) and the smallest difference each could detect
+    (``detectable``: with power :data:`POWER` at the Holm-Bonferroni level of the family)."""
     iv = res.intervals
-    return iv[(iv.comparison == comparison) & (iv.metric == metric)].set_index("k").sort_index()
+    keys = pd.MultiIndex.from_frame(iv[["comparison", "metric"]])
+    rows = iv[keys.isin(list(JUDGED))].copy()
+    rows["p_holm_better"], rows["p_holm_worse"] = holm(rows.p_above), holm(rows.p_below)
+    rows["verdict"] = [augstudy.difference_verdict(b, w) for b, w in zip(rows.p_holm_better, rows.p_holm_worse)]
+    alpha = augstudy.ALPHA / len(rows)
+    se = (rows.high - rows.low) / (2 * norm.ppf(0.975))
+    rows["detectable"] = (norm.ppf(1 - alpha / 2) + norm.ppf(POWER)) * se
+    rows["thesis"] = [thesis_effect(c, m, k) for c, m, k in zip(rows.comparison, rows.metric, rows.k)]
+    return rows.set_index(["comparison", "metric", "k"]).sort_index()
 
 
-def _interval_text(d: pd.DataFrame) -> str:
-    return ", ".join(f"k = {k}: {r.estimate:+.3f} [{r.low:+.3f}, {r.high:+.3f}], {r.verdict}" for k, r in d.iterrows())
+def thesis_effect(comparison: str, metric: str, k: int) -> float:
+    """The thesis' difference ``A - B`` in ``metric`` at ``k`` (at the nearest k it ran when it
+    did not run ``k``); NaN when it did not report the metric or one of the arms."""
+    rep = reference.reported()["augmentation"]
+    a, b = comparison.split(" - ")
+    if metric not in ("f1", "auc") or a not in rep[metric] or b not in rep[metric]:
+        return float("nan")
+    at = int(np.argmin([abs(k - kk) for kk in rep["k"]]))
+    return float(rep[metric][a][at] - rep[metric][b][at])
+
+
+def degenerate_ks(res: Results, metric: str) -> list[int]:
+    """The k at which every classifier of every arm scored the same constant ``metric`` (e.g. F1
+    0.000 when no classifier calls anything a mass): no comparison can rest on them."""
+    return [int(k) for k, g in res.aug.groupby("k") if np.ptp(g[metric].to_numpy(float)) == 0]
+
+
+def difference_verdict(rows: pd.DataFrame, reproduced: bool, refuted_share: float = 0.5) -> str:
+    """A claim's verdict from its judged differences ``rows`` (of :func:`judged_intervals`):
+    reproduced when its own rule holds; not reproduced when at ``refuted_share`` of its k or more
+    an interval lies below the thesis' effect (below 0 where the thesis gives none), so that the
+    claim cannot hold there; inconclusive otherwise."""
+    if reproduced:
+        return REPRODUCED
+    if not len(rows):
+        return INCONCLUSIVE
+    excluded = (rows.high < rows.thesis.fillna(0.0)).groupby(level="k").any()
+    return NOT_REPRODUCED if excluded.mean() >= refuted_share else INCONCLUSIVE
+
+
+def _judged_text(rows: pd.DataFrame) -> str:
+    """Each judged difference with its interval, Holm verdict, the thesis' effect and the
+    smallest detectable difference."""
+    return "; ".join(f"{m.upper()} k = {k}: {r.estimate:+.3f} [{r.low:+.3f}, {r.high:+.3f}], {r.verdict}"
+                     + (f", thesis {r.thesis:+.3f}" if np.isfinite(r.thesis) else "")
+                     + f", detectable {r.detectable:.3f}"
+                     for (_, m, k), r in rows.iterrows())
 
 
 def aug_claims(res: Results) -> list[dict]:
     """The augmentation study's claims, from the means over folds and seeds and the
-    hierarchical-bootstrap intervals (seeds, then test patients; Holm across k) of
-    ``aug/intervals.csv``. F1 at 0.5 is the thesis' metric; the fair control is judged by AUC,
-    which no class ratio moves."""
+    hierarchical-bootstrap intervals (seeds, then test patients) of ``aug/intervals.csv``, Holm
+    over every judged difference (:func:`judged_intervals`). F1 at 0.5 is the thesis' metric;
+    comparisons of arms with other class ratios are judged on AUC and AP, which no class ratio
+    moves."""
     rep = reference.reported()["augmentation"]
     thesis_f1 = pd.DataFrame(rep["f1"], index=rep["k"])
+    thesis_auc = pd.DataFrame(rep["auc"], index=rep["k"])
     k_small = rep["k"][0]
+    control = "GAN masses help beyond showing the real ones more often (Aug GAN > Aug ORG x2.5)"
     claims = {
         "F1 rises with k (ORG)": f"{thesis_f1.ORG.iloc[0]:.3f} at k = {k_small} to "
                                   f"{thesis_f1.ORG.iloc[-1]:.3f} at k = {rep['k'][-1]}",
+        FLIPS: f"AUC above ORG at {(thesis_auc['Aug ORG'] > thesis_auc.ORG).sum()} of {len(thesis_auc)} k "
+               f"({(thesis_auc['Aug ORG'] - thesis_auc.ORG).min():+.4f} to "
+               f"{(thesis_auc['Aug ORG'] - thesis_auc.ORG).max():+.4f})",
         "Aug GAN gives the best F1 at the smallest k": f"Aug GAN best at k = {k_small} "
                                                       f"({thesis_f1['Aug GAN'].iloc[0]:.3f})",
-        "GAN masses help without flips (GAN > ORG)": f"at {(thesis_f1.GAN > thesis_f1.ORG).sum()} of "
-                                                     f"{len(thesis_f1)} k",
+        "GAN masses help without flips (GAN > ORG)": f"F1 above ORG at {(thesis_f1.GAN > thesis_f1.ORG).sum()} of "
+                                                     f"{len(thesis_f1)} k; AUC at "
+                                                     f"{(thesis_auc.GAN > thesis_auc.ORG).sum()}",
         "Aug GAN beats Aug ORG up to k = 500": ", ".join(
             f"{v:+.3f}" for v in (thesis_f1["Aug GAN"] - thesis_f1["Aug ORG"])[thesis_f1.index <= 500]),
-        "GAN masses help beyond showing the real ones more often (Aug GAN > Aug ORG x2.5)":
-            "not tested (the thesis had no such control)",
+        control: "not tested (the thesis had no such control)",
     }
     if res.aug is None or res.intervals is None:
         why = "the augmentation chapter has not run" if res.aug is None else "its intervals have not been computed"
         return [_claim(c, t, "", NOT_COMPARABLE, why, "aug") for c, t in claims.items()]
     f1 = over_folds(res.aug, "f1")["mean"].unstack("approach")
     k0, k1 = f1.index.min(), f1.index.max()
-    out = []
+    flat = degenerate_ks(res, "f1")
+    flat_note = (f"; F1 is the same constant for every classifier at k = {', '.join(map(str, flat))} "
+                 f"({res.aug[res.aug.k.isin(flat)].f1.iloc[0]:.3f}): no evidence there" if flat else "")
+    judged = judged_intervals(res)
 
+    def rows(comparison: str, metric: str, ks=None) -> pd.DataFrame:
+        if (comparison, metric) not in judged.index.droplevel("k"):
+            return judged.iloc[:0]
+        out = judged.loc[(comparison, metric)]
+        out = out[out.index.isin(ks)] if ks is not None else out
+        return pd.concat({(comparison, metric): out}, names=["comparison", "metric"])
+
+    out = []
     rises = f1.loc[k1, "ORG"] > f1.loc[k0, "ORG"]
+    verdict = (NOT_COMPARABLE if k1 == k0 else INCONCLUSIVE if {k0, k1} & set(flat) else
+               REPRODUCED if rises else NOT_REPRODUCED)
     out.append(_claim("F1 rises with k (ORG)", claims["F1 rises with k (ORG)"],
-                      f"{f1.loc[k0, 'ORG']:.3f} at k = {k0} to {f1.loc[k1, 'ORG']:.3f} at k = {k1}",
-                      (REPRODUCED if rises else NOT_REPRODUCED) if k1 > k0 else NOT_COMPARABLE,
-                      "ORG's mean F1 higher at the largest k than at the smallest" if k1 > k0 else "only one k ran",
-                      "aug"))
+                      f"{f1.loc[k0, 'ORG']:.3f} at k = {k0} to {f1.loc[k1, 'ORG']:.3f} at k = {k1}", verdict,
+                      ("ORG's mean F1 higher at the largest k than at the smallest" if k1 > k0 else "only one k ran")
+                      + flat_note, "aug"))
+
+    flips = rows("Aug ORG - ORG", "auc")
+    if len(flips):
+        better, worse = int((flips.verdict == "better").sum()), int((flips.verdict == "worse").sum())
+        out.append(_claim(FLIPS, claims[FLIPS], _judged_text(flips),
+                          difference_verdict(flips, better * 2 > len(flips) and not worse),
+                          "AUC(Aug ORG) - AUC(ORG) above 0 after Holm's correction at more than half of the k and "
+                          "below 0 at none", "aug"))
+    else:
+        out.append(_claim(FLIPS, claims[FLIPS], "", NOT_COMPARABLE, "Aug ORG or ORG did not run", "aug"))
 
     best = best_arm(res.aug, "f1", list(augstudy.APPROACHES)).loc[k0]  # the first generator's arms
-    vs_flips = _differences(res, "Aug GAN - Aug ORG", "f1")
-    sure = k0 in vs_flips.index and vs_flips.loc[k0, "verdict"] == "better"
-    out.append(_claim("Aug GAN gives the best F1 at the smallest k", claims["Aug GAN gives the best F1 at the smallest k"],
-                      f"{best} best at k = {k0} ({f1.loc[k0, best]:.3f})"
-                      + (f"; Aug GAN - Aug ORG {_interval_text(vs_flips.loc[[k0]])}" if k0 in vs_flips.index else ""),
-                      REPRODUCED if best == "Aug GAN" and sure else NOT_REPRODUCED,
+    at_k0 = rows("Aug GAN - Aug ORG", "f1", [k0])
+    sure = len(at_k0) and (at_k0.verdict == "better").all()
+    name = "Aug GAN gives the best F1 at the smallest k"
+    out.append(_claim(name, claims[name], (f"{best} at k = {k0}" if k0 in flat else
+                                           f"{best} best at k = {k0} ({f1.loc[k0, best]:.3f})")
+                      + (f"; Aug GAN - Aug ORG {_judged_text(at_k0)}" if len(at_k0) else ""),
+                      INCONCLUSIVE if k0 in flat else difference_verdict(at_k0, best == "Aug GAN" and bool(sure)),
                       "the highest mean F1 of the arms at the smallest k, and F1(Aug GAN) - F1(Aug ORG) there "
-                      "above 0 after Holm's correction", "aug"))
+                      "above 0 after Holm's correction" + flat_note, "aug"))
 
-    gan_org = _differences(res, "GAN - ORG", "f1")
-    wins = int((gan_org.verdict == "better").sum())
-    out.append(_claim("GAN masses help without flips (GAN > ORG)", claims["GAN masses help without flips (GAN > ORG)"],
-                      f"above 0 after Holm at {wins} of {len(gan_org)} k ({_interval_text(gan_org)})",
-                      REPRODUCED if len(gan_org) and wins * 2 > len(gan_org) else NOT_REPRODUCED,
-                      "F1(GAN) - F1(ORG) above 0 after Holm's correction at more than half of the k", "aug"))
+    gan_org = pd.concat([rows("GAN - ORG", "auc"), rows("GAN - ORG", "ap")])
+    name = "GAN masses help without flips (GAN > ORG)"
+    if len(gan_org):
+        wins = gan_org.verdict.eq("better").groupby(level="k").all()
+        out.append(_claim(name, claims[name], f"AUC and AP above 0 after Holm at {int(wins.sum())} of {len(wins)} k "
+                          f"({_judged_text(gan_org)})", difference_verdict(gan_org, wins.sum() * 2 > len(wins)),
+                          "AUC(GAN) - AUC(ORG) and AP(GAN) - AP(ORG) both above 0 after Holm's correction at more "
+                          "than half of the k (F1 at 0.5 is not judged: GAN's class ratio differs from ORG's)", "aug"))
+    else:
+        out.append(_claim(name, claims[name], "", NOT_COMPARABLE, "GAN or ORG did not run", "aug"))
 
-    upto = vs_flips[vs_flips.index <= 500]
+    name = "Aug GAN beats Aug ORG up to k = 500"
+    upto = rows("Aug GAN - Aug ORG", "f1", [k for k in f1.index if k <= 500 and k not in flat])
     if len(upto):
         all_up, sig = bool((upto.estimate > 0).all()), int((upto.verdict == "better").sum())
-        out.append(_claim("Aug GAN beats Aug ORG up to k = 500", claims["Aug GAN beats Aug ORG up to k = 500"],
-                          _interval_text(upto), REPRODUCED if all_up and sig else NOT_REPRODUCED,
-                          f"F1(Aug GAN) - F1(Aug ORG) above 0 at every k <= 500 and above 0 after Holm's "
-                          f"correction at one k at least ({sig} here)", "aug"))
+        out.append(_claim(name, claims[name], _judged_text(upto),
+                          difference_verdict(upto, all_up and sig > 0, refuted_share=1e-9),  # one k refutes "every k"
+                          "F1(Aug GAN) - F1(Aug ORG) above 0 at every k <= 500 and above 0 after Holm's correction "
+                          f"at one k at least ({sig} here)" + flat_note, "aug"))
     else:
-        out.append(_claim("Aug GAN beats Aug ORG up to k = 500", claims["Aug GAN beats Aug ORG up to k = 500"], "",
-                          NOT_COMPARABLE, "no k <= 500 ran", "aug"))
+        out.append(_claim(name, claims[name], "", INCONCLUSIVE if flat else NOT_COMPARABLE,
+                          "no k <= 500 ran" + flat_note, "aug"))
 
-    control = _differences(res, "Aug GAN - Aug ORG x2.5", "auc")
-    name = "GAN masses help beyond showing the real ones more often (Aug GAN > Aug ORG x2.5)"
-    if len(control):
-        better, worse = int((control.verdict == "better").sum()), int((control.verdict == "worse").sum())
-        out.append(_claim(name, claims[name], "AUC " + _interval_text(control),
-                          REPRODUCED if better and not worse else NOT_REPRODUCED,
+    fair = rows("Aug GAN - Aug ORG x2.5", "auc")
+    if len(fair):
+        better, worse = int((fair.verdict == "better").sum()), int((fair.verdict == "worse").sum())
+        out.append(_claim(control, claims[control], _judged_text(fair), difference_verdict(fair, better > 0 and not worse),
                           "AUC(Aug GAN) - AUC(Aug ORG x2.5) above 0 after Holm's correction at one k at least "
                           "and below 0 at none", "aug"))
     else:
-        out.append(_claim(name, claims[name], "", NOT_COMPARABLE, "the control Aug ORG x2.5 did not run", "aug"))
+        out.append(_claim(control, claims[control], "", NOT_COMPARABLE, "the control Aug ORG x2.5 did not run", "aug"))
     return _gated(out, res.gate)
 
 
@@ -200,7 +303,7 @@ def _gated(claims: list[dict], gate: pd.DataFrame | None) -> list[dict]:
     why = (f"not judged: {int((~gate.passed.astype(bool)).sum())} of {len(gate)} G_k failed the quality gate "
            f"(the realism rules; they failed on {', '.join(failed_rules(gate))})")
     for claim in claims:
-        if claim["claim"] != "F1 rises with k (ORG)":
+        if claim["claim"] not in NO_GAN_ARM:
             claim.update(verdict=NOT_COMPARABLE, rule=f"{claim['rule']}; {why}")
     return claims
 
@@ -258,7 +361,7 @@ def side_by_side(res: Results, metric: str = "f1") -> pd.DataFrame:
 
 def verdict_counts(table: pd.DataFrame) -> dict[str, int]:
     """How many claims got each verdict."""
-    return {v: int((table.verdict == v).sum()) for v in (REPRODUCED, NOT_REPRODUCED, NOT_COMPARABLE)}
+    return {v: int((table.verdict == v).sum()) for v in VERDICTS}
 
 
 def narrative(claims: pd.DataFrame) -> dict[str, str]:
@@ -269,7 +372,7 @@ def narrative(claims: pd.DataFrame) -> dict[str, str]:
         rows = claims[claims.chapter == chapter]
         parts = []
         for verdict, lead in ((REPRODUCED, "This run reproduces"), (NOT_REPRODUCED, "It does not reproduce"),
-                              (NOT_COMPARABLE, "It cannot compare")):
+                              (INCONCLUSIVE, "It lacks the power to judge"), (NOT_COMPARABLE, "It cannot compare")):
             names = [f"*{c}*" for c in rows[rows.verdict == verdict].claim]
             if names:
                 parts.append(f"{lead} {_join(names)}.")
