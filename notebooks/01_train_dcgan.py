@@ -212,13 +212,14 @@ display(Markdown(
 ablation_rows = ablation.read_ablation(params["artifacts"])
 display(ablation_rows[["row", "changes", "FID", "real-real FID", "FID / floor", "precision", "recall",
                        "spectrum excess (dex)", "train_s", "best_epoch"]].round(3))
-first, best = ablation_rows.iloc[0], ablation_rows.loc[ablation_rows["FID / floor"].idxmin()]
+first = ablation_rows.iloc[0]
+_, reading = ablation.ranking(ablation_rows)
+passing = int(ablation_rows.realistic.astype(str).isin(["True", "true", "1"]).sum())
 display(Markdown(
     f"Every row: {first['budget']} on fold {config.resolve('ablation', profile)['fold']}, "
     f"N = {int(first['N generated'])} generated against {int(first['N held-out'])} held-out masses. "
-    f"The thesis' recipe reaches {first['FID / floor']:.1f} x the floor; the lowest FID is the row "
-    f"**{best['row']}** at {best['FID / floor']:.1f} x, precision {best['precision']:.2f}, recall "
-    f"{best['recall']:.2f}. {int(ablation_rows.realistic.astype(bool).sum())} of {len(ablation_rows)} rows "
+    f"The thesis' recipe reaches {first['FID / floor']:.1f} x the floor. {passing} of {len(ablation_rows)} rows "
     f"pass the realism rules at this budget"
-    + (f" (the fold GANs of this chapter train for {cfg.budget})." if first["budget"] != cfg.budget else ".")
+    + (f" (the fold GANs of this chapter train for {cfg.budget}). " if first["budget"] != cfg.budget else ". ")
+    + reading
 ))

@@ -66,3 +66,21 @@ def test_a_bad_row_fails_before_anything_trains(tiny):
     (config.CONFIG_DIR / "tiny.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
     with pytest.raises(KeyError, match="recipes.thesis"):
         ablation.ablation_table("tiny")
+
+
+def test_rows_that_do_not_separate_are_not_ranked():
+    import pandas as pd
+    from thesis_lib.studies.ablation import ranking
+
+    def table(*rows):
+        return pd.DataFrame(rows, columns=["row", "FID / floor", "precision", "recall", "realistic"])
+
+    failing = table(("thesis' recipe", 3.46, 0.0, 0.0, False), ("+ EMA of G", 3.45, 0.0, 0.0, False),
+                    ("+ texture-aware selection", 3.45, 0.0, 0.0, False))
+    best, why = ranking(failing)
+    assert best is None and "no row meets the realism rules" in why
+    assert "+ EMA of G and + texture-aware selection" in why  # identical rows named
+    close = table(("a", 1.50, 0.6, 0.4, True), ("b", 1.55, 0.6, 0.4, True))
+    assert ranking(close)[0] is None and "within 10%" in ranking(close)[1]
+    clear = table(("a", 1.20, 0.7, 0.5, True), ("b", 2.40, 0.3, 0.1, False))
+    assert ranking(clear)[0] == "a"

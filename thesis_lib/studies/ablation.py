@@ -86,6 +86,30 @@ def read_ablation(artifacts: str | Path) -> pd.DataFrame:
     return pd.read_csv(path, keep_default_na=False)
 
 
+SEPARATION = 0.10  # a row leads only when its FID / floor is this share below every other row's
+
+
+def ranking(rows: pd.DataFrame) -> tuple[str | None, str]:
+    """The row that leads the ablation and why, or ``None`` and why the rows do not separate:
+    no row meets the realism rules (every row fails: ranking failures is no finding), or the
+    lowest FID / floor is not :data:`SEPARATION` below the next. Rows with the same scores are
+    named: their added option changed nothing measurable."""
+    scores = ["FID / floor", "precision", "recall"]
+    same = [r for r, group in rows.groupby(scores, sort=False).row if len(group) > 1 for r in [" and ".join(group)]]
+    note = f" Rows with identical scores: {'; '.join(same)} (the added option changed nothing measurable)." if same else ""
+    realistic = rows[rows.realistic.astype(str).isin(["True", "true", "1"])]
+    if realistic.empty:
+        return None, ("The rows do not separate: no row meets the realism rules at this budget, so their order "
+                      "ranks failures." + note)
+    ordered = realistic.sort_values("FID / floor")
+    best, others = ordered.iloc[0], rows[rows.row != ordered.iloc[0]["row"]]
+    if len(others) and not best["FID / floor"] < (1 - SEPARATION) * others["FID / floor"].min():
+        return None, (f"The rows do not separate: the lowest FID / floor ({best['FID / floor']:.2f}, {best['row']}) "
+                      f"is within {SEPARATION:.0%} of the next." + note)
+    return str(best["row"]), (f"**{best['row']}** leads: it meets the realism rules at {best['FID / floor']:.2f} x "
+                              f"the floor, more than {SEPARATION:.0%} below every other row." + note)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description="Train and score the DCGAN chapter's ablation rows.")
     p.add_argument("--profile", default="smoke")
