@@ -248,3 +248,26 @@ def test_provenance_is_collected_into_tables(tmp_path):
                                                      (0.03, 0.97, "not distinguishable from 0")])
 def test_difference_verdicts(p_better, p_worse, word):
     assert augstudy.difference_verdict(p_better, p_worse) == word
+
+
+def test_t_sne_claims_follow_the_one_definition_of_realism(tmp_path):
+    """The maps of a G_k that failed the quality gate, or of a fold GAN that failed the realism
+    rules, judge nothing: their claims are "not comparable", as the GAN arms' are."""
+    from thesis_lib.studies.generator_gate import gate_path
+
+    _write_tsne(tmp_path)  # distances that would reproduce both claims
+    write_json(tmp_path / "tsne" / "provenance.json", {"parameters": {"fold": 0, "k": 100, "generator": None}})
+    gate = pd.DataFrame({"k": [100], "fold": [0], "gan_seed": [0], "passed": [True], "fails": [""]})
+    gate_path(tmp_path).parent.mkdir(parents=True)
+    gate.to_csv(gate_path(tmp_path), index=False)
+    verdicts, _ = _verdicts(tmp_path)
+    assert verdicts["generated masses fill gaps between real ones"] == scorecard.REPRODUCED
+    gate.loc[0, ["passed", "fails"]] = [False, "recall 0.00 (< 0.3)"]
+    gate.to_csv(gate_path(tmp_path), index=False)
+    verdicts, table = _verdicts(tmp_path)
+    rows = table[table.chapter == "tsne"]
+    assert (rows.verdict == scorecard.NOT_COMPARABLE).all() and rows.rule.str.contains("G_100 of fold 0").all()
+    write_json(tmp_path / "tsne" / "provenance.json", {"parameters": {"fold": 0, "k": "all", "generator": None}})
+    _write_fid(tmp_path, curve=(250.0, 150.0), realistic=False)
+    verdicts, _ = _verdicts(tmp_path)
+    assert verdicts["generated masses fill gaps between real ones"] == scorecard.NOT_COMPARABLE

@@ -65,6 +65,7 @@ class Results:
     tsne: pd.DataFrame | None
     artifacts: Path
     gate: pd.DataFrame | None = None  # the GAN arms' quality gate (one row per G_k)
+    tsne_params: dict | None = None  # the t-SNE step's parameters (which fold and generator it mapped)
 
     @classmethod
     def load(cls, artifacts: str | Path) -> "Results":
@@ -79,7 +80,8 @@ class Results:
         aug = augstudy.read_results(art)
         return cls(data=json_or_none(paths.store(art) / "summary.json"), fid=json_or_none(paths.fid_results(art)),
                    aug=aug if len(aug) else None, intervals=csv_or_none(augstudy.intervals_path(art)),
-                   tsne=csv_or_none(paths.tsne(art) / "support.csv"), artifacts=art, gate=read_gate(art))
+                   tsne=csv_or_none(paths.tsne(art) / "support.csv"), artifacts=art, gate=read_gate(art),
+                   tsne_params=(json_or_none(paths.tsne(art) / "provenance.json") or {}).get("parameters"))
 
 
 def _claim(claim: str, thesis: str, ours: str, verdict: str, why: str, chapter: str) -> dict:
@@ -315,6 +317,9 @@ def tsne_claims(res: Results, space: str = "pixels") -> list[dict]:
     thesis = "read from t-SNE maps (no numbers)"
     if res.tsne is None or space not in set(res.tsne.space):
         return [_claim(c, thesis, "", NOT_COMPARABLE, "the t-SNE chapter has not run", "tsne") for c in (gaps, outliers)]
+    failed = tsne_generator_failed(res)
+    if failed:
+        return [_claim(c, thesis, "", NOT_COMPARABLE, failed, "tsne") for c in (gaps, outliers)]
     r = tsne.readings(res.tsne[res.tsne.space == space])
     gate = (f"judged only for a generated set with spread >= {tsne.MIN_SPREAD:g} x the real one, precision >= "
             f"{tsne.MIN_PRECISION:g} and recall >= {tsne.MIN_RECALL:g}"
@@ -331,6 +336,31 @@ def tsne_claims(res: Results, space: str = "pixels") -> list[dict]:
                f"in {space}: generated masses farther from outlying real masses than an exchangeable set "
                f"(above its permutation null's 95 % range) and than the flips; {gate}", "tsne"),
     ]
+
+
+def tsne_generator_failed(res: Results) -> str | None:
+    """Why the generator the t-SNE maps show is not comparable (one definition of realism in the
+    whole book): its G_k failed the quality gate, or its fold GAN failed the FID chapter's
+    realism rules; None when it passed or was not judged (a ready generator, or the judging
+    chapter has not run)."""
+    params = res.tsne_params or {}
+    if params.get("generator"):
+        return None
+    fold, k = params.get("fold"), params.get("k")
+    if k in (None, "all"):
+        table = pd.DataFrame(res.fid["table"]) if res.fid else pd.DataFrame()
+        row = table[table.fold == fold] if len(table) else table
+        if len(row) and not bool(row.realistic.iloc[0]):
+            why = row.fails.iloc[0] if "fails" in row else "see the FID chapter"
+            return f"not judged: the fold {fold} GAN these maps show failed the realism rules ({why})"
+        return None
+    if res.gate is None:
+        return None
+    gate = first_generator(res.gate)
+    row = gate[(gate.k == int(k)) & (gate.fold == fold) & (gate.gan_seed == 0)]
+    if len(row) and not bool(row.passed.iloc[0]):
+        return f"not judged: G_{k} of fold {fold}, which these maps show, failed the quality gate ({row.fails.iloc[0]})"
+    return None
 
 
 def claims_table(res: Results) -> pd.DataFrame:
