@@ -72,7 +72,8 @@ def main() -> None:
     per_epoch = result.steps // result.epochs_done
     for ckpt in kept + [run / "best.pt"]:
         score = realism.score_patches(patches, realism.held_out_masses(store, args.fold),
-                                      generate(ckpt, min(args.n_generated, len(patches)), seed=0), extractor,
+                                      generate(ckpt, min(args.n_generated, len(patches)), seed=0),
+                                      realism.held_out_normals(store, args.fold), extractor,
                                       paths.cache(art), kid_subsets=20, k=3, seed=0)
         score["realistic"] = realism.realism_verdict(score)[0]
         epoch = checkpoint.load(ckpt)["epoch"]

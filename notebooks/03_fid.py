@@ -89,7 +89,13 @@ display(Markdown(
 # ones (much lower than against held-out masses means the generator stays close to what it
 # saw), and the share of generated masses whose nearest neighbour in Inception features is a
 # training mass rather than a held-out one, against equal-sized sets (about half for a generator
-# that does not copy).
+# that does not copy). Two scores ask whether the samples are *masses* rather than breast
+# tissue, which FID, precision and recall alone cannot tell (real normal patches pass them): the
+# FID of as many held-out **normal** patches against the same held-out masses (a generator must
+# come closer than normal tissue does), and the share of samples that a mass-vs-normal
+# classifier in the same features (5 nearest neighbours among held-out masses and normals) calls
+# masses, beside the share of real unseen masses it calls masses and the lower 95 % limit of
+# that share.
 
 # %%
 table = pd.DataFrame(results["table"]).set_index("fold")

@@ -27,7 +27,7 @@ from thesis_lib.evaluation.inception import InceptionFeatures
 from thesis_lib.io import atomic_path
 from thesis_lib.models.generate import generate
 from thesis_lib.studies.augstudy import generator_sources, gk_dir, open_store, parse_ks, seed_list, subset_of
-from thesis_lib.studies.realism import held_out_masses, realism_verdict, score_patches
+from thesis_lib.studies.realism import held_out_masses, held_out_normals, realism_verdict, score_patches
 
 
 BUDGET_FILE = config.REPO_ROOT / "benchmarks" / "results" / "gk_budget.jsonl"
@@ -52,7 +52,7 @@ def gate_table(profile: str, ks: list[int] | None = None, *, n_generated: int | 
     for source, k, fold in product(sources, ks or parse_ks(study["k"]), sorted(store.folds.fold.unique())):
         subset = subset_of(store, fold, k, study)
         train = store.read(subset.masses.index.to_numpy())
-        held_out = held_out_masses(store, fold)
+        held_out, normals = held_out_masses(store, fold), held_out_normals(store, fold)
         for gan_seed in seed_list(study, "gan_seeds"):
             best = source.checkpoint or gk_dir(study["artifacts"], fold, k, gan_seed, sources, source) / "best.pt"
             if not best.is_file():
@@ -60,7 +60,7 @@ def gate_table(profile: str, ks: list[int] | None = None, *, n_generated: int | 
                                         f"{profile} --k {k} --fold {fold} --generator-only first")
             fake = generate(best, min(n_generated, k), seed=study["seed"])
             try:
-                row = score_patches(train, held_out, fake, extractor, cache, kid_subsets=fid["kid_subsets"],
+                row = score_patches(train, held_out, fake, normals, extractor, cache, kid_subsets=fid["kid_subsets"],
                                     k=fid["pr_k"], seed=study["seed"])
             except ValueError as exc:  # too few masses to score (a tiny k or fold)
                 row, failed = {"N generated": len(fake)}, [f"not scored: {exc}"]

@@ -17,7 +17,15 @@ A kept generator is called **realistic** when all of these hold (:func:`realism_
   held-out one (equal-sized reference sets; an honest generator gives about 0.5);
 - no checkerboard: the generated masses' mean power spectrum inside the real masses' central
   95 % range at high frequencies (:func:`thesis_lib.evaluation.metrics.spectrum_check`; scored by
-  :func:`score_patches`, which has the images).
+  :func:`score_patches`, which has the images);
+- **masses, not tissue** (the class boundary; scored when held-out normal patches are given,
+  as :func:`score_patches` always gives them): FID against held-out masses below the FID of as
+  many held-out *normal* patches against the same masses, and the share of generated samples
+  that a mass-vs-normal classifier calls masses (:data:`CALL_NEIGHBOURS`-nearest neighbours among
+  held-out masses and as many held-out normals, in the same features) at least the share of real
+  unseen masses (training masses the reference never holds) it calls masses, less a 95 %
+  binomial margin. Real normal tissue passes the rules above (it is mammographic texture at
+  the right scale) and fails these.
 
 "FID falls during training" is judged by the slope of FID against epoch over all snapshots,
 with a bootstrap interval (:func:`fid_trend`), not by two points.
@@ -45,18 +53,22 @@ MAX_FID_RATIO = 2.0
 MIN_PRECISION = 0.5
 MIN_RECALL = 0.3
 MAX_CLOSER_TO_TRAIN = 0.65
-REALISM_RULE = (f"FID against held-out masses at most {MAX_FID_RATIO:g} x the matched real-real floor, precision "
-                f">= {MIN_PRECISION:g}, recall >= {MIN_RECALL:g}, at most {MAX_CLOSER_TO_TRAIN:.0%} of generated "
+CALL_NEIGHBOURS = 5
+REALISM_RULE = (f"FID against held-out masses at most {MAX_FID_RATIO:g} x the matched real-real floor and below "
+                f"that of as many held-out normal patches, precision >= {MIN_PRECISION:g}, recall >= "
+                f"{MIN_RECALL:g}, called masses by a mass-vs-normal {CALL_NEIGHBOURS}-NN classifier as often as "
+                f"real unseen masses (within a 95 % margin), at most {MAX_CLOSER_TO_TRAIN:.0%} of generated "
                 f"masses nearer a training than a held-out mass, and their mean power spectrum inside the real "
                 f"masses' range above 0.25 cycles/pixel (no checkerboard)")
 
 
 def score_generator(train: np.ndarray, held_out: np.ndarray, fake: np.ndarray, *, kid_subsets: int, k: int,
-                    seed: int) -> dict:
+                    seed: int, normals: np.ndarray | None = None) -> dict:
     """Scores of generated features ``fake`` (n_gen, d) against real ``held_out`` (n_ref, d) masses,
     with the generator's ``train`` masses (n_train, d) for the matched floor and the memorisation
     checks; ``n_train`` must be at least ``n_gen`` (the floor draws that many) and ``n_ref``
-    is cut to ``n_train`` when larger. Every FID's Ns are in the row."""
+    is cut to ``n_train`` when larger. With held-out ``normals`` (n_normal, d) the class-boundary
+    scores are added (see the module docstring). Every FID's Ns are in the row."""
     n_gen = len(fake)
     if len(train) < n_gen or len(held_out) < 2:
         raise ValueError(f"need at least n_generated = {n_gen} training masses and 2 held-out ones, got "
@@ -83,15 +95,49 @@ def score_generator(train: np.ndarray, held_out: np.ndarray, fake: np.ndarray, *
         row["FID-infinity"] = fid_infinity(held_out, fake, seed=seed)[0]
     except ValueError:
         row["FID-infinity"] = np.nan  # too few samples to extrapolate
+    if normals is not None:
+        row.update(class_boundary(held_out, normals, fake, floor_set, rng))
     return row
 
 
-def score_patches(train: np.ndarray, held_out: np.ndarray, fake: np.ndarray, extractor: InceptionFeatures,
-                  cache_dir: str | Path, *, kid_subsets: int, k: int, seed: int) -> dict:
-    """:func:`score_generator` on the (cached) Inception features of uint8 patches, with the
-    generated patches' high-frequency spectrum excess over the held-out masses' range added."""
-    feats = [cached_features(extractor, images, cache_dir) for images in (train, held_out, fake)]
-    row = score_generator(*feats, kid_subsets=kid_subsets, k=k, seed=seed)
+def class_boundary(held_out: np.ndarray, normals: np.ndarray, fake: np.ndarray, real_unseen: np.ndarray,
+                   rng: np.random.Generator) -> dict:
+    """Whether generated features ``fake`` (n_gen, d) are masses rather than tissue: the FID of as
+    many ``normals`` (held-out normal patches) against ``held_out`` masses, and the share of
+    ``fake`` and of ``real_unseen`` masses (n_gen, d; masses the reference does not hold) that a
+    :data:`CALL_NEIGHBOURS`-NN classifier over ``held_out`` and as many normals calls masses,
+    with the lower 95 % limit of the real share at n_gen (Wilson)."""
+    n_gen, n_ref = len(fake), len(held_out)
+    normal_set = normals[rng.choice(len(normals), min(n_gen, len(normals)), replace=False)]
+    normal_ref = normals[rng.choice(len(normals), min(n_ref, len(normals)), replace=False)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        normal_fid = fid_from_features(held_out, normal_set)
+    reference = np.concatenate([held_out, normal_ref])
+    is_mass = np.r_[np.ones(n_ref, bool), np.zeros(len(normal_ref), bool)]
+    called, real_called = (float(np.mean(calls_masses(x, reference, is_mass))) for x in (fake, real_unseen))
+    z = 1.96
+    centre = (real_called + z**2 / (2 * n_gen)) / (1 + z**2 / n_gen)
+    margin = z * np.sqrt(real_called * (1 - real_called) / n_gen + z**2 / (4 * n_gen**2)) / (1 + z**2 / n_gen)
+    return {"N normal": len(normal_set), "normal-tissue FID": float(normal_fid), "called masses": called,
+            "real masses called": real_called, "called masses limit": float(max(centre - margin, 0.0))}
+
+
+def calls_masses(x: np.ndarray, reference: np.ndarray, is_mass: np.ndarray, k: int = CALL_NEIGHBOURS) -> np.ndarray:
+    """(n,) bool: whether most of each row's ``k`` nearest ``reference`` rows (Euclidean) are masses."""
+    d = ((x[:, None, :] - reference[None, :, :]) ** 2).sum(-1) if len(x) * len(reference) < 4e6 else \
+        (x**2).sum(1)[:, None] - 2 * x @ reference.T + (reference**2).sum(1)[None, :]
+    nearest_k = np.argpartition(d, k - 1, axis=1)[:, :k]
+    return is_mass[nearest_k].mean(axis=1) > 0.5
+
+
+def score_patches(train: np.ndarray, held_out: np.ndarray, fake: np.ndarray, normals: np.ndarray,
+                  extractor: InceptionFeatures, cache_dir: str | Path, *, kid_subsets: int, k: int, seed: int) -> dict:
+    """:func:`score_generator` on the (cached) Inception features of uint8 patches (held-out
+    ``normals`` for the class boundary), with the generated patches' high-frequency spectrum
+    excess over the held-out masses' range added."""
+    feats = [cached_features(extractor, images, cache_dir) for images in (train, held_out, fake, normals)]
+    row = score_generator(*feats[:3], kid_subsets=kid_subsets, k=k, seed=seed, normals=feats[3])
     row["spectrum excess (dex)"] = spectrum_check(held_out, fake)["excess"]
     return row
 
@@ -109,6 +155,11 @@ def realism_verdict(row) -> tuple[bool, list[str]]:
         failed.append(f"{row['closer to training']:.0%} nearer a training mass (> {MAX_CLOSER_TO_TRAIN:.0%})")
     if "spectrum excess (dex)" in row and not row["spectrum excess (dex)"] <= 0.0:
         failed.append(f"high-frequency spectrum outside the real range ({row['spectrum excess (dex)']:.2f} dex)")
+    if "normal-tissue FID" in row and not row["FID"] < row["normal-tissue FID"]:
+        failed.append(f"FID {row['FID']:.1f} not below normal tissue's {row['normal-tissue FID']:.1f}")
+    if "called masses" in row and not row["called masses"] >= row["called masses limit"]:
+        failed.append(f"{row['called masses']:.0%} called masses (< {row['called masses limit']:.0%}: real masses "
+                      f"{row['real masses called']:.0%} less the 95 % margin)")
     return not failed, failed
 
 
@@ -118,6 +169,14 @@ def held_out_masses(store, fold: int) -> np.ndarray:
     return partition_patches(store, fold, ("val", "test"), "mass", None, 0)
 
 
+def held_out_normals(store, fold: int) -> np.ndarray:
+    """Normal patches of ``fold``'s validation and test patients, twice as many as its held-out
+    masses (a fixed seeded draw, so every step embeds the same ones once)."""
+    n_masses = int((partition_of(store.meta, store.folds, fold).isin(("val", "test"))
+                    & (store.meta.label == "mass")).sum())
+    return partition_patches(store, fold, ("val", "test"), "normal", 2 * n_masses, 0)
+
+
 def score_fold_generator(store, fold: int, ckpt: str | Path, extractor: InceptionFeatures, *, n_generated: int,
                          seed: int, kid_subsets: int, k: int, cache_dir: str | Path) -> dict:
     """The scores of :func:`score_patches` for the generator ``ckpt`` trained on ``fold``'s
@@ -125,7 +184,8 @@ def score_fold_generator(store, fold: int, ckpt: str | Path, extractor: Inceptio
     with ``realistic`` (the verdict) and ``fails`` (the rules failed)."""
     train, _ = training_patches(store, fold, None, seed)
     fake = generate(ckpt, min(n_generated, len(train)), seed=seed)
-    row = score_patches(train, held_out_masses(store, fold), fake, extractor, cache_dir, kid_subsets=kid_subsets,
+    row = score_patches(train, held_out_masses(store, fold), fake, held_out_normals(store, fold), extractor, cache_dir,
+                        kid_subsets=kid_subsets,
                         k=k, seed=seed)
     passed, failed = realism_verdict(row)
     return {**row, "realistic": passed, "fails": "; ".join(failed)}

@@ -22,9 +22,13 @@ Each set is described in a feature space (``pixels``: grey values / 255, 16,384 
 - **supports outliers less than flips**: the generated masses stay farther from outlying real
   masses than exchangeable sets would (a permutation null) and than the flipped copies do.
 
-Both are judged only for a generated set that looks like masses in that space (precision and
-recall against the real masses, and a spread like theirs: :data:`MIN_SPREAD`): a blurred,
-mean-image or collapsed set can sit close to everything, and no distance of it means "fills gaps".
+Both are judged only for a generated set that lies among the real masses in that space and is
+spread like them (precision and recall against the real masses, and :data:`MIN_SPREAD`): a
+blurred, mean-image or collapsed set can sit close to everything, and no distance of it means
+"fills gaps". That is a condition on distances, not a verdict on realism: whether the generator
+draws realistic masses is the realism rules' verdict (the quality gate, the FID chapter), the one
+definition the whole book uses; the scorecard leaves these readings unjudged for a generator
+that fails it.
 """
 
 from __future__ import annotations
@@ -196,7 +200,7 @@ def _row(table: pd.DataFrame, masses: str, metric: str) -> pd.Series:
 
 def readings(table: pd.DataFrame) -> dict:
     """The thesis' two readings, judged for one space's rows of :func:`support_table`:
-    ``judged`` (the generated set looks like masses: spread, precision and recall, with the
+    ``judged`` (the generated set lies among the real masses: spread, precision and recall, with the
     reasons in ``not_judged``), ``gaps`` (it fills gaps more than flips do: the interval of the
     difference above 0) and ``outliers_less`` (it stays farther from outlying real masses than an
     exchangeable set would, above its permutation null's 95 % range, and farther than the flips);
@@ -232,8 +236,10 @@ def verdicts(table: pd.DataFrame) -> list[str]:
     r = readings(table)
     change = ("leaves it unchanged" if abs(r["auc_gen"] - r["auc0"]) < UNCHANGED
               else "raises it" if r["auc_gen"] > r["auc0"] else "lowers it")
-    gate = (f"The generated set looks like masses in this space (spread {r['spread']:.2f} x the real one, "
-            f"precision {r['precision']:.2f}, recall {r['recall']:.2f}), so its distances are judged."
+    gate = (f"The generated set lies among the real masses in this space and is spread like them (spread "
+            f"{r['spread']:.2f} x the real one, precision {r['precision']:.2f}, recall {r['recall']:.2f}), so its "
+            "distances are judged (a condition on distances; whether the generator is realistic is the quality "
+            "gate's verdict)."
             if r["judged"] else
             f"The generated set is **not judged on distances**: {r['not_judged']} (a blurred, collapsed or "
             "off-manifold set can sit close to everything); neither reading can be supported.")
