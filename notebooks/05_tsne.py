@@ -81,7 +81,8 @@ display(Markdown(
     f"Fold {params['fold']}, {results['drawn_by']}: " + ", ".join(
         f"{n} {name}" for name, n in results["counts"].items())
     + f" patches. t-SNE by **{results['backend']}**, perplexity "
-    f"{params['perplexity']}, {params['n_iter']} iterations, seed {params['seed']}."
+    f"{params['perplexity']}, {params['n_iter']} iterations, seed {params['seed']}.\n\n"
+    "**Departures from the thesis' maps:** " + "; ".join(tsne.departures(params)) + "."
 ))
 
 # %% [markdown]
@@ -91,7 +92,12 @@ display(Markdown(
 # masses squares, normal tissue triangles. Each map is a t-SNE run of its own: positions
 # compare within a map, not across.
 
-# %% mystnb={"figure": {"caption": "t-SNE maps of one fold's masses: real against generated (left), with normal tissue (middle), and real with flipped copies among normal tissue (right); top row raw pixels, bottom row Inception features. Look at whether generated circles sit among the real crosses or apart from them.", "name": "fig-tsne-maps"}}
+# %% tags=["remove-input"]
+display(Markdown("Rows of the figure below, top to bottom: "
+                 + ", ".join({"pixels": "raw pixels", "inception": "FID Inception features"}[s] for s in chosen)
+                 + f" (the spaces this run mapped: `spaces: {list(chosen)}`)."))
+
+# %% mystnb={"figure": {"caption": "t-SNE maps of one fold's masses: real against generated (left), with normal tissue (middle), and real with flipped copies among normal tissue (right); one row per feature space this run mapped (named above each map and in the text above). Look at whether generated circles sit among the real crosses or apart from them.", "name": "fig-tsne-maps"}}
 coords = tsne_results.read_maps(art)
 for space in chosen:
     for name, (xy, groups) in coords[space].items():  # one file per map, for a thesis

@@ -213,3 +213,12 @@ def test_check_spaces():
     assert tsne.check_spaces("pixels") == ("pixels",)
     with pytest.raises(ValueError, match="spaces="):
         tsne.check_spaces(["pixels", "umap"])
+
+
+def test_departures_from_the_thesis_maps_are_listed():
+    from thesis_lib import config
+    params = config.resolve("tsne", "smoke")
+    listed = tsne.departures(params)
+    assert "perplexity: 30 (the thesis: 250)" in listed and "k: 100 (the thesis: 500)" in listed
+    assert any(d.startswith("PCA to 50 components") for d in listed)
+    assert not [d for d in tsne.departures({**params, "perplexity": 250}) if d.startswith("perplexity")]

@@ -16,6 +16,7 @@ from sklearn.manifold import TSNE as SklearnTSNE
 
 BACKENDS = ("auto", "opentsne", "sklearn")
 EXAGGERATION_ITER = 250  # both libraries' default length of the early-exaggeration phase
+PCA_COMPONENTS = 50  # principal components kept before t-SNE
 
 
 def pick_backend(backend: str = "auto") -> str:
@@ -29,7 +30,7 @@ def pick_backend(backend: str = "auto") -> str:
     return backend
 
 
-def reduce(features: np.ndarray, n_components: int = 50, seed: int = 0) -> np.ndarray:
+def reduce(features: np.ndarray, n_components: int = PCA_COMPONENTS, seed: int = 0) -> np.ndarray:
     """(n, d) -> (n, min(n_components, n, d)) principal-component scores, float64."""
     x = np.asarray(features, np.float64).reshape(len(features), -1)
     n = min(n_components, *x.shape)

@@ -41,7 +41,8 @@ import pandas as pd
 
 from thesis_lib.data.subsets import rows_hash, training_rows
 from thesis_lib.evaluation import neighbourhoods
-from thesis_lib.evaluation.embedding import embed
+from thesis_lib import reference
+from thesis_lib.evaluation.embedding import PCA_COMPONENTS, embed
 from thesis_lib.evaluation.inception import cached_features
 from thesis_lib.evaluation.metrics import precision_recall
 from thesis_lib.models.generate import generate
@@ -227,6 +228,16 @@ def readings(table: pd.DataFrame) -> dict:
     r["gaps"] = r["judged"] and r["gap_low"] > 0
     r["outliers_less"] = r["judged"] and r["out_gen"] > r["out_gen_high"] and r["out_gen"] > r["out_flip"]
     return r
+
+
+def departures(params: dict) -> list[str]:
+    """Each setting of this run's t-SNE (a resolved ``tsne`` section) that differs from the
+    thesis' (:mod:`thesis_lib.reference`), as "setting: ours (the thesis: theirs)"; the reduction
+    to :data:`~thesis_lib.evaluation.embedding.PCA_COMPONENTS` principal components is always one."""
+    thesis = reference.reported()["tsne"]["settings"]
+    out = [f"{name}: {params[name]} (the thesis: {value})" for name, value in thesis.items()
+           if name in params and str(params[name]) != str(value)]
+    return out + [f"PCA to {PCA_COMPONENTS} components before t-SNE (the thesis: {thesis['pca']})"]
 
 
 def verdicts(table: pd.DataFrame) -> list[str]:
