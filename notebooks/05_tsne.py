@@ -115,7 +115,13 @@ plots.save_figure(fig, "tsne_maps", figures);
 
 # %%
 table = pd.DataFrame(results["table"])
-table.set_index(["space", "masses", "metric"]).round(3)
+flat = tsne.saturated(table)
+display(table[~flat].set_index(["space", "masses", "metric"]).round(3))
+if flat.any():
+    display(Markdown("Not shown, saturated (their permutation null has a range of zero width, so any set would "
+                     "score the same): " + "; ".join(f"{r.space}, {r.masses}: {r.metric} {r.value:.3f} (null "
+                                                    f"[{r.low:.3f}, {r.high:.3f}])" for r in table[flat].itertuples())
+                     + "."))
 
 # %% [markdown]
 # ## What the numbers say about the thesis' reading

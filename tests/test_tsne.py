@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 
 from thesis_lib.book import plots
@@ -222,3 +223,11 @@ def test_departures_from_the_thesis_maps_are_listed():
     assert "perplexity: 30 (the thesis: 250)" in listed and "k: 100 (the thesis: 500)" in listed
     assert any(d.startswith("PCA to 50 components") for d in listed)
     assert not [d for d in tsne.departures({**params, "perplexity": 250}) if d.startswith("perplexity")]
+
+
+def test_saturated_scores_are_not_results():
+    table = pd.DataFrame({"space": "pixels", "masses": ["generated", "generated", "generated - flipped"],
+                          "metric": ["coverage (5-NN)", "distance ratio", "gap filling of held-out masses"],
+                          "value": [1.0, 1.1, 0.02], "expected": [1.0, 1.0, 0.0], "low": [1.0, 0.9, 0.0],
+                          "high": [1.0, 1.1, 0.0]})
+    assert list(tsne.saturated(table)) == [True, False, False]  # the gap interval is a bootstrap, not a null

@@ -230,6 +230,12 @@ def readings(table: pd.DataFrame) -> dict:
     return r
 
 
+def saturated(table: pd.DataFrame) -> pd.Series:
+    """(rows,) bool: scores whose permutation null has a range of zero width (e.g. coverage 1.000
+    with a null of [1, 1]): any set would score the same, so the value is no result."""
+    return table.low.notna() & table.expected.notna() & (table.low == table.high) & (table.masses != "generated - flipped")
+
+
 def departures(params: dict) -> list[str]:
     """Each setting of this run's t-SNE (a resolved ``tsne`` section) that differs from the
     thesis' (:mod:`thesis_lib.reference`), as "setting: ours (the thesis: theirs)"; the reduction
