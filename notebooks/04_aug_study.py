@@ -162,7 +162,7 @@ display(table.groupby("fold")[["n_val", "n_test_mass", "n_test_normal", "n_test_
 gate = generator_gate.current_gate(profile, ks)
 display(gate.reindex(columns=["generator", "k", "fold", "gan_seed", "N generated", "FID", "real-real FID", "FID / floor",
                               "precision", "recall", "normal-tissue FID", "called masses", "called masses limit",
-                              "closer to training", "spectrum excess (dex)", "passed"]).round(3))
+                              "too close to training", "too close limit", "spectrum excess (dex)", "passed"]).round(3))
 display(Markdown(
     f"**Gate.** A G_k passes when {realism.REALISM_RULE}. **{int(gate.passed.sum())} of {len(gate)}** G_k pass"
     + ("." if gate.passed.all() else

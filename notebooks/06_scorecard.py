@@ -86,7 +86,7 @@ for metric in ("f1", "auc"):
 # %%
 if res.fid is not None:
     fid = pd.DataFrame(res.fid["table"])[["fold", "N generated", "N held-out", "FID", "real-real FID",
-                                          "precision", "recall", "closer to training", "realistic"]]
+                                          "precision", "recall", "too close to training", "realistic"]]
     display(Markdown(scorecard.link("FID chapter", "fid") + "\n\n"
                      + fid.round(3).to_markdown(index=False)))
 if res.tsne is not None:

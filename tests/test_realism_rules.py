@@ -58,6 +58,7 @@ def test_a_good_stand_in_is_realistic(world):
     assert passed, failed
     assert row["FID"] < row["normal-tissue FID"] and row["called masses"] >= row["called masses limit"]
     assert row["N generated"] == N_GEN and row["N held-out"] == N_HELD and 0.35 < row["closer to training"] < 0.65
+    assert row["too close to training"] <= row["too close limit"] < 0.25
 
 
 @pytest.mark.parametrize("name", ["copies of the training masses", "blurred copies", "one image", "the mean image",
@@ -86,7 +87,9 @@ def test_copies_pass_fid_but_fail_the_memorisation_rule(world):
     train, held, _, generators, normals = world
     row, (_, failed) = _score(train, held, generators["copies of the training masses"], normals)
     assert row["FID / floor"] <= realism.MAX_FID_RATIO and row["FID vs training"] < 0.5 * row["FID"]
-    assert failed == [f"{row['closer to training']:.0%} nearer a training mass (> {realism.MAX_CLOSER_TO_TRAIN:.0%})"]
+    assert row["too close to training"] == 1.0  # every copy is nearer its source than 90 % of real masses are
+    assert failed == [f"100% as close to a training mass as only 10% of real unseen masses are "
+                      f"(> {row['too close limit']:.0%})"]
 
 
 def test_a_checkerboard_fails_the_spectrum_rule_alone(world):
@@ -120,3 +123,22 @@ def test_fid_falls_only_with_a_trend_over_all_snapshots(fids, falls):
     trend = realism.fid_trend(curve, n_boot=1000)
     assert trend["falls"] is falls and trend["low"] <= trend["slope"] <= trend["high"]
     assert realism.fid_trend(curve.iloc[:2])["falls"] is None  # two points show no trend
+
+
+def test_the_copy_rule_does_not_move_with_the_sets_sizes():
+    """With many more training masses than held-out ones, the nearest-set share (equal-sized
+    reference sets: a copy's source is rarely among the training references) no longer sees
+    copies under the old fixed limit of 65 %; the calibrated rule, against all training masses,
+    passes real unseen masses and fails the copies."""
+    rng = np.random.default_rng(3)
+    mix = rng.normal(size=(D, D)) / np.sqrt(D)
+
+    def population(n):
+        return 2 * rng.normal(size=(n, D)) @ mix.T
+
+    train, held, unseen = population(800), population(60), population(100)
+    row = realism.score_generator(train, held, unseen, kid_subsets=5, k=3, seed=0)
+    assert row["too close to training"] <= row["too close limit"]
+    copies = realism.score_generator(train, held, train[:100], kid_subsets=5, k=3, seed=0)
+    assert copies["closer to training"] < 0.65  # the old rule passed these copies
+    assert copies["too close to training"] > copies["too close limit"]
