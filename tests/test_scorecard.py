@@ -30,7 +30,9 @@ def _write_aug(art, f1_by_approach: dict[str, list[float]], ks=(50, 100), n=200,
                                                   "patch": np.arange(n) + 1000 * fold,
                                                   "patient_id": [f"f{fold}p{p}" for p in patient],
                                                   "label": y, "proba": proba}))
-                    rows.append({"k": k, "approach": approach, "fold": fold, "replicate": replicate, "f1": f1s[i],
+                    tp = float(((proba >= 0.5) & (y == 1)).sum())
+                    f1 = 2 * tp / max(float((proba >= 0.5).sum() + y.sum()), 1.0)  # each classifier's own F1
+                    rows.append({"k": k, "approach": approach, "fold": fold, "replicate": replicate, "f1": f1,
                                  "auc": 0.9, "threshold": 0.5})
     table = pd.DataFrame(rows).reindex(columns=augstudy.RESULT_COLUMNS)
     (art / "aug").mkdir(parents=True)
@@ -188,9 +190,11 @@ def test_a_degenerate_cell_is_no_evidence(tmp_path):
             "Aug GAN": [0.0, 0.97]}
     verdicts, table = _scenario(tmp_path, arms, curve=(250.0, 210.0, 190.0, 150.0, 140.0), tsne={})
     assert scorecard.degenerate_ks(scorecard.Results.load(tmp_path), "f1") == [50]
+    rules = table.set_index("claim").rule
     for claim in ("F1 rises with k (ORG)", "Aug GAN gives the best F1 at the smallest k"):
         assert verdicts[claim] == scorecard.INCONCLUSIVE, claim
-        assert "same constant for every classifier at k = 50 (0.000)" in table.set_index("claim").loc[claim, "rule"]
+    assert "same constant for every classifier at k = 50 (0.000)" in rules["Aug GAN gives the best F1 at the smallest k"]
+    assert "every ORG classifier scores the same F1 at k = 50 (0.000)" in rules["F1 rises with k (ORG)"]
 
 
 def test_the_fid_trend_needs_enough_snapshots_and_fails_flat_or_noisy_curves():
@@ -271,3 +275,13 @@ def test_t_sne_claims_follow_the_one_definition_of_realism(tmp_path):
     _write_fid(tmp_path, curve=(250.0, 150.0), realistic=False)
     verdicts, _ = _verdicts(tmp_path)
     assert verdicts["generated masses fill gaps between real ones"] == scorecard.NOT_COMPARABLE
+
+
+@pytest.mark.slow
+def test_an_arm_that_scores_one_constant_is_no_evidence_for_its_trend(tmp_path):
+    arms = {"ORG": [0.0, 0.80], "Aug ORG": [0.5, 0.82], "Aug ORG x2.5": [0.5, 0.82], "GAN": [0.6, 0.90],
+            "Aug GAN": [0.7, 0.97]}
+    verdicts, table = _scenario(tmp_path, arms, curve=(250.0, 210.0, 190.0, 150.0, 140.0), tsne={})
+    assert verdicts["F1 rises with k (ORG)"] == scorecard.INCONCLUSIVE
+    assert "every ORG classifier scores the same F1 at k = 50 (0.000)" in \
+        table.set_index("claim").loc["F1 rises with k (ORG)", "rule"]

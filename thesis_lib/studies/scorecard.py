@@ -158,10 +158,12 @@ def thesis_effect(comparison: str, metric: str, k: int) -> float:
     return float(rep[metric][a][at] - rep[metric][b][at])
 
 
-def degenerate_ks(res: Results, metric: str) -> list[int]:
-    """The k at which every classifier of every arm scored the same constant ``metric`` (e.g. F1
-    0.000 when no classifier calls anything a mass): no comparison can rest on them."""
-    return [int(k) for k, g in res.aug.groupby("k") if np.ptp(g[metric].to_numpy(float)) == 0]
+def degenerate_ks(res: Results, metric: str, arms: tuple[str, ...] | None = None) -> list[int]:
+    """The k at which every classifier of every arm (of ``arms`` only, when given) scored the same
+    constant ``metric`` (e.g. F1 0.000 when no classifier calls anything a mass): no claim can
+    rest on ``metric`` there for those arms."""
+    table = res.aug if arms is None else res.aug[res.aug.approach.isin(arms)]
+    return [int(k) for k, g in table.groupby("k") if len(g) and np.ptp(g[metric].to_numpy(float)) == 0]
 
 
 def difference_verdict(rows: pd.DataFrame, reproduced: bool, refuted_share: float = 0.5) -> str:
@@ -231,12 +233,16 @@ def aug_claims(res: Results) -> list[dict]:
 
     out = []
     rises = f1.loc[k1, "ORG"] > f1.loc[k0, "ORG"]
-    verdict = (NOT_COMPARABLE if k1 == k0 else INCONCLUSIVE if {k0, k1} & set(flat) else
+    flat_org = degenerate_ks(res, "f1", ("ORG",))
+    verdict = (NOT_COMPARABLE if k1 == k0 else INCONCLUSIVE if {k0, k1} & set(flat_org) else
                REPRODUCED if rises else NOT_REPRODUCED)
+    org_note = (f"; every ORG classifier scores the same F1 at k = {', '.join(map(str, flat_org))} "
+                f"({res.aug[res.aug.k.isin(flat_org) & (res.aug.approach == 'ORG')].f1.iloc[0]:.3f}): no evidence there"
+                if flat_org else "")
     out.append(_claim("F1 rises with k (ORG)", claims["F1 rises with k (ORG)"],
                       f"{f1.loc[k0, 'ORG']:.3f} at k = {k0} to {f1.loc[k1, 'ORG']:.3f} at k = {k1}", verdict,
                       ("ORG's mean F1 higher at the largest k than at the smallest" if k1 > k0 else "only one k ran")
-                      + flat_note, "aug"))
+                      + org_note, "aug"))
 
     flips = rows("Aug ORG - ORG", "auc")
     if len(flips):
@@ -317,14 +323,12 @@ def tsne_claims(res: Results, space: str = "pixels") -> list[dict]:
     thesis = "read from t-SNE maps (no numbers)"
     if res.tsne is None or space not in set(res.tsne.space):
         return [_claim(c, thesis, "", NOT_COMPARABLE, "the t-SNE chapter has not run", "tsne") for c in (gaps, outliers)]
-    failed = tsne_generator_failed(res)
-    if failed:
-        return [_claim(c, thesis, "", NOT_COMPARABLE, failed, "tsne") for c in (gaps, outliers)]
     r = tsne.readings(res.tsne[res.tsne.space == space])
     gate = (f"judged only for a generated set with spread >= {tsne.MIN_SPREAD:g} x the real one, precision >= "
             f"{tsne.MIN_PRECISION:g} and recall >= {tsne.MIN_RECALL:g}"
             + ("" if r["judged"] else f" (here not: {r['not_judged']})"))
-    return [
+    failed = tsne_generator_failed(res)  # the numbers are shown; a generator that is not realistic judges nothing
+    claims = [
         _claim(gaps, thesis, f"held-out masses {r['gap_gen']:.1%} closer with generated masses, {r['gap_flip']:.1%} "
                              f"with flips; difference {r['gap_diff']:+.1%} [{r['gap_low']:+.1%}, {r['gap_high']:+.1%}]",
                REPRODUCED if r["gaps"] else NOT_REPRODUCED,
@@ -336,6 +340,9 @@ def tsne_claims(res: Results, space: str = "pixels") -> list[dict]:
                f"in {space}: generated masses farther from outlying real masses than an exchangeable set "
                f"(above its permutation null's 95 % range) and than the flips; {gate}", "tsne"),
     ]
+    for claim in claims if failed else []:
+        claim.update(verdict=NOT_COMPARABLE, rule=f"{claim['rule']}; {failed}")
+    return claims
 
 
 def tsne_generator_failed(res: Results) -> str | None:
