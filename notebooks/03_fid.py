@@ -210,7 +210,9 @@ pd.DataFrame([
 # %% [markdown]
 # These numbers are not comparable with each other: the data, the number of samples and the
 # real reference set all differ, and FID moves with each. They are shown together so that no
-# one compares them by accident without seeing that.
+# one compares them by accident without seeing that. The released generator is the
+# [medigan](https://github.com/RichardObi/medigan) model `00002_DCGAN_MMG_MASS_ROI`, evaluated in
+# {cite}`osuala2023medigan` ([doi:10.1117/1.JMI.10.6.061403](https://doi.org/10.1117/1.JMI.10.6.061403)).
 
 # %% tags=["remove-input"]
 display(Markdown(f"Computed by the step `python -m thesis_lib.studies.fid_results` at commit "

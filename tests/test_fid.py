@@ -271,3 +271,23 @@ def test_reference_features_step_embeds_each_mass_once(cohort, tmp_path, monkeyp
                                masses[::-1].reshape(n_masses, -1).mean(1))
     with pytest.raises(SystemExit, match="no patches labelled 'calcification'"):
         inception.main(args + ["--label", "calcification"])
+
+
+def test_fid_between_two_folders_follows_pytorch_fids_protocol(tmp_path, extractor):
+    from thesis_lib.evaluation import fid_folders
+    from thesis_lib.evaluation.metrics import frechet_distance, gaussian_stats
+
+    a, b = _blobs(3, 300, 5), _blobs(3, 900, 6)
+    for name, images in (("a", a), ("b", b)):
+        (tmp_path / name).mkdir()
+        for i, im in enumerate(images):
+            Image.fromarray(im).save(tmp_path / name / f"{i}.png")  # greyscale files: read as RGB
+    (tmp_path / "a" / "notes.txt").write_text("not an image")
+    value, n1, n2 = fid_folders.fid_of_folders(tmp_path / "a", tmp_path / "b", extractor)
+    rgb = [np.repeat(x[..., None], 3, axis=-1) for x in (a, b)]
+    expected = frechet_distance(*gaussian_stats(extractor(rgb[0], progress=False)),
+                                *gaussian_stats(extractor(rgb[1], progress=False)))
+    assert (n1, n2) == (3, 3) and value == pytest.approx(expected, rel=1e-9)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SystemExit, match="empty: 0 image file"):
+        fid_folders.main([str(tmp_path / "a"), str(tmp_path / "empty")])

@@ -224,6 +224,13 @@ def test_generate_and_export_round_trip(tmp_path):
     pngs = sorted((tmp_path / "png").glob("*.png"))
     assert len(pngs) == 6
     np.testing.assert_array_equal(np.stack([np.asarray(Image.open(p)) for p in pngs]), a)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert {p.stat().st_mode & 0o777 for p in pngs} == {0o666 & ~mask}  # as a plain open() makes them, not 0600
+    console = subprocess.run([str(Path(sys.executable).with_name("thesis-generate")), "--help"], capture_output=True,
+                             text=True)
+    assert console.returncode == 0 and console.stdout.startswith("usage: thesis-generate")
+    assert "how many patches" in console.stdout and "the folder the PNGs are written to" in console.stdout
 
 
 @pytest.mark.slow

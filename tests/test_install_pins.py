@@ -109,3 +109,43 @@ def test_environment_guard_catches_paths_and_urls(entry):
     text = f"dependencies:\n  - numpy>=1.24\n  - pip:\n      - {entry}\n"
     assert bad_environment_entries(text) == [f"dependency: {entry}"]
     assert not bad_environment_entries("dependencies:\n  - numpy>=1.24\n  - pip:\n      - omidb>=0.13\n")
+
+
+def test_license_and_citation_match_the_project():
+    import tomllib
+
+    import yaml
+    root = Path(__file__).resolve().parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT" and (root / "LICENSE").read_text().startswith("MIT License")
+    cff = yaml.safe_load((root / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0" and cff["license"] == "MIT" and cff["version"] == project["version"]
+    assert cff["preferred-citation"]["title"].startswith("DCGANs for realistic breast mass augmentation")
+    assert cff["preferred-citation"]["year"] == 2020 and cff["references"][0]["type"] == "thesis"
+
+
+def test_console_entry_points_name_importable_mains():
+    import importlib
+    import tomllib
+    root = Path(__file__).resolve().parents[1]
+    scripts = tomllib.loads((root / "pyproject.toml").read_text())["project"]["scripts"]
+    assert {"thesis-train", "thesis-generate", "thesis-fid", "thesis-import-generator", "thesis-bundle"} <= set(scripts)
+    for target in scripts.values():
+        module, func = target.split(":")
+        assert callable(getattr(importlib.import_module(module), func)), target
+
+
+def test_ci_runs_the_unit_tests_on_every_push():
+    import yaml
+    root = Path(__file__).resolve().parents[1]
+    workflow = yaml.safe_load((root / ".github" / "workflows" / "tests.yml").read_text())
+    triggers = workflow[True]  # YAML reads the key "on" as True
+    assert "push" in triggers and "pull_request" in triggers
+    steps = [s.get("run", "") for s in workflow["jobs"]["test-fast"]["steps"]]
+    assert any(run.strip() == "make test-fast" for run in steps)
+
+
+def test_nothing_points_outside_the_repository():
+    root = Path(__file__).resolve().parents[1]
+    files = [*root.glob("configs/*.yaml"), root / "README.md", *root.glob("notebooks/*.py"), *root.glob("book/*.md")]
+    assert not [f.name for f in files if "../shared" in f.read_text()]

@@ -124,11 +124,13 @@ def write_pngs(patches: np.ndarray, out_dir: str | Path, prefix: str = "syntheti
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description="Write PNG patches sampled from a trained DCGAN checkpoint.")
-    p.add_argument("checkpoint")
-    p.add_argument("--n", type=int, default=1000)
-    p.add_argument("--out", required=True)
-    p.add_argument("--seed", type=int, default=0)
+    p = argparse.ArgumentParser(prog="thesis-generate",
+                                description="Write PNG patches sampled from a trained DCGAN checkpoint.")
+    p.add_argument("checkpoint", help="a generator checkpoint (best.pt of a run, or an imported one)")
+    p.add_argument("--n", type=int, default=1000, help="how many patches (default 1000)")
+    p.add_argument("--out", required=True, help="the folder the PNGs are written to (created if missing)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the latent vectors (default 0): the same seed, the "
+                                                       "same patches")
     p.add_argument("--device", default="auto", help="auto (the GPU when there is one) | cpu | cuda | mps")
     args = p.parse_args(argv)
     try:

@@ -120,7 +120,7 @@ def import_thesis(weights: str | Path, out: str | Path, member: str | None = Non
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description="Import the thesis' trained generator (a state_dict, or medigan's "
+    p = argparse.ArgumentParser(prog="thesis-import-generator", description="Import the thesis' trained generator (a state_dict, or medigan's "
                                             "00002_DCGAN_MMG_MASS_ROI zip) as a checkpoint of this project.")
     p.add_argument("weights", help="the thesis generator's weights: a .pt/.pth state_dict or medigan's .zip")
     p.add_argument("--out", required=True, help="the checkpoint to write (e.g. artifacts/thesis_G.pt)")

@@ -131,7 +131,7 @@ def _sha256(path: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(prog="python -m thesis_lib.studies.bundle", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="thesis-bundle", description=__doc__.split("\n\n")[0])
     p.add_argument("--profile", default="gpu", help="the profile to run and pack (configs/<profile>.yaml)")
     p.add_argument("--out", required=True, help="the tar to write")
     p.add_argument("--cores", type=int, default=2, help="cores for the workflow (Snakemake --cores)")

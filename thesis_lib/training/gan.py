@@ -445,7 +445,7 @@ def train_run(params: dict, fold: int, k: int | None = None, *, subset: Training
 
 
 def main(argv: list[str] | None = None) -> TrainResult:
-    p = argparse.ArgumentParser(description="Train the thesis' DCGAN on one fold's training masses.")
+    p = argparse.ArgumentParser(prog="thesis-train", description="Train the thesis' DCGAN on one fold's training masses.")
     p.add_argument("--profile", default="smoke")
     p.add_argument("--fold", type=int, default=0)
     p.add_argument("--k", type=int, default=None, help="train on a k-subset of the training masses")
