@@ -97,3 +97,12 @@ def test_shipped_profiles_fill_every_section():
         assert set(sections) == set(SECTIONS) and sections["fid"].pr_k == 3
         with pytest.raises(FrozenInstanceError):
             sections["fid"].pr_k = 5
+
+
+def test_list_parameters_given_as_text_read_as_lists():
+    """papermill's -p hands a list over as text: `-p classifier_seeds "[0, 1, 2]"` must work."""
+    assert config.resolve("aug", "smoke", classifier_seeds="[0, 1, 2]")["classifier_seeds"] == [0, 1, 2]
+    assert config.resolve("aug", "smoke", k="100")["k"] == [100]
+    assert config.resolve("aug", "smoke", classifier_seeds=[3])["classifier_seeds"] == [3]
+    with pytest.raises(ValueError, match="classifier_seeds='{0: 1}': need a list"):
+        config.resolve("aug", "smoke", classifier_seeds="{0: 1}")

@@ -56,6 +56,23 @@ def artifacts_dir(profile: str) -> Path:
     return root / profile
 
 
+def _typed(name: str, value: Any, default: Any) -> Any:
+    """An override as its setting's type: a list or mapping setting given as text (papermill's
+    ``-p classifier_seeds "[0, 1, 2]"`` passes a string) is read as YAML; text that does not read
+    as the setting's type is an error naming the parameter."""
+    if not isinstance(value, str) or not isinstance(default, (list, dict)):
+        return value
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{name}={value!r}: not readable as a {type(default).__name__} ({exc})") from None
+    if isinstance(default, list) and isinstance(parsed, (int, float, str)):
+        parsed = [parsed]  # -p k 100 for a list of k
+    if not isinstance(parsed, type(default)):
+        raise ValueError(f"{name}={value!r}: need a {type(default).__name__}, e.g. {default!r}")
+    return parsed
+
+
 def resolve(step: str, profile: str, **overrides: Any) -> dict[str, Any]:
     """Parameters of ``step``: the profile's section, updated by the non-``None`` overrides.
 
@@ -69,7 +86,7 @@ def resolve(step: str, profile: str, **overrides: Any) -> dict[str, Any]:
     unknown = sorted(set(overrides) - set(params))
     if unknown:
         raise KeyError(f"unknown parameter(s) for step {step!r}: {unknown}; known: {sorted(params)}")
-    params.update({k: v for k, v in overrides.items() if v is not None})
+    params.update({k: _typed(k, v, params[k]) for k, v in overrides.items() if v is not None})
     params["profile"] = profile
     params["artifacts"] = str(artifacts_dir(profile))
     return params
