@@ -80,3 +80,15 @@ def test_nothing_is_stale_after_a_build(built):
 def test_a_touched_module_makes_only_its_steps_stale(built, module):
     root, now = built
     assert stale_after_touching(root, now, module) == STALE[module]
+
+
+@pytest.mark.slow
+def test_commands_hold_no_absolute_path_so_a_moved_clone_reruns_nothing(built):
+    """Snakemake reruns a job whose command changed; a command holding the clone's absolute
+    path changes when the clone moves (laptop to cluster), so none may hold it."""
+    root, _ = built
+    shutil.rmtree(root / ".snakemake", ignore_errors=True)
+    dry = subprocess.run(SNAKEMAKE + ["-n", "-p", "--forceall"], cwd=root, capture_output=True, text=True,
+                         check=True).stdout
+    commands = [line for line in dry.splitlines() if "python -m" in line or "papermill" in line]
+    assert commands and not [c for c in commands if str(root) in c or str(REPO) in c]
