@@ -6,7 +6,9 @@ IncompleteFilesException. This wrapper takes an exclusive lock of its own on
 ``.snakemake/build.lock`` (the operating system drops it when its holder dies), so that when it
 gets the lock no other build of this folder is running: Snakemake's lock is then stale and is
 cleared, and incomplete outputs are rerun. A second build started while one runs stops with a
-message instead.
+message instead. Before anything, the profile and the overrides are checked
+(:mod:`thesis_lib.studies.preflight`): a typo stops the run with one line, and no step's
+outputs are touched.
 
     python tools/run_workflow.py .venv/bin/snakemake --cores 2 --configfile configs/smoke.yaml
 """
@@ -18,10 +20,29 @@ import subprocess
 import sys
 from pathlib import Path
 
+from thesis_lib.studies.preflight import PreflightError, check_run, parse_overrides
+
+
+def preflight(argv: list[str]) -> None:
+    """Check the profile (``--configfile``) and the ``--config`` overrides before Snakemake starts
+    (:mod:`thesis_lib.studies.preflight`); exit with one line naming what the user typed."""
+    def values(flag: str) -> list[str]:
+        if flag not in argv:
+            return []
+        rest = argv[argv.index(flag) + 1:]
+        return rest[: next((i for i, a in enumerate(rest) if a.startswith("-")), len(rest))]
+
+    configfile = (values("--configfile") or ["configs/smoke.yaml"])[0]
+    try:
+        check_run(configfile, parse_overrides(values("--config")))
+    except PreflightError as exc:
+        sys.exit(f"make: {exc}")
+
 
 def main(argv: list[str]) -> int:
     if not argv:
         sys.exit("usage: python tools/run_workflow.py SNAKEMAKE [ARGS...]")
+    preflight(argv)
     Path(".snakemake").mkdir(exist_ok=True)
     with open(".snakemake/build.lock", "w") as handle:
         try:
