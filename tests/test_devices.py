@@ -23,3 +23,18 @@ def test_feature_networks_follow_the_training_device():
     evaluator = make_evaluator("fid", real, 4, device="cpu")
     assert evaluator.extractor.device == torch.device("cpu")
     assert ClassifierConfig().device == "auto"
+
+
+def test_the_device_is_said_once_and_a_gpu_profile_on_the_cpu_warned(capsys, monkeypatch):
+    import torch
+
+    from thesis_lib import devices
+    monkeypatch.setattr(devices, "_announced", set())
+    with pytest.warns(RuntimeWarning, match="profile 'gpu' is sized for a GPU, but device: auto found none"):
+        devices.announce(torch.device("cpu"), "auto", "gpu")
+    devices.announce(torch.device("cpu"), "auto", "gpu")  # once per process
+    assert capsys.readouterr().err.count("device: cpu (setting: auto)") == 1
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        devices.announce(torch.device("cpu"), "auto", "smoke")  # the laptop profile: no warning

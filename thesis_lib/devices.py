@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
+
 import torch
+
+GPU_PROFILES = ("gpu", "thesis")  # profiles sized for a GPU: hours or days on a CPU
+_announced: set[str] = set()
 
 
 def pick_device(name: str | torch.device = "auto") -> torch.device:
@@ -18,3 +24,18 @@ def pick_device(name: str | torch.device = "auto") -> torch.device:
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def announce(device: torch.device, setting: str, profile: str | None = None) -> None:
+    """Say once per process which device a step runs on (to stderr, so logs show it), and warn
+    when ``device: auto`` found no GPU for a profile sized for one (:data:`GPU_PROFILES`)."""
+    key = f"{device}|{setting}|{profile}"
+    if key in _announced:
+        return
+    _announced.add(key)
+    print(f"device: {device} (setting: {setting})", file=sys.stderr)
+    if device.type == "cpu" and str(setting) == "auto" and profile in GPU_PROFILES:
+        warnings.warn(f"profile {profile!r} is sized for a GPU, but device: auto found none (torch "
+                      f"{torch.__version__}, CUDA available: {torch.cuda.is_available()}): it runs on the CPU, "
+                      "which takes far longer; check the NVIDIA driver (README: 'Full size on a GPU')",
+                      RuntimeWarning, stacklevel=2)

@@ -63,7 +63,7 @@ from thesis_lib import config, paths
 from thesis_lib.data.splits import partition_of
 from thesis_lib.data.store import PatchStore
 from thesis_lib.data.subsets import TrainingSubset, draw_subset, training_rows
-from thesis_lib.devices import pick_device
+from thesis_lib.devices import announce, pick_device
 from thesis_lib.evaluation.bootstrap import FoldScores, hierarchical_bootstrap, holm
 from thesis_lib.evaluation.scoring import best_f1_threshold, classification_scores
 from thesis_lib.io import atomic_path
@@ -560,6 +560,7 @@ def run_k(profile: str, k: int, study: dict, *, approaches: list[str] | None = N
         return read_results(art)
     run = Run("aug_study", {**study, "k": k, "approaches": approaches, "folds": folds})
     device = str(pick_device(study["device"]))
+    announce(torch.device(device), study["device"], profile)
     subsets = {f: subset_of(store, f, k, study) for f in folds}
     generators = {}
     if any(APPROACHES[a].gan for a in approaches):

@@ -52,7 +52,7 @@ from tqdm.auto import tqdm
 from thesis_lib import config, paths
 from thesis_lib.data.store import PatchStore
 from thesis_lib.data.subsets import TrainingSubset, training_patches
-from thesis_lib.devices import pick_device
+from thesis_lib.devices import announce, pick_device
 from thesis_lib.evaluation.metrics import make_evaluator
 from thesis_lib.images import mosaic, to_uint8
 from thesis_lib.io import atomic_path, write_json
@@ -424,6 +424,7 @@ def train_run(params: dict, fold: int, k: int | None = None, *, subset: Training
     fold's nested ``k``-subset drawn with ``params["seed"]``, or all its training masses when
     ``k`` is None."""
     cfg = GanConfig.from_dict(params)
+    announce(pick_device(cfg.device), cfg.device, params.get("profile"))
     store = PatchStore(paths.store(params["artifacts"]))
     if subset is not None:
         patches = store.read(subset.masses.index.to_numpy())
