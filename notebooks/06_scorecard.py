@@ -31,6 +31,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from thesis_lib import config, paths
+from thesis_lib.io import atomic_path
 from thesis_lib.provenance import Run
 from thesis_lib.studies import scorecard
 
@@ -53,6 +54,8 @@ claims = scorecard.claims_table(res)
 counts = scorecard.verdict_counts(claims)
 display(Markdown(", ".join(f"**{n}** {v}" for v, n in counts.items())
                  + f" ({len(claims)} claims)."))
+with atomic_path(scorecard.VERDICT_PAGE) as tmp:  # the landing page's first lines (a workflow output: always written)
+    tmp.write_text(scorecard.verdict_markdown(claims, profile, data.get("source", "not prepared")))
 display(Markdown(claims.drop(columns="chapter").to_markdown(index=False)))
 if res.aug is not None:
     flat = scorecard.degenerate_ks(res, "f1")

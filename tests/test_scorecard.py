@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -285,3 +286,12 @@ def test_an_arm_that_scores_one_constant_is_no_evidence_for_its_trend(tmp_path):
     assert verdicts["F1 rises with k (ORG)"] == scorecard.INCONCLUSIVE
     assert "every ORG classifier scores the same F1 at k = 50 (0.000)" in \
         table.set_index("claim").loc["F1 rises with k (ORG)", "rule"]
+
+
+def test_the_landing_page_opens_with_the_verdict_counts(tmp_path):
+    verdicts, table = _verdicts(tmp_path)
+    text = scorecard.verdict_markdown(table, "smoke", "synthetic")
+    assert text.startswith("**The verdict of this build** (profile **smoke**, data: synthetic): of the thesis' 10")
+    assert "**10** not comparable" in text and "(results/06_scorecard.ipynb)" in text
+    intro = (Path(scorecard.__file__).parents[2] / "book" / "intro.md").read_text()
+    assert intro.index("{include} generated/verdict.md") < intro.index("**Abstract.**")

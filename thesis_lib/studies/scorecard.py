@@ -401,6 +401,17 @@ def verdict_counts(table: pd.DataFrame) -> dict[str, int]:
     return {v: int((table.verdict == v).sum()) for v in VERDICTS}
 
 
+VERDICT_PAGE = Path("book") / "generated" / "verdict.md"  # included at the top of the book's landing page
+
+
+def verdict_markdown(claims: pd.DataFrame, profile: str, source: str) -> str:
+    """The landing page's opening: this build's verdict counts, each linked to the scorecard."""
+    counts = verdict_counts(claims)
+    parts = ", ".join(f"**{n}** {v}" for v, n in counts.items())
+    return (f"**The verdict of this build** (profile **{profile}**, data: {source}): of the thesis' {len(claims)} "
+            f"claims, {parts}; each with its rule and numbers on the [scorecard](results/06_scorecard.ipynb).\n")
+
+
 def narrative(claims: pd.DataFrame) -> dict[str, str]:
     """One Markdown sentence group per topic (realism, augmentation, t-SNE), stating which of
     the thesis' claims this run reproduced, which not and which it could not compare."""
