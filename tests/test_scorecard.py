@@ -242,6 +242,10 @@ def test_provenance_is_collected_into_tables(tmp_path):
     assert sorted(r["folder"] for r in records) == ["fid", "gan/fold0"]
     steps = provenance.steps_table(records)
     assert sorted(steps.step) == ["fid", "train_gan"] and (steps["CPU cores"] >= 1).all()
+    provenance.Run("notes", {}).write(tmp_path / "notes")  # a step without a seed
+    mixed = provenance.steps_table(provenance.collect(tmp_path)).set_index("folder")
+    assert str(mixed.seed.dtype) == "Int64" and mixed.loc["fid", "seed"] == 3 and pd.isna(mixed.loc["notes", "seed"])
+    assert "3.0" not in mixed.seed.to_string()  # shown as the whole number it is
     params = provenance.parameters_table(records, "train_gan")
     assert params.loc["epochs", "gan/fold0"] == 5 and params.loc["betas", "gan/fold0"] == json.dumps([0.0, 0.9])
     assert "artifacts" not in params.index

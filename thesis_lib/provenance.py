@@ -125,7 +125,10 @@ def steps_table(records: list[dict[str, Any]]) -> pd.DataFrame:
                      "commit": str(r.get("git_commit", ""))[:12] + ("+dirty" if "+dirty" in str(r.get("git_commit")) else ""),
                      "started (UTC)": r.get("started_utc"), "duration (s)": r.get("duration_s"),
                      "CPU cores": hw.get("cpu_cores", "not recorded"), "GPUs": gpus if hw else "not recorded"})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if len(table):
+        table["seed"] = table["seed"].astype("Int64")  # whole numbers even beside a step without a seed
+    return table
 
 
 def parameters_table(records: list[dict[str, Any]], step: str) -> pd.DataFrame:
