@@ -93,7 +93,7 @@ display(Markdown(
 # Four images of one patient ({numref}`fig-data-mammograms`), with each lesion's region of
 # interest outlined (the mask file, outline or box that the dataset gives):
 
-# %% mystnb={"figure": {"caption": "Four mammograms of one patient, each lesion's annotated region outlined. Look at the breast outline, the pectoral muscle in the MLO views and how the masses stand out from the fibroglandular texture.", "name": "fig-data-mammograms"}}
+# %% mystnb={"figure": {"caption": "Four mammograms of one patient, each lesion's annotated region outlined. Look at the breast outline, the pectoral muscle in the MLO views and how the masses stand out from the fibroglandular texture.", "name": "fig-data-mammograms"}, "image": {"alt": "Four mammograms of one patient, each lesion's annotated region outlined"}}
 same_patient, loaded = datasets.example_patient(records)
 titles = [f"{r.laterality}-{r.view}, {len(r.lesions)} mass(es)"
           for r in same_patient]
@@ -112,7 +112,7 @@ plots.save_figure(fig, "data_example_mammograms", figures);
 # regions of interest inside the breast, a plane removed, a Hann window, the power spectrum
 # averaged over rings, and a straight-line fit in log-log between 0.08 and 0.4 cycles/mm.
 
-# %% mystnb={"figure": {"caption": "Power spectra of lesion-free CC images (log-log) with the fitted power law in the fitting band. A straight line with slope -beta in the band is the signature of mammographic texture; compare the fitted beta with the shaded range requested or reported in the literature.", "name": "fig-data-spectrum"}}
+# %% mystnb={"figure": {"caption": "Power spectra of lesion-free CC images (log-log) with the fitted power law in the fitting band. A straight line with slope -beta in the band is the signature of mammographic texture; compare the fitted beta with the shaded range requested or reported in the literature.", "name": "fig-data-spectrum"}, "image": {"alt": "Power spectra of lesion-free CC images (log-log) with the fitted power law in the fitting band"}}
 BAND = (0.08, 0.4)
 LITERATURE_BETA = (2.5, 3.5)
 cc_views = [r for r in records if r.view == "CC"]
@@ -199,13 +199,13 @@ if len(store.skips):
 else:
     display(Markdown("No file was skipped."))
 
-# %% mystnb={"figure": {"caption": "Thirty-two mass patches (bounding box resized to the profile's patch size). Note the variety of sizes, margins and contrast the GAN has to learn.", "name": "fig-data-masses"}}
+# %% mystnb={"figure": {"caption": "Thirty-two mass patches (bounding box resized to the profile's patch size). Note the variety of sizes, margins and contrast the GAN has to learn.", "name": "fig-data-masses"}, "image": {"alt": "Thirty-two mass patches (bounding box resized to the profile's patch size)"}}
 rng = np.random.default_rng(cfg["seed"])
 masses = store.read(store.sample("mass", 32, rng))
 fig = plots.patch_montage(masses, "mass patches")
 plots.save_figure(fig, "data_mass_patches", figures);
 
-# %% mystnb={"figure": {"caption": "Thirty-two normal-tissue patches: random windows inside the breast that touch no lesion. They are the majority class of the classifier.", "name": "fig-data-normals"}}
+# %% mystnb={"figure": {"caption": "Thirty-two normal-tissue patches: random windows inside the breast that touch no lesion. They are the majority class of the classifier.", "name": "fig-data-normals"}, "image": {"alt": "Thirty-two normal-tissue patches: random windows inside the breast that touch no lesion"}}
 normals = store.read(store.sample("normal", 32, rng))
 fig = plots.patch_montage(normals, "normal-tissue patches")
 plots.save_figure(fig, "data_normal_patches", figures);
@@ -214,7 +214,7 @@ plots.save_figure(fig, "data_normal_patches", figures);
 # Grey-level distributions of a sample of each class: masses are denser than the average
 # breast tissue, so their patches are brighter.
 
-# %% mystnb={"figure": {"caption": "Grey-level histograms of 200 mass and 200 normal patches. Masses are denser, so their distribution lies to the right.", "name": "fig-data-histograms"}}
+# %% mystnb={"figure": {"caption": "Grey-level histograms of 200 mass and 200 normal patches. Masses are denser, so their distribution lies to the right.", "name": "fig-data-histograms"}, "image": {"alt": "Grey-level histograms of 200 mass and 200 normal patches"}}
 sample = {label: store.read(store.sample(label, 200, rng))
           for label in ("mass", "normal")}
 fig = plots.intensity_histograms(sample)

@@ -151,14 +151,14 @@ display(Markdown(f"Model selection: **{record['provenance']['evaluator']}** on {
 # Losses and the discriminator's mean outputs per iteration. In a balanced game D(x) stays
 # above one half and D(G(z)) below it without either reaching 0 or 1.
 
-# %% mystnb={"figure": {"caption": "Losses and discriminator outputs over training for the chosen fold. A healthy run keeps D(x) and D(G(z)) apart without either saturating at 0 or 1.", "name": "fig-gan-curves"}}
+# %% mystnb={"figure": {"caption": "Losses and discriminator outputs over training for the chosen fold. A healthy run keeps D(x) and D(G(z)) apart without either saturating at 0 or 1.", "name": "fig-gan-curves"}, "image": {"alt": "Losses and discriminator outputs over training for the chosen fold"}}
 fig = plots.training_curves(record["log"])
 plots.save_figure(fig, f"gan_training_curves_fold{fold}", figures);
 
 # %% [markdown]
 # The same 16 latent vectors at several epochs: what G draws as training proceeds.
 
-# %% mystnb={"figure": {"caption": "The same latent vectors decoded at several epochs. Watch the blobs take the shape and brightness of masses as training proceeds.", "name": "fig-gan-samples"}}
+# %% mystnb={"figure": {"caption": "The same latent vectors decoded at several epochs. Watch the blobs take the shape and brightness of masses as training proceeds.", "name": "fig-gan-samples"}, "image": {"alt": "The same latent vectors decoded at several epochs"}}
 fig = plots.sample_progress(record["samples"], n=5)
 plots.save_figure(fig, f"gan_samples_over_epochs_fold{fold}", figures);
 

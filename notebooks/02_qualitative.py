@@ -57,7 +57,7 @@ if ready:
 #
 # 64 training masses of each fold (left) and 64 patches from its kept generator (right).
 
-# %% mystnb={"figure": {"caption": "Training masses of each fold (left) beside patches of its kept generator (right). Look for the shapes, margins and textures the generator reproduces, and for those it misses.", "name": "fig-real-generated"}}
+# %% mystnb={"figure": {"caption": "Training masses of each fold (left) beside patches of its kept generator (right). Look for the shapes, margins and textures the generator reproduces, and for those it misses.", "name": "fig-real-generated"}, "image": {"alt": "Training masses of each fold (left) beside patches of its kept generator (right)"}}
 panels = {}
 for f, ckpt in generators.items():
     real, _ = training_patches(store, f, None, params["seed"])
@@ -85,11 +85,11 @@ checks = [
 ]
 pd.DataFrame([c.summary() for c in checks]).set_index("space").round(3)
 
-# %% mystnb={"figure": {"caption": "Distances from each generated patch to its nearest training patch, beside training patches' distances to their own nearest neighbour, in pixels and in Inception features. Memorisation would show as generated patches far closer to a training patch than real patches are to each other.", "name": "fig-memorisation-distances"}}
+# %% mystnb={"figure": {"caption": "Distances from each generated patch to its nearest training patch, beside training patches' distances to their own nearest neighbour, in pixels and in Inception features. Memorisation would show as generated patches far closer to a training patch than real patches are to each other.", "name": "fig-memorisation-distances"}, "image": {"alt": "Distances from each generated patch to its nearest training patch, beside training patches' distances to their own nearest neighbour, in pixels and in Inception features"}}
 fig = plots.nearest_distance_histograms(checks)
 plots.save_figure(fig, f"memorisation_distances_fold{k}", figures);
 
-# %% mystnb={"figure": {"caption": "Generated patches (top row) and their nearest training patches in each feature space. Copies would look identical to their neighbour.", "name": "fig-memorisation-neighbours"}}
+# %% mystnb={"figure": {"caption": "Generated patches (top row) and their nearest training patches in each feature space. Copies would look identical to their neighbour.", "name": "fig-memorisation-neighbours"}, "image": {"alt": "Generated patches (top row) and their nearest training patches in each feature space"}}
 fig = plots.nearest_neighbours(fake, {c.space: train[c.nearest_train] for c in checks})
 plots.save_figure(fig, f"memorisation_neighbours_fold{k}", figures);
 
@@ -108,7 +108,7 @@ display(Markdown(
 # mass to another, rather than jumps between memorised images, is what a generator that has
 # learnt the distribution shows.
 
-# %% mystnb={"figure": {"caption": "Patches decoded along a straight line between two latent vectors. Smooth change, without jumps, suggests the generator has learnt a continuous space rather than a list of memorised patches.", "name": "fig-interpolation"}}
+# %% mystnb={"figure": {"caption": "Patches decoded along a straight line between two latent vectors. Smooth change, without jumps, suggests the generator has learnt a continuous space rather than a list of memorised patches.", "name": "fig-interpolation"}, "image": {"alt": "Patches decoded along a straight line between two latent vectors"}}
 G = load_generator(generators[k])
 strip = interpolate(G, params["interpolation_steps"], params["seed"])
 fig = plots.patch_montage(strip, f"latent interpolation, fold {k}", ncols=len(strip))

@@ -151,7 +151,7 @@ display(Markdown(
 # only its shape compares. Whether FID falls is read from all snapshots at once: the slope of a
 # straight line through them, with a bootstrap interval over snapshots, not from two points.
 
-# %% mystnb={"figure": {"caption": "FID of the kept generator's snapshots over epochs (left) beside the curve the thesis reported (right), each on its own axes because data, N and training length differ. Compare the shapes, not the values.", "name": "fig-fid-curve"}}
+# %% mystnb={"figure": {"caption": "FID of the kept generator's snapshots over epochs (left) beside the curve the thesis reported (right), each on its own axes because data, N and training length differ. Compare the shapes, not the values.", "name": "fig-fid-curve"}, "image": {"alt": "FID of the kept generator's snapshots over epochs (left) beside the curve the thesis reported (right), each on its own axes because data, N and training length differ"}}
 fold = params["curve_fold"]
 curve = pd.DataFrame(results["curve"], columns=["epoch", "iterations", "FID", "precision", "recall",
                                                 "N generated"])  # none for a ready generator

@@ -210,7 +210,7 @@ for metric, name in (("auc", "AUC"), ("ap", "Average precision")):
     display(Markdown(f"**{name}** (mean ± sd over folds and seeds)"))
     display(mean_and_sd(table, metric)[order])
 
-# %% mystnb={"figure": {"caption": "Test AUC against the number of real training masses k for each arm, with 95 % intervals (hierarchical bootstrap over classifier seeds and test patients), beside the thesis' AUC. AUC does not depend on a threshold, so a class ratio that differs between arms does not move it.", "name": "fig-aug-auc"}}
+# %% mystnb={"figure": {"caption": "Test AUC against the number of real training masses k for each arm, with 95 % intervals (hierarchical bootstrap over classifier seeds and test patients), beside the thesis' AUC. AUC does not depend on a threshold, so a class ratio that differs between arms does not move it.", "name": "fig-aug-auc"}, "image": {"alt": "Test AUC against the number of real training masses k for each arm, with 95 % intervals (hierarchical bootstrap over classifier seeds and test patients), beside the thesis' AUC"}}
 thesis = reference.reported()["augmentation"]
 dataset = config.resolve("data_prep", profile)["dataset"]
 fig = plots.metric_against_k(intervals, thesis, "auc", ours_label=f"this run ({dataset} data, {profile} profile)",
@@ -224,7 +224,7 @@ plots.save_figure(fig, "aug_auc_against_k", figures);
 # the number of real training masses, with this run's 95 % intervals; the thesis' reported
 # curves are on the right, on their own axes: other data, other k.
 
-# %% mystnb={"figure": {"caption": "Test F1 at threshold 0.5 against the number of real training masses k for each arm, with 95 % intervals (hierarchical bootstrap over classifier seeds and test patients; left), and the thesis' curves (right). The thesis' claim is that Aug GAN (orange triangles) lies highest when k is small; the green control Aug ORG x2.5 presents as many positives as Aug GAN.", "name": "fig-aug-f1"}}
+# %% mystnb={"figure": {"caption": "Test F1 at threshold 0.5 against the number of real training masses k for each arm, with 95 % intervals (hierarchical bootstrap over classifier seeds and test patients; left), and the thesis' curves (right). The thesis' claim is that Aug GAN (orange triangles) lies highest when k is small; the green control Aug ORG x2.5 presents as many positives as Aug GAN.", "name": "fig-aug-f1"}, "image": {"alt": "Test F1 at threshold 0.5 against the number of real training masses k for each arm, with 95 % intervals (hierarchical bootstrap over classifier seeds and test patients; left), and the thesis' curves (right)"}}
 fig = plots.metric_against_k(intervals, thesis, "f1", ours_label=f"this run ({dataset} data, {profile} profile)",
                              thesis_label="thesis (OPTIMAM data)")
 plots.save_figure(fig, "aug_f1_against_k", figures);
@@ -305,7 +305,7 @@ display(Markdown("\n\n".join(text)))
 # 25 masses from the generator of each k (fold 0), as the thesis showed them: the smaller
 # the k, the less the generator has to learn from.
 
-# %% mystnb={"figure": {"caption": "Twenty-five masses from the generator G_k of fold 0 for each k. The fewer real masses a generator saw, the less variety and detail its masses can show.", "name": "fig-aug-gk-samples"}}
+# %% mystnb={"figure": {"caption": "Twenty-five masses from the generator G_k of fold 0 for each k. The fewer real masses a generator saw, the less variety and detail its masses can show.", "name": "fig-aug-gk-samples"}, "image": {"alt": "Twenty-five masses from the generator G_k of fold 0 for each k"}}
 panels = {f"G_k, k = {k_}": generate(paths.gan(art) / f"fold0_k{k_}" / "best.pt", 25, params["seed"])
           for k_ in sorted(table.k.unique())
           if (paths.gan(art) / f"fold0_k{k_}" / "best.pt").is_file()}

@@ -97,7 +97,7 @@ display(Markdown("Rows of the figure below, top to bottom: "
                  + ", ".join({"pixels": "raw pixels", "inception": "FID Inception features"}[s] for s in chosen)
                  + f" (the spaces this run mapped: `spaces: {list(chosen)}`)."))
 
-# %% mystnb={"figure": {"caption": "t-SNE maps of one fold's masses: real against generated (left), with normal tissue (middle), and real with flipped copies among normal tissue (right); one row per feature space this run mapped (named above each map and in the text above). Look at whether generated circles sit among the real crosses or apart from them.", "name": "fig-tsne-maps"}}
+# %% mystnb={"figure": {"caption": "t-SNE maps of one fold's masses: real against generated (left), with normal tissue (middle), and real with flipped copies among normal tissue (right); one row per feature space this run mapped (named above each map and in the text above). Look at whether generated circles sit among the real crosses or apart from them.", "name": "fig-tsne-maps"}, "image": {"alt": "t-SNE maps of one fold's masses: real against generated (left), with normal tissue (middle), and real with flipped copies among normal tissue (right); one row per feature space this run mapped (named above each map and in the text above)"}}
 coords = tsne_results.read_maps(art)
 for space in chosen:
     for name, (xy, groups) in coords[space].items():  # one file per map, for a thesis

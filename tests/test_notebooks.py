@@ -57,3 +57,18 @@ def test_papermills_injected_parameters_are_folded_in_the_book(tmp_path):
     cells = nbformat.read(path, as_version=4).cells
     assert cells[1].metadata["tags"] == ["injected-parameters", "hide-cell"] and cells[0].metadata["tags"] == ["parameters"]
     assert cells[1].source == "k = 100" and cells[2].source == "# x"
+
+
+def test_every_figure_has_alt_text_that_describes_it():
+    """A figure's image gets alt text (the caption's first sentence), not its hashed file name."""
+    import json
+    import re
+    figures = 0
+    for path in sorted(Path(__file__).resolve().parents[1].glob("notebooks/*.py")):
+        for line in path.read_text().splitlines():
+            match = re.match(r"^# %% .*mystnb=(\{.*\})", line)
+            if match and "figure" in (meta := json.loads(match.group(1))):
+                figures += 1
+                alt = meta.get("image", {}).get("alt", "")
+                assert len(alt.split()) >= 4 and meta["figure"]["caption"].startswith(alt), (path.name, alt)
+    assert figures >= 16
