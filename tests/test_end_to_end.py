@@ -172,7 +172,8 @@ def test_summary_chapters_read_the_results(executed):
     for name in ("06_scorecard", "07_discussion", "08_appendix"):
         tmp, out = _ran(executed, name)
     prov = json.loads((tmp / "artifacts" / "smoke" / "scorecard" / "provenance.json").read_text())
-    assert len(prov["claims"]) == 9 and sum(prov["verdicts"].values()) == 9
+    assert len(prov["claims"]) == 10 and sum(prov["verdicts"].values()) == 10
+    assert (tmp / "book" / "generated" / "verdict.md").read_text().startswith("**The verdict of this build**")
     assert {c["chapter"] for c in prov["claims"]} == {"fid", "aug", "tsne"}
     appendix = out.with_name("08_appendix.ipynb").read_text()
     assert "train_gan" in appendix and "aug_study" in appendix and "tsne" in appendix
