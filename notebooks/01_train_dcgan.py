@@ -16,7 +16,8 @@
 # are trained against each other
 # {cite}`goodfellow2014gan`. This chapter trains it on the mass patches of one fold's
 # **training** patients (never its validation or test patients), shows how training went, and
-# keeps the generator that the model-selection score likes best.
+# keeps the generator that the model-selection score likes best (with no score, the last one;
+# the run's setting is stated below).
 
 # %% tags=["parameters"]
 # Every parameter left at None takes its value from configs/<profile>.yaml (section gan)

@@ -42,7 +42,8 @@
 # tested on the held-out patients.
 #
 # Flipped copies are flipped horizontally, vertically or both, never left as they are; the
-# maps are computed twice, on raw pixels (as the thesis) and on FID Inception features, each
+# maps are computed in each space the profile lists (`spaces`: raw pixels, as the thesis, and/or
+# FID Inception features; the line under the maps names those of this run), each
 # after a reduction to 50 principal components, by openTSNE {cite}`policar2024opentsne` when it
 # is installed and by scikit-learn otherwise.
 
@@ -68,7 +69,7 @@ from IPython.display import Markdown, display
 
 from thesis_lib import config, paths
 from thesis_lib.book import plots
-from thesis_lib.studies import tsne, tsne_results
+from thesis_lib.studies import scorecard, tsne, tsne_results
 
 params = config.resolve("tsne", profile, fold=fold, k=k, spaces=spaces, perplexity=perplexity,
                         n_iter=n_iter, n_normal=n_normal, neighbours=neighbours,
@@ -136,6 +137,13 @@ display(Markdown(
     f"permutation null's 95 % range) and than the flips do.\n\n"
     + "\n\n".join(sentence for space in chosen
                    for sentence in tsne.verdicts(table[table.space == space]))))
+failed = scorecard.tsne_generator_failed(scorecard.Results.load(art))
+display(Markdown(
+    f"**Realism of the generator these maps show** (the book's one definition, the quality gate or the FID "
+    f"chapter's rules): {failed}. These readings are therefore descriptions only; the scorecard does not judge "
+    "the thesis' t-SNE claims on them." if failed else
+    "**Realism of the generator these maps show:** it passed the realism rules (or was not judged by them), so "
+    "the scorecard judges the thesis' t-SNE claims on these readings."))
 
 # %% tags=["remove-input"]
 display(Markdown(f"Computed by the step `python -m thesis_lib.studies.tsne_results` at commit "

@@ -20,7 +20,11 @@
 # could detect, or the cell is degenerate: every classifier scored the same constant); **not
 # comparable** means the two numbers measure different things (other data, another number of
 # samples, a generator that failed the quality gate) or the chapter has not run. Holm's
-# correction runs over every difference this page judges at once.
+# correction runs over every difference this page judges at once: the intervals shown are the
+# unadjusted 95 % intervals, the verdict beside each ("better", "not distinguishable from 0")
+# is the Holm-adjusted test's, so an interval that just excludes 0 can still read "not
+# distinguishable". Where this run's k is not one of the thesis', the thesis' effect is read at
+# its nearest k, named beside it.
 
 # %% tags=["parameters"]
 profile = "smoke"
@@ -33,7 +37,7 @@ from IPython.display import Markdown, display
 from thesis_lib import config, paths
 from thesis_lib.io import atomic_path
 from thesis_lib.provenance import Run
-from thesis_lib.studies import scorecard
+from thesis_lib.studies import scorecard, tsne
 
 art = config.artifacts_dir(profile)
 run = Run("scorecard", {"profile": profile})
@@ -58,11 +62,11 @@ with atomic_path(scorecard.VERDICT_PAGE) as tmp:  # the landing page's first lin
     tmp.write_text(scorecard.verdict_markdown(claims, profile, data.get("source", "not prepared")))
 display(Markdown(claims.drop(columns="chapter").to_markdown(index=False)))
 if res.aug is not None:
-    flat = scorecard.degenerate_ks(res, "f1")
+    cells = scorecard.constant_cells(res, "f1")
     display(Markdown(
-        f"Degenerate cells: F1 at 0.5 is one constant for every classifier of every arm at k = "
-        f"{', '.join(map(str, flat))}; no claim rests on F1 there." if flat else
-        "No degenerate cell: at every k the classifiers' F1 at 0.5 differ."))
+        "Degenerate cells (every classifier of the arm scores one constant F1 at 0.5; no claim rests on F1 "
+        "there): " + "; ".join(f"{arm} at k = {k} ({value:.3f})" for k, arm, value in cells) + "." if cells else
+        "No degenerate cell: in every arm at every k the classifiers' F1 at 0.5 differ."))
 
 # %% [markdown]
 # ## F1 and AUC per k and approach
@@ -94,8 +98,9 @@ if res.fid is not None:
                      + fid.round(3).to_markdown(index=False)))
 if res.tsne is not None:
     cols = ["space", "masses", "metric", "value", "expected", "low", "high"]
-    display(Markdown(scorecard.link("t-SNE chapter", "tsne") + "\n\n"
-                     + res.tsne[cols].round(3).to_markdown(index=False)))
+    shown = res.tsne[~tsne.saturated(res.tsne)]  # a null of zero width: any set scores the same
+    display(Markdown(scorecard.link("t-SNE chapter", "tsne") + " (saturated scores left out, as there)\n\n"
+                     + shown[cols].round(3).to_markdown(index=False)))
 
 # %%
 run.write(paths.chapter_record(art, "scorecard"), claims=claims.to_dict("records"), verdicts=counts);

@@ -61,8 +61,11 @@ if fid is not None:
         + ("They are far from real masses in Inception's eyes: at this profile's "
            f"size (ngf = {gan['ngf']}, {GanConfig.from_dict(gan).budget}) the DCGAN learns the blob and "
            "its brightness, not the texture." if ratio > 2 else
-           "They lie close to the floor: in Inception's eyes they are nearly as similar to "
-           "unseen real masses as real training masses are.")
+           "Every fold's generator lies close to the floor: in Inception's eyes its masses are nearly as "
+           "similar to unseen real masses as real training masses are." if fid.realistic.all() else
+           "The folds differ: " + "; ".join(
+               f"fold {r.fold} {'meets every rule' if r.realistic else 'fails ' + r.fails}" for r in fid.itertuples())
+           + ".")
     )
 display(Markdown("\n\n".join(text)))
 
@@ -77,8 +80,8 @@ display(Markdown("\n\n".join(text)))
 # %% tags=["remove-input"]
 text = [story["augmentation"]]
 if res.aug is not None and res.intervals is not None:
-    text.append("The best approach by mean F1 was " + ", ".join(
-        f"{a} at k = {k}" for k, a in best_arm(res.aug, "f1", list(augstudy.APPROACHES)).items()) + ".")
+    text.append("The best of the thesis' four approaches by mean F1 was " + ", ".join(
+        f"{a} at k = {k}" for k, a in best_arm(res.aug, "f1", scorecard.THESIS_ARMS).items()) + ".")
     pairs = res.intervals[res.intervals.comparison.str.contains(" - ")]
     sure = pairs[pairs.verdict != "not distinguishable from 0"]
     text.append(

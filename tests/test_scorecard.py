@@ -299,3 +299,16 @@ def test_the_landing_page_opens_with_the_verdict_counts(tmp_path):
     assert "**10** not comparable" in text and "(results/06_scorecard.ipynb)" in text
     intro = (Path(scorecard.__file__).parents[2] / "book" / "intro.md").read_text()
     assert intro.index("{include} generated/verdict.md") < intro.index("**Abstract.**")
+
+
+def test_realism_verdict_needs_a_majority_to_pass_and_no_fold_to_fail(tmp_path):
+    rows = []
+    for fold, good in ((0, True), (1, False)):
+        row = {"fold": fold, "N generated": 100, "N held-out": 112 + 4 * fold, "FID": 60.0 if good else 200.0,
+               "real-real FID": 45.0, "FID / floor": 1.3 if good else 4.4, "precision": 0.8 if good else 0.1,
+               "recall": 0.6 if good else 0.0, "closer to training": 0.5}
+        rows.append({**row, "realistic": good})
+    write_json(tmp_path / "fid" / "provenance.json", {"table": rows, "curve": []})
+    table = scorecard.claims_table(scorecard.Results.load(tmp_path)).set_index("claim")
+    kept = table.loc["the kept generator is realistic by FID"]
+    assert kept.verdict == scorecard.INCONCLUSIVE and "112-116 held-out" in kept["this run"]

@@ -47,6 +47,7 @@ JUDGED = (("Aug GAN - Aug ORG", "f1"), ("GAN - ORG", "auc"), ("GAN - ORG", "ap")
 POWER = 0.8  # of the smallest detectable difference
 FLIPS = "flips help (Aug ORG > ORG)"
 NO_GAN_ARM = ("F1 rises with k (ORG)", FLIPS)  # claims the G_k quality gate does not concern
+THESIS_ARMS = ["ORG", "Aug ORG", "GAN", "Aug GAN"]  # the thesis' four approaches (Aug ORG x2.5 is ours)
 
 
 def link(text: str, chapter: str) -> str:
@@ -102,7 +103,7 @@ def fid_claims(res: Results) -> list[dict]:
     if res.fid is None:
         return [_claim(claim_curve, thesis_curve, "", NOT_COMPARABLE, "the FID chapter has not run", "fid"),
                 _claim(claim_kept, thesis_kept, "", NOT_COMPARABLE, "the FID chapter has not run", "fid")]
-    curve = pd.DataFrame(res.fid["curve"]).sort_values("epoch")
+    curve = pd.DataFrame(res.fid.get("curve") or [], columns=["epoch", "FID", "N generated"]).sort_values("epoch")
     trend = realism.fid_trend(curve)
     n_curve = int(curve["N generated"].iloc[-1]) if len(curve) else 0
     ours_curve = (f"slope {trend['slope']:+.1f} per 100 epochs [{trend['low']:+.1f}, {trend['high']:+.1f}] over "
@@ -114,7 +115,7 @@ def fid_claims(res: Results) -> list[dict]:
     passed = int(table.realistic.sum())
     ours_kept = (f"{passed} of {len(table)} folds pass; FID {table.FID.mean():.1f} against held-out masses, "
                  f"{table['FID / floor'].mean():.1f} x the matched floor (N = {table['N generated'].iloc[0]:.0f} "
-                 f"generated, {table['N held-out'].iloc[0]:.0f} held-out), precision {table.precision.mean():.2f}, "
+                 f"generated, {_span(table['N held-out'])} held-out), precision {table.precision.mean():.2f}, "
                  f"recall {table.recall.mean():.2f}, {table['closer to training'].mean():.0%} nearer training")
     return [
         _claim(claim_curve, thesis_curve, ours_curve, curve_verdict,
@@ -122,11 +123,19 @@ def fid_claims(res: Results) -> list[dict]:
                "below 0; not reproduced when it lies above 0; inconclusive otherwise"
                if trend["falls"] is not None else
                f"fewer than {realism.MIN_SNAPSHOTS} snapshots cannot show a trend", "fid"),
-        _claim(claim_kept, thesis_kept, ours_kept, REPRODUCED if passed * 2 > len(table) else NOT_REPRODUCED,
-               f"more than half of the folds' kept generators meet every rule: {realism.REALISM_RULE}. The thesis' "
+        _claim(claim_kept, thesis_kept, ours_kept,
+               REPRODUCED if passed * 2 > len(table) else NOT_REPRODUCED if passed == 0 else INCONCLUSIVE,
+               f"reproduced when more than half of the folds' kept generators meet every rule, not reproduced when "
+               f"none does, inconclusive in between: {realism.REALISM_RULE}. The thesis' "
                "FID is not compared with ours (its reference set was the training masses, N = 2,000, OPTIMAM)",
                "fid"),
     ]
+
+
+def _span(values: pd.Series) -> str:
+    """"112" or "112-116": the range of a count over folds."""
+    lo, hi = int(values.min()), int(values.max())
+    return f"{lo}" if lo == hi else f"{lo}-{hi}"
 
 
 def judged_intervals(res: Results) -> pd.DataFrame:
@@ -144,7 +153,14 @@ def judged_intervals(res: Results) -> pd.DataFrame:
     se = (rows.high - rows.low) / (2 * norm.ppf(0.975))
     rows["detectable"] = (norm.ppf(1 - alpha / 2) + norm.ppf(POWER)) * se
     rows["thesis"] = [thesis_effect(c, m, k) for c, m, k in zip(rows.comparison, rows.metric, rows.k)]
+    rows["thesis k"] = [thesis_k(k) for k in rows.k]
     return rows.set_index(["comparison", "metric", "k"]).sort_index()
+
+
+def thesis_k(k: int) -> int:
+    """The k of the thesis' nearest to ``k`` (its own effect is read there)."""
+    ks = reference.reported()["augmentation"]["k"]
+    return int(ks[int(np.argmin([abs(k - kk) for kk in ks]))])
 
 
 def thesis_effect(comparison: str, metric: str, k: int) -> float:
@@ -166,6 +182,13 @@ def degenerate_ks(res: Results, metric: str, arms: tuple[str, ...] | None = None
     return [int(k) for k, g in table.groupby("k") if len(g) and np.ptp(g[metric].to_numpy(float)) == 0]
 
 
+def constant_cells(res: Results, metric: str) -> list[tuple[int, str, float]]:
+    """(k, arm, value) of every cell in which all classifiers of one arm scored one constant
+    ``metric``: no evidence for a claim that rests on that arm at that k."""
+    return [(int(k), str(arm), float(g[metric].iloc[0])) for (k, arm), g in res.aug.groupby(["k", "approach"])
+            if len(g) and np.ptp(g[metric].to_numpy(float)) == 0]
+
+
 def difference_verdict(rows: pd.DataFrame, reproduced: bool, refuted_share: float = 0.5) -> str:
     """A claim's verdict from its judged differences ``rows`` (of :func:`judged_intervals`):
     reproduced when its own rule holds; not reproduced when at ``refuted_share`` of its k or more
@@ -183,7 +206,8 @@ def _judged_text(rows: pd.DataFrame) -> str:
     """Each judged difference with its interval, Holm verdict, the thesis' effect and the
     smallest detectable difference."""
     return "; ".join(f"{m.upper()} k = {k}: {r.estimate:+.3f} [{r.low:+.3f}, {r.high:+.3f}], {r.verdict}"
-                     + (f", thesis {r.thesis:+.3f}" if np.isfinite(r.thesis) else "")
+                     + (f", thesis {r.thesis:+.3f}" + (f" (its k = {r['thesis k']})" if r["thesis k"] != k else "")
+                        if np.isfinite(r.thesis) else "")
                      + f", detectable {r.detectable:.3f}"
                      for (_, m, k), r in rows.iterrows())
 
@@ -254,7 +278,7 @@ def aug_claims(res: Results) -> list[dict]:
     else:
         out.append(_claim(FLIPS, claims[FLIPS], "", NOT_COMPARABLE, "Aug ORG or ORG did not run", "aug"))
 
-    best = best_arm(res.aug, "f1", list(augstudy.APPROACHES)).loc[k0]  # the first generator's arms
+    best = best_arm(res.aug, "f1", THESIS_ARMS).loc[k0]  # the thesis' four arms (its claim is about them)
     at_k0 = rows("Aug GAN - Aug ORG", "f1", [k0])
     sure = len(at_k0) and (at_k0.verdict == "better").all()
     name = "Aug GAN gives the best F1 at the smallest k"
@@ -420,7 +444,7 @@ def narrative(claims: pd.DataFrame) -> dict[str, str]:
         rows = claims[claims.chapter == chapter]
         parts = []
         for verdict, lead in ((REPRODUCED, "This run reproduces"), (NOT_REPRODUCED, "It does not reproduce"),
-                              (INCONCLUSIVE, "It lacks the power to judge"), (NOT_COMPARABLE, "It cannot compare")):
+                              (INCONCLUSIVE, "It cannot decide on"), (NOT_COMPARABLE, "It cannot compare")):
             names = [f"*{c}*" for c in rows[rows.verdict == verdict].claim]
             if names:
                 parts.append(f"{lead} {_join(names)}.")
