@@ -27,17 +27,23 @@
 
 # %% tags=["parameters"]
 # Every parameter left at None takes its value from configs/<profile>.yaml
-profile = "smoke"
-dataset = None  # synthetic | cbis-ddsm | inbreast | vindr-mammo | omi-db
-data_root = None  # folder of a real dataset (ignored for synthetic)
-n_patients = None  # synthetic: cohort size; real data: random subset, 0 = all
-patch_rule = None  # bbox_resize (the thesis) | centre_crop
-negative_windows = None  # matched (normal windows resized like the masses) | native (the thesis)
-negatives_per_image = None
-patch_size = None  # pixels (the thesis: 128)
-seed = None
+profile: str = "smoke"
+dataset: str = None  # synthetic | cbis-ddsm | inbreast | vindr-mammo | omi-db
+data_root: str = None  # folder of a real dataset (ignored for synthetic)
+n_patients: int = None  # synthetic: cohort size; real data: random subset (0: all)
+patch_rule: str = None  # bbox_resize (the thesis) | centre_crop
+negative_windows: str = None  # matched (normal windows resized like the masses) | native (the thesis)
+negatives_per_image: int = None
+patch_size: int = None  # pixels (the thesis: 128)
+seed: int = None
+
+# %% tags=["remove-cell"]
+from thesis_lib.book.parameters import check_parameters
+
+check_parameters(globals())  # papermill -p with a name this notebook does not take stops the run here
 
 # %%
+
 from pathlib import Path
 
 import numpy as np

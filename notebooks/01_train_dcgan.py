@@ -21,20 +21,26 @@
 
 # %% tags=["parameters"]
 # Every parameter left at None takes its value from configs/<profile>.yaml (section gan)
-profile = "smoke"
-fold = 0
-k = None  # None: the fold's whole training pool; a number: a nested k-subset
-epochs = None
-iterations = None  # 0: train for epochs
-batch_size = None
-nz = None
-ngf = None
-ndf = None
-device = None  # auto | cpu | cuda | mps
-seed = None
-resume = "yes"  # yes: continue a run of this config (an error if another config is there) | auto | no
+profile: str = "smoke"
+fold: int = 0
+k: int = None  # None: the fold's whole training pool; a number: a nested k-subset
+epochs: int = None
+iterations: int = None  # 0: train for epochs
+batch_size: int = None
+nz: int = None
+ngf: int = None
+ndf: int = None
+device: str = None  # auto | cpu | cuda | mps
+seed: int = None
+resume: str = "yes"  # yes: continue a run of this config (an error if another config is there) | auto | no
+
+# %% tags=["remove-cell"]
+from thesis_lib.book.parameters import check_parameters
+
+check_parameters(globals())  # papermill -p with a name this notebook does not take stops the run here
 
 # %%
+
 from pathlib import Path
 
 import pandas as pd

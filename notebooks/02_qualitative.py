@@ -17,13 +17,19 @@
 
 # %% tags=["parameters"]
 # Every parameter left at None takes its value from configs/<profile>.yaml (section qualitative)
-profile = "smoke"
-fold = None
-n_generated = None
-generator = None  # a ready generator shown instead of this run's GANs: "label=path/to/G.pt" (e.g. the thesis' own)
-seed = None
+profile: str = "smoke"
+fold: int = None
+n_generated: int = None
+generator: str = None  # a ready generator shown instead of this run's GANs, as label and path to its G.pt joined by an equals sign (e.g. the thesis' own)
+seed: int = None
+
+# %% tags=["remove-cell"]
+from thesis_lib.book.parameters import check_parameters
+
+check_parameters(globals())  # papermill -p with a name this notebook does not take stops the run here
 
 # %%
+
 from pathlib import Path
 
 import numpy as np

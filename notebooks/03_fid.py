@@ -43,15 +43,21 @@
 
 # %% tags=["parameters"]
 # Every parameter left at None takes its value from configs/<profile>.yaml (section fid)
-profile = "smoke"
-n_generated = None
-n_generated_curve = None
-resize = None  # bilinear | bicubic
-domain_epochs = None
-generator = None  # a ready generator scored instead of this run's GANs: "label=path/to/G.pt" (e.g. the thesis' own)
-seed = None
+profile: str = "smoke"
+n_generated: int = None
+n_generated_curve: int = None
+resize: str = None  # bilinear | bicubic
+domain_epochs: int = None
+generator: str = None  # a ready generator scored instead of this run's GANs, as label and path to its G.pt joined by an equals sign (e.g. the thesis' own)
+seed: int = None
+
+# %% tags=["remove-cell"]
+from thesis_lib.book.parameters import check_parameters
+
+check_parameters(globals())  # papermill -p with a name this notebook does not take stops the run here
 
 # %%
+
 from pathlib import Path
 
 import pandas as pd

@@ -71,20 +71,26 @@
 
 # %% tags=["parameters"]
 # Every parameter left at None takes its value from configs/<profile>.yaml (section aug)
-profile = "smoke"
-k = None  # one training size (100) or several ("50, 100"); None: the profile's list
-approaches = None
-epochs = None  # classifier epochs
-classifier_seeds = None  # e.g. [0, 1, 2]: one classifier per seed and cell
-gan_seeds = None  # e.g. [0, 1]: one G_k per seed, fold and k
-workers = None  # trainings at once, one process each (0: one per CPU core)
-reuse = True  # keep rows computed with the same config instead of recomputing them
-n_boot = None
-gan = None  # G_k settings that differ from the profile's gan section, e.g. {"epochs": 5}
-generators = None  # e.g. ["small-data", "thesis"] or "thesis G=artifacts/thesis_G.pt" (section aug.generators)
-seed = None
+profile: str = "smoke"
+k: list = None  # one training size (100) or several ("50, 100" or [50, 100]); None: the profile's list
+approaches: list = None
+epochs: int = None  # classifier epochs
+classifier_seeds: list = None  # e.g. [0, 1, 2]: one classifier per seed and cell
+gan_seeds: list = None  # e.g. [0, 1]: one G_k per seed, fold and k
+workers: int = None  # trainings at once, one process each (0: one per CPU core)
+reuse: bool = True  # keep rows computed with the same config instead of recomputing them
+n_boot: int = None
+gan: dict = None  # G_k settings that differ from the profile's gan section, e.g. {"epochs": 5}
+generators: list = None  # recipes or ready generators, e.g. ["small-data", "thesis"] (section aug.generators)
+seed: int = None
+
+# %% tags=["remove-cell"]
+from thesis_lib.book.parameters import check_parameters
+
+check_parameters(globals())  # papermill -p with a name this notebook does not take stops the run here
 
 # %%
+
 from pathlib import Path
 
 import pandas as pd

@@ -49,19 +49,25 @@
 
 # %% tags=["parameters"]
 # Every parameter left at None takes its value from configs/<profile>.yaml (section tsne)
-profile = "smoke"
-fold = None
-k = None  # a G_k of the augmentation study, or "all": the fold's whole pool and its GAN
-spaces = None  # pixels and/or inception
-perplexity = None
-n_iter = None
-n_normal = None
-neighbours = None
-n_perm = None  # permutations of each null
-generator = None  # a ready generator mapped instead of this run's: "label=path/to/G.pt" (e.g. the thesis' own)
-seed = None
+profile: str = "smoke"
+fold: int = None
+k: str = None  # a G_k of the augmentation study, or "all": the fold's whole pool and its GAN
+spaces: list = None  # pixels and/or inception
+perplexity: float = None
+n_iter: int = None
+n_normal: int = None
+neighbours: int = None
+n_perm: int = None  # permutations of each null
+generator: str = None  # a ready generator mapped instead of this run's, as label and path to its G.pt joined by an equals sign (e.g. the thesis' own)
+seed: int = None
+
+# %% tags=["remove-cell"]
+from thesis_lib.book.parameters import check_parameters
+
+check_parameters(globals())  # papermill -p with a name this notebook does not take stops the run here
 
 # %%
+
 from pathlib import Path
 
 import pandas as pd

@@ -27,9 +27,15 @@
 # its nearest k, named beside it.
 
 # %% tags=["parameters"]
-profile = "smoke"
+profile: str = "smoke"
+
+# %% tags=["remove-cell"]
+from thesis_lib.book.parameters import check_parameters
+
+check_parameters(globals())  # papermill -p with a name this notebook does not take stops the run here
 
 # %%
+
 
 import pandas as pd
 from IPython.display import Markdown, display

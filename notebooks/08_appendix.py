@@ -15,9 +15,15 @@
 # chapters, from the files of this run.
 
 # %% tags=["parameters"]
-profile = "smoke"
+profile: str = "smoke"
+
+# %% tags=["remove-cell"]
+from thesis_lib.book.parameters import check_parameters
+
+check_parameters(globals())  # papermill -p with a name this notebook does not take stops the run here
 
 # %%
+
 from IPython.display import Markdown, display
 
 from thesis_lib import config, provenance

@@ -72,3 +72,35 @@ def test_every_figure_has_alt_text_that_describes_it():
                 alt = meta.get("image", {}).get("alt", "")
                 assert len(alt.split()) >= 4 and meta["figure"]["caption"].startswith(alt), (path.name, alt)
     assert figures >= 16
+
+
+@pytest.mark.parametrize("script", NOTEBOOKS, ids=lambda p: p.stem)
+def test_papermills_own_parser_reads_every_parameter_with_its_type(script, caplog):
+    import papermill
+
+    from thesis_lib.book.parameters import assigned_names
+    nb = nbformat.read(script.with_suffix(".ipynb"), as_version=4)
+    declared = assigned_names(next(c for c in nb.cells if "parameters" in c.metadata.get("tags", [])).source)
+    with caplog.at_level("WARNING"):
+        parsed = papermill.inspect_notebook(str(script.with_suffix(".ipynb")))
+    assert not [r.message for r in caplog.records if "Unable to parse" in r.message]
+    assert set(parsed) == declared  # every parameter, none lost to a comment holding "="
+    assert {p["inferred_type_name"] for p in parsed.values()} <= {"str", "int", "float", "bool", "list", "dict"}
+
+
+def test_a_misspelt_parameter_stops_the_run_with_its_name(tmp_path):
+    from thesis_lib.book.parameters import check_parameters
+    params = 'profile: str = "smoke"\nk: int = None  # a training size'
+    check_parameters({"In": ["", params, "# Parameters\nk = 100\n", ""]})  # a declared name: fine
+    check_parameters({"In": ["", params, "x = 1"]})  # no papermill: nothing to check
+    with pytest.raises(NameError, match=r"unknown parameter\(s\) \['perplexty'\]; this notebook takes \['k', 'profile'\]"):
+        check_parameters({"In": ["", params, "# Parameters\nperplexty = 50\n", ""]})
+
+
+@pytest.mark.slow
+def test_papermill_with_a_misspelt_parameter_fails(tmp_path):
+    import papermill
+    notebook = Path(__file__).parents[1] / "notebooks" / "08_appendix.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError, match=r"unknown parameter\(s\) \['profil'\]"):
+        papermill.execute_notebook(str(notebook), str(tmp_path / "out.ipynb"), parameters={"profil": "smoke"},
+                                   progress_bar=False, kernel_name="python3")
