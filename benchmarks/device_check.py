@@ -254,6 +254,16 @@ def isolated(fn, *args) -> dict:
         return {"error": f"{type(exc).__name__}: {str(exc)[:500]}", "traceback": traceback.format_exc()[-3000:]}
 
 
+def profile_estimates(results: dict) -> dict:
+    """``estimate_thesis`` and ``estimate_gpu``: :func:`estimate` of each profile (an error
+    recorded where a measurement it needs is missing)."""
+    out = {}
+    for name in ("thesis", "gpu"):
+        profile = config.load_profile(name)
+        out[f"estimate_{name}"] = isolated(estimate, results, profile, training_masses(profile))
+    return out
+
+
 def reestimate(measured: str, out: str, trainer_rate: float | None = None) -> dict:
     """The estimates of the thesis and gpu profiles (as they stand) from an earlier check's
     measurements; with ``trainer_rate`` the trainer's images/s is assumed to be that instead."""
@@ -261,9 +271,7 @@ def reestimate(measured: str, out: str, trainer_rate: float | None = None) -> di
     if trainer_rate:
         results["trainer"] = {"ours (assumed)": {"median": trainer_rate}}
     estimates = {"measurements": str(measured), "assumed_trainer_images_per_s": trainer_rate}
-    for name in ("thesis", "gpu"):
-        profile = config.load_profile(name)
-        estimates[f"estimate_{name}"] = isolated(estimate, results, profile, training_masses(profile))
+    estimates.update(profile_estimates(results))
     write_json(out, estimates)
     for name in ("thesis", "gpu"):
         row = estimates[f"estimate_{name}"]
@@ -305,9 +313,7 @@ def main(argv: list[str] | None = None) -> dict:
     if "error" in results["concurrent_gk"]:
         results["concurrent_gk"], failed = {}, results["concurrent_gk"]
         results["concurrent_gk_error"] = failed
-    for name in ("thesis", "gpu"):
-        profile = config.load_profile(name)
-        results[f"estimate_{name}"] = isolated(estimate, results, profile, training_masses(profile))
+    results.update(profile_estimates(results))
     results["check_seconds"] = time.perf_counter() - start
     write_json(args.out, results)
     failed = [k for k, v in results.items() if isinstance(v, dict) and "error" in v]

@@ -48,11 +48,13 @@ def gate_table(profile: str, ks: list[int] | None = None, *, n_generated: int | 
     cache = paths.cache(study["artifacts"])
     extractor = InceptionFeatures(resize=fid["resize"])
     sources = generator_sources(profile, study, store)
+    folds = sorted(store.folds.fold.unique())
+    references = {fold: (held_out_masses(store, fold), held_out_normals(store, fold)) for fold in folds}  # read once
     rows = []
-    for source, k, fold in product(sources, ks or parse_ks(study["k"]), sorted(store.folds.fold.unique())):
+    for source, k, fold in product(sources, ks or parse_ks(study["k"]), folds):
         subset = subset_of(store, fold, k, study)
         train = store.read(subset.masses.index.to_numpy())
-        held_out, normals = held_out_masses(store, fold), held_out_normals(store, fold)
+        held_out, normals = references[fold]
         for gan_seed in seed_list(study, "gan_seeds"):
             best = source.checkpoint or gk_dir(study["artifacts"], fold, k, gan_seed, sources, source) / "best.pt"
             if not best.is_file():

@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
 from thesis_lib.data.splits import partition_of
 from thesis_lib.data.subsets import training_patches
@@ -144,11 +145,12 @@ def class_boundary(held_out: np.ndarray, normals: np.ndarray, fake: np.ndarray, 
 
 
 def calls_masses(x: np.ndarray, reference: np.ndarray, is_mass: np.ndarray, k: int = CALL_NEIGHBOURS) -> np.ndarray:
-    """(n,) bool: whether most of each row's ``k`` nearest ``reference`` rows (Euclidean) are masses."""
-    d = ((x[:, None, :] - reference[None, :, :]) ** 2).sum(-1) if len(x) * len(reference) < 4e6 else \
-        (x**2).sum(1)[:, None] - 2 * x @ reference.T + (reference**2).sum(1)[None, :]
-    nearest_k = np.argpartition(d, k - 1, axis=1)[:, :k]
-    return is_mass[nearest_k].mean(axis=1) > 0.5
+    """(n,) bool: whether most of each row's ``k`` nearest ``reference`` rows (Euclidean) are
+    masses; distances in blocks of 512 rows, so memory stays at 512 x len(reference)."""
+    r = torch.as_tensor(np.asarray(reference, np.float64))
+    votes = [is_mass[torch.cdist(block, r).topk(k, largest=False).indices.numpy()].mean(axis=1)
+             for block in torch.as_tensor(np.asarray(x, np.float64)).split(512)]
+    return np.concatenate(votes) > 0.5
 
 
 def score_patches(train: np.ndarray, held_out: np.ndarray, fake: np.ndarray, normals: np.ndarray,

@@ -170,7 +170,7 @@ def thesis_effect(comparison: str, metric: str, k: int) -> float:
     a, b = comparison.split(" - ")
     if metric not in ("f1", "auc") or a not in rep[metric] or b not in rep[metric]:
         return float("nan")
-    at = int(np.argmin([abs(k - kk) for kk in rep["k"]]))
+    at = rep["k"].index(thesis_k(k))
     return float(rep[metric][a][at] - rep[metric][b][at])
 
 
