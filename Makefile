@@ -36,9 +36,16 @@ workflow: $(STAMP)
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python tools/run_workflow.py $(BIN)/snakemake --cores $(CORES) \
 		--configfile configs/$(PROFILE).yaml $(if $(strip $(DATA_CONFIG)),--config $(DATA_CONFIG))
 
+# make book BUNDLE=run.tar (or a folder, e.g. published/<name>): render a run made elsewhere, from its
+# results files alone (thesis_lib.book.render: no store, checkpoint or network needed)
+ifdef BUNDLE
+book: $(STAMP)
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m thesis_lib.book.render $(BUNDLE) --workers $(CORES)
+else
 book: workflow
 	$(BIN)/jupyter-book build book -W -n --keep-going
 	@echo "Open _build/html/index.html"
+endif
 
 # The built site in headless Chromium (links, images, notebook errors, network use, search);
 # needs chromium and chromedriver (apt-get install chromium chromium-driver, or CHROME_BIN and CHROMEDRIVER)
@@ -58,4 +65,4 @@ sync: $(STAMP)
 	$(BIN)/jupytext --sync notebooks/*.py
 
 clean:
-	rm -rf _build book/results .snakemake
+	rm -rf _build book/results .snakemake _bundle

@@ -44,6 +44,7 @@ check_parameters(globals())  # papermill -p with a name this notebook does not t
 
 # %%
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,7 @@ from IPython.display import Markdown, display
 
 from thesis_lib import config, paths
 from thesis_lib.book import plots
-from thesis_lib.data import build, datasets, shortcuts, spectrum, splits
+from thesis_lib.data import report, shortcuts
 from thesis_lib.provenance import cpu_cores
 
 cfg = config.resolve(
@@ -62,6 +63,10 @@ cfg = config.resolve(
 )
 out = Path(cfg["artifacts"])
 figures = paths.figures(out)
+# The data_report step's results (python -m thesis_lib.data.report); outside the book's render,
+# computed here when missing or older than the patch store
+results = report.current(cfg, workers=cpu_cores())
+cohort = json.loads((results / "cohort.json").read_text())
 shown = {k: v for k, v in cfg.items() if k not in ("synthetic", "artifacts")}
 pd.Series(shown, name="value").to_frame()
 
@@ -85,14 +90,10 @@ pd.Series(shown, name="value").to_frame()
 #   **Poisson quantum noise**; the log image is stored as a 12-bit "for presentation" DICOM.
 
 # %%
-data_root = build.dataset_root(cfg, workers=cpu_cores())  # the synthetic cohort is written once
-lesion_types = tuple(cfg["lesion_types"])
-records, loader_skips = build.scan_records(cfg, data_root)
-n_lesions = sum(len(r.lesions) for r in records)
 display(Markdown(
-    f"**{cfg['dataset']}**: {len({r.patient_id for r in records})} patients, "
-    f"{len(records)} images, {n_lesions} annotated lesions ({', '.join(lesion_types)}); "
-    f"{len(loader_skips)} file(s) skipped by the loader."
+    f"**{cohort['dataset']}**: {cohort['patients']} patients, "
+    f"{cohort['images']} images, {cohort['lesions']} annotated lesions ({', '.join(cohort['lesion_types'])}); "
+    f"{cohort['loader_skips']} file(s) skipped by the loader."
 ))
 
 # %% [markdown]
@@ -100,13 +101,8 @@ display(Markdown(
 # interest outlined (the mask file, outline or box that the dataset gives):
 
 # %% mystnb={"figure": {"caption": "Four mammograms of one patient, each lesion's annotated region outlined. Look at the breast outline, the pectoral muscle in the MLO views and how the masses stand out from the fibroglandular texture.", "name": "fig-data-mammograms"}, "image": {"alt": "Four mammograms of one patient, each lesion's annotated region outlined"}}
-same_patient, loaded = datasets.example_patient(records)
-titles = [f"{r.laterality}-{r.view}, {len(r.lesions)} mass(es)"
-          for r in same_patient]
-fig = plots.mammograms_with_rois(
-    [image.pixels for image, _ in loaded], [masks for _, masks in loaded],
-    titles, spacing_mm=loaded[0][0].spacing_mm,
-)
+images, masks, titles, spacing_mm = report.read_mammograms(results)
+fig = plots.mammograms_with_rois(images, masks, titles, spacing_mm=spacing_mm)
 plots.save_figure(fig, "data_example_mammograms", figures);
 
 # %% [markdown]
@@ -119,19 +115,13 @@ plots.save_figure(fig, "data_example_mammograms", figures);
 # averaged over rings, and a straight-line fit in log-log between 0.08 and 0.4 cycles/mm.
 
 # %% mystnb={"figure": {"caption": "Power spectra of lesion-free CC images (log-log) with the fitted power law in the fitting band. A straight line with slope -beta in the band is the signature of mammographic texture; compare the fitted beta with the shaded range requested or reported in the literature.", "name": "fig-data-spectrum"}, "image": {"alt": "Power spectra of lesion-free CC images (log-log) with the fitted power law in the fitting band"}}
-BAND = (0.08, 0.4)
-LITERATURE_BETA = (2.5, 3.5)
-cc_views = [r for r in records if r.view == "CC"]
-chosen = [r for r in cc_views if not r.lesions] or cc_views  # lesion-free if any
-betas, f, spectra = spectrum.measure_files(
-    [r.image_file for r in chosen], band_mm=BAND)
+betas = pd.read_csv(results / "betas.csv", keep_default_na=False, na_values=[""])
 measured = betas.dropna(subset=["beta"])
-if cfg["dataset"] == "synthetic":
-    requested = tuple(cfg["synthetic"]["beta_range"])
-else:
-    requested = LITERATURE_BETA
+requested, band = tuple(cohort["requested_beta"]), tuple(cohort["band_mm"])
 if len(measured):
-    fig = plots.power_spectra(f, spectra, measured.beta.tolist(), BAND, requested)
+    with np.load(results / "spectra.npz") as arrays:
+        f, spectra = arrays["f"], list(arrays["spectra"])
+    fig = plots.power_spectra(f, spectra, measured.beta.tolist(), band, requested)
     plots.save_figure(fig, "data_power_spectrum", figures)
 
 # %%
@@ -146,14 +136,11 @@ if len(unmeasured):
     display(unmeasured.skipped.str.split(":").str[0].value_counts().rename("images").to_frame())
 
 # %%
-if cfg["dataset"] == "synthetic" and len(measured):
-    truth = pd.read_csv(data_root / "ground_truth.csv")
-    relative = [str(Path(p).relative_to(data_root)) for p in measured.file]
-    paired = measured.assign(file=relative).merge(
-        truth, on="file", suffixes=("_fit", "_asked"))
-    error = paired.beta_fit - paired.beta_asked
-    mean_fit = paired.beta_fit.mean()
-    inside = paired.beta_fit.between(*requested).mean()
+if cohort["dataset"] == "synthetic" and len(measured):
+    paired = measured.dropna(subset=["beta_asked"])
+    error = paired.beta - paired.beta_asked
+    mean_fit = paired.beta.mean()
+    inside = paired.beta.between(*requested).mean()
     verdict = "lies" if requested[0] <= mean_fit <= requested[1] else "does NOT lie"
     display(Markdown(
         f"Each synthetic patient's $\\beta$ was drawn from "
@@ -185,35 +172,33 @@ if cfg["dataset"] == "synthetic" and len(measured):
 # comparison.) The shortcut audit below checks the result.
 
 # %%
-store = build.current_store(cfg)  # the workflow's data_prep step; built here when missing or different
-counts = {**store.summary["n_patches"], "patients": store.summary["n_patients"],
-          "skipped files": store.summary["n_skipped"]}
-patches_by_label = ", ".join(f"{n} {label}" for label, n in store.summary["n_patches"].items())
+summary = cohort["store"]
+counts = {**summary["n_patches"], "patients": summary["n_patients"], "skipped files": summary["n_skipped"]}
+patches_by_label = ", ".join(f"{n} {label}" for label, n in summary["n_patches"].items())
 display(Markdown(
-    f"This book uses **{store.summary['source']}**: {store.summary['n_patients']} patients, "
-    f"{store.summary['n_images_used']} of {store.summary['n_images']} images cut into "
-    f"{len(store)} patches of {cfg['patch_size']} x {cfg['patch_size']} pixels ({patches_by_label}). "
+    f"This book uses **{summary['source']}**: {summary['n_patients']} patients, "
+    f"{summary['n_images_used']} of {summary['n_images']} images cut into "
+    f"{cohort['n_store_patches']} patches of {cfg['patch_size']} x {cfg['patch_size']} pixels ({patches_by_label}). "
     f"Normal windows: "
-    f"{store.summary['negative_windows']}."
+    f"{summary['negative_windows']}."
 ))
 pd.Series(counts, name="count").to_frame().T
 
 # %%
-if len(store.skips):
+skips = pd.read_csv(results / "skips.csv")
+if len(skips):
     display(Markdown("Files left out, and why:"))
-    display(store.skips.groupby("reason").size().rename("files").to_frame())
+    display(skips.groupby("reason").size().rename("files").to_frame())
 else:
     display(Markdown("No file was skipped."))
 
 # %% mystnb={"figure": {"caption": "Thirty-two mass patches (bounding box resized to the profile's patch size). Note the variety of sizes, margins and contrast the GAN has to learn.", "name": "fig-data-masses"}, "image": {"alt": "Thirty-two mass patches (bounding box resized to the profile's patch size)"}}
-rng = np.random.default_rng(cfg["seed"])
-masses = store.read(store.sample("mass", 32, rng))
-fig = plots.patch_montage(masses, "mass patches")
+shown = np.load(results / "patches.npz")
+fig = plots.patch_montage(shown["shown_mass"], "mass patches")
 plots.save_figure(fig, "data_mass_patches", figures);
 
 # %% mystnb={"figure": {"caption": "Thirty-two normal-tissue patches: random windows inside the breast that touch no lesion. They are the majority class of the classifier.", "name": "fig-data-normals"}, "image": {"alt": "Thirty-two normal-tissue patches: random windows inside the breast that touch no lesion"}}
-normals = store.read(store.sample("normal", 32, rng))
-fig = plots.patch_montage(normals, "normal-tissue patches")
+fig = plots.patch_montage(shown["shown_normal"], "normal-tissue patches")
 plots.save_figure(fig, "data_normal_patches", figures);
 
 # %% [markdown]
@@ -221,9 +206,8 @@ plots.save_figure(fig, "data_normal_patches", figures);
 # breast tissue, so their patches are brighter.
 
 # %% mystnb={"figure": {"caption": "Grey-level histograms of 200 mass and 200 normal patches. Masses are denser, so their distribution lies to the right.", "name": "fig-data-histograms"}, "image": {"alt": "Grey-level histograms of 200 mass and 200 normal patches"}}
-sample = {label: store.read(store.sample(label, 200, rng))
-          for label in ("mass", "normal")}
-fig = plots.intensity_histograms(sample)
+fig = plots.intensity_histograms({label: (shown[f"density_{label}"], int(shown[f"n_{label}"]))
+                                  for label in ("mass", "normal")})
 plots.save_figure(fig, "data_intensity_histograms", figures);
 
 # %% [markdown]
@@ -240,7 +224,7 @@ plots.save_figure(fig, "data_intensity_histograms", figures);
 # tissue around them, so these may separate for a good reason.
 
 # %%
-audit = shortcuts.audit(store)
+audit = pd.read_csv(results / "shortcut_audit.csv", index_col=0)
 display(audit.round(3))
 display(Markdown(f"**Verdict.** {shortcuts.verdict(audit)} (rule: each nuisance statistic's AUC, "
                  f"or 1 - AUC, at most {shortcuts.MAX_AUC}; patch rule `{cfg['patch_rule']}`.)"))
@@ -255,11 +239,11 @@ display(Markdown(f"**Verdict.** {shortcuts.verdict(audit)} (rule: each nuisance 
 # tested exactly once.
 
 # %%
-splits.check_no_leakage(store.folds)
-splits.partition_counts(store.meta, store.folds)
+display(Markdown(f"Leakage check: **{cohort['leakage_check']}**."))
+pd.read_csv(results / "partitions.csv", index_col=[0, 1])
 
 # %%
-prov = pd.read_json(paths.store(out) / "provenance.json", typ="series")
+prov = cohort["store_provenance"]
 display(Markdown(
     f"Data prepared by the step `python -m thesis_lib.data.build` in {prov['duration_s']:.0f} s "
     f"at commit `{prov['git_commit'][:12]}`, "

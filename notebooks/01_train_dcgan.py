@@ -49,8 +49,6 @@ from IPython.display import Markdown, display
 
 from thesis_lib import config, paths
 from thesis_lib.book import plots
-from thesis_lib.data import subsets
-from thesis_lib.data.store import PatchStore
 from thesis_lib.models.dcgan import Discriminator, Generator, layer_table, n_parameters
 from thesis_lib.studies import ablation
 from thesis_lib.training import gan, runs
@@ -59,14 +57,15 @@ from thesis_lib.training.gan_config import GanConfig
 params = config.resolve("gan", profile, epochs=epochs, iterations=iterations, batch_size=batch_size,
                         nz=nz, ngf=ngf, ndf=ndf, device=device, seed=seed)
 cfg = GanConfig.from_dict(params)
-store = PatchStore(paths.store(params["artifacts"]))
-patches, rows = subsets.training_patches(store, fold, k, cfg.seed)
 out = runs.run_dir(params["artifacts"], fold, k)
 figures = paths.figures(params["artifacts"])
-size = patches.shape[-1]
+# The train_gan step's run (python -m thesis_lib.training.gan); outside the book's render, trained
+# here when missing (the trainer returns at once when the run is finished)
+record = gan.current_run(params, fold, k, resume={"yes": True, "auto": "auto", "no": False}[resume])
+size = config.resolve("data_prep", profile)["patch_size"]
 display(Markdown(
-    f"Fold {fold}: **{len(patches)} mass patches** of {size} x {size} pixels from "
-    f"{rows.patient_id.nunique()} training patients; profile **{profile}**: "
+    f"Fold {fold}: **{record['provenance']['n_train']} mass patches** of {size} x {size} pixels from "
+    f"{record['provenance'].get('n_patients', 'its')} training patients; profile **{profile}**: "
     f"nz = {cfg.nz}, ngf = {cfg.ngf}, ndf = {cfg.ndf}, "
     f"{cfg.budget} "
     f"(the thesis: 200, 45, 45, 1,000 epochs of batch 64)."
@@ -139,12 +138,9 @@ counts.style.format("{:,}")
 # this chapter measures what each buys.
 #
 # The training itself is the workflow's step (`python -m thesis_lib.training.gan`); this chapter
-# calls the same function, which returns at once when the workflow has already trained the fold.
+# reads the run it wrote.
 
 # %%
-resume_mode = {"yes": True, "auto": "auto", "no": False}[resume]
-result = gan.train_run(params, fold, k, resume=resume_mode)
-record = runs.read_run(out)
 summary = record["summary"]
 selected = record["scores"].score.notna().any()
 display(Markdown(f"Model selection: **{record['provenance']['evaluator']}** on {params['eval_samples']} "

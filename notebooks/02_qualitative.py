@@ -32,30 +32,21 @@ check_parameters(globals())  # papermill -p with a name this notebook does not t
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
 from thesis_lib import config, paths
 from thesis_lib.book import plots
-from thesis_lib.data.store import PatchStore
-from thesis_lib.data.subsets import training_patches
-from thesis_lib.evaluation import memorisation
-from thesis_lib.evaluation.inception import InceptionFeatures, cached_features
-from thesis_lib.models.generate import generate, interpolate, load_generator, ready_generator
-from thesis_lib.provenance import Run
-from thesis_lib.studies import realism
+from thesis_lib.studies import qualitative
 
 params = config.resolve("qualitative", profile, fold=fold, n_generated=n_generated, generator=generator, seed=seed)
 art = Path(params["artifacts"])
 figures = paths.figures(art)
-run = Run("qualitative", params)
-store = PatchStore(paths.store(art))
-ready = ready_generator(params["generator"], store.patch_size, "qualitative.generator")
-generators = realism.fold_generators(store, paths.gan(art), ready.checkpoint if ready else None)
-rng = np.random.default_rng(params["seed"])
-if ready:
-    display(Markdown(f"**Shown here: a ready generator, not this run's GANs.** {ready.describe()}; its "
+# The qualitative_results step's results (python -m thesis_lib.studies.qualitative); outside the
+# book's render, computed here when missing or older than a kept generator
+record = qualitative.current(params)
+if record["ready"]:
+    display(Markdown(f"**Shown here: a ready generator, not this run's GANs.** {record['ready']}; its "
                      "\"training masses\" below are the fold's, which it never saw."))
 
 # %% [markdown]
@@ -64,12 +55,7 @@ if ready:
 # 64 training masses of each fold (left) and 64 patches from its kept generator (right).
 
 # %% mystnb={"figure": {"caption": "Training masses of each fold (left) beside patches of its kept generator (right). Look for the shapes, margins and textures the generator reproduces, and for those it misses.", "name": "fig-real-generated"}, "image": {"alt": "Training masses of each fold (left) beside patches of its kept generator (right)"}}
-panels = {}
-for f, ckpt in generators.items():
-    real, _ = training_patches(store, f, None, params["seed"])
-    panels[f"fold {f}: real"] = real[rng.choice(len(real), min(64, len(real)), replace=False)]
-    panels[f"fold {f}: generated"] = generate(ckpt, 64, params["seed"])
-fig = plots.montage_panels(panels, ncols=8, panels_per_row=2)
+fig = plots.montage_panels(qualitative.read_panels(art), ncols=8, panels_per_row=2)
 plots.save_figure(fig, "real_and_generated", figures);
 
 # %% [markdown]
@@ -80,31 +66,24 @@ plots.save_figure(fig, "real_and_generated", figures);
 # to a training patch than 99 % of training patches are to their own nearest neighbour.
 
 # %%
-k = params["fold"]
-train, _ = training_patches(store, k, None, params["seed"])
-fake = generate(generators[k], params["n_generated"], params["seed"] + 1)
-extractor = InceptionFeatures()
-checks = [
-    memorisation.check(train, fake, "pixels"),
-    memorisation.check(cached_features(extractor, train, paths.cache(art)), extractor(fake),
-                       "Inception features"),
-]
-pd.DataFrame([c.summary() for c in checks]).set_index("space").round(3)
+k = record["fold"]
+checks, shown, neighbours = qualitative.read_checks(art)
+pd.DataFrame(record["memorisation"]).set_index("space").round(3)
 
 # %% mystnb={"figure": {"caption": "Distances from each generated patch to its nearest training patch, beside training patches' distances to their own nearest neighbour, in pixels and in Inception features. Memorisation would show as generated patches far closer to a training patch than real patches are to each other.", "name": "fig-memorisation-distances"}, "image": {"alt": "Distances from each generated patch to its nearest training patch, beside training patches' distances to their own nearest neighbour, in pixels and in Inception features"}}
 fig = plots.nearest_distance_histograms(checks)
 plots.save_figure(fig, f"memorisation_distances_fold{k}", figures);
 
 # %% mystnb={"figure": {"caption": "Generated patches (top row) and their nearest training patches in each feature space. Copies would look identical to their neighbour.", "name": "fig-memorisation-neighbours"}, "image": {"alt": "Generated patches (top row) and their nearest training patches in each feature space"}}
-fig = plots.nearest_neighbours(fake, {c.space: train[c.nearest_train] for c in checks})
+fig = plots.nearest_neighbours(shown, neighbours)
 plots.save_figure(fig, f"memorisation_neighbours_fold{k}", figures);
 
 # %% tags=["remove-input"]
-flagged = {c.space: len(c.flagged) for c in checks}
+flagged = {m["space"]: m["flagged"] for m in record["memorisation"]}
 display(Markdown(
-    f"Flagged as possible copies: {flagged['pixels']} of {len(fake)} in pixel space, "
+    f"Flagged as possible copies: {flagged['pixels']} of {params['n_generated']} in pixel space, "
     f"{flagged['Inception features']} in feature space (fold {k}, "
-    f"{len(train)} training masses)."
+    f"{record['n_train']} training masses)."
 ))
 
 # %% [markdown]
@@ -114,12 +93,11 @@ display(Markdown(
 # mass to another, rather than jumps between memorised images, is what a generator that has
 # learnt the distribution shows.
 
-# %% mystnb={"figure": {"caption": "Patches decoded along a straight line between two latent vectors. Smooth change, without jumps, suggests the generator has learnt a continuous space rather than a list of memorised patches.", "name": "fig-interpolation"}, "image": {"alt": "Patches decoded along a straight line between two latent vectors"}}
-G = load_generator(generators[k])
-strip = interpolate(G, params["interpolation_steps"], params["seed"])
+# %% mystnb={"figure": {"caption": "Patches decoded along the great circle between two latent vectors. Smooth change, without jumps, suggests the generator has learnt a continuous space rather than a list of memorised patches.", "name": "fig-interpolation"}, "image": {"alt": "Patches decoded along the great circle between two latent vectors"}}
+strip = qualitative.read_interpolation(art)
 fig = plots.patch_montage(strip, f"latent interpolation, fold {k}", ncols=len(strip))
 plots.save_figure(fig, f"latent_interpolation_fold{k}", figures);
 
 # %%
-prov = run.write(paths.chapter_record(art, "qualitative"), memorisation=[c.summary() for c in checks])
-display(Markdown(f"Computed at commit `{prov['git_commit'][:12]}`, seed {params['seed']}."))
+display(Markdown(f"Computed by the step `python -m thesis_lib.studies.qualitative` at commit "
+                 f"`{record['git_commit'][:12]}`, seed {params['seed']}."))

@@ -65,21 +65,17 @@ from IPython.display import Markdown, display
 
 from thesis_lib import config, paths, reference
 from thesis_lib.book import plots
-from thesis_lib.data.store import PatchStore
-from thesis_lib.evaluation.inception import FID_WEIGHTS_SHA1, InceptionFeatures
 from thesis_lib.studies import fid_results, realism
 
 params = config.resolve("fid", profile, n_generated=n_generated,
                         n_generated_curve=n_generated_curve, resize=resize,
                         domain_epochs=domain_epochs, generator=generator, seed=seed)
 art = Path(params["artifacts"])
-store = PatchStore(paths.store(art))
-extractor = InceptionFeatures(resize=params["resize"])
 results = fid_results.current(params)  # the workflow's fid_results step; computed here when missing or stale
 ready = results["generator"]
 display(Markdown(
     (f"**Scored here: a ready generator, not this run's GANs.** {ready['description']}.\n\n" if ready else "") +
-    f"FID Inception weights: `{extractor.weights.name}` (SHA-1 `{FID_WEIGHTS_SHA1[:12]}...`, "
+    f"FID Inception weights: `{results['inception']['weights']}` (SHA-1 `{results['inception']['sha1'][:12]}...`, "
     f"checked); resize **{params['resize']}** to 299 x 299; {params['n_generated']} "
     f"generated patches per fold. On a CPU the network manages about three images a second per core, "
     f"which is why the **{profile}** profile uses {params['n_generated']} generated patches "
@@ -205,7 +201,7 @@ display(Markdown(
 # %%
 medigan = reference.reported()["medigan"]
 pd.DataFrame([
-    {"generator": ready["name"] if ready else "this run (mean over folds)", "data": f"{store.summary['source']} held-out masses",
+    {"generator": ready["name"] if ready else "this run (mean over folds)", "data": f"{results['source']} held-out masses",
      "N generated": params["n_generated"], "FID": round(table.FID.mean(), 1)},
     {"generator": "the thesis, lowest (epoch 830)", "data": "OPTIMAM lesions",
      "N generated": thesis["n_generated"], "FID": thesis["minimum"]["fid"]},

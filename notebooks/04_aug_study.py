@@ -67,7 +67,9 @@
 #
 # Run one k from the command line with
 # `papermill notebooks/04_aug_study.ipynb out.ipynb -p k 100`; each k adds its rows to the
-# same results table, and this chapter shows every k the table holds.
+# same results table, keyed by their config (rows of another config are kept beside them, never
+# replaced), and this chapter shows every k the table holds, each with the rows of its last
+# run's config; the table below says where they come from.
 
 # %% tags=["parameters"]
 # Every parameter left at None takes its value from configs/<profile>.yaml (section aug)
@@ -98,9 +100,8 @@ from IPython.display import Markdown, display
 
 from thesis_lib import config, paths, reference
 from thesis_lib.book import plots
-from thesis_lib.data import shortcuts
+from thesis_lib.data import report, shortcuts
 from thesis_lib.evaluation.scoring import best_arm, mean_and_sd
-from thesis_lib.models.generate import generate
 from thesis_lib.studies import augstudy, generator_gate, realism
 from thesis_lib.training.gan_config import GanConfig
 
@@ -110,10 +111,14 @@ params = config.resolve("aug", profile, **overrides)
 art = Path(params["artifacts"])
 figures = paths.figures(art)
 ks = augstudy.parse_ks(k if k is not None else params["k"])
-table = augstudy.run_study(profile, ks, reuse=reuse, **overrides)
+# The aug_k, aug_intervals and aug_gate steps' results (python -m thesis_lib.studies.augstudy,
+# ... --intervals, python -m thesis_lib.studies.generator_gate); outside the book's render, the
+# missing ones are computed here
+table = augstudy.current_study(profile, ks, reuse=reuse, **overrides)
 intervals = augstudy.current_intervals(art, params["n_boot"], params["seed"])
-sources = augstudy.generator_sources(profile, params, augstudy.open_store(art))
-gan_params = augstudy.gan_params(profile, params, next(s for s in sources if s.trained_here))
+gk_samples, budget_rows, described = generator_gate.current_shown(profile, ks)
+gan_params = augstudy.gan_params(profile, params, next(s for s in augstudy.declared_sources(profile, params)
+                                                       if s.trained_here))
 order = sorted(set(table.approach), key=augstudy.arm_order)
 display(Markdown(
     f"This run: k = {', '.join(map(str, ks))}; the table holds k = "
@@ -126,8 +131,9 @@ display(Markdown(
     + f", seeds "
     f"{params['gan_seeds']} (profile **{profile}**). Intervals: {params['n_boot']:,} bootstrap "
     f"replicates.\n\nGenerators of the GAN arms, the first behind GAN and Aug GAN:\n\n"
-    + "\n".join(f"- {s.describe()}" for s in sources)
+    + "\n".join(f"- {line}" for line in described)
 ))
+augstudy.reuse_table(art, table)
 
 # %% [markdown]
 # ## First, can the classifier cheat?
@@ -138,7 +144,7 @@ display(Markdown(
 # like, and the arms' differences could not be read.
 
 # %%
-audit = shortcuts.audit(augstudy.open_store(art))
+audit = pd.read_csv(report.current(config.resolve("data_prep", profile)) / "shortcut_audit.csv", index_col=0)
 display(audit[["kind", "median mass", "median normal", "auc", "separability"]].round(3))
 display(Markdown(f"**Verdict.** {shortcuts.verdict(audit)}"))
 
@@ -189,7 +195,7 @@ display(Markdown(
 # (the same patch store), with the commit they were measured at.
 
 # %% tags=["remove-input"]
-curve = generator_gate.measured_budget(profile, augstudy.open_store(art).identity)
+curve = budget_rows
 if curve.empty:
     display(Markdown(f"No G_k budget has been measured on this build's data (profile **{profile}**; "
                      "`benchmarks/results/gk_budget.jsonl` holds none for it)."))
@@ -312,8 +318,6 @@ display(Markdown("\n\n".join(text)))
 # the k, the less the generator has to learn from.
 
 # %% mystnb={"figure": {"caption": "Twenty-five masses from the generator G_k of fold 0 for each k. The fewer real masses a generator saw, the less variety and detail its masses can show.", "name": "fig-aug-gk-samples"}, "image": {"alt": "Twenty-five masses from the generator G_k of fold 0 for each k"}}
-panels = {f"G_k, k = {k_}": generate(paths.gan(art) / f"fold0_k{k_}" / "best.pt", 25, params["seed"])
-          for k_ in sorted(table.k.unique())
-          if (paths.gan(art) / f"fold0_k{k_}" / "best.pt").is_file()}
+panels = {f"G_k, k = {k_}": patches for k_, patches in gk_samples.items()}
 fig = plots.montage_panels(panels, ncols=5, panels_per_row=len(panels))
 plots.save_figure(fig, "aug_gk_samples", figures);

@@ -202,15 +202,38 @@ def test_generators_of_another_size_or_unknown_recipes_are_refused(artifacts, tm
     assert not (artifacts / "aug").exists() and not (artifacts / "gan").exists()
 
 
-def test_merge_replaces_every_replicate_of_a_cell(artifacts):
-    rows = pd.DataFrame([{c: 0 for c in augstudy.RESULT_COLUMNS} | {"k": 2, "approach": "ORG", "fold": 0,
-                                                                   "replicate": r} for r in (0, 1, 2)])
+def test_merge_replaces_every_replicate_of_a_cell_of_its_config_and_keeps_other_configs(artifacts):
+    rows = pd.DataFrame([{c: 0 for c in augstudy.RESULT_COLUMNS} | {"k": 2, "approach": "ORG", "fold": 0, "replicate": r,
+                                                                   "config_hash": "default"} for r in (0, 1, 2)])
     pred = pd.DataFrame({"fold": 0, "approach": "ORG", "replicate": [0, 1, 2], "patch": 1, "patient_id": "p",
-                         "label": 1, "proba": 0.5})
+                         "label": 1, "proba": 0.5, "config_hash": "default"})
     augstudy.merge_results(artifacts, 2, rows, pred)
     merged = augstudy.merge_results(artifacts, 2, rows.iloc[:2].assign(f1=0.5), pred.iloc[:2])
     assert len(merged) == 2 and (merged.f1 == 0.5).all()  # the third replicate of the old run is gone
     assert len(augstudy.read_predictions(artifacts, 2)) == 2
+    one_off = augstudy.merge_results(artifacts, 2, rows.iloc[2:].assign(f1=0.9, config_hash="seeds [2]"),
+                                     pred.iloc[2:].assign(config_hash="seeds [2]"))
+    assert len(one_off) == 3 and set(one_off.config_hash) == {"default", "seeds [2]"}  # another config: kept beside
+    assert len(augstudy.read_predictions(artifacts, 2, "default")) == 2
+    assert len(augstudy.read_predictions(artifacts, 2, "seeds [2]")) == 1
+
+
+def test_current_rows_are_each_ks_last_run_config_and_say_where_they_come_from(artifacts):
+    from thesis_lib import paths
+    from thesis_lib.io import write_json
+    rows = pd.DataFrame([{c: 0 for c in augstudy.RESULT_COLUMNS} | {"k": 2, "approach": "ORG", "fold": 0, "replicate": r,
+                                                                   "config_hash": h, "commit": f"commit-{h}"}
+                         for r, h in ((0, "a"), (1, "a"), (0, "b"))])
+    pred = pd.DataFrame({"fold": 0, "approach": "ORG", "replicate": [0, 1, 0], "patch": 1, "patient_id": "p",
+                         "label": 1, "proba": 0.5, "config_hash": ["a", "a", "b"]})
+    augstudy.merge_results(artifacts, 2, rows, pred)
+    for h, reused in (("a", False), ("b", True)):
+        write_json(paths.aug(artifacts) / "k2" / "provenance.json",
+                   {"config_hash": h, "started_utc": "2026-12-04T22:00:00+00:00", "reused": reused, "parameters": {}})
+        current = augstudy.current_rows(artifacts)
+        assert set(current.config_hash) == {h} and len(current) == (2 if h == "a" else 1)
+    where = augstudy.reuse_table(artifacts, current)
+    assert where.loc[2, "config"] == "b" and where.loc[2, "computed at commit"] == "commit-b" and where.loc[2, "rows reused"]
 
 
 @pytest.mark.slow
@@ -287,3 +310,25 @@ def test_mean_and_sd_per_k_and_approach():
     more = pd.concat([table, pd.DataFrame({"k": [10], "approach": ["GAN [thesis]"], "f1": [0.9]})])
     assert best_arm(more, "f1", list(augstudy.APPROACHES)).to_dict() == {10: "GAN"}  # a further generator's arm
     assert best_arm(more, "f1", ["ORG", "GAN [thesis]"]).to_dict() == {10: "GAN [thesis]"}  # is judged apart
+
+
+def test_at_render_time_the_chapter_reads_rows_of_its_own_settings_only(artifacts, monkeypatch):
+    from thesis_lib import config, paths
+    from thesis_lib.io import write_json
+    from thesis_lib.results import RENDER_ONLY_ENV, ResultsMissing
+    rows = pd.DataFrame([{c: 0 for c in augstudy.RESULT_COLUMNS} | {"k": 2, "approach": "ORG", "fold": 0, "replicate": 0,
+                                                                   "config_hash": "a", "commit": "c"}])
+    pred = pd.DataFrame({"fold": 0, "approach": "ORG", "replicate": [0], "patch": 1, "patient_id": "p", "label": 1,
+                         "proba": 0.5, "config_hash": "a"})
+    augstudy.merge_results(artifacts, 2, rows, pred)
+    study = config.resolve("aug", "smoke")
+    record = paths.aug(artifacts) / "k2" / "provenance.json"
+    write_json(record, {"config_hash": "a", "started_utc": "", "parameters": {**study, "k": 2, "workers": 8}})
+    monkeypatch.setenv(RENDER_ONLY_ENV, "1")
+    assert len(augstudy.current_study("smoke", [2])) == 1  # where and how fast it ran is not a setting
+    write_json(record, {"config_hash": "a", "started_utc": "", "parameters": {**study, "k": 2, "classifier_seeds": [2]}})
+    with pytest.raises(ResultsMissing, match=r"k2: its last run had other settings \(classifier_seeds\); run "
+                                             r"`python -m thesis_lib.studies.augstudy --profile smoke --k 2`"):
+        augstudy.current_study("smoke", [2])
+    with pytest.raises(ResultsMissing, match=r"k3/provenance.json: missing"):
+        augstudy.current_study("smoke", [3])

@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
+import yaml
 
 from thesis_lib import config
 from thesis_lib.book import diagrams
@@ -34,17 +35,27 @@ def _run(args, **kw):
     return result
 
 
-CHAPTER_ARGS = {  # each chapter at a tiny size (papermill -p / -y), in the book's order
-    "00_data_prep": ["-p", "n_patients", "8"],
-    "01_train_dcgan": ["-p", "epochs", "3", "-p", "iterations", "0"],
-    "02_qualitative": ["-p", "n_generated", "10"],
-    "03_fid": ["-p", "n_generated", "12", "-p", "n_generated_curve", "6", "-p", "domain_epochs", "1"],
-    "04_aug_study": ["-p", "k", "2", "-p", "epochs", "1", "-p", "n_boot", "200",
-                     "-y", "gan: {epochs: 2, iterations: 0, eval_every: 1, sample_every: 1, eval_samples: 8}"],
-    "05_tsne": ["-p", "k", "all", "-p", "perplexity", "2", "-p", "n_iter", "300", "-p", "n_normal", "12",
-                "-p", "neighbours", "2", "-p", "n_perm", "20", "-y", "spaces: [pixels, inception]"],
+# The smoke profile at a tiny size, as the workflow would resolve it (artifacts/smoke/config.yaml,
+# read through $THESIS_RESOLVED_CONFIG by every step and chapter): the toy run
+TOY = {"data_prep": {"n_patients": 8}, "gan": {"epochs": 3, "iterations": 0}, "qualitative": {"n_generated": 10},
+       "fid": {"n_generated": 12, "n_generated_curve": 6, "domain_epochs": 1},
+       "aug": {"k": [2], "epochs": 1, "n_boot": 200,
+               "gan": {"epochs": 2, "iterations": 0, "eval_every": 1, "sample_every": 1, "eval_samples": 8}},
+       "tsne": {"k": "all", "perplexity": 2, "n_iter": 300, "n_normal": 12, "neighbours": 2, "n_perm": 20,
+                "spaces": ["pixels", "inception"]}}
+CHAPTER_ARGS = {  # each chapter in the book's order, some with the toy's values given again through papermill
+    "00_data_prep": ["-p", "n_patients", "8"], "01_train_dcgan": [], "02_qualitative": ["-p", "n_generated", "10"],
+    "03_fid": [], "04_aug_study": ["-p", "k", "2"], "05_tsne": ["-p", "perplexity", "2"],
     "06_scorecard": [], "07_discussion": [], "08_appendix": [],
 }
+
+
+def toy_profile() -> dict:
+    """configs/smoke.yaml with :data:`TOY`'s values."""
+    profile = yaml.safe_load(config.profile_path("smoke").read_text())
+    for section, values in TOY.items():
+        profile[section] = {**profile[section], **values}
+    return profile
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +70,10 @@ def executed(tmp_path_factory):
     out = tmp / "book" / "results" / "00_data_prep.ipynb"
     out.parent.mkdir()
     diagrams.main(tmp / "book" / "generated")
-    env = {**os.environ, "THESIS_ARTIFACTS": str(tmp / "artifacts")}
+    resolved = tmp / "artifacts" / "smoke" / "config.yaml"
+    resolved.parent.mkdir(parents=True)
+    resolved.write_text(yaml.safe_dump(toy_profile(), sort_keys=False))
+    env = {**os.environ, "THESIS_ARTIFACTS": str(tmp / "artifacts"), config.RESOLVED_ENV: str(resolved)}
     runs = {}
     for name, args in CHAPTER_ARGS.items():
         if name == "01_train_dcgan":
@@ -201,7 +215,8 @@ def test_a_toy_run_packs_into_a_bundle_without_store_or_checkpoints(executed, tm
     with tarfile.open(tmp_path / "run.tar") as tar:
         names = tar.getnames()
         manifest = json.load(tar.extractfile("manifest.json"))
-    assert not [n for n in names if n.endswith((".pt", ".h5", ".dcm")) or "/patches/" in n or "/cache/" in n]  # ... the bundle not
+    assert not [n for n in names if n.endswith((".pt", ".h5", ".dcm")) or "/cache/" in n]  # ... the bundle not
+    assert "artifacts/patches/summary.json" in names and "artifacts/data_report/cohort.json" in names
     assert "book/results/04_aug_study.ipynb" in names and any(n.endswith("results.csv") for n in names)
     assert any(n.startswith("artifacts/gan/") and n.endswith(".png") for n in names)  # sample grids as PNG
     assert manifest == json.loads(json.dumps(record, default=str))
@@ -211,6 +226,59 @@ def test_a_toy_run_packs_into_a_bundle_without_store_or_checkpoints(executed, tm
     with pytest.raises(ValueError, match=r"over --max-mib 0.001; largest: "):
         bundle.pack("smoke", artifacts, tmp_path / "small.tar", max_mib=0.001)
     assert not (tmp_path / "small.tar").exists()  # refused before anything was written
+
+
+@pytest.fixture(scope="module")
+def toy_bundle(executed, tmp_path_factory):
+    """The toy run packed after its patch store, feature cache and every checkpoint were deleted
+    (from a copy, so that the other tests keep them)."""
+    from thesis_lib.studies import bundle
+    root, out, runs = executed
+    assert all(run.returncode == 0 for run in runs.values()), "a chapter failed: see its own test"
+    tmp = tmp_path_factory.mktemp("bundle")
+    artifacts = tmp / "artifacts" / "smoke"
+    shutil.copytree(root / "artifacts" / "smoke", artifacts)
+    for path in [*artifacts.rglob("*.pt"), *artifacts.rglob("*.h5"), *artifacts.rglob("*.dcm")]:
+        path.unlink()
+    shutil.rmtree(artifacts / "cache")
+    bundle.pack("smoke", artifacts, tmp / "toy.tar", out.parent)
+    return tmp / "toy.tar"
+
+
+@pytest.mark.slow
+def test_a_bundle_renders_as_the_book_from_its_results_files_alone(executed, toy_bundle, tmp_path):
+    """Every chapter renders from the bundle in render-only mode (nothing computed: the store,
+    checkpoints and Inception network are refused), gives the toy run's verdict, and every page
+    carries the banner; the front page says the thesis-scale run is pending."""
+    root, _, _ = executed
+    shutil.copy(REPO / "_config.yml", tmp_path)
+    shutil.copy(REPO / "_toc.yml", tmp_path)
+    shutil.copytree(REPO / "book", tmp_path / "book", symlinks=True, ignore=shutil.ignore_patterns("results", "generated"))
+    result = _run([sys.executable, "-m", "thesis_lib.book.render", str(toy_bundle), "--workers", "2"], cwd=tmp_path,
+                  env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"})
+    assert "rendered the smoke run" in result.stdout
+    for page in (tmp_path / "book" / "results").glob("*.ipynb"):
+        assert not _error_outputs(page), page.name
+    assert (tmp_path / "book" / "generated" / "verdict.md").read_text() == \
+        (root / "book" / "generated" / "verdict.md").read_text()  # the same judgement as where it ran
+    html = tmp_path / "_build" / "html"
+    for page in ("index.html", "results/00_data_prep.html", "results/04_aug_study.html"):
+        text = (html / page).read_text()
+        assert "This book shows the smoke profile: the laptop build, not the thesis-scale run." in text
+        assert "64 px patches" in text and "device: cpu" in text
+    assert "The thesis-scale run is pending" in (html / "index.html").read_text()
+
+
+@pytest.mark.slow
+def test_a_chapter_whose_results_are_missing_names_the_step_to_run(toy_bundle, tmp_path):
+    from thesis_lib.book import render
+    from thesis_lib.results import RENDER_ONLY_ENV
+    root, _ = render.unpack(toy_bundle, tmp_path / "unpacked")
+    shutil.rmtree(root / "smoke" / "tsne")
+    env = {**os.environ, RENDER_ONLY_ENV: "1", "THESIS_ARTIFACTS": str(root),
+           config.RESOLVED_ENV: str(root / "smoke" / "config.yaml")}
+    name, _, error = render.run_chapter("05_tsne", "smoke", env, tmp_path)
+    assert "ResultsMissing" in error and "run `python -m thesis_lib.studies.tsne_results --profile smoke`" in error
 
 
 @pytest.mark.slow

@@ -56,3 +56,28 @@ def test_a_killed_build_continues_and_a_second_build_is_refused(tmp_path):
     rerun = _build(tmp_path)
     assert rerun.wait(timeout=120) == 0, rerun.stdout.read()[-2000:]
     assert (tmp_path / "b.txt").read_text() == "a\nb\n"  # the step ran again to the end
+
+
+def test_the_console_shows_the_last_line_of_each_running_steps_log(tmp_path, capsys):
+    """While a build runs, each step log written to since the last look is shown by its last line
+    (a progress bar's last state, without colours); a log left alone is not repeated."""
+    import threading
+    sys.path.insert(0, str(REPO / "tools"))
+    import run_workflow
+    (tmp_path / "train_gan_fold0.log").write_text("device: cpu\niteration 240/2400 (10%), 5 s\n")
+    (tmp_path / "aug_k50.log").write_text("k=50: classifiers:  10%|#  | 2/20\rk=50: classifiers:  \x1b[32m50%\x1b[0m| 10/20\r")
+    old = tmp_path / "data_prep.log"
+    old.write_text("done\n")
+    os.utime(old, (0, 0))
+    assert run_workflow.last_line(tmp_path / "aug_k50.log") == "k=50: classifiers:  50%| 10/20"
+    stop = threading.Event()
+    thread = threading.Thread(target=run_workflow.watch, args=(tmp_path, stop, 0.5))
+    for path in (tmp_path / "train_gan_fold0.log", tmp_path / "aug_k50.log"):  # written just after the watch starts
+        os.utime(path, (time.time() + 0.3, time.time() + 0.3))
+    thread.start()
+    time.sleep(1.3)  # two looks
+    stop.set()
+    thread.join()
+    out = capsys.readouterr().out
+    assert out.count("train_gan_fold0: iteration 240/2400 (10%), 5 s") == 1 and out.count("aug_k50: k=50") == 1
+    assert "data_prep" not in out

@@ -6,6 +6,7 @@ writes inside its own folder (its results files) is that study's format::
     artifacts/<profile>/            config.artifacts_dir(profile); the workflow's ART
       config.yaml                   the profile as the workflow resolved it
       patches/                      the patch store (thesis_lib.data.build)
+      data_report/                  what the data chapter shows (thesis_lib.data.report)
       cache/                        Inception features, image by image
       features/masses.json          the record of embedding every real mass once
       gan/fold<f>[_k<k>...]/        GAN runs (thesis_lib.training.runs.run_dir names them)
@@ -15,7 +16,8 @@ writes inside its own folder (its results files) is that study's format::
       tsne/                         maps.csv, support.csv
       recipes/                      benchmark runs (benchmarks/gan_recipes.py)
       figures/                      every figure, as PNG and PDF
-      qualitative/, scorecard/      the chapters' own records
+      qualitative/                  what the qualitative chapter shows (thesis_lib.studies.qualitative)
+      scorecard/                    the scorecard chapter's record
       logs/                         one log per workflow step
 """
 
@@ -27,6 +29,16 @@ from pathlib import Path
 def store(artifacts: str | Path) -> Path:
     """The patch store's folder."""
     return Path(artifacts) / "patches"
+
+
+def data_report(artifacts: str | Path) -> Path:
+    """What the data chapter shows (:mod:`thesis_lib.data.report`)."""
+    return Path(artifacts) / "data_report"
+
+
+def qualitative(artifacts: str | Path) -> Path:
+    """What the qualitative chapter shows (:mod:`thesis_lib.studies.qualitative`)."""
+    return Path(artifacts) / "qualitative"
 
 
 def cache(artifacts: str | Path) -> Path:

@@ -8,7 +8,9 @@ gets the lock no other build of this folder is running: Snakemake's lock is then
 cleared, and incomplete outputs are rerun. A second build started while one runs stops with a
 message instead. Before anything, the profile and the overrides are checked
 (:mod:`thesis_lib.studies.preflight`): a typo stops the run with one line, and no step's
-outputs are touched.
+outputs are touched. While Snakemake runs, every ``WATCH_SECONDS`` the last line of each step log
+written to since the last look (``artifacts/<profile>/logs/<step>.log``: a trainer's iteration
+count, a progress bar) is printed on the console, so a long step shows where it is.
 
     python tools/run_workflow.py .venv/bin/snakemake --cores 2 --configfile configs/smoke.yaml
 """
@@ -16,26 +18,59 @@ outputs are touched.
 from __future__ import annotations
 
 import fcntl
+import re
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
+import yaml
+
+from thesis_lib import config, paths
 from thesis_lib.studies.preflight import PreflightError, check_run, parse_overrides
+
+WATCH_SECONDS = 30.0
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def last_line(log: Path, width: int = 160) -> str:
+    """The last non-empty line of ``log`` (a progress bar's last state after its carriage
+    returns), without terminal colours, cut to ``width`` characters."""
+    with log.open("rb") as handle:
+        handle.seek(max(log.stat().st_size - 4096, 0))
+        tail = handle.read().decode("utf-8", "replace")
+    lines = [ANSI.sub("", part).strip() for part in re.split(r"[\r\n]", tail)]
+    return next((line for line in reversed(lines) if line), "")[:width]
+
+
+def watch(logs: Path, stop: threading.Event, every: float = WATCH_SECONDS) -> None:
+    """Until ``stop``: every ``every`` seconds, one console line per log in ``logs`` written to
+    since the last look."""
+    looked = time.time()
+    while not stop.wait(every):
+        now = time.time()
+        for log in sorted(logs.glob("*.log")):
+            if log.stat().st_mtime > looked and (line := last_line(log)):
+                print(f"  [{time.strftime('%H:%M:%S')}] {log.stem}: {line}", flush=True)
+        looked = now
+
+
+def option(argv: list[str], flag: str) -> list[str]:
+    """The values after ``flag`` in ``argv`` (up to the next option)."""
+    if flag not in argv:
+        return []
+    rest = argv[argv.index(flag) + 1:]
+    return rest[: next((i for i, a in enumerate(rest) if a.startswith("-")), len(rest))]
 
 
 def preflight(argv: list[str]) -> None:
     """Check the profile (``--configfile``) and the ``--config`` overrides before Snakemake starts
     (:mod:`thesis_lib.studies.preflight`); exit with one line naming what the user typed."""
-    def values(flag: str) -> list[str]:
-        if flag not in argv:
-            return []
-        rest = argv[argv.index(flag) + 1:]
-        return rest[: next((i for i, a in enumerate(rest) if a.startswith("-")), len(rest))]
-
-    if not values("--configfile"):  # a workflow of its own (make always names the profile)
+    if not option(argv, "--configfile"):  # a workflow of its own (make always names the profile)
         return
     try:
-        check_run(values("--configfile")[0], parse_overrides(values("--config")))
+        check_run(option(argv, "--configfile")[0], parse_overrides(option(argv, "--config")))
     except PreflightError as exc:
         sys.exit(f"make: {exc}")
 
@@ -53,7 +88,17 @@ def main(argv: list[str]) -> int:
                      "wait for it to finish or stop it first")
         # no other build holds the folder: a Snakemake lock left here is stale
         subprocess.run([*argv, "--unlock"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return subprocess.run([*argv, "--rerun-incomplete"]).returncode
+        stop = threading.Event()
+        if option(argv, "--configfile"):
+            profile = yaml.safe_load(Path(option(argv, "--configfile")[0]).read_text())["profile"]
+            logs = paths.logs(config.artifacts_dir(profile))
+            print(f"make: each step's log is in {logs}/; the running ones are shown every {WATCH_SECONDS:.0f} s",
+                  flush=True)
+            threading.Thread(target=watch, args=(logs, stop), daemon=True).start()
+        try:
+            return subprocess.run([*argv, "--rerun-incomplete"]).returncode
+        finally:
+            stop.set()
 
 
 if __name__ == "__main__":

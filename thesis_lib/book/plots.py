@@ -96,14 +96,13 @@ def montage_panels(panels: dict[str, np.ndarray], ncols: int = 8, panels_per_row
     return fig
 
 
-def intensity_histograms(patches_by_label: dict[str, np.ndarray]) -> Figure:
-    """Grey-level distributions (density over 0..255) of patches, one curve per label."""
+def intensity_histograms(densities: dict[str, tuple[np.ndarray, int]]) -> Figure:
+    """Grey-level distributions, one curve per label: ``densities`` maps a label to its (256,)
+    density over the grey levels 0..255 and the number of patches behind it."""
     fig, ax = plt.subplots(figsize=(5, 3))
-    bins = np.arange(257)
-    for label, patches in patches_by_label.items():
-        hist, _ = np.histogram(patches, bins=bins, density=True)
-        ax.step(bins[:-1], hist, where="post", color=PALETTE.get(label, PALETTE["other"]),
-                label=f"{label} (n = {len(patches)})")
+    for label, (density, n) in densities.items():
+        ax.step(np.arange(256), density, where="post", color=PALETTE.get(label, PALETTE["other"]),
+                label=f"{label} (n = {n})")
     ax.set_xlabel("grey level (uint8, after histogram stretch)")
     ax.set_ylabel("density")
     ax.set_xlim(0, 255)

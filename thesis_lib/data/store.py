@@ -27,6 +27,7 @@ import pandas as pd
 
 from thesis_lib.data.records import Skip
 from thesis_lib.io import atomic_dir
+from thesis_lib.results import refuse_at_render
 
 CHUNK = 16  # patches per HDF5 chunk
 
@@ -85,6 +86,7 @@ class PatchStore:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        refuse_at_render(f"open the patch store {self.path}")
         if not (self.path / "patches.h5").is_file():
             raise FileNotFoundError(f"{self.path}: no patch store here (patches.h5 missing); "
                                     "run notebook 00_data_prep first (make book, or snakemake data_prep)")

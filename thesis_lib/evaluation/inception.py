@@ -41,6 +41,7 @@ from thesis_lib.data.store import PatchStore
 from thesis_lib.devices import pick_device
 from thesis_lib.evaluation.fid_inception import FIDInceptionV3
 from thesis_lib.io import atomic_path, write_json
+from thesis_lib.results import refuse_at_render
 
 FID_WEIGHTS_SHA1 = "a16e4d89c0ecbc17a915dd76ea9e41211aa82562"
 FID_WEIGHTS_BYTES = 87_335_461
@@ -136,6 +137,7 @@ class InceptionFeatures:
                  device: str | torch.device = "auto", batch_size: int | None = None):
         if resize not in RESIZE_MODES:
             raise ValueError(f"resize={resize!r}: expected one of {RESIZE_MODES}")
+        refuse_at_render("run the FID Inception network")
         self.weights = check_weights(weights or default_weights_path())
         self.resize, self.device = resize, pick_device(device)
         self.batch_size = batch_size or (500 if self.device.type == "cuda" else 50)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from thesis_lib.io import atomic_path
+from thesis_lib.results import refuse_at_render
 
 FORMAT = "thesis_lib.dcgan/2"  # 2: latest.pt records the training time spent ("spent")
 
@@ -33,6 +34,7 @@ def save(path: str | Path, state: dict[str, Any]) -> None:
 def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a checkpoint of this project as plain data; :class:`CheckpointError` otherwise."""
     path = Path(path)
+    refuse_at_render(f"load the checkpoint {path}")
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint")
     try:

@@ -70,6 +70,7 @@ from thesis_lib.io import atomic_path
 from thesis_lib.models.generate import generate, ready
 from thesis_lib.models.generators import GeneratorSource, identity, parse_sources
 from thesis_lib.provenance import Run, cpu_cores, git_commit
+from thesis_lib.results import ResultsMissing, as_recorded, recorded, render_only
 from thesis_lib.sections import EXECUTION, AugSection
 from thesis_lib.training.classifier import ClassifierConfig, predict_proba, train_classifier
 from thesis_lib.training.gan import train_run
@@ -91,6 +92,7 @@ APPROACHES = {"ORG": Arm(False, False), "Aug ORG": Arm(False, True), "Aug ORG x2
               "GAN": Arm(True, False), "Aug GAN": Arm(True, True)}
 OVERSAMPLED_RATIO = 1.5  # Aug ORG x2.5 matches Aug GAN only at synthetic_per_real = 1.5
 # (A, B): "A beats B" is the statement each interval tests; the fair control first
+RUN_OPTIONS = ("approaches", "folds", "workers", "reuse", "progress")  # how run_study runs, not what it computes
 COMPARISONS = (("Aug GAN", "Aug ORG x2.5"), ("Aug GAN", "Aug ORG"), ("GAN", "ORG"), ("Aug ORG", "ORG"))
 INTERVAL_METRICS = ("auc", "ap", "f1", "f1_val")  # threshold-free first, then F1 at 0.5, then at the validation threshold
 ARM_METRICS = ("auc", "f1")  # per-arm intervals for the figures
@@ -185,8 +187,12 @@ def open_store(artifacts: str | Path) -> PatchStore:
 def generator_sources(profile: str, study: dict, store: PatchStore) -> list[GeneratorSource]:
     """The study's G_k sources (``study["generators"]``) against the profile's ``recipes``; a
     ready checkpoint must draw the store's patch size (:func:`thesis_lib.models.generate.ready`)."""
-    sources = parse_sources(study["generators"], config.load_profile(profile).get("recipes") or {}, "aug.generators")
-    return [ready(s, store.patch_size, f"aug.generators ({s.name})") for s in sources]
+    return [ready(s, store.patch_size, f"aug.generators ({s.name})") for s in declared_sources(profile, study)]
+
+
+def declared_sources(profile: str, study: dict) -> list[GeneratorSource]:
+    """The study's G_k sources as the config declares them (no checkpoint read)."""
+    return parse_sources(study["generators"], config.load_profile(profile).get("recipes") or {}, "aug.generators")
 
 
 def gan_params(profile: str, study: dict, source: GeneratorSource) -> dict:
@@ -434,13 +440,14 @@ def _replace(old: pd.DataFrame, new: pd.DataFrame, key: list[str]) -> pd.DataFra
 
 
 def merge_results(artifacts: str | Path, k: int, rows: pd.DataFrame, predictions: pd.DataFrame) -> pd.DataFrame:
-    """Write ``rows`` into the table and ``predictions`` into k's predictions, each replacing
-    every replicate of the (k, approach, fold) cells they hold."""
+    """Write ``rows`` into the table and ``predictions`` (with their ``config_hash``) into k's
+    predictions, each replacing every replicate of the (k, approach, fold) cells they hold *of
+    the same config*: rows of another config are kept beside them, never replaced."""
     path, pred_path = results_path(artifacts), predictions_path(artifacts, k)
     with _locked(path.with_name(".results.lock")):
-        table = _replace(read_results(artifacts), rows[RESULT_COLUMNS], ["k", "approach", "fold"])
+        table = _replace(read_results(artifacts), rows[RESULT_COLUMNS], ["k", "approach", "fold", "config_hash"])
         old_pred = read_predictions(artifacts, k) if pred_path.is_file() else predictions.iloc[:0]
-        pred = _replace(old_pred, predictions, ["approach", "fold"])
+        pred = _replace(old_pred, predictions, ["approach", "fold", "config_hash"])
         with atomic_path(pred_path) as tmp:
             pred.to_csv(tmp, index=False, compression="gzip")
         with atomic_path(path) as tmp:
@@ -448,10 +455,42 @@ def merge_results(artifacts: str | Path, k: int, rows: pd.DataFrame, predictions
     return read_results(artifacts)
 
 
-def read_predictions(artifacts: str | Path, k: int) -> pd.DataFrame:
+def read_predictions(artifacts: str | Path, k: int, config_hash: str | None = None) -> pd.DataFrame:
     """Test-set P(mass) of every approach, fold and replicate at ``k``: fold, approach,
-    replicate, patch, patient_id, label, proba."""
-    return pd.read_csv(predictions_path(artifacts, k), dtype={"patient_id": str})
+    replicate, patch, patient_id, label, proba, config_hash; only ``config_hash``'s when given."""
+    pred = pd.read_csv(predictions_path(artifacts, k), dtype={"patient_id": str, "config_hash": str})
+    if "config_hash" not in pred:  # written before predictions were keyed by config: of an unknown one
+        pred["config_hash"] = ""
+    return pred if config_hash is None else pred[pred.config_hash == config_hash]
+
+
+def k_record(artifacts: str | Path, k: int) -> dict:
+    """The record of the last run of ``k`` (``aug/k<k>/provenance.json``: its parameters,
+    ``config_hash``, commit, start and whether its rows were ``reused``), or
+    :class:`~thesis_lib.results.ResultsMissing` naming the step."""
+    return recorded(paths.aug(artifacts) / f"k{k}" / "provenance.json", None,
+                    f"python -m thesis_lib.studies.augstudy --k {k}")
+
+
+def current_rows(artifacts: str | Path, ks=None) -> pd.DataFrame:
+    """The rows of each k (``ks``, default every k of the table) computed with the config of
+    that k's last run (:func:`k_record`): the table can hold rows of other configs beside them."""
+    table = read_results(artifacts)
+    kept = [table[(table.k == k) & (table.config_hash == k_record(artifacts, k)["config_hash"])]
+            for k in sorted(set(table.k.astype(int)) if ks is None else ks)]
+    return pd.concat(kept, ignore_index=True) if kept else table.iloc[:0]
+
+
+def reuse_table(artifacts: str | Path, table: pd.DataFrame) -> pd.DataFrame:
+    """Where each k's rows come from: config hash, rows, the commit(s) they were computed at, the
+    last run's start and whether it reused them (one row per k of ``table``)."""
+    out = []
+    for k, rows in table.groupby("k"):
+        record = k_record(artifacts, int(k))
+        out.append({"k": int(k), "config": str(record["config_hash"])[:12], "rows": len(rows),
+                    "computed at commit": ", ".join(sorted({str(c)[:12] for c in rows.commit})),
+                    "last run": record["started_utc"], "rows reused": bool(record.get("reused", False))})
+    return pd.DataFrame(out).set_index("k")
 
 
 def fold_scores(pred: pd.DataFrame, table: pd.DataFrame, arms: tuple[str, ...], metric: str) -> list[FoldScores]:
@@ -478,7 +517,8 @@ def intervals(artifacts: str | Path, table: pd.DataFrame, n_boot: int = 2000, se
     difference with its one-sided p-values, Holm-corrected across k, and a verdict."""
     rows = []
     for k in sorted(table.k.unique()):
-        pred, at_k = read_predictions(artifacts, k), table[table.k == k]
+        at_k = table[table.k == k]
+        pred = read_predictions(artifacts, k, at_k.config_hash.iloc[0])
         present = sorted(set(at_k.approach), key=arm_order)
         jobs = [((a,), m) for a in present for m in ARM_METRICS]
         jobs += [(pair, m) for pair in comparisons(present) for m in INTERVAL_METRICS]
@@ -506,8 +546,8 @@ def difference_verdict(p_better: float, p_worse: float, alpha: float = ALPHA) ->
 
 
 def write_intervals(artifacts: str | Path, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """:func:`intervals` of the whole results table, written to ``aug/intervals.csv``."""
-    table = read_results(artifacts)
+    """:func:`intervals` of every k's current rows (:func:`current_rows`), written to ``aug/intervals.csv``."""
+    table = current_rows(artifacts)
     if not len(table):
         raise FileNotFoundError(f"{results_path(artifacts)}: no results yet; run the study first "
                                 "(python -m thesis_lib.studies.augstudy --k ...)")
@@ -518,9 +558,10 @@ def write_intervals(artifacts: str | Path, n_boot: int = 2000, seed: int = 0) ->
 
 
 def current_intervals(artifacts: str | Path, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """``aug/intervals.csv`` when it is newer than the results table, else :func:`write_intervals`."""
+    """``aug/intervals.csv`` when it is newer than the results table (at render time, when it is
+    there at all), else :func:`write_intervals`."""
     path = intervals_path(artifacts)
-    if path.is_file() and path.stat().st_mtime_ns >= results_path(artifacts).stat().st_mtime_ns:
+    if render_only() or (path.is_file() and path.stat().st_mtime_ns >= results_path(artifacts).stat().st_mtime_ns):
         return read_intervals(artifacts)
     return write_intervals(artifacts, n_boot, seed)
 
@@ -529,7 +570,7 @@ def read_intervals(artifacts: str | Path) -> pd.DataFrame:
     """``aug/intervals.csv``, or an error naming the step that writes it."""
     path = intervals_path(artifacts)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no intervals yet; run python -m thesis_lib.studies.augstudy --intervals")
+        raise ResultsMissing(f"{path}: no intervals yet; run `python -m thesis_lib.studies.augstudy --intervals`")
     return pd.read_csv(path)
 
 
@@ -556,9 +597,17 @@ def run_k(profile: str, k: int, study: dict, *, approaches: list[str] | None = N
     sources = generator_sources(profile, study, store)
     replicates, gan_seeds = seed_list(study, "classifier_seeds"), seed_list(study, "gan_seeds")
     hash_ = config_hash(store, study, _gan_identities(profile, study, sources))
-    if reuse and is_done(read_results(art), k, approaches, folds, replicates, hash_):
-        return read_results(art)
     run = Run("aug_study", {**study, "k": k, "approaches": approaches, "folds": folds})
+    folder = paths.aug(art) / f"k{k}"
+    if reuse and is_done(read_results(art), k, approaches, folds, replicates, hash_):
+        rows = read_results(art)
+        rows = rows[(rows.k == k) & (rows.config_hash == hash_)]
+        with atomic_path(folder / "results.csv") as tmp:
+            rows[RESULT_COLUMNS].to_csv(tmp, index=False)
+        run.write(folder, config_hash=hash_, rows=len(rows), reused=True)  # k's rows are now these again
+        print(f"k={k}: reused {len(rows)} rows of config {hash_[:12]} (computed at commit(s) "
+              f"{', '.join(sorted({str(c)[:12] for c in rows.commit}))}); --no-reuse recomputes them", flush=True)
+        return read_results(art)
     device = str(pick_device(study["device"]))
     announce(torch.device(device), study["device"], profile)
     subsets = {f: subset_of(store, f, k, study) for f in folds}
@@ -582,8 +631,7 @@ def run_k(profile: str, k: int, study: dict, *, approaches: list[str] | None = N
     pred = pd.concat([pd.DataFrame({"fold": f, "approach": a, "replicate": r, "patch": test[f].index,
                                     "patient_id": test[f].patient_id.to_numpy(),
                                     "label": (test[f].label == "mass").to_numpy(np.int64), "proba": proba})
-                      for (f, a, _, _, r), (_, proba) in zip(tasks, out)], ignore_index=True)
-    folder = paths.aug(art) / f"k{k}"
+                      for (f, a, _, _, r), (_, proba) in zip(tasks, out)], ignore_index=True).assign(config_hash=hash_)
     with atomic_path(folder / "results.csv") as tmp:
         rows[RESULT_COLUMNS].to_csv(tmp, index=False)
     run.write(folder, config_hash=hash_, rows=len(rows),
@@ -595,7 +643,7 @@ def run_k(profile: str, k: int, study: dict, *, approaches: list[str] | None = N
 def run_study(profile: str, ks, **overrides) -> pd.DataFrame:
     """:func:`run_k` for each k in ``ks`` (an int or a list) with the profile's ``aug`` section
     updated by ``overrides``; every k is checked before the first one runs."""
-    run_opts = {n: overrides.pop(n) for n in ("approaches", "folds", "workers", "reuse", "progress") if n in overrides}
+    run_opts = {n: overrides.pop(n) for n in RUN_OPTIONS if n in overrides}
     run_opts = {n: v for n, v in run_opts.items() if v is not None}
     study = config.resolve("aug", profile, **overrides)
     ks = parse_ks(ks if ks is not None else study["k"])
@@ -604,10 +652,28 @@ def run_study(profile: str, ks, **overrides) -> pd.DataFrame:
     folds = run_opts.get("folds")
     check_study(store, sorted(store.folds.fold.unique()) if folds is None else folds, ks, study, approaches)
     generator_sources(profile, study, store)
-    table = read_results(study["artifacts"])
     for k in ks:
-        table = run_k(profile, k, study, **{"workers": study["workers"], **run_opts})
-    return table
+        run_k(profile, k, study, **{"workers": study["workers"], **run_opts})
+    return current_rows(study["artifacts"])
+
+
+def current_study(profile: str, ks, **overrides) -> pd.DataFrame:
+    """:func:`run_study`'s table (every k's rows of its last run's config, :func:`current_rows`);
+    at render time the same from disk, after checking that each k of ``ks`` ran with this
+    study's settings (:class:`~thesis_lib.results.ResultsMissing` naming the step otherwise)."""
+    if not render_only():
+        return run_study(profile, ks, **overrides)
+    study = config.resolve("aug", profile, **{n: v for n, v in overrides.items() if n not in RUN_OPTIONS})
+    art = Path(study["artifacts"])
+    per_run = EXECUTION | {"k", "approaches", "folds"}  # each k's run records its own k, arms and folds
+    setting = {n: v for n, v in as_recorded(study).items() if n not in per_run}
+    for k in parse_ks(ks if ks is not None else study["k"]):
+        ran = {n: v for n, v in as_recorded(k_record(art, k)["parameters"]).items() if n not in per_run}
+        if ran != setting:
+            differ = sorted(n for n in set(ran) | set(setting) if ran.get(n) != setting.get(n))
+            raise ResultsMissing(f"{paths.aug(art) / f'k{k}'}: its last run had other settings ({', '.join(differ)}); "
+                                 f"run `python -m thesis_lib.studies.augstudy --profile {profile} --k {k}`")
+    return current_rows(art)
 
 
 def main(argv: list[str] | None = None) -> None:

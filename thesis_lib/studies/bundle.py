@@ -37,7 +37,7 @@ from thesis_lib.io import atomic_path
 from thesis_lib.provenance import collect, git_commit, hardware, package_versions
 
 # Folders and file types of artifacts/<profile>/ that stay out: re-creatable, heavy, or both
-LEFT_OUT_DIRS = ("synthetic", "patches", "cache", "tensorboard")
+LEFT_OUT_DIRS = ("synthetic", "cache", "tensorboard")
 LEFT_OUT_SUFFIXES = (".pt", ".h5", ".dcm", ".npz")
 MAX_MIB = 60.0
 
@@ -67,15 +67,35 @@ def step_times(artifacts: Path) -> dict[str, float]:
     return {record["folder"]: record["duration_s"] for record in collect(artifacts) if "duration_s" in record}
 
 
-def manifest(profile_name: str, artifacts: Path, files: dict[str, Path]) -> dict:
-    """The bundle's ``manifest.json``; ``files`` maps names in the tar to files on disk."""
+def run_device(artifacts: Path) -> str:
+    """Where the run's networks trained: the GPUs its training steps recorded, else ``cpu``."""
+    gpus = set()
+    for record in collect(artifacts):
+        if str((record.get("result") or {}).get("device", "")).startswith("cuda"):
+            gpus.update((record.get("hardware") or {}).get("gpus") or ["cuda"])
+    return ", ".join(sorted(gpus)) or "cpu"
+
+
+def run_record(profile_name: str, artifacts: Path) -> dict:
+    """What a reader needs to tell one run from another: the profile, its resolved config and
+    sizes, whether it differs from ``configs/<profile>.yaml`` (``overridden``: the keys that do), the
+    device its networks trained on, the packing machine, packages, commit, date, step times."""
     resolved_path = artifacts / "config.yaml"
     profile = yaml.safe_load(resolved_path.read_text()) if resolved_path.is_file() else config.load_profile(profile_name)
-    machine = hardware()
-    return {"profile": profile_name, "sizes": sizes(profile), "config": profile, "hardware": machine,
-            "device": (machine["gpus"] or ["cpu"])[0], "packages": package_versions(), "commit": git_commit(),
-            "packed": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "step_seconds": step_times(artifacts),
+    declared = yaml.safe_load(config.CONFIG_DIR.joinpath(f"{profile_name}.yaml").read_text()) \
+        if config.CONFIG_DIR.joinpath(f"{profile_name}.yaml").is_file() else {}
+    overridden = sorted(f"{section}.{key}" for section, values in profile.items() if isinstance(values, dict)
+                        for key in values if (declared.get(section) or {}).get(key, values[key]) != values[key])
+    return {"profile": profile_name, "sizes": sizes(profile), "config": profile, "overridden": overridden,
+            "hardware": hardware(), "device": run_device(artifacts), "packages": package_versions(),
+            "commit": git_commit(), "packed": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "step_seconds": step_times(artifacts)}
+
+
+def manifest(profile_name: str, artifacts: Path, files: dict[str, Path]) -> dict:
+    """The bundle's ``manifest.json`` (:func:`run_record` and every file with its size and SHA-256);
+    ``files`` maps names in the tar to files on disk."""
+    return {**run_record(profile_name, artifacts),
             "files": {name: {"bytes": path.stat().st_size, "sha256": _sha256(path)} for name, path in files.items()}}
 
 
@@ -142,9 +162,9 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--max-mib", type=float, default=MAX_MIB)
     args = p.parse_args(argv)
     config.profile_path(args.profile)  # an unknown profile stops here, naming the known ones
+    artifacts = Path(args.artifacts) if args.artifacts else config.artifacts_dir(args.profile)
     if not args.no_run:
         run_workflow(args.profile, args.cores, args.config)
-    artifacts = Path(args.artifacts) if args.artifacts else config.artifacts_dir(args.profile)
     record = pack(args.profile, artifacts, args.out, args.book_results, args.max_mib)
     size = Path(args.out).stat().st_size
     print(f"wrote {args.out}: {len(record['files'])} files, {size / 2**20:.1f} MiB, profile {args.profile}, "

@@ -23,10 +23,11 @@ import pandas as pd
 
 from thesis_lib import config, paths
 from thesis_lib.data.store import PatchStore
-from thesis_lib.evaluation.inception import InceptionFeatures, cached_features
+from thesis_lib.evaluation.inception import FID_WEIGHTS_SHA1, InceptionFeatures, cached_features
 from thesis_lib.models.generate import ready_generator
 from thesis_lib.models.generators import identity
 from thesis_lib.provenance import Run
+from thesis_lib.results import recorded, render_only
 from thesis_lib.studies import realism
 from thesis_lib.training.classifier import ClassifierConfig
 from thesis_lib.training.runs import read_run
@@ -61,7 +62,8 @@ def compute(params: dict) -> dict:
         summary = read_run(run)["summary"]
         curve.insert(1, "iterations", (curve.epoch * summary["steps"] / summary["epochs_done"]).round().astype(int))
     return {"table": table.reset_index().to_dict("records"), "domain": domain.reset_index().to_dict("records"),
-            "curve": curve.to_dict("records"),
+            "curve": curve.to_dict("records"), "source": store.summary["source"],
+            "inception": {"weights": extractor.weights.name, "sha1": FID_WEIGHTS_SHA1, "network": extractor.source},
             "generator": None if ready is None else {**identity(ready), "file": str(ready.checkpoint),
                                                      "description": ready.describe()}}
 
@@ -74,8 +76,11 @@ def write(params: dict) -> dict:
 
 def current(params: dict) -> dict:
     """The results on disk when they were computed with ``params``, from the same ready
-    generator file, after the generators were last written; else :func:`write` them now."""
+    generator file, after the generators were last written; at render time as on disk or
+    :class:`~thesis_lib.results.ResultsMissing` naming the step; else :func:`write` them now."""
     path = results_path(params["artifacts"])
+    if render_only():
+        return recorded(path, params, f"python -m thesis_lib.studies.fid_results --profile {params['profile']}")
     if path.is_file():
         record = json.loads(path.read_text())
         store = PatchStore(paths.store(params["artifacts"]))

@@ -20,16 +20,18 @@ import re
 from itertools import product
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from thesis_lib import config, paths
 from thesis_lib.evaluation.inception import InceptionFeatures
-from thesis_lib.io import atomic_path
+from thesis_lib.io import atomic_path, write_json
 from thesis_lib.models.generate import generate
+from thesis_lib.results import ResultsMissing, recorded, render_only
 from thesis_lib.studies.augstudy import generator_sources, gk_dir, open_store, parse_ks, seed_list, subset_of
 from thesis_lib.studies.realism import held_out_masses, held_out_normals, realism_verdict, score_patches
 
-
+N_SHOWN = 25  # samples of each G_k the augmentation chapter shows
 BUDGET_FILE = config.REPO_ROOT / "benchmarks" / "results" / "gk_budget.jsonl"
 
 
@@ -125,11 +127,57 @@ def budget_reached(curve: pd.DataFrame) -> dict[int, int | None]:
 
 
 def current_gate(profile: str, ks: list[int]) -> pd.DataFrame:
-    """The workflow's gate table when it covers ``ks``; else the gate computed now (not written)."""
+    """The workflow's gate table when it covers ``ks``; at render time else
+    :class:`~thesis_lib.results.ResultsMissing` naming the step; else the gate computed now (not written)."""
     gate = read_gate(config.artifacts_dir(profile))
     if gate is not None and set(ks) <= set(gate.k):
         return gate[gate.k.isin(ks)].reset_index(drop=True)
+    if render_only():
+        raise ResultsMissing(f"{gate_path(config.artifacts_dir(profile))}: no gate rows for k = {ks}; run "
+                             f"`python -m thesis_lib.studies.generator_gate --profile {profile}`")
     return gate_table(profile, ks)
+
+
+def write_shown(profile: str, ks: list[int] | None = None, n: int = N_SHOWN) -> dict:
+    """What the augmentation chapter shows of the generators, beside the gate table:
+    ``gk_samples.npz`` (``n`` samples of fold 0's first G_k per k, keyed ``k<k>``), ``gk_budget.csv``
+    (the budget rows measured on this build's data, :func:`measured_budget`) and
+    ``generators.json`` (each source's one-line description). Returns the descriptions."""
+    study = config.resolve("aug", profile)
+    art = Path(study["artifacts"])
+    store = open_store(art)
+    sources = generator_sources(profile, study, store)
+    first_seed = seed_list(study, "gan_seeds")[0]
+    samples = {}
+    for k in ks or parse_ks(study["k"]):
+        best = sources[0].checkpoint or gk_dir(art, 0, k, first_seed, sources, sources[0]) / "best.pt"
+        if best.is_file():
+            samples[f"k{k}"] = generate(best, n, seed=study["seed"])
+    with atomic_path(paths.aug(art) / "gk_samples.npz") as tmp, open(tmp, "wb") as handle:
+        np.savez_compressed(handle, **samples)
+    with atomic_path(paths.aug(art) / "gk_budget.csv") as tmp:
+        measured_budget(profile, store.identity).to_csv(tmp, index=False)
+    described = {"generators": [s.describe() for s in sources]}
+    write_json(paths.aug(art) / "generators.json", described)
+    return described
+
+
+def current_shown(profile: str, ks: list[int]) -> tuple[dict[int, np.ndarray], pd.DataFrame, list[str]]:
+    """:func:`read_shown` at render time; else written now for ``ks`` (:func:`write_shown`), then read."""
+    if not render_only():
+        write_shown(profile, ks)
+    return read_shown(config.artifacts_dir(profile))
+
+
+def read_shown(artifacts: str | Path) -> tuple[dict[int, np.ndarray], pd.DataFrame, list[str]]:
+    """:func:`write_shown`'s files back: samples by k, the budget rows, the sources' descriptions;
+    :class:`~thesis_lib.results.ResultsMissing` naming the step when they are absent."""
+    folder = paths.aug(artifacts)
+    described = recorded(folder / "generators.json", None, "python -m thesis_lib.studies.generator_gate")
+    with np.load(folder / "gk_samples.npz") as data:
+        samples = {int(name[1:]): data[name] for name in sorted(data.files, key=lambda n: int(n[1:]))}
+    budget = pd.read_csv(folder / "gk_budget.csv", keep_default_na=False, na_values=[""])
+    return samples, budget, described["generators"]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -138,6 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     table = gate_table(args.profile)
     path = gate_path(config.artifacts_dir(args.profile))
+    write_shown(args.profile)
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False)
     print(f"{int(table.passed.sum())} of {len(table)} G_k pass the gate; wrote {path}")

@@ -78,8 +78,9 @@ class Results:
         def csv_or_none(path: Path) -> pd.DataFrame | None:
             return pd.read_csv(path) if path.is_file() else None
 
-        aug = augstudy.read_results(art)
-        return cls(data=json_or_none(paths.store(art) / "summary.json"), fid=json_or_none(paths.fid_results(art)),
+        aug = augstudy.current_rows(art)
+        cohort = json_or_none(paths.data_report(art) / "cohort.json") or {}
+        return cls(data=cohort.get("store"), fid=json_or_none(paths.fid_results(art)),
                    aug=aug if len(aug) else None, intervals=csv_or_none(augstudy.intervals_path(art)),
                    tsne=csv_or_none(paths.tsne(art) / "support.csv"), artifacts=art, gate=read_gate(art),
                    tsne_params=(json_or_none(paths.tsne(art) / "provenance.json") or {}).get("parameters"))

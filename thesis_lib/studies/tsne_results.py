@@ -27,6 +27,7 @@ from thesis_lib.evaluation.inception import InceptionFeatures
 from thesis_lib.io import atomic_path
 from thesis_lib.models.generate import ready_generator
 from thesis_lib.provenance import Run
+from thesis_lib.results import recorded, render_only
 from thesis_lib.studies import tsne
 from thesis_lib.training.runs import run_dir
 
@@ -75,9 +76,12 @@ def write(params: dict) -> dict:
 
 def current(params: dict) -> dict:
     """The results on disk when they were computed with ``params`` after the generator was last
-    written, else :func:`write` them now."""
+    written; at render time as on disk or :class:`~thesis_lib.results.ResultsMissing` naming the
+    step; else :func:`write` them now."""
     out = results_dir(params["artifacts"])
     record_path = out / "provenance.json"
+    if render_only():
+        return recorded(record_path, params, f"python -m thesis_lib.studies.tsne_results --profile {params['profile']}")
     if record_path.is_file() and (out / "maps.csv").is_file():
         record = json.loads(record_path.read_text())
         k = None if params["k"] in (None, "all") else int(params["k"])

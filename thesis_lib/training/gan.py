@@ -59,15 +59,17 @@ from thesis_lib.io import atomic_path, write_json
 from thesis_lib.models import checkpoint
 from thesis_lib.models.dcgan import Discriminator, Generator, init_weights, refresh_batchnorm
 from thesis_lib.provenance import Run
+from thesis_lib.results import recorded, render_only
 from thesis_lib.training.diffaugment import diff_augment, parse_policy
 from thesis_lib.training.gan_config import GanConfig
 from thesis_lib.training.gan_step import augment, ema_update, train_step
-from thesis_lib.training.resume import (data_fingerprint, is_finished, iterations_per_epoch, resolved, resumable_state,
+from thesis_lib.training.resume import (data_fingerprint, is_trained, iterations_per_epoch, resolved, resumable_state,
                                    start_fresh, truncate_log)
-from thesis_lib.training.runs import run_dir
+from thesis_lib.training.runs import read_run, run_dir
 
 LOG_COLUMNS = ["step", "epoch", "iteration", "loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2",
                "real_label", "lr_g", "lr_d", "images_per_s"]
+PROGRESS_LINES = 10  # without a progress bar (--no-progress: the workflow's logs), a line at every tenth of the run
 
 
 class DivergenceError(RuntimeError):
@@ -242,6 +244,7 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
     pending: list[tuple] = []
     block = {"start": time.perf_counter(), "images": 0}
     last_save = time.perf_counter()
+    reported = {"line": step * PROGRESS_LINES // max(cfg.epochs * iters_per_epoch, 1)}  # progress lines printed
 
     def flush() -> None:
         nonlocal saturated
@@ -261,6 +264,11 @@ def fit(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path, *,
         if writer:
             log_file.flush()
             bar.set_postfix(loss_d=f"{values[-1][0]:.3f}", loss_g=f"{values[-1][1]:.3f}", img_s=f"{ips:.0f}")
+            total = cfg.epochs * iters_per_epoch
+            if not progress and step * PROGRESS_LINES // total > reported["line"]:  # a plain line for a log file
+                reported["line"] = step * PROGRESS_LINES // total
+                print(f"iteration {step:,}/{total:,} ({step / total:.0%}), {time.perf_counter() - t_start:.0f} s, "
+                      f"loss D {values[-1][0]:.3f} G {values[-1][1]:.3f}, {ips:.0f} images/s", flush=True)
         pending.clear()
         block.update(start=now, images=0)
 
@@ -427,22 +435,38 @@ def train_run(params: dict, fold: int, k: int | None = None, *, subset: Training
     announce(pick_device(cfg.device), cfg.device, params.get("profile"))
     store = PatchStore(paths.store(params["artifacts"]))
     if subset is not None:
-        patches = store.read(subset.masses.index.to_numpy())
+        patches, patients = store.read(subset.masses.index.to_numpy()), subset.masses.patient_id.nunique()
     else:
-        patches, _ = training_patches(store, fold, k, cfg.seed)
+        patches, rows = training_patches(store, fold, k, cfg.seed)
+        patients = rows.patient_id.nunique()
     out = Path(out) if out else run_dir(params["artifacts"], fold, k)
     run = Run("train_gan", {**params, "fold": fold, "k": k})
     evaluator = make_evaluator(params["evaluator"], patches, params["eval_samples"], cfg.seed,
                                cache_dir=paths.cache(params["artifacts"]), device=pick_device(cfg.device))
-    trained_before = is_finished(cfg, patches, out)
+    # a finished run keeps the record of its training (the workflow deletes only its summary before a rerun)
+    trained_before = bool(resume) and is_trained(cfg, patches, out) and (out / "provenance.json").is_file()
     result = fit(cfg, patches, out, evaluator=evaluator, resume=resume, progress=progress)
-    if int(os.environ.get("RANK", "0")) == 0 and not trained_before:
-        if subset is not None:
+    if int(os.environ.get("RANK", "0")) == 0:
+        if subset is not None and result.summary.get("masses_hash") != subset.mass_hash:
             result.summary["masses_hash"] = subset.mass_hash
             write_json(out / "summary.json", result.summary)
-        run.write(out, n_train=len(patches), evaluator=evaluator.name if evaluator else "none (the last generator kept)",
+    if int(os.environ.get("RANK", "0")) == 0 and not trained_before:
+        run.write(out, n_train=len(patches), n_patients=int(patients), evaluator=evaluator.name if evaluator else "none (the last generator kept)",
                   result=result.summary)
     return result
+
+
+def current_run(params: dict, fold: int, k: int | None = None, resume: bool | str = "auto") -> dict:
+    """The records of the run of ``fold`` (and ``k``) with ``params`` (:func:`read_run`): at render
+    time as on disk, or :class:`~thesis_lib.results.ResultsMissing` naming the step; else after
+    :func:`train_run` (which returns at once when the run is finished)."""
+    out = run_dir(params["artifacts"], fold, k)
+    if render_only():
+        step = f"python -m thesis_lib.training.gan --profile {params['profile']} --fold {fold}" + (f" --k {k}" if k else "")
+        recorded(out / "provenance.json", {**params, "fold": fold, "k": k}, step)
+    else:
+        train_run(params, fold, k, resume=resume)
+    return read_run(out)
 
 
 def main(argv: list[str] | None = None) -> TrainResult:

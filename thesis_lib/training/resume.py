@@ -87,9 +87,12 @@ def resolved(cfg: GanConfig, patches: np.ndarray, world: int = 1) -> GanConfig:
 def is_finished(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path) -> bool:
     """True when ``out_dir`` holds a complete run of ``cfg`` on ``patches`` with its summary
     written: training again would change nothing (and :func:`fit` would only rewrite files)."""
-    out = Path(out_dir)
-    if not (out / "summary.json").is_file():
-        return False
+    return (Path(out_dir) / "summary.json").is_file() and is_trained(cfg, patches, out_dir)
+
+
+def is_trained(cfg: GanConfig, patches: np.ndarray, out_dir: str | Path) -> bool:
+    """True when ``out_dir``'s ``latest.pt`` holds the last epoch of ``cfg`` on ``patches`` (its
+    summary may be missing: the workflow deletes a step's outputs before it reruns it)."""
     cfg = resolved(cfg, np.asarray(patches))
-    state = resumable_state(out / "latest.pt", cfg, data_fingerprint(patches), "auto")
+    state = resumable_state(Path(out_dir) / "latest.pt", cfg, data_fingerprint(patches), "auto")
     return state is not None and state["epoch"] >= cfg.epochs

@@ -1,0 +1,136 @@
+"""What the qualitative chapter shows: real beside generated, a memorisation check and a latent
+walk, computed from each fold's kept generator (the workflow's ``qualitative_results`` step)::
+
+    python -m thesis_lib.studies.qualitative --profile smoke [--generator "label=path/to/G.pt"]
+
+It writes ``artifacts/<profile>/qualitative/`` (:func:`thesis_lib.paths.qualitative`):
+
+- ``panels.npz``: per fold ``real_<f>`` (64 of its training masses) and ``generated_<f>`` (64
+  patches of its kept generator), (n, S, S) uint8;
+- ``memorisation.npz``: per space (``pixels``, ``inception``) the nearest-training distances of
+  the generated patches and of the training patches to each other, the threshold, the nearest
+  training index; ``shown_generated`` (the first ``N_NEIGHBOURS`` generated patches) and
+  ``shown_<space>`` (their nearest training patches), uint8;
+- ``interpolation.npz``: ``strip``, (steps, S, S) uint8 along a great circle of the latent space;
+- ``provenance.json``: the parameters, the fold checked, the memorisation summaries, the ready
+  generator (when one is shown instead of this run's GANs) and the training-set size.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from thesis_lib import config, paths
+from thesis_lib.data.store import PatchStore
+from thesis_lib.data.subsets import training_patches
+from thesis_lib.evaluation import memorisation
+from thesis_lib.evaluation.inception import InceptionFeatures, cached_features
+from thesis_lib.io import atomic_path
+from thesis_lib.models.generate import generate, interpolate, load_generator, ready_generator
+from thesis_lib.provenance import Run
+from thesis_lib.results import ResultsMissing, recorded, render_only
+from thesis_lib.studies import realism
+
+N_PANEL = 64  # patches per panel of the real-and-generated figure
+N_NEIGHBOURS = 8  # generated patches shown with their nearest training patches
+SPACES = {"pixels": "pixels", "inception": "Inception features"}  # file key -> the chapter's name
+
+
+def write(params: dict) -> dict:
+    """Compute the chapter's results for ``params`` (the resolved ``qualitative`` section)."""
+    run = Run("qualitative", params)
+    art = Path(params["artifacts"])
+    store = PatchStore(paths.store(art))
+    ready = ready_generator(params["generator"], store.patch_size, "qualitative.generator")
+    generators = realism.fold_generators(store, paths.gan(art), ready.checkpoint if ready else None)
+    rng = np.random.default_rng(params["seed"])
+    panels = {}
+    for f, ckpt in generators.items():
+        real, _ = training_patches(store, f, None, params["seed"])
+        panels[f"real_{f}"] = real[rng.choice(len(real), min(N_PANEL, len(real)), replace=False)]
+        panels[f"generated_{f}"] = generate(ckpt, N_PANEL, params["seed"])
+    fold = params["fold"]
+    if fold not in generators:
+        raise ValueError(f"qualitative.fold={fold}: no kept generator for it (folds with one: {sorted(generators)})")
+    train, _ = training_patches(store, fold, None, params["seed"])
+    fake = generate(generators[fold], params["n_generated"], params["seed"] + 1)
+    extractor = InceptionFeatures()
+    checks = {"pixels": memorisation.check(train, fake, SPACES["pixels"]),
+              "inception": memorisation.check(cached_features(extractor, train, paths.cache(art)), extractor(fake),
+                                              SPACES["inception"])}
+    arrays = {"shown_generated": fake[:N_NEIGHBOURS]}
+    for key, chk in checks.items():
+        arrays.update({f"{key}_generated_to_train": chk.generated_to_train, f"{key}_train_to_train": chk.train_to_train,
+                       f"{key}_nearest_train": chk.nearest_train, f"{key}_threshold": np.array(chk.threshold),
+                       f"shown_{key}": train[chk.nearest_train[:N_NEIGHBOURS]]})
+    strip = interpolate(load_generator(generators[fold]), params["interpolation_steps"], params["seed"])
+    out = paths.qualitative(art)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, content in (("panels.npz", panels), ("memorisation.npz", arrays), ("interpolation.npz", {"strip": strip})):
+        with atomic_path(out / name) as tmp, open(tmp, "wb") as handle:
+            np.savez_compressed(handle, **content)
+    return run.write(out, fold=fold, folds=sorted(generators), n_train=len(train),
+                     memorisation=[c.summary() for c in checks.values()],
+                     ready=ready.describe() if ready else None)
+
+
+def current(params: dict) -> dict:
+    """The record of the results on disk when computed with ``params`` after every kept generator
+    was last written; at render time as on disk or :class:`~thesis_lib.results.ResultsMissing`;
+    else computed now (:func:`write`)."""
+    record_path = paths.qualitative(params["artifacts"]) / "provenance.json"
+    step = f"python -m thesis_lib.studies.qualitative --profile {params['profile']}"
+    if render_only():
+        return recorded(record_path, params, step)
+    try:
+        record = recorded(record_path, params, step)
+    except ResultsMissing:
+        return write(params)
+    kept = list(paths.gan(params["artifacts"]).glob("fold[0-9]*/best.pt"))
+    if all(record_path.stat().st_mtime_ns >= p.stat().st_mtime_ns for p in kept):
+        return record
+    return write(params)
+
+
+def read_panels(artifacts: str | Path) -> dict[str, np.ndarray]:
+    """The real-and-generated panels, titled as the chapter shows them, fold by fold."""
+    with np.load(paths.qualitative(artifacts) / "panels.npz") as data:
+        folds = sorted({int(name.split("_")[1]) for name in data.files})
+        return {f"fold {f}: {kind}": data[f"{kind}_{f}"] for f in folds for kind in ("real", "generated")}
+
+
+def read_checks(artifacts: str | Path) -> tuple[list[memorisation.MemorisationCheck], np.ndarray, dict[str, np.ndarray]]:
+    """The memorisation checks back (pixels, then Inception features), the shown generated patches
+    and, per space name, their nearest training patches."""
+    with np.load(paths.qualitative(artifacts) / "memorisation.npz") as data:
+        checks = [memorisation.MemorisationCheck(space=name, generated_to_train=data[f"{key}_generated_to_train"],
+                                                 nearest_train=data[f"{key}_nearest_train"],
+                                                 train_to_train=data[f"{key}_train_to_train"],
+                                                 threshold=float(data[f"{key}_threshold"]))
+                  for key, name in SPACES.items()]
+        return checks, data["shown_generated"], {name: data[f"shown_{key}"] for key, name in SPACES.items()}
+
+
+def read_interpolation(artifacts: str | Path) -> np.ndarray:
+    """(steps, S, S) uint8 patches along the latent walk."""
+    with np.load(paths.qualitative(artifacts) / "interpolation.npz") as data:
+        return data["strip"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m thesis_lib.studies.qualitative",
+                                description="Real beside generated patches, the memorisation check and a latent walk "
+                                            "(the qualitative chapter's results).")
+    p.add_argument("--profile", default="smoke", help="configs/<profile>.yaml (default: smoke)")
+    p.add_argument("--generator", default=None, help="a ready generator to show instead: label=path/to/G.pt")
+    args = p.parse_args(argv)
+    record = write(config.resolve("qualitative", args.profile, generator=args.generator))
+    print(f"wrote {paths.qualitative(config.artifacts_dir(args.profile))}: "
+          + ", ".join(f"{m['flagged']} of {m['generated']} flagged in {m['space']}" for m in record["memorisation"]))
+
+
+if __name__ == "__main__":
+    main()
