@@ -54,7 +54,7 @@ from IPython.display import Markdown, display
 from thesis_lib import config, paths
 from thesis_lib.book import plots
 from thesis_lib.data import report, shortcuts
-from thesis_lib.provenance import cpu_cores
+from thesis_lib.provenance import cpu_cores, short_commit
 
 cfg = config.resolve(
     "data_prep", profile, dataset=dataset, data_root=data_root,
@@ -166,7 +166,7 @@ if cohort["dataset"] == "synthetic" and len(measured):
 # resized. Mass boxes here are often smaller than 128 pixels, so resizing *upsamples* them and
 # smooths their quantum noise; native normal windows keep it. A classifier could then tell the
 # classes apart by sharpness alone. So, under `bbox_resize`, each normal window takes its size
-# from a mass window of the dataset drawn at random and is resized to 128 x 128 in the same way:
+# from a mass window of the dataset drawn at random and is resized to the patch size in the same way:
 # both classes pass through one pipeline. (Under `centre_crop`, the native-resolution control,
 # both classes are native windows of the patch size; `negative_windows: native` restores the thesis' rule for
 # comparison.) The shortcut audit below checks the result.
@@ -234,7 +234,8 @@ display(Markdown(f"**Verdict.** {shortcuts.verdict(audit)} (rule: each nuisance 
 #
 # Each fold holds out its share of the patients as its test set (a third with the thesis'
 # three folds); of the others, about 10 % are its validation set and the rest its training
-# pool: 60 / 6.6 / 33.3 % with three folds as in the thesis, but by **patient**, not by patch.
+# pool: 60 / 6.7 / 33.3 % with three folds as in the thesis (45 / 5 / 50 % with the laptop
+# profile's two), but by **patient**, not by patch.
 # A check runs on every build: no patient is in two partitions of a fold, and every patient is
 # tested exactly once.
 
@@ -246,7 +247,7 @@ pd.read_csv(results / "partitions.csv", index_col=[0, 1])
 prov = cohort["store_provenance"]
 display(Markdown(
     f"Data prepared by the step `python -m thesis_lib.data.build` in {prov['duration_s']:.0f} s "
-    f"at commit `{prov['git_commit'][:12]}`, "
+    f"at commit `{short_commit(prov['git_commit'])}`, "
     f"profile **{cfg['profile']}**, seed {cfg['seed']}; provenance in "
     f"`artifacts/{cfg['profile']}/patches/provenance.json`."
 ))

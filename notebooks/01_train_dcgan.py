@@ -11,8 +11,8 @@
 #
 # The thesis' generator is a deep convolutional GAN {cite}`radford2016dcgan` grown to
 # 128 x 128 pixels (the laptop profile's patches are 64 x 64, and its networks one block
-# shorter at each end; the size of this run is stated below): a generator G turns 200 random
-# numbers into a mass patch, a discriminator D scores patches as real or generated, and the two
+# shorter at each end; the size of this run is stated below): a generator G turns nz random
+# numbers (200 in the thesis) into a mass patch, a discriminator D scores patches as real or generated, and the two
 # are trained against each other
 # {cite}`goodfellow2014gan`. This chapter trains it on the mass patches of one fold's
 # **training** patients (never its validation or test patients), shows how training went, and
@@ -50,6 +50,7 @@ from IPython.display import Markdown, display
 from thesis_lib import config, paths
 from thesis_lib.book import plots
 from thesis_lib.models.dcgan import Discriminator, Generator, layer_table, n_parameters
+from thesis_lib.provenance import short_commit
 from thesis_lib.studies import ablation
 from thesis_lib.training import gan, runs
 from thesis_lib.training.gan_config import GanConfig
@@ -197,7 +198,7 @@ kept = paths.gan(Path("artifacts", profile)) / out.name / "best.pt"  # as a user
 display(Markdown(
     f"Generator kept: `{kept}`; sample it with "
     f"`python -m thesis_lib.models.generate {kept} --n 1000 --out DIR`. "
-    f"Trained at commit `{record['provenance']['git_commit'][:12]}`, seed {cfg.seed}."
+    f"Trained at commit `{short_commit(record['provenance']['git_commit'])}`, seed {cfg.seed}."
 ))
 
 # %% [markdown]

@@ -65,6 +65,7 @@ from IPython.display import Markdown, display
 
 from thesis_lib import config, paths, reference
 from thesis_lib.book import plots
+from thesis_lib.provenance import short_commit
 from thesis_lib.studies import fid_results, realism
 
 params = config.resolve("fid", profile, n_generated=n_generated,
@@ -218,4 +219,4 @@ pd.DataFrame([
 
 # %% tags=["remove-input"]
 display(Markdown(f"Computed by the step `python -m thesis_lib.studies.fid_results` at commit "
-                 f"`{results['git_commit'][:12]}`, seed {params['seed']}, in {results['duration_s']:.0f} s."))
+                 f"`{short_commit(results['git_commit'])}`, seed {params['seed']}, in {results['duration_s']:.0f} s."))

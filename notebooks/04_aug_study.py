@@ -102,6 +102,7 @@ from thesis_lib import config, paths, reference
 from thesis_lib.book import plots
 from thesis_lib.data import report, shortcuts
 from thesis_lib.evaluation.scoring import best_arm, mean_and_sd
+from thesis_lib.provenance import short_commit
 from thesis_lib.studies import augstudy, generator_gate, realism
 from thesis_lib.training.gan_config import GanConfig
 
@@ -133,6 +134,10 @@ display(Markdown(
     f"replicates.\n\nGenerators of the GAN arms, the first behind GAN and Aug GAN:\n\n"
     + "\n".join(f"- {line}" for line in described)
 ))
+display(Markdown("Where each k's rows come from: `config` is a hash of the study's settings, its training subsets "
+                 "and the identities of its G_k (not of k); `last run` is when that k's step last started, and "
+                 "`rows reused` says whether it found the rows of this config already computed (at the commit "
+                 "shown) instead of training them again."))
 augstudy.reuse_table(art, table)
 
 # %% [markdown]
@@ -178,7 +183,8 @@ display(gate.reindex(columns=["generator", "k", "fold", "gan_seed", "N generated
 display(Markdown(
     f"**Gate.** A G_k passes when {realism.REALISM_RULE}. **{int(gate.passed.sum())} of {len(gate)}** G_k pass"
     + ("." if gate.passed.all() else
-       f"; the others fail on: {', '.join(generator_gate.failed_rules(gate))}. "
+       f"; {'every one fails' if not gate.passed.any() else 'the others fail'} on: "
+       f"{', '.join(generator_gate.failed_rules(gate))}. "
        "The GAN arms below are trained on those generators' patches all the same; what they measure is "
        "the effect of adding such patches, not of adding realistic masses.")
 ))
@@ -203,7 +209,7 @@ else:
     reached = generator_gate.budget_reached(curve)
     display(curve.drop(columns=["fold", "commit", "fails"]).set_index(["k", "iterations"]).round(2))
     display(Markdown(
-        f"Measured at commit(s) {', '.join(f'`{c[:12]}`' for c in sorted(set(curve.commit)))}, fold "
+        f"Measured at commit(s) {', '.join(f'`{short_commit(c)}`' for c in sorted(set(curve.commit)))}, fold "
         f"{', '.join(map(str, sorted(set(curve.fold))))}. " + " ".join(
             f"G_{k} meets every rule from {it:,} iterations on (at every later snapshot, up to "
             f"{curve[curve.k == k].iterations.max():,})." if it is not None else

@@ -75,6 +75,7 @@ from IPython.display import Markdown, display
 
 from thesis_lib import config, paths
 from thesis_lib.book import plots
+from thesis_lib.provenance import short_commit
 from thesis_lib.studies import scorecard, tsne, tsne_results
 
 params = config.resolve("tsne", profile, fold=fold, k=k, spaces=spaces, perplexity=perplexity,
@@ -153,4 +154,4 @@ display(Markdown(
 
 # %% tags=["remove-input"]
 display(Markdown(f"Computed by the step `python -m thesis_lib.studies.tsne_results` at commit "
-                 f"`{results['git_commit'][:12]}`, seed {params['seed']}, in {results['duration_s']:.0f} s."))
+                 f"`{short_commit(results['git_commit'])}`, seed {params['seed']}, in {results['duration_s']:.0f} s."))

@@ -83,6 +83,8 @@ def executed(tmp_path_factory):
         runs[name] = subprocess.run([BIN / "papermill", "--no-progress-bar", REPO / "notebooks" / f"{name}.ipynb",
                                      out.with_name(f"{name}.ipynb"), *args], cwd=tmp, env=env, capture_output=True,
                                     text=True)
+    runs["run_record"] = subprocess.run([sys.executable, "-m", "thesis_lib.book.banner", "--profile", "smoke"], cwd=tmp,
+                                        env=env, capture_output=True, text=True)  # the banner's and front page's source
     return tmp, out, runs
 
 
@@ -262,11 +264,11 @@ def test_a_bundle_renders_as_the_book_from_its_results_files_alone(executed, toy
     assert (tmp_path / "book" / "generated" / "verdict.md").read_text() == \
         (root / "book" / "generated" / "verdict.md").read_text()  # the same judgement as where it ran
     html = tmp_path / "_build" / "html"
-    for page in ("index.html", "results/00_data_prep.html", "results/04_aug_study.html"):
+    for page in ("intro.html", "results/00_data_prep.html", "results/04_aug_study.html"):
         text = (html / page).read_text()
         assert "This book shows the smoke profile: the laptop build, not the thesis-scale run." in text
-        assert "64 px patches" in text and "device: cpu" in text
-    assert "The thesis-scale run is pending" in (html / "index.html").read_text()
+        assert "Patches 64 x 64 px" in text and "Device: cpu" in text and "8 patients" in text
+    assert "The thesis-scale run is pending" in (html / "intro.html").read_text()
 
 
 @pytest.mark.slow

@@ -129,7 +129,8 @@ def test_console_entry_points_name_importable_mains():
     import tomllib
     root = Path(__file__).resolve().parents[1]
     scripts = tomllib.loads((root / "pyproject.toml").read_text())["project"]["scripts"]
-    assert {"thesis-train", "thesis-generate", "thesis-fid", "thesis-import-generator", "thesis-bundle"} <= set(scripts)
+    assert {"thesis-train", "thesis-generate", "thesis-fid", "thesis-import-generator", "thesis-bundle",
+            "thesis-render"} <= set(scripts)
     for target in scripts.values():
         module, func = target.split(":")
         assert callable(getattr(importlib.import_module(module), func)), target

@@ -59,10 +59,13 @@ RECORD = {"profile": "smoke", "device": "cpu", "commit": "abcdef1234567", "packe
 def test_the_banner_says_the_scale_sizes_device_commit_and_step_times():
     text = banner.banner_text(RECORD)
     assert "the smoke profile: the laptop build, not the thesis-scale run" in text
-    assert "64 px patches" in text and "2 folds, k [50, 100]" in text and "device: cpu" in text
-    assert "abcdef1234" in text and "2026-12-04" in text and "aug 3 min, gan 110 s" in text
+    assert "Patches 64 x 64 px" in text and "2 patient-level folds; k (real training masses) = 50, 100" in text
+    assert "Device: cpu" in text and "120 patients" in text
+    assert "abcdef123456" in text and "2026-12-04" in text and "aug 3 min, gan 110 s" in text
     assert "a thesis-scale run on one GPU" in banner.banner_text({**RECORD, "profile": "gpu"})
     assert "no run record" in banner.banner_text(None)
+    dirty = banner.front_page({**RECORD, "commit": "abcdef1234567+dirty"})
+    assert "`abcdef123456+dirty`" in dirty and "no commit rebuilds it exactly" in dirty
 
 
 def test_the_front_page_says_a_laptop_build_leaves_the_thesis_scale_run_pending():

@@ -38,6 +38,13 @@ def git_commit() -> str:
     return commit + ("+dirty" if dirty else "")
 
 
+def short_commit(commit: str) -> str:
+    """A commit as a page shows it: 12 digits, and ``+dirty`` kept (the run's code had changes
+    not committed, so the commit alone does not rebuild it)."""
+    commit = str(commit)
+    return commit[:12] + ("+dirty" if commit.endswith("+dirty") else "")
+
+
 def package_versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str]:
     """Installed versions of ``packages`` (``"not installed"`` where absent)."""
     versions = {}

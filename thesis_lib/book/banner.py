@@ -23,16 +23,20 @@ from pathlib import Path
 
 from thesis_lib import config
 from thesis_lib.io import atomic_path, write_json
+from thesis_lib.provenance import short_commit
 from thesis_lib.studies.bundle import run_record
 
 GENERATED = Path("book") / "generated"
 
-SCALE = {"smoke": "the laptop build, not the thesis-scale run", "gpu": "a thesis-scale run on one GPU",
+SCALE = {"smoke": "the laptop build, not the thesis-scale run",
+         "gpu": "a thesis-scale run on one GPU (the thesis' networks and 128 px patches; a smaller cohort, k list "
+                "and budgets, as the README's table says)",
          "thesis": "the thesis' own sizes"}
 
 
 def step_times(seconds_by_folder: dict[str, float]) -> str:
-    """Each step's wall time, steps that ran once per fold or k summed: 'gan 110 s, aug 301 s'."""
+    """Each step's wall time, the runs of a step that ran once per fold or k summed (they may
+    have overlapped): 'aug 3 min, gan 110 s'."""
     by_step: dict[str, float] = defaultdict(float)
     for folder, seconds in seconds_by_folder.items():
         by_step[folder.split("/")[0]] += float(seconds)
@@ -47,16 +51,23 @@ def banner_text(record: dict | None) -> str:
     """The banner's HTML for a run record (None: no record found)."""
     if not record:
         return "This build has no run record (book/generated/run.json): its provenance is unknown."
-    sizes = record.get("sizes", {})
+    sizes, data = record.get("sizes", {}), record.get("data") or {}
     scale = SCALE.get(record["profile"], "a run of a custom profile")
+    ks = ", ".join(map(str, sizes.get("k") or []))
+    patients = data.get("patients", sizes.get("n_patients"))
+    ran = record.get("ran") or [record.get("packed", "")]
+    when = ran[0][:10] if ran[0][:10] == ran[-1][:10] else f"{ran[0][:10]} to {ran[-1][:10]}"
+    cores = (record.get("hardware") or {}).get("cpu_cores")
     what = (f"<strong>This book shows the {html.escape(record['profile'])} profile: {scale}.</strong> "
-            f"{sizes.get('patch_size')} px patches, nz {sizes.get('nz')}, ngf {sizes.get('ngf')}, ndf {sizes.get('ndf')}, "
-            f"{sizes.get('n_folds')} folds, k {sizes.get('k')}, classifier seeds {sizes.get('classifier_seeds')}, "
-            f"GAN seeds {sizes.get('gan_seeds')}; data: {html.escape(str(sizes.get('dataset')))} "
-            f"({sizes.get('n_patients')} patients); device: {html.escape(str(record.get('device')))}; "
-            f"commit {str(record.get('commit', ''))[:10]}, {str(record.get('packed', ''))[:10]}. ")
+            f"Patches {sizes.get('patch_size')} x {sizes.get('patch_size')} px; latent size {sizes.get('nz')}, "
+            f"widths {sizes.get('ngf')} (G) and {sizes.get('ndf')} (D); fold GANs {sizes.get('gan_budget')} of batch "
+            f"{sizes.get('batch_size')}; {sizes.get('n_folds')} patient-level folds; k (real training masses) = {ks}; "
+            f"{len(sizes.get('classifier_seeds') or [])} classifier seed(s) of at most {sizes.get('classifier_epochs')} "
+            f"epochs. Data: {html.escape(str(data.get('source', sizes.get('dataset'))))}, {patients} patients. "
+            f"Device: {html.escape(str(record.get('device')))}" + (f", {cores} CPU cores" if cores else "") +
+            f". Run {when} at commit {short_commit(record.get('commit', ''))}. ")
     times = step_times(record.get("step_seconds") or {})
-    return what + (f"Step times: {times}." if times else "")
+    return what + (f"Wall time by step (a step's runs summed): {times}." if times else "")
 
 
 def front_page(record: dict, site: dict | None = None) -> str:
@@ -65,17 +76,20 @@ def front_page(record: dict, site: dict | None = None) -> str:
     profile = record["profile"]
     if site:
         return (f"**This site shows a published run: {site.get('title', profile)}** (profile **{profile}**, "
-                f"{site.get('scale')}; device {record.get('device')}; commit `{str(record.get('commit'))[:10]}`, packed "
+                f"{site.get('scale')}; device {record.get('device')}; commit `{short_commit(record.get('commit'))}`, packed "
                 f"{str(record.get('packed'))[:10]}). It was rendered from its bundle alone (`make book "
                 f"BUNDLE=published/...`); the run itself is rebuilt with `{site.get('rebuild', 'the README')}`.")
     pending = "" if profile in ("gpu", "thesis") else (
-        " **The thesis-scale run is pending:** no thesis-scale bundle has been published (`published/`), so the "
-        "GAN claims stay unjudged at the laptop profile's sizes. The README's \"Thesis scale on one GPU\" says "
-        "how to make one (`python -m thesis_lib.studies.bundle --profile gpu --out gpu-run.tar`) and how to "
-        "render it (`make book BUNDLE=gpu-run.tar`).")
+        " **The thesis-scale run is pending:** no thesis-scale bundle has been published (`published/`), so every "
+        "verdict above is judged at the laptop profile's sizes; the scorecard says which claims these sizes "
+        "cannot judge, and why. The README's \"Full size on a GPU or a cluster\" says how to make a thesis-scale "
+        "bundle (`thesis-bundle --profile gpu --out gpu-run.tar`) and how to render it (`make book "
+        "BUNDLE=gpu-run.tar`).")
+    commit = short_commit(record.get("commit"))
+    rebuild = ("`make book` on a fresh clone of that commit rebuilds it" if not commit.endswith("+dirty") else
+               "its code had uncommitted changes (`+dirty`), so no commit rebuilds it exactly")
     return (f"**This site shows the {profile} profile's run, {SCALE.get(profile, 'a custom profile')}** (device "
-            f"{record.get('device')}; commit `{str(record.get('commit'))[:10]}`, {str(record.get('packed'))[:10]}); "
-            f"`make book` on a fresh clone rebuilds it." + pending)
+            f"{record.get('device')}; commit `{commit}`, {str(record.get('packed'))[:10]}); {rebuild}." + pending)
 
 
 def write_run_files(record: dict, site: dict | None = None, folder: str | Path = GENERATED) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,7 @@ from thesis_lib.results import RENDER_ONLY_ENV
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 LAST = "08_appendix"  # gathers every step's record: rendered after the others
+KERNEL_DID_NOT_START = re.compile(r"Kernel didn't respond|Kernel died before replying")
 
 
 def unpack(bundle: str | Path, into: str | Path) -> tuple[Path, dict]:
@@ -68,13 +70,17 @@ def chapters() -> list[str]:
     return sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
 
-def run_chapter(name: str, profile: str, env: dict, results: Path) -> tuple[str, float, str]:
+def run_chapter(name: str, profile: str, env: dict, results: Path, tries: int = 3) -> tuple[str, float, str]:
     """One chapter through papermill; returns its name, seconds and the error text (empty when
-    it ran)."""
+    it ran). A kernel that does not start (two kernels started at once can race for the same
+    ports) is started again, up to ``tries`` times; a chapter's own error is not retried."""
     start = time.perf_counter()
     out = results / f"{name}.ipynb"
-    done = subprocess.run([sys.executable, "-m", "papermill", "--no-progress-bar", str(NOTEBOOKS / f"{name}.ipynb"),
-                           str(out), "-p", "profile", profile], env=env, capture_output=True, text=True)
+    for _ in range(tries):
+        done = subprocess.run([sys.executable, "-m", "papermill", "--no-progress-bar", str(NOTEBOOKS / f"{name}.ipynb"),
+                               str(out), "-p", "profile", profile], env=env, capture_output=True, text=True)
+        if done.returncode == 0 or not KERNEL_DID_NOT_START.search(done.stderr):
+            break
     if done.returncode == 0:
         subprocess.run([sys.executable, "-m", "thesis_lib.book.executed", str(out)], env=env, check=True,
                        capture_output=True)
@@ -113,7 +119,7 @@ def render(bundle: str | Path, workdir: str | Path = "_bundle", workers: int = 2
 
 
 def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(prog="python -m thesis_lib.book.render", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="thesis-render", description=__doc__.split("\n\n")[0])
     p.add_argument("bundle", help="a bundle tar or folder (python -m thesis_lib.studies.bundle)")
     p.add_argument("--workdir", default="_bundle", help="where the bundle is unpacked (default _bundle/)")
     p.add_argument("--workers", type=int, default=2, help="chapters rendered at once")

@@ -113,8 +113,8 @@ def write_report(cfg: dict, workers: int | None = None) -> Path:
     splits.check_no_leakage(store.folds)
     out.mkdir(parents=True, exist_ok=True)
     _save_npz(out / "mammograms.npz", example_mammograms(records))
-    _save_npz(out / "spectra.npz", {"f": np.asarray(f if f is not None else []),
-                                    "spectra": np.asarray(spectra).reshape(len(spectra), -1)})
+    frequencies = np.asarray(f if f is not None else [])
+    _save_npz(out / "spectra.npz", {"f": frequencies, "spectra": np.asarray(spectra).reshape(len(spectra), len(frequencies))})
     _save_npz(out / "patches.npz", {**{f"shown_{k}": v for k, v in shown.items()}, **densities})
     for name, table in {"betas.csv": betas, "shortcut_audit.csv": shortcuts.audit(store),
                         "partitions.csv": splits.partition_counts(store.meta, store.folds),

@@ -69,7 +69,7 @@ from thesis_lib.evaluation.scoring import best_f1_threshold, classification_scor
 from thesis_lib.io import atomic_path
 from thesis_lib.models.generate import generate, ready
 from thesis_lib.models.generators import GeneratorSource, identity, parse_sources
-from thesis_lib.provenance import Run, cpu_cores, git_commit
+from thesis_lib.provenance import Run, cpu_cores, git_commit, short_commit
 from thesis_lib.results import ResultsMissing, as_recorded, recorded, render_only
 from thesis_lib.sections import EXECUTION, AugSection
 from thesis_lib.training.classifier import ClassifierConfig, predict_proba, train_classifier
@@ -488,7 +488,7 @@ def reuse_table(artifacts: str | Path, table: pd.DataFrame) -> pd.DataFrame:
     for k, rows in table.groupby("k"):
         record = k_record(artifacts, int(k))
         out.append({"k": int(k), "config": str(record["config_hash"])[:12], "rows": len(rows),
-                    "computed at commit": ", ".join(sorted({str(c)[:12] for c in rows.commit})),
+                    "computed at commit": ", ".join(sorted({short_commit(c) for c in rows.commit})),
                     "last run": record["started_utc"], "rows reused": bool(record.get("reused", False))})
     return pd.DataFrame(out).set_index("k")
 
@@ -606,7 +606,7 @@ def run_k(profile: str, k: int, study: dict, *, approaches: list[str] | None = N
             rows[RESULT_COLUMNS].to_csv(tmp, index=False)
         run.write(folder, config_hash=hash_, rows=len(rows), reused=True)  # k's rows are now these again
         print(f"k={k}: reused {len(rows)} rows of config {hash_[:12]} (computed at commit(s) "
-              f"{', '.join(sorted({str(c)[:12] for c in rows.commit}))}); --no-reuse recomputes them", flush=True)
+              f"{', '.join(sorted({short_commit(c) for c in rows.commit}))}); --no-reuse recomputes them", flush=True)
         return read_results(art)
     device = str(pick_device(study["device"]))
     announce(torch.device(device), study["device"], profile)

@@ -2,8 +2,8 @@
 
 A bundle is one tar holding ``artifacts/<profile>/`` without what can be made again or is
 heavy (the synthetic cohort's DICOMs, the patch store, the Inception feature cache,
-checkpoints, TensorBoard logs), the executed chapters (``book/results/*.ipynb``) and one
-``manifest.json``:
+checkpoints, TensorBoard logs, the figures the chapters draw again when they render), the
+executed chapters (``book/results/*.ipynb``) and one ``manifest.json``:
 
 - the profile and its resolved config, and the sizes that define it (patch size, widths,
   batch, folds, k list, seeds, budgets);
@@ -37,8 +37,8 @@ from thesis_lib.io import atomic_path
 from thesis_lib.provenance import collect, git_commit, hardware, package_versions
 
 # Folders and file types of artifacts/<profile>/ that stay out: re-creatable, heavy, or both
-LEFT_OUT_DIRS = ("synthetic", "cache", "tensorboard")
-LEFT_OUT_SUFFIXES = (".pt", ".h5", ".dcm", ".npz")
+LEFT_OUT_DIRS = ("synthetic", "cache", "tensorboard", "figures")  # figures: the chapters draw them again
+LEFT_OUT_SUFFIXES = (".pt", ".h5", ".dcm")  # checkpoints, the patch store, mammograms
 MAX_MIB = 60.0
 
 
@@ -67,6 +67,23 @@ def step_times(artifacts: Path) -> dict[str, float]:
     return {record["folder"]: record["duration_s"] for record in collect(artifacts) if "duration_s" in record}
 
 
+def ran_between(artifacts: Path) -> list[str]:
+    """The first and last start (UTC, ISO) of the steps that wrote a ``provenance.json``."""
+    starts = sorted(record["started_utc"] for record in collect(artifacts) if record.get("started_utc"))
+    return [starts[0], starts[-1]] if starts else []
+
+
+def data_counts(artifacts: Path) -> dict:
+    """Patients, images and patches of the patch store as the data step counted them (empty
+    before the data report)."""
+    cohort = artifacts / "data_report" / "cohort.json"
+    if not cohort.is_file():
+        return {}
+    store = json.loads(cohort.read_text())["store"]
+    return {"patients": store["n_patients"], "images": store["n_images_used"], "patches": store["n_patches"],
+            "source": store["source"]}
+
+
 def run_device(artifacts: Path) -> str:
     """Where the run's networks trained: the GPUs its training steps recorded, else ``cpu``."""
     gpus = set()
@@ -86,10 +103,11 @@ def run_record(profile_name: str, artifacts: Path) -> dict:
         if config.CONFIG_DIR.joinpath(f"{profile_name}.yaml").is_file() else {}
     overridden = sorted(f"{section}.{key}" for section, values in profile.items() if isinstance(values, dict)
                         for key in values if (declared.get(section) or {}).get(key, values[key]) != values[key])
-    return {"profile": profile_name, "sizes": sizes(profile), "config": profile, "overridden": overridden,
-            "hardware": hardware(), "device": run_device(artifacts), "packages": package_versions(),
-            "commit": git_commit(), "packed": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "step_seconds": step_times(artifacts)}
+    return {"profile": profile_name, "sizes": sizes(profile), "data": data_counts(artifacts), "config": profile,
+            "overridden": overridden, "hardware": hardware(), "device": run_device(artifacts),
+            "packages": package_versions(), "commit": git_commit(),
+            "packed": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "ran": ran_between(artifacts), "step_seconds": step_times(artifacts)}
 
 
 def manifest(profile_name: str, artifacts: Path, files: dict[str, Path]) -> dict:

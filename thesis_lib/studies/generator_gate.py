@@ -128,14 +128,20 @@ def budget_reached(curve: pd.DataFrame) -> dict[int, int | None]:
 
 def current_gate(profile: str, ks: list[int]) -> pd.DataFrame:
     """The workflow's gate table when it covers ``ks``; at render time else
-    :class:`~thesis_lib.results.ResultsMissing` naming the step; else the gate computed now (not written)."""
+    :class:`~thesis_lib.results.ResultsMissing` naming the step; else the gate of ``ks`` computed
+    now and written beside the rows of the other k."""
+    path = gate_path(config.artifacts_dir(profile))
     gate = read_gate(config.artifacts_dir(profile))
     if gate is not None and set(ks) <= set(gate.k):
         return gate[gate.k.isin(ks)].reset_index(drop=True)
     if render_only():
-        raise ResultsMissing(f"{gate_path(config.artifacts_dir(profile))}: no gate rows for k = {ks}; run "
+        raise ResultsMissing(f"{path}: no gate rows for k = {ks}; run "
                              f"`python -m thesis_lib.studies.generator_gate --profile {profile}`")
-    return gate_table(profile, ks)
+    table = gate_table(profile, ks)
+    kept = gate[~gate.k.isin(ks)] if gate is not None else table.iloc[:0]
+    with atomic_path(path) as tmp:
+        pd.concat([kept, table], ignore_index=True).to_csv(tmp, index=False)
+    return table
 
 
 def write_shown(profile: str, ks: list[int] | None = None, n: int = N_SHOWN) -> dict:

@@ -9,8 +9,8 @@ It writes ``artifacts/<profile>/qualitative/`` (:func:`thesis_lib.paths.qualitat
   patches of its kept generator), (n, S, S) uint8;
 - ``memorisation.npz``: per space (``pixels``, ``inception``) the nearest-training distances of
   the generated patches and of the training patches to each other, the threshold, the nearest
-  training index; ``shown_generated`` (the first ``N_NEIGHBOURS`` generated patches) and
-  ``shown_<space>`` (their nearest training patches), uint8;
+  training index; ``shown_generated`` (the ``N_NEIGHBOURS`` generated patches nearest a training
+  patch in pixel space, nearest first) and ``shown_<space>`` (their nearest training patches), uint8;
 - ``interpolation.npz``: ``strip``, (steps, S, S) uint8 along a great circle of the latent space;
 - ``provenance.json``: the parameters, the fold checked, the memorisation summaries, the ready
   generator (when one is shown instead of this run's GANs) and the training-set size.
@@ -61,11 +61,12 @@ def write(params: dict) -> dict:
     checks = {"pixels": memorisation.check(train, fake, SPACES["pixels"]),
               "inception": memorisation.check(cached_features(extractor, train, paths.cache(art)), extractor(fake),
                                               SPACES["inception"])}
-    arrays = {"shown_generated": fake[:N_NEIGHBOURS]}
+    closest = np.argsort(checks["pixels"].generated_to_train)[:N_NEIGHBOURS]  # the likeliest copies first
+    arrays = {"shown_generated": fake[closest]}
     for key, chk in checks.items():
         arrays.update({f"{key}_generated_to_train": chk.generated_to_train, f"{key}_train_to_train": chk.train_to_train,
                        f"{key}_nearest_train": chk.nearest_train, f"{key}_threshold": np.array(chk.threshold),
-                       f"shown_{key}": train[chk.nearest_train[:N_NEIGHBOURS]]})
+                       f"shown_{key}": train[chk.nearest_train[closest]]})
     strip = interpolate(load_generator(generators[fold]), params["interpolation_steps"], params["seed"])
     out = paths.qualitative(art)
     out.mkdir(parents=True, exist_ok=True)
