@@ -39,7 +39,7 @@ gan = config.resolve("gan", profile)
 data = res.data or {}
 display(Markdown(
     f"This book ran the **{profile}** profile on the **{data.get('source', '?')}** dataset "
-    f"({data.get('n_patients', 0)} patients). Of the thesis' {len(claims)} claims scored on "
+    f"({data.get('n_patients', 0)} patients). Of the {len(claims)} claims scored on "
     f"the [scorecard](06_scorecard.ipynb): reproduced {counts['reproduced']}, not "
     f"reproduced {counts['not reproduced']}, inconclusive {counts['inconclusive']}, not comparable "
     f"{counts['not comparable']}."

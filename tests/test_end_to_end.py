@@ -212,8 +212,8 @@ def test_a_toy_run_packs_into_a_bundle_without_store_or_checkpoints(executed, tm
     root, out, _ = executed
     artifacts = root / "artifacts" / "smoke"
     assert list(artifacts.rglob("*.pt")) and (artifacts / "patches").is_dir()  # the run has them ...
-    record = bundle.main(["--profile", "smoke", "--no-run", "--artifacts", str(artifacts),
-                          "--book-results", str(out.parent), "--out", str(tmp_path / "run.tar")])
+    bundle.main(["--profile", "smoke", "--no-run", "--artifacts", str(artifacts),
+                 "--book-results", str(out.parent), "--out", str(tmp_path / "run.tar")])
     with tarfile.open(tmp_path / "run.tar") as tar:
         names = tar.getnames()
         manifest = json.load(tar.extractfile("manifest.json"))
@@ -221,7 +221,6 @@ def test_a_toy_run_packs_into_a_bundle_without_store_or_checkpoints(executed, tm
     assert "artifacts/patches/summary.json" in names and "artifacts/data_report/cohort.json" in names
     assert "book/results/04_aug_study.ipynb" in names and any(n.endswith("results.csv") for n in names)
     assert any(n.startswith("artifacts/gan/") and n.endswith(".png") for n in names)  # sample grids as PNG
-    assert manifest == json.loads(json.dumps(record, default=str))
     assert manifest["profile"] == "smoke" and manifest["device"] == "cpu" and manifest["sizes"]["patch_size"] == 64
     assert set(manifest["files"]) == set(names) - {"manifest.json"} and manifest["step_seconds"]
     assert (tmp_path / "run.tar").stat().st_size < 60 * 2**20

@@ -133,6 +133,9 @@ def test_console_entry_points_name_importable_mains():
             "thesis-render"} <= set(scripts)
     for target in scripts.values():
         module, func = target.split(":")
+        main = getattr(importlib.import_module(module), func)
+        # the console script exits with main's return value: anything but None or an int is an exit status of 1
+        assert main.__annotations__.get("return") in ("None", "int", None, int), f"{target} returns {main.__annotations__}"
         assert callable(getattr(importlib.import_module(module), func)), target
 
 

@@ -34,13 +34,15 @@ def _write_aug(art, f1_by_approach: dict[str, list[float]], ks=(50, 100), n=200,
                     tp = float(((proba >= 0.5) & (y == 1)).sum())
                     f1 = 2 * tp / max(float((proba >= 0.5).sum() + y.sum()), 1.0)  # each classifier's own F1
                     rows.append({"k": k, "approach": approach, "fold": fold, "replicate": replicate, "f1": f1,
-                                 "auc": 0.9, "threshold": 0.5})
+                                 "auc": 0.9, "threshold": 0.5, "config_hash": "scenario"})
     table = pd.DataFrame(rows).reindex(columns=augstudy.RESULT_COLUMNS)
     (art / "aug").mkdir(parents=True)
     table.to_csv(art / "aug" / "results.csv", index=False)
     for k, frames in preds.items():
         (art / "aug" / f"k{k}").mkdir()
-        pd.concat(frames).to_csv(art / "aug" / f"k{k}" / "predictions.csv.gz", index=False)
+        pd.concat(frames).assign(config_hash="scenario").to_csv(art / "aug" / f"k{k}" / "predictions.csv.gz",
+                                                                index=False)
+        write_json(art / "aug" / f"k{k}" / "provenance.json", {"config_hash": "scenario", "parameters": {}})
     augstudy.write_intervals(art, n_boot=1000)  # bootstrap p-values down to 1/1001: Holm over 10 tests can reach 0.025
 
 
@@ -295,7 +297,8 @@ def test_an_arm_that_scores_one_constant_is_no_evidence_for_its_trend(tmp_path):
 def test_the_landing_page_opens_with_the_verdict_counts(tmp_path):
     verdicts, table = _verdicts(tmp_path)
     text = scorecard.verdict_markdown(table, "smoke", "synthetic")
-    assert text.startswith("**The verdict of this build** (profile **smoke**, data: synthetic): of the thesis' 10")
+    assert text.startswith("**The verdict of this build** (profile **smoke**, data: synthetic): of 10 claims (9 of the "
+                           "thesis', 1 a control it did not run)")
     assert "**10** not comparable" in text and "(results/06_scorecard.ipynb)" in text
     intro = (Path(scorecard.__file__).parents[2] / "book" / "intro.md").read_text()
     assert intro.index("{include} generated/verdict.md") < intro.index("**Abstract.**")

@@ -118,7 +118,7 @@ def render(bundle: str | Path, workdir: str | Path = "_bundle", workers: int = 2
     return manifest
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="thesis-render", description=__doc__.split("\n\n")[0])
     p.add_argument("bundle", help="a bundle tar or folder (python -m thesis_lib.studies.bundle)")
     p.add_argument("--workdir", default="_bundle", help="where the bundle is unpacked (default _bundle/)")
@@ -129,7 +129,6 @@ def main(argv: list[str] | None = None) -> dict:
     manifest = render(args.bundle, args.workdir, args.workers, build=not args.no_build)
     print(f"rendered the {manifest['profile']} run of {manifest['packed']} (commit {manifest['commit'][:10]}, "
           f"device {manifest['device']}) in {time.perf_counter() - start:.0f} s; open _build/html/index.html")
-    return manifest
 
 
 if __name__ == "__main__":

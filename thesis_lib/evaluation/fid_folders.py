@@ -51,7 +51,7 @@ def fid_of_folders(folder1: str | Path, folder2: str | Path, extractor: Inceptio
     return value, len(feats[0]), len(feats[1])
 
 
-def main(argv: list[str] | None = None) -> float:
+def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="thesis-fid", description="FID between two folders of images (pytorch-fid's protocol).")
     p.add_argument("folders", nargs=2, metavar="DIR", help="two folders of image files")
     p.add_argument("--device", default="auto", help="auto (the GPU when there is one) | cpu | cuda | mps")
@@ -62,7 +62,6 @@ def main(argv: list[str] | None = None) -> float:
     except (FileNotFoundError, ValueError) as exc:
         raise SystemExit(f"error: {exc}") from None
     print(f"FID: {value:.4f}  (N = {n1} and {n2})")
-    return value
 
 
 if __name__ == "__main__":

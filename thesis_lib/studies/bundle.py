@@ -168,7 +168,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="thesis-bundle", description=__doc__.split("\n\n")[0])
     p.add_argument("--profile", default="gpu", help="the profile to run and pack (configs/<profile>.yaml)")
     p.add_argument("--out", required=True, help="the tar to write")
@@ -187,7 +187,6 @@ def main(argv: list[str] | None = None) -> dict:
     size = Path(args.out).stat().st_size
     print(f"wrote {args.out}: {len(record['files'])} files, {size / 2**20:.1f} MiB, profile {args.profile}, "
           f"device {record['device']}, commit {record['commit'][:10]}")
-    return record
 
 
 if __name__ == "__main__":

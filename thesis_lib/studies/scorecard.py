@@ -433,8 +433,11 @@ def verdict_markdown(claims: pd.DataFrame, profile: str, source: str) -> str:
     """The landing page's opening: this build's verdict counts, each linked to the scorecard."""
     counts = verdict_counts(claims)
     parts = ", ".join(f"**{n}** {v}" for v, n in counts.items())
-    return (f"**The verdict of this build** (profile **{profile}**, data: {source}): of the thesis' {len(claims)} "
-            f"claims, {parts}; each with its rule and numbers on the [scorecard](results/06_scorecard.ipynb).\n")
+    controls = int(claims.thesis.astype(str).str.startswith("not tested").sum())  # claims the thesis did not test
+    scope = (f"of the thesis' {len(claims)} claims" if not controls else
+             f"of {len(claims)} claims ({len(claims) - controls} of the thesis', {controls} a control it did not run)")
+    return (f"**The verdict of this build** (profile **{profile}**, data: {source}): {scope}, {parts}; each with its "
+            f"rule and numbers on the [scorecard](results/06_scorecard.ipynb).\n")
 
 
 def narrative(claims: pd.DataFrame) -> dict[str, str]:

@@ -469,7 +469,7 @@ def current_run(params: dict, fold: int, k: int | None = None, resume: bool | st
     return read_run(out)
 
 
-def main(argv: list[str] | None = None) -> TrainResult:
+def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="thesis-train", description="Train the thesis' DCGAN on one fold's training masses.")
     p.add_argument("--profile", default="smoke")
     p.add_argument("--fold", type=int, default=0)
@@ -487,10 +487,9 @@ def main(argv: list[str] | None = None) -> TrainResult:
     overrides = {f.name: getattr(args, f.name) for f in fields(GanConfig) if getattr(args, f.name, None) is not None}
     params = config.resolve("gan", args.profile, **overrides)
     resume = {"yes": True, "auto": "auto", "no": False}[args.resume]
-    result = train_run(params, args.fold, args.k, out=args.out, resume=resume, progress=not args.no_progress)
+    train_run(params, args.fold, args.k, out=args.out, resume=resume, progress=not args.no_progress)
     if dist.is_initialized():
         dist.destroy_process_group()
-    return result
 
 
 if __name__ == "__main__":
