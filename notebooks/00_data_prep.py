@@ -163,9 +163,9 @@ if cohort["dataset"] == "synthetic" and len(measured):
 # normal patch, with at least 30 grey levels.
 #
 # The thesis cut its normal windows at 128 x 128, native resolution, while every mass box was
-# resized. Mass boxes here are often smaller than 128 pixels, so resizing *upsamples* them and
-# smooths their quantum noise; native normal windows keep it. A classifier could then tell the
-# classes apart by sharpness alone. So, under `bbox_resize`, each normal window takes its size
+# resized. Resizing changes a mass box's quantum noise (a box smaller than the patch is
+# *upsampled*, which smooths it; a larger one is averaged down, which thins it), while native
+# normal windows keep theirs. A classifier could then tell the classes apart by sharpness alone. So, under `bbox_resize`, each normal window takes its size
 # from a mass window of the dataset drawn at random and is resized to the patch size in the same way:
 # both classes pass through one pipeline. (Under `centre_crop`, the native-resolution control,
 # both classes are native windows of the patch size; `negative_windows: native` restores the thesis' rule for

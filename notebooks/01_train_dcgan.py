@@ -153,7 +153,8 @@ display(Markdown(f"Model selection: **{record['provenance']['evaluator']}** on {
 # ## How training went
 #
 # Losses and the discriminator's mean outputs per iteration. In a balanced game D(x) stays
-# above one half and D(G(z)) below it without either reaching 0 or 1.
+# above D(G(z)) without either reaching 0 or 1 (with real labels drawn from 0.7-1.0, D(x) need
+# not climb far above one half).
 
 # %% mystnb={"figure": {"caption": "Losses and discriminator outputs over training for the chosen fold. A healthy run keeps D(x) and D(G(z)) apart without either saturating at 0 or 1.", "name": "fig-gan-curves"}, "image": {"alt": "Losses and discriminator outputs over training for the chosen fold"}}
 fig = plots.training_curves(record["log"])

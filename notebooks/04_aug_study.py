@@ -262,7 +262,10 @@ display(pr.reindex(columns=[(m, a) for m in ("precision", "recall") for a in ord
 # Each row is one statement, "arm A beats arm B", at one k and in one score: the difference of
 # the means, its 95 % interval, and the one-sided bootstrap p-values corrected by Holm's
 # method across the k of the table. A difference counts only when its corrected p-value is
-# below 0.025 in one direction (a two-sided 5 % level). The fair comparison comes first.
+# below 0.025 in one direction (a two-sided 5 % level). The intervals are not corrected, so an
+# interval that excludes 0 can still read "not distinguishable from 0" once the same statement
+# at the other k is taken into account; the scorecard corrects over every difference it judges,
+# a larger family. The fair comparison comes first.
 
 # %%
 pairs = intervals[intervals.comparison.str.contains(" - ")].copy()
