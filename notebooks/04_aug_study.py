@@ -100,8 +100,8 @@ from IPython.display import Markdown, display
 
 from thesis_lib import config, paths, reference
 from thesis_lib.book import plots
-from thesis_lib.data import report, shortcuts
-from thesis_lib.evaluation.scoring import best_arm, mean_and_sd
+from thesis_lib.data import report, shortcuts, splits
+from thesis_lib.evaluation.scoring import auc_standard_error, best_arm, mean_and_sd
 from thesis_lib.provenance import short_commit
 from thesis_lib.studies import augstudy, generator_gate, realism
 from thesis_lib.training.gan_config import GanConfig
@@ -164,7 +164,34 @@ display(Markdown(f"**Verdict.** {shortcuts.verdict(audit)}"))
 counts = table[(table.fold == 0) & (table.replicate == table.replicate.min())].set_index(["k", "approach"])[
     ["n_real", "n_positive", "n_synthetic", "n_normal"]]
 display(counts)
-display(table.groupby("fold")[["n_val", "n_test_mass", "n_test_normal", "n_test_patients"]].first())
+display(table.groupby("fold")[["n_val", "n_val_mass", "n_test_mass", "n_test_normal", "n_test_patients"]].first())
+
+# %% [markdown]
+# **How much can the validation set decide?** Each fold's validation patients (a tenth of its
+# non-test patients, by patient: 6.7 % of all with the thesis' three folds) pick each
+# classifier's epoch, by AUC, and
+# the threshold behind `f1_val`. An AUC measured on few masses is uncertain (its standard error
+# by Hanley and McNeil's formula {cite}`hanley1982auc` is below); a threshold chosen on n masses
+# moves recall in steps of 1/n.
+
+# %% tags=["remove-input"]
+val = table.groupby("fold")[["n_val", "n_val_mass"]].first()
+validation_patients = {name: splits.validation_patients(config.load_profile(name)["data_prep"])
+                       for name in (profile, "gpu", "thesis")}
+here = validation_patients[profile]
+n_pos, n_neg = int(val.n_val_mass.min()), int((val.n_val - val.n_val_mass).min())
+val_auc = float(table.best_val_auc.median())
+display(Markdown(
+    f"The smallest validation set here holds **{n_pos} masses** and {n_neg} normal patches. At the median "
+    f"validation AUC of the kept epochs ({val_auc:.2f}), an AUC on that set has a standard error of about "
+    f"**{auc_standard_error(val_auc, n_pos, n_neg):.2f}**, so epochs whose validation AUCs differ by less than "
+    f"about twice that are chosen between largely by chance; and a threshold chosen on {n_pos} masses moves recall in "
+    f"steps of {1 / max(n_pos, 1):.2f}. So `f1_val` is shown for the thesis' protocol, and no verdict of the "
+    "scorecard rests on it (the scorecard judges AUC, AP and F1 at 0.5). Holding the share of patients, only "
+    "a larger cohort gives the validation set more masses: "
+    + ", ".join(f"the {name} profile's {n_val} validation patients per fold ({n_val / here:.0f} times this run's "
+                f"{here})" for name, n_val in validation_patients.items() if name != profile and here) + "."
+))
 
 # %% [markdown]
 # ## Do the generators draw masses?

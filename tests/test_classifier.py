@@ -59,3 +59,20 @@ def test_epoch_selection_on_a_threshold_free_score_and_patience(monkeypatch):
     assert len(by_auc.history) == 6  # three epochs without a better AUC: stopped before the 0.95 and the cap
     with pytest.raises(ValueError, match="select_on='loss'"):
         ClassifierConfig(select_on="loss")
+
+
+def test_the_auc_standard_error_matches_the_spread_of_auc_on_small_validation_sets():
+    """Hanley and McNeil's standard error against the spread of the AUC over 2,000 validation
+    sets of 12 masses and 120 normals (exponential scores, for which the formula is exact)."""
+    from sklearn.metrics import roc_auc_score
+
+    from thesis_lib.evaluation.scoring import auc_standard_error
+    rng = np.random.default_rng(0)
+    n_pos, n_neg, ratio = 12, 120, 4.0  # positives' scores 4 x larger on average: AUC = 4 / 5
+    aucs = [roc_auc_score(np.r_[np.ones(n_pos), np.zeros(n_neg)],
+                          np.r_[rng.exponential(ratio, n_pos), rng.exponential(1.0, n_neg)]) for _ in range(2000)]
+    assert np.mean(aucs) == pytest.approx(0.8, abs=0.01)
+    assert auc_standard_error(0.8, n_pos, n_neg) == pytest.approx(np.std(aucs), rel=0.08)
+    assert auc_standard_error(0.8, 120, 1200) < auc_standard_error(0.8, 12, 120) / 3  # ten times the cases
+    with pytest.raises(ValueError, match="one case of each class"):
+        auc_standard_error(0.8, 0, 120)

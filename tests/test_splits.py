@@ -43,3 +43,14 @@ def test_partition_counts():
     folds = patient_folds(pd.Series(["a", "b", "c"]), val_fraction=0.0, seed=0)
     counts = partition_counts(meta, folds)
     assert counts.groupby(level="fold").sum()[["patients", "mass", "normal"]].eq([3, 1, 3]).all(axis=None)
+
+
+def test_validation_patients_per_fold_follow_the_profile():
+    from thesis_lib import config
+    from thesis_lib.data.splits import validation_patients
+    assert validation_patients({"val_fraction": 0.1, "n_patients": 100, "n_folds": 2}) == 5
+    assert validation_patients({"val_fraction": 0.1, "n_patients": 0, "n_folds": 3}) == 0
+    folds = patient_folds(pd.Series([f"p{i}" for i in range(300)]), n_folds=3, val_fraction=0.1, seed=1)
+    per_fold = folds[folds.partition == "val"].groupby("fold").size()
+    assert (per_fold == validation_patients({"val_fraction": 0.1, "n_patients": 300, "n_folds": 3})).all()
+    assert validation_patients(config.load_profile("thesis")["data_prep"]) == 80

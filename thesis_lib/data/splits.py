@@ -52,6 +52,13 @@ def patient_folds(patients: pd.Series, stratum: pd.Series | None = None, n_folds
     return pd.DataFrame(rows, columns=["patient_id", "fold", "partition"])
 
 
+def validation_patients(data_prep: dict) -> int:
+    """About how many validation patients each fold of a profile's ``data_prep`` section gets:
+    ``val_fraction`` of the patients outside the fold's test set (:func:`patient_folds` rounds per
+    stratum); 0 when ``n_patients`` is 0 (all of a real dataset: not known before it is read)."""
+    return int(round(data_prep["val_fraction"] * data_prep["n_patients"] * (1 - 1 / data_prep["n_folds"])))
+
+
 def check_no_leakage(folds: pd.DataFrame) -> None:
     """Raise ``AssertionError`` when a patient sits in two partitions of one fold, or is
     not in exactly one test set across folds."""

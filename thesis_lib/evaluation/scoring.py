@@ -42,6 +42,17 @@ def best_f1_threshold(y: np.ndarray, proba: np.ndarray) -> float:
     return float((thresholds[best] + lower.max()) / 2) if lower.size else float(thresholds[best])
 
 
+def auc_standard_error(auc: float, n_pos: int, n_neg: int) -> float:
+    """The standard error of an ROC AUC estimated from ``n_pos`` positives and ``n_neg``
+    negatives, by Hanley and McNeil's formula (1982; exact for exponential score
+    distributions): how far an AUC measured on so few cases may lie from the true one."""
+    if n_pos < 1 or n_neg < 1 or not 0.0 <= auc <= 1.0:
+        raise ValueError(f"auc={auc}, n_pos={n_pos}, n_neg={n_neg}: need 0 <= auc <= 1 and one case of each class")
+    q1, q2 = auc / (2 - auc), 2 * auc ** 2 / (1 + auc)
+    variance = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc ** 2) + (n_neg - 1) * (q2 - auc ** 2)) / (n_pos * n_neg)
+    return float(np.sqrt(max(variance, 0.0)))
+
+
 def over_folds(results: pd.DataFrame, metric: str) -> pd.DataFrame:
     """``metric``'s mean and standard deviation over folds (0 for a single fold), one row per
     (k, approach) of a results table with columns k, approach, fold and ``metric``."""

@@ -98,7 +98,8 @@ INTERVAL_METRICS = ("auc", "ap", "f1", "f1_val")  # threshold-free first, then F
 ARM_METRICS = ("auc", "f1")  # per-arm intervals for the figures
 ALPHA = 0.05  # family-wise, two-sided: each direction is tested at ALPHA / 2 after Holm's correction across k
 RESULT_COLUMNS = ["k", "approach", "fold", "replicate", "gan_seed", "generator", "auc", "ap", "f1", "precision", "recall",
-                  "threshold", "f1_val", "n_real", "n_positive", "n_synthetic", "n_normal", "n_val", "n_test_mass",
+                  "threshold", "f1_val", "n_real", "n_positive", "n_synthetic", "n_normal", "n_val", "n_val_mass",
+                  "n_test_mass",
                   "n_test_normal", "n_test_patients", "best_epoch", "best_val_f1", "best_val_auc", "seed", "subset_hash",
                   "config_hash", "commit", "duration_s"]
 # The aug section's settings besides the classifier's (ClassifierConfig), and what config.resolve adds
@@ -352,7 +353,7 @@ def _train_classifier(artifacts: str, study: dict, subset: TrainingSubset, label
     row = {"k": k, "approach": label, "fold": fold, "replicate": replicate,
            "gan_seed": gan_seed if gan else np.nan, "generator": source if gan else "",
            **classification_scores(y_test, proba), "threshold": threshold, "f1_val": at_val["f1"],
-           **train.counts(), "n_val": len(y_val), "n_test_mass": int(y_test.sum()),
+           **train.counts(), "n_val": len(y_val), "n_val_mass": int(np.sum(y_val)), "n_test_mass": int(y_test.sum()),
            "n_test_normal": int((y_test == 0).sum()),
            "n_test_patients": partition_rows(store, fold, "test").patient_id.nunique(),
            "best_epoch": fitted.best_epoch, "best_val_f1": fitted.best_val_f1, "best_val_auc": fitted.best_val_auc, "seed": seed,
