@@ -181,12 +181,16 @@ validation_patients = {name: splits.validation_patients(config.load_profile(name
 here = validation_patients[profile]
 n_pos, n_neg = int(val.n_val_mass.min()), int((val.n_val - val.n_val_mass).min())
 val_auc = float(table.best_val_auc.median())
+measurable = n_pos >= 1 and n_neg >= 1 and 0 <= val_auc <= 1
 display(Markdown(
-    f"The smallest validation set here holds **{n_pos} masses** and {n_neg} normal patches. At the median "
-    f"validation AUC of the kept epochs ({val_auc:.2f}), an AUC on that set has a standard error of about "
-    f"**{auc_standard_error(val_auc, n_pos, n_neg):.2f}**, so epochs whose validation AUCs differ by less than "
-    f"about twice that are chosen between largely by chance; and a threshold chosen on {n_pos} masses moves recall in "
-    f"steps of {1 / max(n_pos, 1):.2f}. So `f1_val` is shown for the thesis' protocol, and no verdict of the "
+    f"The smallest validation set here holds **{n_pos} masses** and {n_neg} normal patches. "
+    + (f"At the median validation AUC of the kept epochs ({val_auc:.2f}), an AUC on that set has a standard error "
+       f"of about **{auc_standard_error(val_auc, n_pos, n_neg):.2f}**, so epochs whose validation AUCs differ by "
+       "less than about twice that are chosen between largely by chance; and a threshold chosen on "
+       f"{n_pos} masses moves recall in steps of {1 / n_pos:.2f}. " if measurable else
+       "That is too few to measure a validation AUC on: there the epoch and the threshold are not informed by "
+       "validation at all. ")
+    + "So `f1_val` is shown for the thesis' protocol, and no verdict of the "
     "scorecard rests on it (the scorecard judges AUC, AP and F1 at 0.5). Holding the share of patients, only "
     "a larger cohort gives the validation set more masses: "
     + ", ".join(f"the {name} profile's {n_val} validation patients per fold ({n_val / here:.0f} times this run's "
