@@ -77,23 +77,30 @@ pd.Series(shown, name="value").to_frame()
 # (MLO) views of a breast holding one or two masses, and of the other, lesion-free breast. An
 # image is formed as an X-ray image is:
 #
-# - the **breast** is compressed to a thickness of 40-65 mm that falls to zero at the skin line;
+# - the **breast** is compressed to a thickness (in the profile's range, below) that falls to
+#   zero at the skin line;
 #   the MLO view adds the pectoral muscle;
 # - **fibroglandular tissue** is a random field with power spectrum $P(f) \propto f^{-\beta}$,
 #   the law measured on real mammograms with $\beta$ between about 2.5 and 3.5
 #   {cite}`burgess2001mammographic,chen2012power`, turned into a glandular fraction;
 # - **masses** have lobulated or irregular contours (a random Fourier series of the radius),
-#   blurred or spiculated margins and sizes of 8-25 mm, in the BI-RADS vocabulary of CBIS-DDSM
+#   blurred or spiculated margins and sizes in the profile's range, in the BI-RADS vocabulary of CBIS-DDSM
 #   (round, oval, lobulated, irregular; circumscribed, obscured, ill-defined, spiculated);
 # - X-rays are attenuated by **Beer-Lambert's law** with the attenuation coefficients of
 #   adipose, glandular and tumour tissue at 20 keV {cite}`johns1987xray`, and detected with
-#   **Poisson quantum noise**; the log image is stored as a 12-bit "for presentation" DICOM.
+#   **Poisson quantum noise**; the log image is stored as an integer "for presentation" DICOM.
 
 # %%
+phantom = cfg["synthetic"]
 display(Markdown(
     f"**{cohort['dataset']}**: {cohort['patients']} patients, "
     f"{cohort['images']} images, {cohort['lesions']} annotated lesions ({', '.join(cohort['lesion_types'])}); "
     f"{cohort['loader_skips']} file(s) skipped by the loader."
+    + (f" The phantom's settings: breasts {phantom['thickness_mm_range'][0]:g}-{phantom['thickness_mm_range'][1]:g} mm "
+       f"thick, masses {phantom['mass_diameter_mm_range'][0]:g}-{phantom['mass_diameter_mm_range'][1]:g} mm across, "
+       f"{phantom['imaging']['rows']} x {phantom['imaging']['cols']} images of "
+       f"{phantom['imaging']['spacing_mm']:g} mm pixels stored with {phantom['imaging']['bits_stored']} bits."
+       if cohort["dataset"] == "synthetic" else "")
 ))
 
 # %% [markdown]

@@ -51,7 +51,7 @@ from thesis_lib import config, paths
 from thesis_lib.book import plots
 from thesis_lib.models.dcgan import Discriminator, Generator, layer_table, n_parameters
 from thesis_lib.provenance import short_commit
-from thesis_lib.studies import ablation
+from thesis_lib.studies import ablation, fid_results
 from thesis_lib.training import gan, runs
 from thesis_lib.training.gan_config import GanConfig
 
@@ -76,10 +76,11 @@ display(Markdown(
 # ## The networks
 #
 # G stacks six transposed convolutions with 4 x 4 kernels (five at 64 pixels), doubling the
-# image size from 4 x 4 to 128 x 128 while the channels fall from 10 x ngf to one; each but the last is
-# followed by batch normalisation and a leaky ReLU (slope 0.2), the last by tanh. D mirrors it
-# with strided convolutions; its four middle layers use 6 x 6 kernels, which the thesis found to
-# remove the checkerboard artefacts of equal kernels. D ends in a single logit; the sigmoid is
+# image size from 4 x 4 to 128 x 128 while the channels fall from 10 x ngf (8 x ngf at 64
+# pixels) to one; each but the last is followed by batch normalisation and a leaky ReLU (slope
+# 0.2), the last by tanh. D mirrors it with strided convolutions; its middle layers (four at 128
+# pixels, three at 64) use 6 x 6 kernels, which the thesis found to remove the checkerboard
+# artefacts of equal kernels. D ends in a single logit; the sigmoid is
 # part of the loss. Weights start from N(0, 0.02) as in the DCGAN paper.
 
 # %%
@@ -130,8 +131,8 @@ counts.style.format("{:,}")
 #
 # **Beyond the thesis.** GANs trained on a few hundred images, as here, were studied after the
 # thesis; three findings are options of the trainer, each off in the thesis profile: a budget
-# in *iterations* rather than epochs, so that a generator that saw 50 masses and one that saw
-# 1,300 train for comparable numbers of updates; an **exponential moving average** of G's
+# in *iterations* rather than epochs, so that a generator that saw a few dozen masses and one
+# that saw over a thousand train for comparable numbers of updates; an **exponential moving average** of G's
 # weights, sampled and kept instead of G itself (its batch-normalisation statistics recomputed
 # from its own samples); and **DiffAugment** {cite}`zhao2020diffaugment`, random but
 # differentiable brightness, contrast, translation and cutout applied to every image D sees,
@@ -196,10 +197,13 @@ runs.summarise_runs(paths.gan(params["artifacts"]), pattern="fold[0-9]+")
 
 # %%
 kept = paths.gan(Path("artifacts", profile)) / out.name / "best.pt"  # as a user in the repository types it
+realism_by_fold = fid_results.fold_verdicts(params["artifacts"]) if k is None else {}  # the FID chapter's rules
 display(Markdown(
     f"Generator kept: `{kept}`; sample it with "
     f"`python -m thesis_lib.models.generate {kept} --n 1000 --out DIR`. "
     f"Trained at commit `{short_commit(record['provenance']['git_commit'])}`, seed {cfg.seed}."
+    + (f" Scored against the fold's held-out masses in the [FID chapter](03_fid.ipynb), it "
+       f"{realism_by_fold[fold]}." if fold in realism_by_fold else "")
 ))
 
 # %% [markdown]

@@ -38,7 +38,7 @@ from IPython.display import Markdown, display
 from thesis_lib import config, paths
 from thesis_lib.book import plots
 from thesis_lib.provenance import short_commit
-from thesis_lib.studies import qualitative
+from thesis_lib.studies import fid_results, qualitative
 
 params = config.resolve("qualitative", profile, fold=fold, n_generated=n_generated, generator=generator, seed=seed)
 art = Path(params["artifacts"])
@@ -68,6 +68,10 @@ plots.save_figure(fig, "real_and_generated", figures);
 
 # %%
 k = record["fold"]
+realism_by_fold = {} if record["ready"] else fid_results.fold_verdicts(art)
+if k in realism_by_fold:
+    display(Markdown(f"Fold {k}'s generator, scored against its held-out masses in the [FID chapter](03_fid.ipynb), "
+                     f"{realism_by_fold[k]}."))
 checks, shown, neighbours = qualitative.read_checks(art)
 pd.DataFrame(record["memorisation"]).set_index("space").round(3)
 

@@ -20,8 +20,8 @@
 # check of their size and SHA-1. torchvision's ImageNet Inception is a different network, and
 # its scores would not be FID.
 #
-# **Preprocessing.** Grey patches are repeated to three channels and resized from 128 to 299
-# pixels. Resizing changes FID {cite}`parmar2022cleanfid`, so it is fixed and named: bilinear
+# **Preprocessing.** Grey patches are repeated to three channels and resized from the patch
+# size to 299 pixels. Resizing changes FID {cite}`parmar2022cleanfid`, so it is fixed and named: bilinear
 # on float values as pytorch-fid does (the thesis used pytorch-fid), or PIL's bicubic as
 # clean-fid does.
 #
@@ -74,13 +74,14 @@ params = config.resolve("fid", profile, n_generated=n_generated,
 art = Path(params["artifacts"])
 results = fid_results.current(params)  # the workflow's fid_results step; computed here when missing or stale
 ready = results["generator"]
+thesis_n = reference.reported()["fid_over_epochs"]["n_generated"]  # the thesis' generated patches per score
 display(Markdown(
     (f"**Scored here: a ready generator, not this run's GANs.** {ready['description']}.\n\n" if ready else "") +
     f"FID Inception weights: `{results['inception']['weights']}` (SHA-1 `{results['inception']['sha1'][:12]}...`, "
     f"checked); resize **{params['resize']}** to 299 x 299; {params['n_generated']} "
-    f"generated patches per fold. On a CPU the network manages about three images a second per core, "
-    f"which is why the **{profile}** profile uses {params['n_generated']} generated patches "
-    f"per fold and {params['n_generated_curve']} per snapshot, not the thesis' 2,000."
+    f"generated patches per fold and {params['n_generated_curve']} per snapshot of the FID curve"
+    + (f" (the thesis: {thesis_n:,}; on a CPU the network manages a few images a second per core, which is why "
+       f"the **{profile}** profile uses fewer)." if params["n_generated"] < thesis_n else f", as the thesis' {thesis_n:,}.")
 ))
 
 # %% [markdown]
@@ -124,7 +125,7 @@ display(Markdown(
 # Inception was trained on photographs, not mammograms. As a check in features that know
 # the domain, each fold trains the thesis' evaluation classifier (mass against normal tissue,
 # on the fold's training patients; its validation F1 is shown) and compares real and generated
-# masses on its pooled last-layer features (90 values). This is a **Fréchet distance on domain
+# masses on its pooled last-layer features. This is a **Fréchet distance on domain
 # features**, not FID: its scale has nothing to do with FID's. Beside it, the same distance
 # between two halves of the real masses.
 
@@ -141,8 +142,8 @@ display(Markdown(
     "Where the two disagree, a network trained to tell masses from normal tissue and the "
     "Inception features see the generated patches differently: the distances measure different "
     "things, and neither alone certifies realism. The same network calls "
-    f"{domain['called masses'].mean():.0%} of the generated patches masses on average (target: at least "
-    f"80 %), and {domain['val masses called'].mean():.0%} of the folds' real validation masses."
+    f"{domain['called masses'].mean():.0%} of the generated patches masses on average, and "
+    f"{domain['val masses called'].mean():.0%} of the folds' real validation masses."
 ))
 
 # %% [markdown]

@@ -16,10 +16,11 @@
 # remedy, random flips.
 #
 # **Protocol.** For each training size k and each patient-level fold, *one*
-# training subset is drawn from the fold's training patients: k real masses (nested: the 50
-# lie inside the 100) and ten times as many normal patches. A generator G_k is trained on
+# training subset is drawn from the fold's training patients: k real masses (nested: a smaller
+# k's masses lie inside a larger k's) and ten times as many normal patches. A generator G_k is trained on
 # those k masses only, with the DCGAN of chapter 01, and gives 1.5 k synthetic masses. The
-# thesis' classifier (the discriminator's design with 9 to 90 channels and one logit) is then
+# thesis' classifier (the discriminator's design, 9 channels in its first block widening with
+# depth, and one logit) is then
 # trained five ways on that same subset:
 #
 # | approach | training set | flips |

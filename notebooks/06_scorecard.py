@@ -79,8 +79,8 @@ if res.aug is not None:
 #
 # The thesis' means over its three folds beside this run's mean over folds and classifier seeds
 # with its 95 % interval (hierarchical bootstrap: seeds, then test patients); "–" where a k or
-# an arm was not run (the control Aug ORG x2.5 is not in the thesis). The thesis used OPTIMAM patches and k up to 1,300; the
-# default profile here uses the synthetic cohort and small k, so the rows rarely meet.
+# an arm was not run (the control Aug ORG x2.5 is not in the thesis). The thesis used OPTIMAM
+# patches; rows meet only at the k this run shares with the thesis, and the data differ.
 
 # %%
 for metric in ("f1", "auc"):

@@ -28,7 +28,7 @@ from IPython.display import Markdown, display
 
 from thesis_lib import config
 from thesis_lib.evaluation.scoring import best_arm
-from thesis_lib.studies import augstudy, scorecard
+from thesis_lib.studies import augstudy, realism, scorecard
 from thesis_lib.training.gan_config import GanConfig
 
 res = scorecard.Results.load(config.artifacts_dir(profile))
@@ -66,7 +66,7 @@ if fid is not None:
         f"{int(fid.realistic.sum())} of {len(fid)} folds meet every realism rule. "
         + ("They are far from real masses in Inception's eyes: at this profile's "
            f"size (ngf = {gan['ngf']}, {GanConfig.from_dict(gan).budget}) the DCGAN learns the blob and "
-           "its brightness, not the texture." if ratio > 2 else
+           "its brightness, not the texture." if ratio > realism.MAX_FID_RATIO else
            "Every fold's generator lies close to the floor: in Inception's eyes its masses are nearly as "
            "similar to unseen real masses as real training masses are." if fid.realistic.all() else
            "The folds differ: " + "; ".join(

@@ -94,6 +94,18 @@ def current(params: dict) -> dict:
     return write(params)
 
 
+def fold_verdicts(artifacts: str | Path) -> dict[int, str]:
+    """Fold -> how its kept generator fares by the realism rules ("meets every realism rule" or
+    "fails the realism rules on <the rules failed>"), from the results on disk; empty when they are absent
+    or score a ready generator instead of the run's GANs."""
+    path = results_path(artifacts)
+    record = json.loads(path.read_text()) if path.is_file() else {}
+    if not record or record.get("generator"):
+        return {}
+    return {int(row["fold"]): "meets every realism rule" if row["realistic"] else f"fails the realism rules on {row['fails']}"
+            for row in record["table"]}
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description="Score the kept generators of every fold (the FID chapter's results).")
     p.add_argument("--profile", default="smoke")
