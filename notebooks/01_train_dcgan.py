@@ -51,7 +51,7 @@ from thesis_lib import config, paths
 from thesis_lib.book import plots
 from thesis_lib.models.dcgan import Discriminator, Generator, layer_table, n_parameters
 from thesis_lib.provenance import short_commit
-from thesis_lib.studies import ablation, fid_results
+from thesis_lib.studies import ablation, fid_results, realism
 from thesis_lib.training import gan, runs
 from thesis_lib.training.gan_config import GanConfig
 
@@ -212,10 +212,10 @@ display(Markdown(
 # The thesis' recipe, then one option added per row, each row keeping the options above it:
 # every row is trained on the same fold's training masses for the same budget, and its kept
 # generator is scored as the FID chapter scores the fold GANs: FID against the fold's held-out
-# masses beside the matched real-real floor (the realism rule asks for at most 2 x the
-# floor), precision and recall (k = 3 nearest neighbours in Inception space; the rule asks for
-# 0.5 and 0.3), and the training seconds. The rows are the workflow's step
-# `python -m thesis_lib.studies.ablation` (profile section `ablation`).
+# masses beside the matched real-real floor, precision and recall (nearest neighbours in
+# Inception space), each against the realism rule stated below the table, and the training
+# seconds. The rows are the workflow's step `python -m thesis_lib.studies.ablation` (profile
+# section `ablation`).
 
 # %%
 ablation_rows = ablation.read_ablation(params["artifacts"])
@@ -230,5 +230,5 @@ display(Markdown(
     f"The thesis' recipe reaches {first['FID / floor']:.1f} x the floor. {passing} of {len(ablation_rows)} rows "
     f"pass the realism rules at this budget"
     + (f" (the fold GANs of this chapter train for {cfg.budget}). " if first["budget"] != cfg.budget else ". ")
-    + reading
+    + reading + f"\n\nThe realism rule: {realism.REALISM_RULE}."
 ))

@@ -37,6 +37,7 @@ from IPython.display import Markdown, display
 
 from thesis_lib import config, paths
 from thesis_lib.book import plots
+from thesis_lib.evaluation import memorisation
 from thesis_lib.provenance import short_commit
 from thesis_lib.studies import fid_results, qualitative
 
@@ -64,7 +65,8 @@ plots.save_figure(fig, "real_and_generated", figures);
 #
 # For generated patches of one fold, the nearest training patch in pixel space and in the
 # feature space of the FID Inception network. A generated patch is flagged when it is closer
-# to a training patch than 99 % of training patches are to their own nearest neighbour.
+# to a training patch than nearly all training patches are to their own nearest neighbour (the
+# share is stated below the figures).
 
 # %%
 k = record["fold"]
@@ -88,8 +90,9 @@ flagged = {m["space"]: m["flagged"] for m in record["memorisation"]}
 display(Markdown(
     f"Flagged as possible copies: {flagged['pixels']} of {params['n_generated']} in pixel space, "
     f"{flagged['Inception features']} in feature space (fold {k}, {record['n_train']} training masses). "
-    f"The threshold lets through 1 % of real training patches, so a generator that does not copy has about "
-    f"{params['n_generated'] / 100:.1f} of {params['n_generated']} flagged by chance; many more than that, or "
+    f"The threshold is the nearest-neighbour distance that {memorisation.FLAG_PERCENTILE:g} % of training patches "
+    f"fall below, so a generator that does not copy has about {params['n_generated'] * memorisation.FLAG_PERCENTILE / 100:.1f} of {params['n_generated']} "
+    "flagged by chance; many more than that, or "
     "generated patches nearer the training set than training patches are to each other (the medians above), "
     "is the pattern of copying. The FID chapter's memorisation rule, calibrated on real unseen masses, is the "
     "one the verdicts use."

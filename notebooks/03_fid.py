@@ -88,7 +88,7 @@ display(Markdown(
 # ## Per fold
 #
 # Each fold's kept generator (notebook 01) against that fold's held-out masses: FID with its
-# matched floor, KID (x 1000), precision and recall (k = 3 nearest neighbours), and two checks
+# matched floor, KID (x 1000), precision and recall (the profile's `pr_k` nearest neighbours), and two checks
 # of copying: FID against as many of the generator's *training* masses as there are held-out
 # ones (much lower than against held-out masses means the generator stays close to what it
 # saw), and the share of generated masses whose nearest neighbour in Inception features is a

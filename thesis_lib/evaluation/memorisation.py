@@ -32,6 +32,9 @@ def nearest(query: np.ndarray, reference: np.ndarray, exclude_self: bool = False
     return torch.cat(dists).double().numpy(), torch.cat(idx).numpy()
 
 
+FLAG_PERCENTILE = 1.0  # a generated patch is flagged when nearer a training patch than this % of training patches
+
+
 @dataclass
 class MemorisationCheck:
     """Generated-to-train and train-to-train nearest distances in one space."""
@@ -55,7 +58,7 @@ class MemorisationCheck:
                 "threshold (1st percentile)": self.threshold, "flagged": len(self.flagged)}
 
 
-def check(train: np.ndarray, generated: np.ndarray, space: str, percentile: float = 1.0) -> MemorisationCheck:
+def check(train: np.ndarray, generated: np.ndarray, space: str, percentile: float = FLAG_PERCENTILE) -> MemorisationCheck:
     """Nearest-neighbour memorisation check of ``generated`` against ``train`` (rows: samples;
     uint8 patches are scaled to [0, 1] first)."""
     if len(train) < 2:
