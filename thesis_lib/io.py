@@ -10,6 +10,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
+
 
 def _umask() -> int:
     """The process's umask (read by setting it and putting it back)."""
@@ -67,6 +69,12 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
     """Write ``obj`` as indented JSON, atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(obj, indent=2, default=str) + "\n")
+
+
+def write_npz(path: str | os.PathLike, arrays: dict[str, Any]) -> None:
+    """Write ``arrays`` (name -> array) as a compressed ``.npz``, atomically."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.savez_compressed(handle, **arrays)
 
 
 def write_if_changed(path: str | os.PathLike, text: str) -> bool:

@@ -68,3 +68,20 @@ def recorded(record_path: str | Path, params: dict | None, step: str) -> dict:
         raise ResultsMissing(f"{path}: computed with other parameters ({', '.join(differ)} differ); run `{step}` "
                              "with this chapter's parameters")
     return record
+
+
+def current_record(record_path: str | Path, params: dict, step: str, write, inputs=()) -> dict:
+    """A step's record as a chapter needs it: at render time :func:`recorded` (or
+    :class:`ResultsMissing`); else the record on disk when it holds ``params`` and is newer than
+    every file of ``inputs`` (a missing input makes it stale), otherwise ``write()``'s (the step
+    computed now)."""
+    if render_only():
+        return recorded(record_path, params, step)
+    try:
+        record = recorded(record_path, params, step)
+    except ResultsMissing:
+        return write()
+    written = Path(record_path).stat().st_mtime_ns
+    if all(Path(p).is_file() and written >= Path(p).stat().st_mtime_ns for p in inputs):
+        return record
+    return write()

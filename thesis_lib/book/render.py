@@ -39,9 +39,9 @@ KERNEL_DID_NOT_START = re.compile(r"Kernel didn't respond|Kernel died before rep
 
 
 def unpack(bundle: str | Path, into: str | Path) -> tuple[Path, dict]:
-    """The bundle (a tar or a folder holding ``manifest.json``) laid out under ``into`` as
-    ``artifacts/<profile>/`` and ``book/results/``; returns the artifacts root and the manifest.
-    Raises ``FileNotFoundError`` naming the bundle when it has no manifest."""
+    """The bundle's results (a tar, or a folder holding ``manifest.json``, which stays untouched)
+    laid out under ``into`` as ``artifacts/<profile>/``; returns the artifacts root and the
+    manifest. Raises ``FileNotFoundError`` naming the bundle when it has no manifest."""
     bundle, into = Path(bundle), Path(into)
     if bundle.is_dir():
         if not (bundle / "manifest.json").is_file():
@@ -61,7 +61,9 @@ def unpack(bundle: str | Path, into: str | Path) -> tuple[Path, dict]:
         raise FileNotFoundError(f"{bundle}: neither a bundle folder nor a tar")
     root = into / "artifacts"
     shutil.rmtree(root, ignore_errors=True)
-    shutil.copytree(source / "artifacts", root / manifest["profile"])
+    root.mkdir(parents=True)
+    # a tar's files were extracted for this render: moved; a folder's are copied
+    (shutil.move if source != bundle else shutil.copytree)(source / "artifacts", root / manifest["profile"])
     return root, manifest
 
 

@@ -30,9 +30,9 @@ import pandas as pd
 
 from thesis_lib import config, paths
 from thesis_lib.data import build, datasets, shortcuts, spectrum, splits
-from thesis_lib.io import atomic_path, write_json
+from thesis_lib.io import atomic_path, write_json, write_npz
 from thesis_lib.provenance import Run, cpu_cores
-from thesis_lib.results import ResultsMissing, recorded, render_only
+from thesis_lib.results import current_record
 
 BAND_MM = (0.08, 0.4)  # the power-law fit band, cycles/mm
 LITERATURE_BETA = (2.5, 3.5)  # beta of real mammographic backgrounds (the chapter cites it)
@@ -95,8 +95,8 @@ def spectrum_results(cfg: dict, records, root: Path) -> tuple[pd.DataFrame, np.n
     return betas, f, spectra, requested
 
 
-def write_report(cfg: dict, workers: int | None = None) -> Path:
-    """Compute everything the data chapter shows into ``paths.data_report``; returns the folder."""
+def write_report(cfg: dict, workers: int | None = None) -> dict:
+    """Compute everything the data chapter shows into ``paths.data_report``; returns its record."""
     run = Run("data_report", cfg)
     out = paths.data_report(cfg["artifacts"])
     store_folder = paths.store(cfg["artifacts"])
@@ -112,10 +112,10 @@ def write_report(cfg: dict, workers: int | None = None) -> Path:
         densities[f"density_{label}"], densities[f"n_{label}"] = grey_level_density(sample), np.array(len(sample))
     splits.check_no_leakage(store.folds)
     out.mkdir(parents=True, exist_ok=True)
-    _save_npz(out / "mammograms.npz", example_mammograms(records))
+    write_npz(out / "mammograms.npz", example_mammograms(records))
     frequencies = np.asarray(f if f is not None else [])
-    _save_npz(out / "spectra.npz", {"f": frequencies, "spectra": np.asarray(spectra).reshape(len(spectra), len(frequencies))})
-    _save_npz(out / "patches.npz", {**{f"shown_{k}": v for k, v in shown.items()}, **densities})
+    write_npz(out / "spectra.npz", {"f": frequencies, "spectra": np.asarray(spectra).reshape(len(spectra), len(frequencies))})
+    write_npz(out / "patches.npz", {**{f"shown_{k}": v for k, v in shown.items()}, **densities})
     for name, table in {"betas.csv": betas, "shortcut_audit.csv": shortcuts.audit(store),
                         "partitions.csv": splits.partition_counts(store.meta, store.folds),
                         "skips.csv": store.skips}.items():
@@ -127,8 +127,7 @@ def write_report(cfg: dict, workers: int | None = None) -> Path:
         "loader_skips": len(loader_skips), "store": store.summary, "store_identity": store.identity,
         "n_store_patches": len(store), "band_mm": list(BAND_MM), "requested_beta": list(requested),
         "leakage_check": "passed", "store_provenance": _store_provenance(store_folder)})
-    run.write(out)
-    return out
+    return run.write(out)
 
 
 def current(cfg: dict, workers: int | None = None) -> Path:
@@ -136,29 +135,15 @@ def current(cfg: dict, workers: int | None = None) -> Path:
     was last written; at render time as on disk or :class:`~thesis_lib.results.ResultsMissing`;
     else computed now (:func:`write_report`)."""
     out = paths.data_report(cfg["artifacts"])
-    step = f"python -m thesis_lib.data.report --profile {cfg['profile']}"
-    if render_only():
-        recorded(out / "provenance.json", cfg, step)
-        return out
-    store_file = paths.store(cfg["artifacts"]) / "patches.h5"
-    try:
-        recorded(out / "provenance.json", cfg, step)
-        if store_file.is_file() and (out / "provenance.json").stat().st_mtime_ns >= store_file.stat().st_mtime_ns:
-            return out
-    except ResultsMissing:
-        pass
-    return write_report(cfg, workers)
+    current_record(out / "provenance.json", cfg, f"python -m thesis_lib.data.report --profile {cfg['profile']}",
+                   lambda: write_report(cfg, workers), inputs=[paths.store(cfg["artifacts"]) / "patches.h5"])
+    return out
 
 
 def _store_provenance(store_folder: Path) -> dict:
     """The data step's record (commit, seconds) as the chapter quotes it."""
     record = json.loads((store_folder / "provenance.json").read_text())
     return {k: record.get(k) for k in ("duration_s", "git_commit", "finished")}
-
-
-def _save_npz(path: Path, arrays: dict) -> None:
-    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-        np.savez_compressed(handle, **arrays)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -171,7 +156,8 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     cfg = config.resolve("data_prep", args.profile, dataset=args.dataset, data_root=args.data_root,
                          n_patients=args.n_patients)
-    print(f"wrote {write_report(cfg)}")
+    write_report(cfg)
+    print(f"wrote {paths.data_report(cfg['artifacts'])}")
 
 
 if __name__ == "__main__":

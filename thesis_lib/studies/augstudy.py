@@ -600,15 +600,15 @@ def run_k(profile: str, k: int, study: dict, *, approaches: list[str] | None = N
     hash_ = config_hash(store, study, _gan_identities(profile, study, sources))
     run = Run("aug_study", {**study, "k": k, "approaches": approaches, "folds": folds})
     folder = paths.aug(art) / f"k{k}"
-    if reuse and is_done(read_results(art), k, approaches, folds, replicates, hash_):
-        rows = read_results(art)
-        rows = rows[(rows.k == k) & (rows.config_hash == hash_)]
+    table = read_results(art)
+    if reuse and is_done(table, k, approaches, folds, replicates, hash_):
+        rows = table[(table.k == k) & (table.config_hash == hash_)]
         with atomic_path(folder / "results.csv") as tmp:
             rows[RESULT_COLUMNS].to_csv(tmp, index=False)
         run.write(folder, config_hash=hash_, rows=len(rows), reused=True)  # k's rows are now these again
         print(f"k={k}: reused {len(rows)} rows of config {hash_[:12]} (computed at commit(s) "
               f"{', '.join(sorted({short_commit(c) for c in rows.commit}))}); --no-reuse recomputes them", flush=True)
-        return read_results(art)
+        return table
     device = str(pick_device(study["device"]))
     announce(torch.device(device), study["device"], profile)
     subsets = {f: subset_of(store, f, k, study) for f in folds}

@@ -25,7 +25,7 @@ import pandas as pd
 
 from thesis_lib import config, paths
 from thesis_lib.evaluation.inception import InceptionFeatures
-from thesis_lib.io import atomic_path, write_json
+from thesis_lib.io import atomic_path, write_json, write_npz
 from thesis_lib.models.generate import generate
 from thesis_lib.results import ResultsMissing, recorded, render_only
 from thesis_lib.studies.augstudy import generator_sources, gk_dir, open_store, parse_ks, seed_list, subset_of
@@ -159,8 +159,7 @@ def write_shown(profile: str, ks: list[int] | None = None, n: int = N_SHOWN) -> 
         best = sources[0].checkpoint or gk_dir(art, 0, k, first_seed, sources, sources[0]) / "best.pt"
         if best.is_file():
             samples[f"k{k}"] = generate(best, n, seed=study["seed"])
-    with atomic_path(paths.aug(art) / "gk_samples.npz") as tmp, open(tmp, "wb") as handle:
-        np.savez_compressed(handle, **samples)
+    write_npz(paths.aug(art) / "gk_samples.npz", samples)
     with atomic_path(paths.aug(art) / "gk_budget.csv") as tmp:
         measured_budget(profile, store.identity).to_csv(tmp, index=False)
     described = {"generators": [s.describe() for s in sources]}

@@ -28,10 +28,10 @@ from thesis_lib.data.store import PatchStore
 from thesis_lib.data.subsets import training_patches
 from thesis_lib.evaluation import memorisation
 from thesis_lib.evaluation.inception import InceptionFeatures, cached_features
-from thesis_lib.io import atomic_path
+from thesis_lib.io import write_npz
 from thesis_lib.models.generate import generate, interpolate, load_generator, ready_generator
 from thesis_lib.provenance import Run
-from thesis_lib.results import ResultsMissing, recorded, render_only
+from thesis_lib.results import current_record
 from thesis_lib.studies import realism
 
 N_PANEL = 64  # patches per panel of the real-and-generated figure
@@ -71,8 +71,7 @@ def write(params: dict) -> dict:
     out = paths.qualitative(art)
     out.mkdir(parents=True, exist_ok=True)
     for name, content in (("panels.npz", panels), ("memorisation.npz", arrays), ("interpolation.npz", {"strip": strip})):
-        with atomic_path(out / name) as tmp, open(tmp, "wb") as handle:
-            np.savez_compressed(handle, **content)
+        write_npz(out / name, content)
     return run.write(out, fold=fold, folds=sorted(generators), n_train=len(train),
                      memorisation=[c.summary() for c in checks.values()],
                      ready=ready.describe() if ready else None)
@@ -82,18 +81,9 @@ def current(params: dict) -> dict:
     """The record of the results on disk when computed with ``params`` after every kept generator
     was last written; at render time as on disk or :class:`~thesis_lib.results.ResultsMissing`;
     else computed now (:func:`write`)."""
-    record_path = paths.qualitative(params["artifacts"]) / "provenance.json"
-    step = f"python -m thesis_lib.studies.qualitative --profile {params['profile']}"
-    if render_only():
-        return recorded(record_path, params, step)
-    try:
-        record = recorded(record_path, params, step)
-    except ResultsMissing:
-        return write(params)
-    kept = list(paths.gan(params["artifacts"]).glob("fold[0-9]*/best.pt"))
-    if all(record_path.stat().st_mtime_ns >= p.stat().st_mtime_ns for p in kept):
-        return record
-    return write(params)
+    return current_record(paths.qualitative(params["artifacts"]) / "provenance.json", params,
+                          f"python -m thesis_lib.studies.qualitative --profile {params['profile']}",
+                          lambda: write(params), inputs=paths.gan(params["artifacts"]).glob("fold[0-9]*/best.pt"))
 
 
 def read_panels(artifacts: str | Path) -> dict[str, np.ndarray]:
