@@ -53,7 +53,8 @@ def test_results_of_other_parameters_are_refused_but_not_another_location(tmp_pa
 RECORD = {"profile": "smoke", "device": "cpu", "commit": "abcdef1234567", "packed": "2026-12-04T22:00:00+00:00",
           "sizes": {"patch_size": 64, "nz": 100, "ngf": 8, "ndf": 8, "n_folds": 2, "k": [50, 100],
                     "classifier_seeds": [0, 1], "gan_seeds": [0], "dataset": "synthetic", "n_patients": 120},
-          "step_seconds": {"gan/fold0": 50.0, "gan/fold1": 60.0, "aug/k50": 200.0}}
+          "step_seconds": {"gan/fold0": 50.0, "gan/fold1": 60.0, "aug/k50": 200.0, "ablation": 30.0,
+                           "ablation/row0": 10.0, "ablation/row1": 12.0}}
 
 
 def test_the_banner_says_the_scale_sizes_device_commit_and_step_times():
@@ -61,7 +62,7 @@ def test_the_banner_says_the_scale_sizes_device_commit_and_step_times():
     assert "the smoke profile: the laptop build, not the thesis-scale run" in text
     assert "Patches 64 x 64 px" in text and "2 patient-level folds; k (real training masses) = 50, 100" in text
     assert "Device: cpu" in text and "120 patients" in text
-    assert "abcdef123456" in text and "2026-12-04" in text and "aug 3 min, gan 110 s" in text
+    assert "abcdef123456" in text and "2026-12-04" in text and "aug 3 min, gan 110 s, ablation 30 s" in text
     assert "a thesis-scale run on one GPU" in banner.banner_text({**RECORD, "profile": "gpu"})
     assert "no run record" in banner.banner_text(None)
     dirty = banner.front_page({**RECORD, "commit": "abcdef1234567+dirty"})

@@ -36,11 +36,19 @@ SCALE = {"smoke": "the laptop build, not the thesis-scale run",
 
 def step_times(seconds_by_folder: dict[str, float]) -> str:
     """Each step's wall time, the runs of a step that ran once per fold or k summed (they may
-    have overlapped): 'aug 3 min, gan 110 s'."""
+    have overlapped): 'aug 3 min, gan 110 s'. A record inside a recorded folder (the ablation's
+    rows) is part of that folder's time, not added to it."""
     by_step: dict[str, float] = defaultdict(float)
     for folder, seconds in seconds_by_folder.items():
-        by_step[folder.split("/")[0]] += float(seconds)
+        parts = folder.split("/")
+        if not any("/".join(parts[:i]) in seconds_by_folder for i in range(1, len(parts))):
+            by_step[parts[0]] += float(seconds)
     return ", ".join(f"{step} {_duration(s)}" for step, s in sorted(by_step.items(), key=lambda item: -item[1]))
+
+
+def _budget(budget) -> str:
+    """A training budget as the profile gives it: iterations (a number) or 'N epochs'."""
+    return f"{budget:,} iterations" if isinstance(budget, int) else str(budget)
 
 
 def _duration(seconds: float) -> str:
@@ -60,7 +68,7 @@ def banner_text(record: dict | None) -> str:
     cores = (record.get("hardware") or {}).get("cpu_cores")
     what = (f"<strong>This book shows the {html.escape(record['profile'])} profile: {scale}.</strong> "
             f"Patches {sizes.get('patch_size')} x {sizes.get('patch_size')} px; latent size {sizes.get('nz')}, "
-            f"widths {sizes.get('ngf')} (G) and {sizes.get('ndf')} (D); fold GANs {sizes.get('gan_budget')} of batch "
+            f"widths {sizes.get('ngf')} (G) and {sizes.get('ndf')} (D); fold GANs {_budget(sizes.get('gan_budget'))} of batch "
             f"{sizes.get('batch_size')}; {sizes.get('n_folds')} patient-level folds; k (real training masses) = {ks}; "
             f"{len(sizes.get('classifier_seeds') or [])} classifier seed(s) of at most {sizes.get('classifier_epochs')} "
             f"epochs. Data: {html.escape(str(data.get('source', sizes.get('dataset'))))}, {patients} patients. "
