@@ -106,3 +106,14 @@ def test_a_published_file_that_differs_from_its_manifest_is_refused(tmp_path):
 def test_every_run_in_published_is_what_it_claims():
     for folder in published.runs():
         assert published.problems(folder) == []
+
+
+def test_what_is_not_a_bundle_is_refused_before_anything_is_written(tmp_path):
+    from thesis_lib.book import render
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(FileNotFoundError, match=r"folder: not a bundle \(no manifest.json\)"):
+        render.unpack(tmp_path / "folder", tmp_path / "work")
+    (tmp_path / "notes.txt").write_text("not a tar")
+    with pytest.raises(FileNotFoundError, match="notes.txt: neither a bundle folder nor a tar"):
+        render.unpack(tmp_path / "notes.txt", tmp_path / "work")
+    assert not (tmp_path / "work").exists()

@@ -91,7 +91,9 @@ def run_chapter(name: str, profile: str, env: dict, results: Path, tries: int = 
 
 
 def render(bundle: str | Path, workdir: str | Path = "_bundle", workers: int = 2, build: bool = True) -> dict:
-    """Render ``bundle`` as the book: its chapters into ``book/results/``, the banner's record and
+    """Render ``bundle`` as the book: its chapters into ``book/results/`` (executed beside the
+    unpacked bundle first, and copied there only when every one ran: a failed render leaves the
+    book's previous chapters as they were), the banner's record and
     the front page's paragraph into ``book/generated/`` (:func:`~thesis_lib.book.banner.write_run_files`;
     with the bundle's ``site.yaml`` when it is a published run), then (``build``) ``jupyter-book
     build book``. Returns the manifest. Raises ``RuntimeError`` listing the chapters that failed and why."""
@@ -100,8 +102,9 @@ def render(bundle: str | Path, workdir: str | Path = "_bundle", workers: int = 2
     profile = manifest["profile"]
     env = {**os.environ, RENDER_ONLY_ENV: "1", "THESIS_ARTIFACTS": str(root.resolve()),
            RESOLVED_ENV: str((root / profile / "config.yaml").resolve()), "OMP_NUM_THREADS": "1"}
-    results = Path("book") / "results"
-    results.mkdir(parents=True, exist_ok=True)
+    results = workdir / "results"
+    shutil.rmtree(results, ignore_errors=True)
+    results.mkdir(parents=True)
     names = chapters()
     with ThreadPoolExecutor(workers) as pool:
         ran = list(pool.map(lambda n: run_chapter(n, profile, env, results), [n for n in names if n != LAST]))
@@ -111,6 +114,10 @@ def render(bundle: str | Path, workdir: str | Path = "_bundle", workers: int = 2
     failed = [f"{name}: {error}" for name, _, error in ran if error]
     if failed:
         raise RuntimeError("chapters that could not render from the bundle:\n  " + "\n  ".join(failed))
+    book_results = Path("book") / "results"
+    book_results.mkdir(parents=True, exist_ok=True)
+    for page in results.glob("*.ipynb"):
+        shutil.copy2(page, book_results / page.name)
     site = Path(bundle) / "site.yaml"
     write_run_files(manifest, yaml.safe_load(site.read_text()) if site.is_file() else None)
     diagrams.main(Path("book") / "generated")
