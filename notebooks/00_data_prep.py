@@ -189,6 +189,11 @@ display(Markdown(
     f"Normal windows: "
     f"{summary['negative_windows']}."
 ))
+scales = pd.read_csv(results / "window_scales.csv", index_col=0)
+display(Markdown("At this patch size, " + "; ".join(
+    f"{row.upsampled:.1%} of the {label} windows were smaller than the patch (upsampled) and "
+    f"{row.averaged_down:.1%} larger (averaged down, by a median factor of {row.median_scale:.2f} a side)"
+    for label, row in scales.iterrows()) + "."))
 pd.Series(counts, name="count").to_frame().T
 
 # %%

@@ -154,12 +154,24 @@ display(Markdown(f"Model selection: **{record['provenance']['evaluator']}** on {
 # ## How training went
 #
 # Losses and the discriminator's mean outputs per iteration. In a balanced game D(x) stays
-# above D(G(z)) without either reaching 0 or 1 (with real labels drawn from 0.7-1.0, D(x) need
-# not climb far above one half).
+# above D(G(z)) without either reaching 0 or 1 (with real labels drawn below 1, D(x) need
+# not climb far above one half). At the start D wins easily, so D(G(z)) begins near 0; what
+# matters is where the game settles. Below the figure, the second half of this run is read
+# that way.
 
 # %% mystnb={"figure": {"caption": "Losses and discriminator outputs over training for the chosen fold. A healthy run keeps D(x) and D(G(z)) apart without either saturating at 0 or 1.", "name": "fig-gan-curves"}, "image": {"alt": "Losses and discriminator outputs over training for the chosen fold"}}
 fig = plots.training_curves(record["log"])
 plots.save_figure(fig, f"gan_training_curves_fold{fold}", figures);
+
+# %%
+game = runs.balance(record["log"])
+display(Markdown(
+    f"Over iterations {game.first:,}-{game.last:,} (the second half), D(x) averaged {game.d_real:.2f} and "
+    f"D(G(z)) {game.d_fake:.2f}; D(x) was above D(G(z)) in {game.d_ahead:.0%} of the iterations, and one of "
+    f"them was within {runs.SATURATED} of 0 or 1 in {game.saturated:.0%}. Reading: **{game.reading}**. "
+    f"In the first tenth D(G(z)) fell as low as {game.early_min_fake:.3f}: "
+    + ("D won the opening, as it usually does, and G caught up." if game.reading == "balanced" else
+       "the game never settled; the samples below show what that costs.")))
 
 # %% [markdown]
 # The same 16 latent vectors at several epochs: what G draws as training proceeds.

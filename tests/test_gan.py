@@ -358,3 +358,24 @@ def test_a_compiler_failure_at_the_first_step_names_the_setting(tmp_path, monkey
     with pytest.raises(CompileError, match="gan.compile: true failed at the first training step "
                                            r"\(AssertionError: expected size 450==450.*set compile: false"):
         fit(GanConfig(**{**TINY, "compile": True}), _patches(), tmp_path, progress=False)
+
+
+def _log(d_x: np.ndarray, d_gz: np.ndarray):
+    import pandas as pd
+    return pd.DataFrame({"d_x": d_x, "d_g_z1": d_gz})
+
+
+def test_the_balance_reading_tells_a_settled_game_from_a_won_or_lost_one():
+    from thesis_lib.training import runs
+    rng = np.random.default_rng(0)
+    n = 400
+    opening = np.linspace(0.003, 0.3, n // 2)  # D wins the opening in every case
+    settled = runs.balance(_log(np.r_[np.full(n // 2, 0.9), 0.5 + 0.05 * rng.standard_normal(n // 2)],
+                                np.r_[opening, 0.3 + 0.05 * rng.standard_normal(n // 2)]))
+    assert settled.reading == "balanced" and settled.first == n // 2 + 1 and settled.early_min_fake < 0.01
+    won = runs.balance(_log(np.full(n, 0.995), np.r_[opening, np.full(n // 2, 0.004)]))
+    assert won.reading == "discriminator wins" and won.saturated == 1.0
+    fooled = runs.balance(_log(np.full(n, 0.4), np.r_[opening, 0.45 + 0.05 * rng.standard_normal(n // 2)]))
+    assert fooled.reading == "generator ahead" and fooled.d_ahead < runs.MOSTLY
+    with pytest.raises(ValueError, match="too short"):
+        runs.balance(_log(np.array([0.5]), np.array([0.3])))

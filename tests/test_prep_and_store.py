@@ -186,3 +186,13 @@ def test_impossible_parameters_are_named():
 def test_missing_store_names_the_step(tmp_path):
     with pytest.raises(FileNotFoundError, match="run notebook 00_data_prep first"):
         PatchStore(tmp_path)
+
+
+def test_window_scales_count_the_upsampled_and_averaged_down_windows_per_class():
+    import pandas as pd
+    from thesis_lib.data import report
+    meta = pd.DataFrame({"label": ["mass"] * 4 + ["normal"] * 2, "scale": [0.5, 1.0, 2.0, 3.0, 1.0, 1.0]})
+    scales = report.window_scales(meta)
+    assert scales.loc["mass", "upsampled"] == 0.25 and scales.loc["mass", "averaged_down"] == 0.5
+    assert scales.loc["mass", "median_scale"] == 1.5 and scales.loc["mass", "n"] == 4
+    assert scales.loc["normal", "upsampled"] == scales.loc["normal", "averaged_down"] == 0.0  # native windows

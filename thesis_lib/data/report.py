@@ -16,6 +16,7 @@ chapter reads and nothing else:
 - ``patches.npz``: 32 mass and 32 normal patches (uint8) and the grey-level densities of 200
   of each (256 bins);
 - ``shortcut_audit.csv``, ``partitions.csv`` (patients and patches per fold and partition),
+  ``window_scales.csv`` (per class, the shares of windows upsampled and averaged down),
   ``skips.csv`` (the store's skipped files and why), ``provenance.json``.
 """
 
@@ -95,6 +96,17 @@ def spectrum_results(cfg: dict, records, root: Path) -> tuple[pd.DataFrame, np.n
     return betas, f, spectra, requested
 
 
+def window_scales(meta: pd.DataFrame) -> pd.DataFrame:
+    """Per label (rows ``mass``, ``normal``): the patches (``n``), the share whose window was
+    smaller than the patch and so upsampled (``upsampled``, scale < 1), the share averaged down
+    (``averaged_down``, scale > 1) and the median ``scale`` (window side over patch side, the
+    geometric mean of height and width; 1 for a native window). ``meta``: the store's table."""
+    by_label = meta.groupby("label")["scale"]
+    return pd.DataFrame({"n": by_label.size(), "upsampled": by_label.apply(lambda s: float((s < 1).mean())),
+                         "averaged_down": by_label.apply(lambda s: float((s > 1).mean())),
+                         "median_scale": by_label.median()})
+
+
 def write_report(cfg: dict, workers: int | None = None) -> dict:
     """Compute everything the data chapter shows into ``paths.data_report``; returns its record."""
     run = Run("data_report", cfg)
@@ -118,9 +130,9 @@ def write_report(cfg: dict, workers: int | None = None) -> dict:
     write_npz(out / "patches.npz", {**{f"shown_{k}": v for k, v in shown.items()}, **densities})
     for name, table in {"betas.csv": betas, "shortcut_audit.csv": shortcuts.audit(store),
                         "partitions.csv": splits.partition_counts(store.meta, store.folds),
-                        "skips.csv": store.skips}.items():
+                        "window_scales.csv": window_scales(store.meta), "skips.csv": store.skips}.items():
         with atomic_path(out / name) as tmp:
-            table.to_csv(tmp, index=name in ("shortcut_audit.csv", "partitions.csv"))
+            table.to_csv(tmp, index=name in ("shortcut_audit.csv", "partitions.csv", "window_scales.csv"))
     write_json(out / "cohort.json", {
         "dataset": cfg["dataset"], "patients": len({r.patient_id for r in records}), "images": len(records),
         "lesions": sum(len(r.lesions) for r in records), "lesion_types": list(cfg["lesion_types"]),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -59,6 +60,45 @@ def summarise_runs(folder: str | Path, pattern: str = r".*") -> pd.DataFrame:
                          "training time (s)": round(s["seconds"], 1)})
     return pd.DataFrame(rows, columns=["run", "epochs", "iterations", "kept epoch", "kept score",
                                        "training time (s)"]).set_index("run")
+
+
+SATURATED = 0.01  # D's mean output within this of 0 or 1: its gradient to G has all but vanished
+MOSTLY = 0.9  # share of iterations that makes a reading hold "in most iterations"
+
+
+@dataclass(frozen=True)
+class Balance:
+    """How the game went over the second half of a run (iterations ``first``-``last``, 1-based):
+    mean D(x) and D(G(z)) (D's outputs in [0, 1] on real and generated batches, before G's
+    update), the share of iterations with D(x) > D(G(z)), the share in which either output was
+    saturated (within :data:`SATURATED` of 0 or 1), and the lowest D(G(z)) of the first tenth
+    (how hard D won at the start). ``reading``: "discriminator wins" (saturated in more than
+    1 - :data:`MOSTLY` of the iterations), else "balanced" (D(x) above D(G(z)) in at least
+    :data:`MOSTLY` of them) or "generator ahead" (in fewer)."""
+    first: int
+    last: int
+    d_real: float
+    d_fake: float
+    d_ahead: float
+    saturated: float
+    early_min_fake: float
+    reading: str
+
+
+def balance(log: pd.DataFrame) -> Balance:
+    """Read ``log`` (a run's ``log.csv``: one row per iteration, columns ``d_x``, ``d_g_z1``) as
+    :class:`Balance`. Raises ``ValueError`` for a log of fewer than 2 iterations."""
+    if len(log) < 2:
+        raise ValueError(f"a training log of {len(log)} iterations: too short to read")
+    half = log.iloc[len(log) // 2:]
+    d_x, d_gz = half["d_x"].to_numpy(float), half["d_g_z1"].to_numpy(float)
+    saturated = float(((d_x > 1 - SATURATED) | (d_gz < SATURATED) | (d_x < SATURATED) | (d_gz > 1 - SATURATED)).mean())
+    d_ahead = float((d_x > d_gz).mean())
+    reading = ("discriminator wins" if saturated > 1 - MOSTLY else
+               "balanced" if d_ahead >= MOSTLY else "generator ahead")
+    return Balance(first=len(log) // 2 + 1, last=len(log), d_real=float(d_x.mean()), d_fake=float(d_gz.mean()),
+                   d_ahead=d_ahead, saturated=saturated,
+                   early_min_fake=float(log["d_g_z1"].iloc[:max(len(log) // 10, 1)].min()), reading=reading)
 
 
 def run_dir(profile_artifacts: str | Path, fold: int, k: int | None, replicate: int = 0,
