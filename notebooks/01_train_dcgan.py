@@ -137,7 +137,8 @@ counts.style.format("{:,}")
 # from its own samples); and **DiffAugment** {cite}`zhao2020diffaugment`, random but
 # differentiable brightness, contrast, translation and cutout applied to every image D sees,
 # real and generated alike. The laptop profile uses the first two; the ablation at the end of
-# this chapter measures what each buys.
+# this chapter trains one row per option to ask what each buys, and says when its rows are too
+# close to tell.
 #
 # The training itself is the workflow's step (`python -m thesis_lib.training.gan`); this chapter
 # reads the run it wrote.
@@ -219,7 +220,7 @@ display(Markdown(
 ))
 
 # %% [markdown]
-# ## What each option buys
+# ## What each option buys, at the ablation's budget
 #
 # The thesis' recipe, then one option added per row, each row keeping the options above it:
 # every row is trained on the same fold's training masses for the same budget, and its kept

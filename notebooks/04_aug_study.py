@@ -293,11 +293,19 @@ display(pr.reindex(columns=[(m, a) for m in ("precision", "recall") for a in ord
 #
 # Each row is one statement, "arm A beats arm B", at one k and in one score: the difference of
 # the means, its 95 % interval, and the one-sided bootstrap p-values corrected by Holm's
-# method across the k of the table. A difference counts only when its corrected p-value is
-# below 0.025 in one direction (a two-sided 5 % level). The intervals are not corrected, so an
-# interval that excludes 0 can still read "not distinguishable from 0" once the same statement
-# at the other k is taken into account; the scorecard corrects over every difference it judges,
-# a larger family. The fair comparison comes first.
+# method. A *family* here is one statement in one score tested at every k of the table: Holm
+# multiplies the smallest of its p-values by the number of tests, the next by one fewer, and so
+# on. The intervals are not corrected, so an interval that excludes 0 can still read "not
+# distinguishable from 0" once the same statement at the other k is taken into account; the
+# scorecard corrects over every difference it judges, a larger family. The fair comparison
+# comes first.
+
+# %% tags=["remove-input"]
+ks_tested = sorted(intervals.k.unique())
+display(Markdown(
+    f"In this table each family holds {len(ks_tested)} test{'s' if len(ks_tested) != 1 else ''} "
+    f"(k = {', '.join(map(str, ks_tested))}), and a difference counts only when its corrected p-value is below "
+    f"{augstudy.ALPHA / 2:g} in one direction (a two-sided {augstudy.ALPHA:.0%} level)."))
 
 # %%
 pairs = intervals[intervals.comparison.str.contains(" - ")].copy()
@@ -332,7 +340,7 @@ for metric in ("f1", "auc"):
 ours = table.groupby(["k", "approach"]).f1.mean().unstack("approach")[thesis_order]
 thesis_f1 = pd.DataFrame(thesis["f1"], index=thesis["k"])[thesis_order]
 text = ["Best of the thesis' four approaches per k by mean F1 here: "
-        + ", ".join(f"k = {k_}: {a}" for k_, a in best_arm(table, "f1", thesis_order).items())
+        + ", ".join(f"k = {k_}: {a}" for k_, a in best_arm(table, "f1", thesis_order).label.items())
         + "; in the thesis: "
         + ", ".join(f"k = {k_}: {a}" for k_, a in thesis_f1.idxmax(axis=1).items()) + "."]
 for k_ in sorted(set(ours.index) & set(thesis_f1.index)):

@@ -87,7 +87,7 @@ display(Markdown("\n\n".join(text)))
 text = [story["augmentation"]]
 if res.aug is not None and res.intervals is not None:
     text.append("The best of the thesis' four approaches by mean F1 was " + ", ".join(
-        f"{a} at k = {k}" for k, a in best_arm(res.aug, "f1", scorecard.THESIS_ARMS).items()) + ".")
+        f"{a} at k = {k}" for k, a in best_arm(res.aug, "f1", scorecard.THESIS_ARMS).label.items()) + ".")
     pairs = res.intervals[res.intervals.comparison.str.contains(" - ")]
     sure = pairs[pairs.verdict != "not distinguishable from 0"]
     text.append(

@@ -308,8 +308,22 @@ def test_mean_and_sd_per_k_and_approach():
     cells = mean_and_sd(table, "f1")
     assert cells.loc[10, "ORG"] == "0.600 ± 0.141" and cells.loc[10, "GAN"] == "0.800 ± 0.000"
     more = pd.concat([table, pd.DataFrame({"k": [10], "approach": ["GAN [thesis]"], "f1": [0.9]})])
-    assert best_arm(more, "f1", list(augstudy.APPROACHES)).to_dict() == {10: "GAN"}  # a further generator's arm
-    assert best_arm(more, "f1", ["ORG", "GAN [thesis]"]).to_dict() == {10: "GAN [thesis]"}  # is judged apart
+    assert best_arm(more, "f1", list(augstudy.APPROACHES)).label.to_dict() == {10: "GAN"}  # a further generator's arm
+    assert best_arm(more, "f1", ["ORG", "GAN [thesis]"]).label.to_dict() == {10: "GAN [thesis]"}  # is judged apart
+
+
+def test_a_best_arm_carried_by_one_lucky_classifier_is_said_to_be():
+    """Aug GAN's mean F1 at k = 50 rests on one classifier of four (the others score 0), the next
+    arm's on all four: the best arm is named with its support, and not as supported."""
+    lucky = pd.DataFrame({"k": 50, "approach": ["Aug GAN"] * 4 + ["Aug ORG"] * 4,
+                          "f1": [0.39, 0.0, 0.0, 0.0, 0.05, 0.05, 0.06, 0.05]})
+    best = best_arm(lucky, "f1", ["Aug GAN", "Aug ORG"]).loc[50]
+    assert best.arm == "Aug GAN" and not best.supported and (best.carried, best.n) == (1, 4)
+    assert best.label == "Aug GAN (1 of 4 classifiers above the next arm's mean)"
+    steady = lucky.assign(f1=[0.12, 0.10, 0.11, 0.09, 0.05, 0.05, 0.06, 0.05])
+    assert best_arm(steady, "f1", ["Aug GAN", "Aug ORG"]).loc[50, "label"] == "Aug GAN"
+    flat = lucky.assign(f1=0.0)
+    assert best_arm(flat, "f1", ["Aug GAN", "Aug ORG"]).loc[50, "label"] == "none (every arm 0.000)"
 
 
 def test_at_render_time_the_chapter_reads_rows_of_its_own_settings_only(artifacts, monkeypatch):

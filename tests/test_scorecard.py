@@ -315,3 +315,23 @@ def test_realism_verdict_needs_a_majority_to_pass_and_no_fold_to_fail(tmp_path):
     table = scorecard.claims_table(scorecard.Results.load(tmp_path)).set_index("claim")
     kept = table.loc["the kept generator is realistic by FID"]
     assert kept.verdict == scorecard.INCONCLUSIVE and "112-116 held-out" in kept["this run"]
+
+
+@pytest.mark.slow
+def test_a_best_arm_carried_by_one_classifier_is_no_evidence(tmp_path):
+    """Aug GAN leads at the smallest k only because one of its six classifiers scored high: the
+    claim "Aug GAN gives the best F1 at the smallest k" is inconclusive, and the rule says why."""
+    arms = {"ORG": [0.70, 0.80], "Aug ORG": [0.72, 0.82], "Aug ORG x2.5": [0.72, 0.82], "GAN": [0.85, 0.90],
+            "Aug GAN": [0.95, 0.97]}
+    _write_aug(tmp_path, arms)
+    results = pd.read_csv(tmp_path / "aug" / "results.csv")
+    results.loc[results.k == 50, "f1"] = 0.3
+    cell = (results.k == 50) & (results.approach == "Aug GAN")
+    results.loc[cell, "f1"] = [1.0] + [0.2] * (cell.sum() - 1)  # one lucky run lifts the mean to 0.33
+    results.to_csv(tmp_path / "aug" / "results.csv", index=False)
+    _write_fid(tmp_path, curve=(250.0, 210.0, 190.0, 150.0, 140.0))
+    _write_tsne(tmp_path)
+    verdicts, table = _verdicts(tmp_path)
+    name = "Aug GAN gives the best F1 at the smallest k"
+    assert verdicts[name] == scorecard.INCONCLUSIVE
+    assert "rests on 1 of 6 classifiers" in table.set_index("claim").rule[name]

@@ -60,15 +60,30 @@ def over_folds(results: pd.DataFrame, metric: str) -> pd.DataFrame:
     return pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1).fillna(0)})
 
 
-def best_arm(results: pd.DataFrame, metric: str, arms: list[str]) -> pd.Series:
-    """Per k, the arm among ``arms`` (those present) with the highest mean ``metric`` over folds
-    and seeds; the one place that says which approach "was best". Where every arm has the same
-    mean (a degenerate cell, e.g. F1 0 throughout) there is no best: "none (every arm 0.000)"."""
+def best_arm(results: pd.DataFrame, metric: str, arms: list[str]) -> pd.DataFrame:
+    """Per k (rows), the arm among ``arms`` (those present) with the highest mean ``metric`` over
+    folds and seeds; the one place that says which approach "was best". Columns: ``arm`` (NaN
+    where every arm has the same mean, a degenerate cell such as F1 0 throughout), ``carried``
+    and ``n`` (how many of its ``n`` classifiers score above the runner-up's mean: a lead carried
+    by fewer than half is one or two lucky runs, not the arm), ``supported`` (carried by at least
+    half) and ``label`` (the prose: "Aug GAN", "Aug GAN (1 of 4 classifiers above the next arm's
+    mean)" or "none (every arm 0.000)")."""
     means = over_folds(results, metric)["mean"].unstack("approach")
     means = means[[a for a in arms if a in means.columns]]
-    best = means.idxmax(axis=1)
-    tied = means.nunique(axis=1) == 1
-    return best.where(~tied, means.iloc[:, 0].map(lambda v: f"none (every arm {v:.3f})"))
+    rows = {}
+    for k, row in means.iterrows():
+        if row.nunique() == 1:
+            rows[k] = {"arm": None, "carried": 0, "n": 0, "supported": False,
+                       "label": f"none (every arm {row.iloc[0]:.3f})"}
+            continue
+        arm = row.idxmax()
+        runner_up = row.drop(arm).max()
+        scores = results.loc[(results.k == k) & (results.approach == arm), metric]
+        carried, n = int((scores > runner_up).sum()), len(scores)
+        supported = 2 * carried >= n
+        rows[k] = {"arm": arm, "carried": carried, "n": n, "supported": supported,
+                   "label": arm if supported else f"{arm} ({carried} of {n} classifiers above the next arm's mean)"}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("k")
 
 
 def mean_and_sd(results: pd.DataFrame, metric: str) -> pd.DataFrame:
