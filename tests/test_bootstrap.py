@@ -113,3 +113,16 @@ def test_holm_adjusts_in_step_down_order():
     np.testing.assert_allclose(holm([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
     np.testing.assert_allclose(holm([0.5, 0.9]), [1.0, 1.0])
     assert holm([]).size == 0
+
+
+def test_a_score_of_two_seeds_keeps_its_interval_inside_its_range():
+    """One seed calls nothing a mass (F1 0), the other finds most: the seeds' widening would carry
+    the lower end below 0; the interval stays in [0, 1] and still reaches down to 0."""
+    fold = _simulated_fold(np.random.default_rng(3), n_seeds=2)
+    proba = fold.proba[:1].copy()
+    proba[0, 0] = 0.1  # seed 0: every patch below the threshold
+    proba[0, 1] = np.where(fold.y == 1, 0.9, 0.1)  # seed 1: every mass found
+    one_arm = FoldScores(fold.y, fold.patient, proba, fold.threshold[:1])
+    r = hierarchical_bootstrap([one_arm] * 2, "f1", n_boot=500)
+    assert r["estimate"] == pytest.approx(0.5)
+    assert r["low"] == 0.0 and 0.5 < r["high"] <= 1.0

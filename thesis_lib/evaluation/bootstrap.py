@@ -116,6 +116,10 @@ def hierarchical_bootstrap(folds: list[FoldScores], metric: str, n_boot: int = 2
     """Mean over folds of the mean over seeds of ``metric`` for one arm, or of arm 0 minus arm 1
     for two (paired), with a percentile interval from the hierarchical bootstrap.
 
+    Every metric lies in [0, 1], so a replicate is kept in [0, 1] (one arm) or [-1, 1] (a
+    difference) after the seeds' widening, which can otherwise carry a score of 2 or 3 seeds
+    past its bound (an F1 of 0 and 0.39 would give an interval below 0).
+
     Returns ``estimate``, ``low``, ``high``, ``p_above`` and ``p_below``: one-sided bootstrap
     p-values for "the value is not above 0" and "not below 0", ``(1 + #replicates on the wrong
     side) / (1 + n_boot)``, meaningful for differences.
@@ -136,10 +140,10 @@ def hierarchical_bootstrap(folds: list[FoldScores], metric: str, n_boot: int = 2
         point = _fold_scores(fold, metric, ones)[..., 0]  # (arms, seeds)
         boot = _fold_scores(fold, metric, _patient_weights(fold.patient, n_boot, rng))  # (arms, seeds, B)
         if len(point) == 2:
-            point, boot = point[0] - point[1], boot[0] - boot[1]
+            point, boot, bounds = point[0] - point[1], boot[0] - boot[1], (-1.0, 1.0)
         else:
-            point, boot = point[0], boot[0]
-        replicates.append(_resample_seeds(boot, rng))
+            point, boot, bounds = point[0], boot[0], (0.0, 1.0)
+        replicates.append(np.clip(_resample_seeds(boot, rng), *bounds))  # the widening must not leave the score's range
         observed.append(np.mean(point))
     stats = np.mean(replicates, axis=0)
     lo, hi = np.nanquantile(stats, [(1 - level) / 2, (1 + level) / 2])
