@@ -281,7 +281,8 @@ def reestimate(measured: str, out: str, trainer_rate: float | None = None) -> di
 
 
 def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="thesis-device-check", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True, help="the JSON to write")
     p.add_argument("--device", default="auto")
     p.add_argument("--dry-run", action="store_true", help="toy sizes on the CPU (under a minute)")

@@ -22,8 +22,8 @@
 # identifies a person.
 #
 # The chapter then cuts patches by the thesis' rules, puts them in a chunked patch store, and
-# splits the patients into folds (three in the thesis, two in the laptop profile), so that no
-# patient is ever in two partitions of a fold.
+# splits the patients into folds (three in the thesis {cite}`alyafi2020dcgans`; this build's
+# `n_folds` is in the table below), so that no patient is ever in two partitions of a fold.
 
 # %% tags=["parameters"]
 # Every parameter left at None takes its value from configs/<profile>.yaml
@@ -53,7 +53,7 @@ from IPython.display import Markdown, display
 
 from thesis_lib import config, paths
 from thesis_lib.book import plots
-from thesis_lib.data import report, shortcuts
+from thesis_lib.data import report, shortcuts, spectrum
 from thesis_lib.provenance import cpu_cores, short_commit
 
 cfg = config.resolve(
@@ -81,7 +81,7 @@ pd.Series(shown, name="value").to_frame()
 #   zero at the skin line;
 #   the MLO view adds the pectoral muscle;
 # - **fibroglandular tissue** is a random field with power spectrum $P(f) \propto f^{-\beta}$,
-#   the law measured on real mammograms with $\beta$ between about 2.5 and 3.5
+#   the law measured on real mammograms (the range is given with the spectrum below)
 #   {cite}`burgess2001mammographic,chen2012power`, turned into a glandular fraction;
 # - **masses** have lobulated or irregular contours (a random Fourier series of the radius),
 #   blurred or spiculated margins and sizes in the profile's range, in the BI-RADS vocabulary of CBIS-DDSM
@@ -114,12 +114,16 @@ plots.save_figure(fig, "data_example_mammograms", figures);
 
 # %% [markdown]
 # ## Is the texture mammographic? The power spectrum
-#
-# Real mammographic backgrounds have a power-law spectrum with $\beta \approx 2.5$-$3.5$. We
-# measure $\beta$ on the lesion-free CC images (all CC images when a dataset has no lesion-free
-# ones; images without a pixel spacing cannot be measured) as it is measured on real ones: 128 x 128
-# regions of interest inside the breast, a plane removed, a Hann window, the power spectrum
-# averaged over rings, and a straight-line fit in log-log between 0.08 and 0.4 cycles/mm.
+
+# %% tags=["remove-input"]
+display(Markdown(
+    f"Real mammographic backgrounds have a power-law spectrum with $\\beta$ between about "
+    f"{report.LITERATURE_BETA[0]} and {report.LITERATURE_BETA[1]} {{cite}}`burgess2001mammographic,chen2012power`. "
+    f"We measure $\\beta$ on the lesion-free CC images (all CC images when a dataset has no lesion-free ones; "
+    f"images without a pixel spacing cannot be measured) as it is measured on real ones: "
+    f"{spectrum.ROI_SIZE} x {spectrum.ROI_SIZE} regions of interest inside the breast, a plane removed, a Hann "
+    f"window, the power spectrum averaged over rings, and a straight-line fit in log-log between "
+    f"{cohort['band_mm'][0]} and {cohort['band_mm'][1]} cycles/mm."))
 
 # %% mystnb={"figure": {"caption": "Power spectra of lesion-free CC images (log-log) with the fitted power law in the fitting band. A straight line with slope -beta in the band is the signature of mammographic texture; compare the fitted beta with the shaded range requested or reported in the literature.", "name": "fig-data-spectrum"}, "image": {"alt": "Power spectra of lesion-free CC images (log-log) with the fitted power law in the fitting band"}}
 betas = pd.read_csv(results / "betas.csv", keep_default_na=False, na_values=[""])
@@ -159,16 +163,20 @@ if cohort["dataset"] == "synthetic" and len(measured):
 
 # %% [markdown]
 # ## Patches
-#
-# Patches follow the thesis: the image's breast pixels (value > 0) are histogram-stretched to
-# 8 bits; a **mass patch** is the mass's bounding box resized to 128 x 128 (`bbox_resize`; the
-# laptop profile resizes to 64 x 64, `patch_size`, so that its GANs can train in minutes; a
-# `centre_crop` at native resolution is the alternative). The thesis' boxes were drawn by readers
-# around the lesion; a mask's box is tight, so `bbox_margin` widens it by a quarter of its size on
-# each side to keep some surrounding tissue in view. **Normal patches** are up to ten random
-# windows per image lying wholly inside the breast, overlapping no lesion box and no other
-# normal patch, with at least 30 grey levels.
-#
+
+# %% tags=["remove-input"]
+display(Markdown(
+    "Patches follow the thesis {cite}`alyafi2020dcgans`: the image's breast pixels (value > 0) are "
+    "histogram-stretched to 8 bits; a **mass patch** is the mass's bounding box resized to 128 x 128 in the thesis "
+    f"(`bbox_resize`; this build resizes to {cfg['patch_size']} x {cfg['patch_size']}, `patch_size`"
+    + (", so that its GANs can train in minutes" if cfg["patch_size"] < 128 else "")
+    + "; a `centre_crop` at native resolution is the alternative). The thesis' boxes were drawn by readers around "
+    f"the lesion; a mask's box is tight, so `bbox_margin` widens it by {cfg['bbox_margin']:.0%} of its size on "
+    f"each side to keep some surrounding tissue in view. **Normal patches** are up to {cfg['negatives_per_image']} "
+    "random windows per image lying wholly inside the breast, overlapping no lesion box and no other normal patch, "
+    f"with at least {cfg['min_grey_levels']} grey levels."))
+
+# %% [markdown]
 # The thesis cut its normal windows at 128 x 128, native resolution, while every mass box was
 # resized. Resizing changes a mass box's quantum noise (a box smaller than the patch is
 # *upsampled*, which smooths it; a larger one is averaged down, which thins it), while native
@@ -204,20 +212,20 @@ if len(skips):
 else:
     display(Markdown("No file was skipped."))
 
-# %% mystnb={"figure": {"caption": "Thirty-two mass patches (bounding box resized to the profile's patch size). Note the variety of sizes, margins and contrast the GAN has to learn.", "name": "fig-data-masses"}, "image": {"alt": "Thirty-two mass patches (bounding box resized to the profile's patch size)"}}
+# %% mystnb={"figure": {"caption": "Mass patches drawn at random (bounding box resized to the profile's patch size). Note the variety of sizes, margins and contrast the GAN has to learn.", "name": "fig-data-masses"}, "image": {"alt": "Mass patches drawn at random (bounding box resized to the profile's patch size)"}}
 shown = np.load(results / "patches.npz")
-fig = plots.patch_montage(shown["shown_mass"], "mass patches")
+fig = plots.patch_montage(shown["shown_mass"], f"{len(shown['shown_mass'])} mass patches")
 plots.save_figure(fig, "data_mass_patches", figures);
 
-# %% mystnb={"figure": {"caption": "Thirty-two normal-tissue patches: random windows inside the breast that touch no lesion. They are the majority class of the classifier.", "name": "fig-data-normals"}, "image": {"alt": "Thirty-two normal-tissue patches: random windows inside the breast that touch no lesion"}}
-fig = plots.patch_montage(shown["shown_normal"], "normal-tissue patches")
+# %% mystnb={"figure": {"caption": "Normal-tissue patches drawn at random: windows inside the breast that touch no lesion. They are the majority class of the classifier.", "name": "fig-data-normals"}, "image": {"alt": "Normal-tissue patches drawn at random: windows inside the breast that touch no lesion"}}
+fig = plots.patch_montage(shown["shown_normal"], f"{len(shown['shown_normal'])} normal-tissue patches")
 plots.save_figure(fig, "data_normal_patches", figures);
 
 # %% [markdown]
 # Grey-level distributions of a sample of each class: masses are denser than the average
 # breast tissue, so their patches are brighter.
 
-# %% mystnb={"figure": {"caption": "Grey-level histograms of 200 mass and 200 normal patches. Masses are denser, so their distribution lies to the right.", "name": "fig-data-histograms"}, "image": {"alt": "Grey-level histograms of 200 mass and 200 normal patches"}}
+# %% mystnb={"figure": {"caption": "Grey-level histograms of a random sample of mass and of normal patches (the legend gives each count). Masses are denser, so their distribution lies to the right.", "name": "fig-data-histograms"}, "image": {"alt": "Grey-level histograms of a random sample of mass and of normal patches"}}
 fig = plots.intensity_histograms({label: (shown[f"density_{label}"], int(shown[f"n_{label}"]))
                                   for label in ("mass", "normal")})
 plots.save_figure(fig, "data_intensity_histograms", figures);
@@ -244,14 +252,18 @@ display(Markdown(f"**Verdict.** {shortcuts.verdict(audit)} (rule: each nuisance 
 # %% [markdown]
 # ## Patient-level folds
 #
-# Each fold holds out its share of the patients as its test set (a third with the thesis'
-# three folds); of the others, about 10 % are its validation set and the rest its training
-# pool: 60 / 6.7 / 33.3 % with three folds as in the thesis (45 / 5 / 50 % with the laptop
-# profile's two), but by **patient**, not by patch.
+# Each fold holds out its share of the patients as its test set, and a share of the others as
+# its validation set; the rest is its training pool, by **patient**, not by patch.
 # A check runs on every build: no patient is in two partitions of a fold, and every patient is
 # tested exactly once.
 
 # %%
+test_share = 1 / cfg["n_folds"]
+val_share = cfg["val_fraction"] * (1 - test_share)
+display(Markdown(
+    f"With {cfg['n_folds']} folds (the thesis had three) and `val_fraction` {cfg['val_fraction']:g}, a fold trains on "
+    f"about {1 - test_share - val_share:.1%} of the patients, validates on {val_share:.1%} and tests on "
+    f"{test_share:.1%}."))
 display(Markdown(f"Leakage check: **{cohort['leakage_check']}**."))
 pd.read_csv(results / "partitions.csv", index_col=[0, 1])
 

@@ -10,9 +10,9 @@
 # # Training the DCGAN
 #
 # The thesis' generator is a deep convolutional GAN {cite}`radford2016dcgan` grown to
-# 128 x 128 pixels (the laptop profile's patches are 64 x 64, and its networks one block
-# shorter at each end; the size of this run is stated below): a generator G turns nz random
-# numbers (200 in the thesis) into a mass patch, a discriminator D scores patches as real or generated, and the two
+# 128 x 128 pixels {cite}`alyafi2020dcgans` (a profile with 64 x 64 patches has networks one
+# block shorter at each end; the size of this run is stated below): a generator G turns nz
+# random numbers into a mass patch, a discriminator D scores patches as real or generated, and the two
 # are trained against each other
 # {cite}`goodfellow2014gan`. This chapter trains it on the mass patches of one fold's
 # **training** patients (never its validation or test patients), shows how training went, and
@@ -64,12 +64,14 @@ figures = paths.figures(params["artifacts"])
 # here when missing (the trainer returns at once when the run is finished)
 record = gan.current_run(params, fold, k, resume={"yes": True, "auto": "auto", "no": False}[resume])
 size = config.resolve("data_prep", profile)["patch_size"]
+thesis_gan = config.resolve("gan", "thesis")  # the thesis' recipe, as the thesis profile states it
+thesis_recipe = GanConfig.from_dict(thesis_gan)
 display(Markdown(
     f"Fold {fold}: **{record['provenance']['n_train']} mass patches** of {size} x {size} pixels from "
     f"{record['provenance'].get('n_patients', 'its')} training patients; profile **{profile}**: "
     f"nz = {cfg.nz}, ngf = {cfg.ngf}, ndf = {cfg.ndf}, "
     f"{cfg.budget} "
-    f"(the thesis: 200, 45, 45, 1,000 epochs of batch 64)."
+    f"(the thesis: {thesis_recipe.nz}, {thesis_recipe.ngf}, {thesis_recipe.ndf}, {thesis_recipe.budget})."
 ))
 
 # %% [markdown]
@@ -85,7 +87,7 @@ display(Markdown(
 
 # %%
 G, D = Generator(cfg.nz, cfg.ngf, size), Discriminator(cfg.ndf, size)
-thesis_G, thesis_D = Generator(200, 45), Discriminator(45)
+thesis_G, thesis_D = Generator(thesis_recipe.nz, thesis_recipe.ngf), Discriminator(thesis_recipe.ndf)
 generator_layers = layer_table(G, torch.randn(1, cfg.nz))
 generator_layers
 
@@ -111,21 +113,34 @@ counts.style.format("{:,}")
 #    of D's verdicts against the label *real* (the non-saturating loss);
 # 7. update G by back-propagation.
 #
-# An epoch ends when every real patch has been used once. Following the thesis, the real label
-# is not 1 but a value drawn from U[0.7, 1.0] at each epoch (one-sided label smoothing
-# {cite}`salimans2016improved`); real patches are flipped at random horizontally and vertically;
-# Adam runs with beta1 = 0 and learning rates 4e-4 (G) and 2e-4 (D) {cite}`heusel2017fid`,
-# multiplied by 0.99 every 10 and 8 epochs. The run stops with a message if a loss becomes
-# non-finite or D wins outright for many iterations in a row. Every few epochs a
-# model-selection score compares generated and real patches; the generator with the best score
-# is kept. The thesis used FID on 2,000 samples every 10 epochs (`evaluator: fid`, the thesis
-# profile). On a CPU the Inception network manages about three images a second per core, so a
+# An epoch ends when every real patch has been used once.
+
+# %% tags=["remove-input"]
+display(Markdown(
+    f"Following the thesis, the real label is not 1 but a value drawn from U[{cfg.real_label_range[0]:g}, "
+    f"{cfg.real_label_range[1]:g}] at each epoch (one-sided label smoothing {{cite}}`salimans2016improved`)"
+    + ("; real patches are flipped at random horizontally and vertically" if cfg.flips else "")
+    + f"; Adam runs with beta1 = {cfg.betas[0]:g} and learning rates {cfg.lr_g:g} (G) and {cfg.lr_d:g} (D) "
+    f"{{cite}}`heusel2017fid`, multiplied by {cfg.lr_decay:g} every {cfg.decay_every_g} and {cfg.decay_every_d} "
+    f"epochs (this run's settings"
+    + ("" if (cfg.real_label_range, cfg.betas, cfg.lr_g, cfg.lr_d, cfg.lr_decay, cfg.decay_every_g, cfg.decay_every_d)
+       == (thesis_recipe.real_label_range, thesis_recipe.betas, thesis_recipe.lr_g, thesis_recipe.lr_d,
+           thesis_recipe.lr_decay, thesis_recipe.decay_every_g, thesis_recipe.decay_every_d)
+       else "; **they differ from the thesis profile's**") + "). "
+    "The run stops with a message if a loss becomes non-finite or D wins outright for "
+    f"{cfg.saturation_patience} iterations in a row. Every few epochs a model-selection score compares generated "
+    f"and real patches; the generator with the best score is kept. The thesis used FID on "
+    f"{thesis_gan['eval_samples']:,} samples every {thesis_recipe.eval_every} epochs (`evaluator: fid`, the thesis "
+    "profile)."))
+
+# %% [markdown]
+# On a CPU the Inception network manages about three images a second per core, so a
 # cheap stand-in is offered: a **texture Fréchet distance** (`evaluator: texture`), the Fréchet
 # distance between Gaussians fitted to block means (shape and brightness) and ring-averaged
 # power spectra (texture, noise, checkerboards) of real and generated patches, each
 # standardised by the real patches' spread (not FID). With an average of G's weights (below)
 # there is a third choice, `evaluator: last`: no selection, the last average is kept. The
-# laptop profile keeps the last: on its data the texture score chose earlier generators whose
+# default `smoke` profile keeps the last: on its data the texture score chose earlier generators whose
 # precision against held-out masses was lower than the last one's (the README's "How long the
 # default GAN must train" gives the measurement).
 #
@@ -136,7 +151,7 @@ counts.style.format("{:,}")
 # weights, sampled and kept instead of G itself (its batch-normalisation statistics recomputed
 # from its own samples); and **DiffAugment** {cite}`zhao2020diffaugment`, random but
 # differentiable brightness, contrast, translation and cutout applied to every image D sees,
-# real and generated alike. The laptop profile uses the first two; the ablation at the end of
+# real and generated alike. The default `smoke` profile uses the first two; the ablation at the end of
 # this chapter trains one row per option to ask what each buys, and says when its rows are too
 # close to tell.
 #
@@ -175,7 +190,8 @@ display(Markdown(
        "the game never settled; the samples below show what that costs.")))
 
 # %% [markdown]
-# The same 16 latent vectors at several epochs: what G draws as training proceeds.
+# The same latent vectors (the first patches of each saved grid) at several epochs: what G draws
+# as training proceeds.
 
 # %% mystnb={"figure": {"caption": "The same latent vectors decoded at several epochs. Watch the blobs take the shape and brightness of masses as training proceeds.", "name": "fig-gan-samples"}, "image": {"alt": "The same latent vectors decoded at several epochs"}}
 fig = plots.sample_progress(record["samples"], n=5)

@@ -54,7 +54,8 @@ if record["ready"]:
 # %% [markdown]
 # ## Real and generated, side by side
 #
-# 64 training masses of each fold (left) and 64 patches from its kept generator (right).
+# Training masses of each fold (left) and patches from its kept generator (right), as many as
+# each panel's title says.
 
 # %% mystnb={"figure": {"caption": "Training masses of each fold (left) beside patches of its kept generator (right). Look for the shapes, margins and textures the generator reproduces, and for those it misses.", "name": "fig-real-generated"}, "image": {"alt": "Training masses of each fold (left) beside patches of its kept generator (right)"}}
 fig = plots.montage_panels(qualitative.read_panels(art), ncols=8, panels_per_row=2)
@@ -81,7 +82,7 @@ pd.DataFrame(record["memorisation"]).set_index("space").round(3)
 fig = plots.nearest_distance_histograms(checks)
 plots.save_figure(fig, f"memorisation_distances_fold{k}", figures);
 
-# %% mystnb={"figure": {"caption": "The eight generated patches nearest a training patch in pixel space, nearest first (top row), and their nearest training patches in each feature space. Copies would look identical to their neighbour.", "name": "fig-memorisation-neighbours"}, "image": {"alt": "The eight generated patches nearest a training patch in pixel space, nearest first (top row), and their nearest training patches in each feature space"}}
+# %% mystnb={"figure": {"caption": "The generated patches nearest a training patch in pixel space, nearest first (top row), and their nearest training patches in each feature space. Copies would look identical to their neighbour.", "name": "fig-memorisation-neighbours"}, "image": {"alt": "The generated patches nearest a training patch in pixel space, nearest first (top row), and their nearest training patches in each feature space"}}
 fig = plots.nearest_neighbours(shown, neighbours)
 plots.save_figure(fig, f"memorisation_neighbours_fold{k}", figures);
 
@@ -101,13 +102,13 @@ display(Markdown(
 # %% [markdown]
 # ## Walking through the latent space
 #
-# Ten patches along the great circle between two latent vectors. A smooth change from one
+# Patches along the great circle between two latent vectors (`interpolation_steps` of them). A smooth change from one
 # mass to another, rather than jumps between memorised images, is what a generator that has
 # learnt the distribution shows.
 
 # %% mystnb={"figure": {"caption": "Patches decoded along the great circle between two latent vectors. Smooth change, without jumps, suggests the generator has learnt a continuous space rather than a list of memorised patches.", "name": "fig-interpolation"}, "image": {"alt": "Patches decoded along the great circle between two latent vectors"}}
 strip = qualitative.read_interpolation(art)
-fig = plots.patch_montage(strip, f"latent interpolation, fold {k}", ncols=len(strip))
+fig = plots.patch_montage(strip, f"latent interpolation, fold {k}: {len(strip)} steps", ncols=len(strip))
 plots.save_figure(fig, f"latent_interpolation_fold{k}", figures);
 
 # %%

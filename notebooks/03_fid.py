@@ -97,9 +97,9 @@ display(Markdown(
 # tissue, which FID, precision and recall alone cannot tell (real normal patches pass them): the
 # FID of as many held-out **normal** patches against the same held-out masses (a generator must
 # come closer than normal tissue does), and the share of samples that a mass-vs-normal
-# classifier in the same features (5 nearest neighbours among held-out masses and normals) calls
-# masses, beside the share of real unseen masses it calls masses and the lower 95 % limit of
-# that share.
+# classifier in the same features (nearest neighbours among held-out masses and normals, as many
+# as the rule below says) calls masses, beside the share of real unseen masses it calls masses
+# and the lower limit of that share's interval.
 
 # %%
 table = pd.DataFrame(results["table"]).set_index("fold")

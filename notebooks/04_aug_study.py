@@ -21,7 +21,8 @@
 # those k masses only, with the DCGAN of chapter 01, and gives 1.5 k synthetic masses. The
 # thesis' classifier (the discriminator's design, 9 channels in its first block widening with
 # depth, and one logit) is then
-# trained five ways on that same subset:
+# trained five ways on that same subset (the thesis' ratios and widths; this run's are stated
+# below the settings, and any that differ are flagged):
 #
 # | approach | training set | flips |
 # |---|---|---|
@@ -110,6 +111,7 @@ from thesis_lib.training.gan_config import GanConfig
 overrides = dict(approaches=approaches, epochs=epochs, classifier_seeds=classifier_seeds, gan_seeds=gan_seeds,
                  workers=workers, n_boot=n_boot, gan=gan, generators=generators, seed=seed)
 params = config.resolve("aug", profile, **overrides)
+thesis_aug = config.resolve("aug", "thesis")  # the thesis' design, as the thesis profile states it
 art = Path(params["artifacts"])
 figures = paths.figures(art)
 ks = augstudy.parse_ks(k if k is not None else params["k"])
@@ -131,7 +133,11 @@ display(Markdown(
     f"at ngf = ndf = {gan_params['ngf']}, "
     + ("the last generator kept" if gan_params["evaluator"] == "last" else f"kept by the **{gan_params['evaluator']}** score")
     + f", seeds "
-    f"{params['gan_seeds']} (profile **{profile}**). Intervals: {params['n_boot']:,} bootstrap "
+    f"{params['gan_seeds']} (profile **{profile}**). Per real mass: {params['normal_per_real']:g} normal patches "
+    f"and {params['synthetic_per_real']:g} generated masses; classifier width ndf = {params['ndf']}"
+    + ("" if (params["normal_per_real"], params["synthetic_per_real"], params["ndf"]) == (thesis_aug["normal_per_real"],
+             thesis_aug["synthetic_per_real"], thesis_aug["ndf"]) else " (**not the thesis'**: the table above is its design)")
+    + f". Intervals: {params['n_boot']:,} bootstrap "
     f"replicates.\n\nGenerators of the GAN arms, the first behind GAN and Aug GAN:\n\n"
     + "\n".join(f"- {line}" for line in described)
 ))
@@ -169,7 +175,7 @@ display(table.groupby("fold")[["n_val", "n_val_mass", "n_test_mass", "n_test_nor
 
 # %% [markdown]
 # **How much can the validation set decide?** Each fold's validation patients (a tenth of its
-# non-test patients, by patient: 6.7 % of all with the thesis' three folds) pick each
+# non-test patients, `val_fraction`, by patient; the data chapter gives the shares) pick each
 # classifier's epoch, by AUC, and
 # the threshold behind `f1_val`. An AUC measured on few masses is uncertain (its standard error
 # by Hanley and McNeil's formula {cite}`hanley1982auc` is below); a threshold chosen on n masses
@@ -327,7 +333,7 @@ display(Markdown("\n".join(lines)))
 # %% [markdown]
 # ## Beside the thesis
 #
-# The thesis' F1 and AUC at its six k, from its figure and table {cite}`alyafi2020dcgans`.
+# The thesis' F1 and AUC at each of its k, from its figure and table {cite}`alyafi2020dcgans`.
 
 # %%
 thesis_order = [a for a in order if a in thesis["f1"]]
@@ -363,10 +369,11 @@ display(Markdown("\n\n".join(text)))
 # %% [markdown]
 # ## Samples of each G_k
 #
-# 25 masses from the generator of each k (fold 0), as the thesis showed them: the smaller
+# Masses from the generator of each k (fold 0; each panel says how many), as the thesis showed
+# them: the smaller
 # the k, the less the generator has to learn from.
 
-# %% mystnb={"figure": {"caption": "Twenty-five masses from the generator G_k of fold 0 for each k. The fewer real masses a generator saw, the less variety and detail its masses can show.", "name": "fig-aug-gk-samples"}, "image": {"alt": "Twenty-five masses from the generator G_k of fold 0 for each k"}}
-panels = {f"G_k, k = {k_}": patches for k_, patches in gk_samples.items()}
+# %% mystnb={"figure": {"caption": "Masses from the generator G_k of fold 0 for each k. The fewer real masses a generator saw, the less variety and detail its masses can show.", "name": "fig-aug-gk-samples"}, "image": {"alt": "Masses from the generator G_k of fold 0 for each k"}}
+panels = {f"G_k, k = {k_}: {len(patches)} masses": patches for k_, patches in gk_samples.items()}
 fig = plots.montage_panels(panels, ncols=5, panels_per_row=len(panels))
 plots.save_figure(fig, "aug_gk_samples", figures);

@@ -10,7 +10,8 @@
 # # Do synthetic masses fill the gaps between real ones?
 #
 # The thesis looked at its generated masses through t-SNE {cite}`vandermaaten2008tsne`
-# maps of raw pixels (perplexity 250, up to 4,000 iterations, k = 500): real against
+# maps of raw pixels (its settings are listed below the parameters, beside this run's)
+# {cite}`alyafi2020dcgans`: real against
 # generated masses, the same among normal tissue, and, in an annex, real masses with
 # flipped copies (the Aug ORG set) among normal tissue. From the maps it read that the
 # generated masses **fill gaps** between real ones and **support outliers less** than flips.
@@ -23,7 +24,8 @@
 #
 # - **nearest neighbour is real**: the share of added masses whose nearest other mass is real;
 # - **coverage**: the share of real masses with an added mass among their nearest neighbours,
-#   for all real masses and for the outliers (the tenth with the largest neighbourhoods);
+#   for all real masses and for the outliers (those with the largest neighbourhoods; the share
+#   is stated under the maps);
 # - **distance ratio**: the median distance from an added mass to the nearest real one,
 #   divided by the median distance between a real mass and its nearest other real mass;
 # - **outlier distance ratio**: for each outlying real mass, the distance to the nearest added
@@ -44,7 +46,7 @@
 # Flipped copies are flipped horizontally, vertically or both, never left as they are; the
 # maps are computed in each space the profile lists (`spaces`: raw pixels, as the thesis, and/or
 # FID Inception features; the line under the maps names those of this run), each
-# after a reduction to 50 principal components, by openTSNE {cite}`policar2024opentsne` when it
+# after a reduction to principal components (as many as the line under the maps says), by openTSNE {cite}`policar2024opentsne` when it
 # is installed and by scikit-learn otherwise.
 
 # %% tags=["parameters"]
@@ -75,6 +77,7 @@ from IPython.display import Markdown, display
 
 from thesis_lib import config, paths
 from thesis_lib.book import plots
+from thesis_lib.evaluation import embedding, neighbourhoods
 from thesis_lib.provenance import short_commit
 from thesis_lib.studies import scorecard, tsne, tsne_results
 
@@ -103,7 +106,9 @@ display(Markdown(
 # %% tags=["remove-input"]
 display(Markdown("Rows of the figure below, top to bottom: "
                  + ", ".join({"pixels": "raw pixels", "inception": "FID Inception features"}[s] for s in chosen)
-                 + f" (the spaces this run mapped: `spaces: {list(chosen)}`)."))
+                 + f" (the spaces this run mapped: `spaces: {list(chosen)}`), each reduced to "
+                 f"{embedding.PCA_COMPONENTS} principal components first. Outliers below: the real masses whose "
+                 f"neighbourhood radius is at or above its {neighbourhoods.OUTLIER_PERCENTILE:g}th percentile."))
 
 # %% mystnb={"figure": {"caption": "t-SNE maps of one fold's masses: real against generated (left), with normal tissue (middle), and real with flipped copies among normal tissue (right); one row per feature space this run mapped (named above each map and in the text above). Look at whether generated circles sit among the real crosses or apart from them.", "name": "fig-tsne-maps"}, "image": {"alt": "t-SNE maps of one fold's masses: real against generated (left), with normal tissue (middle), and real with flipped copies among normal tissue (right); one row per feature space this run mapped (named above each map and in the text above)"}}
 coords = tsne_results.read_maps(art)

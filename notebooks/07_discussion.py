@@ -86,7 +86,7 @@ display(Markdown("\n\n".join(text)))
 # %% tags=["remove-input"]
 text = [story["augmentation"]]
 if res.aug is not None and res.intervals is not None:
-    text.append("The best of the thesis' four approaches by mean F1 was " + ", ".join(
+    text.append(f"The best of the thesis' {len(scorecard.THESIS_ARMS)} approaches by mean F1 was " + ", ".join(
         f"{a} at k = {k}" for k, a in best_arm(res.aug, "f1", scorecard.THESIS_ARMS).label.items()) + ".")
     pairs = res.intervals[res.intervals.comparison.str.contains(" - ")]
     sure = pairs[pairs.verdict != "not distinguishable from 0"]

@@ -67,3 +67,24 @@ def test_estimates_recomputed_from_the_h200_measurements(tmp_path, monkeypatch):
     assert at_target["assumed_trainer_images_per_s"] == 11165
     with pytest.raises(SystemExit):
         check.main(["--trainer-rate", "5", "--out", str(tmp_path / "c.json")])
+
+
+def test_the_console_entry_point_runs_the_clones_check_and_passes_its_exit_status(tmp_path):
+    """thesis-device-check runs benchmarks/device_check.py: it recomputes the estimates of the stored
+    H200 check (--from-json, nothing measured), and a bad argument exits non-zero with the
+    program's own name in the message."""
+    import subprocess
+    console = str(Path(sys.executable).with_name("thesis-device-check"))
+    stored = SCRIPT.parent / "results" / "device_check_h200_2026-12-04.json"
+    done = subprocess.run([console, "--from-json", str(stored), "--out", str(tmp_path / "again.json")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "again.json").read_text())["estimate_thesis"]
+    bad = subprocess.run([console, "--trainer-rate", "5", "--out", str(tmp_path / "x.json")], capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.startswith("usage: thesis-device-check")
+
+
+def test_outside_a_clone_the_entry_point_names_the_fix():
+    from thesis_lib import clone_scripts
+    with pytest.raises(SystemExit, match="pip install -e"):
+        clone_scripts.script("no_such_script.py")

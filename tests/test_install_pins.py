@@ -130,7 +130,7 @@ def test_console_entry_points_name_importable_mains():
     root = Path(__file__).resolve().parents[1]
     scripts = tomllib.loads((root / "pyproject.toml").read_text())["project"]["scripts"]
     assert {"thesis-train", "thesis-generate", "thesis-fid", "thesis-import-generator", "thesis-bundle",
-            "thesis-render"} <= set(scripts)
+            "thesis-render", "thesis-device-check"} <= set(scripts)
     for target in scripts.values():
         module, func = target.split(":")
         main = getattr(importlib.import_module(module), func)
@@ -153,3 +153,20 @@ def test_nothing_points_outside_the_repository():
     root = Path(__file__).resolve().parents[1]
     files = [*root.glob("configs/*.yaml"), root / "README.md", *root.glob("notebooks/*.py"), *root.glob("book/*.md")]
     assert not [f.name for f in files if "../shared" in f.read_text()]
+
+
+def test_the_readme_badges_name_workflows_and_files_that_exist():
+    """The badges link relatively (../../actions/workflows/<file>/badge.svg, resolved by GitHub
+    against the repository the README is read in): each must name a workflow of this repository,
+    and each local target (LICENSE, CITATION.cff) must exist."""
+    import re
+    root = Path(__file__).resolve().parents[1]
+    head = root.joinpath("README.md").read_text().split("## ", 1)[0]
+    badges = re.findall(r"\[!\[[^\]]*\]\(([^)]+)\)\]\(([^)]+)\)", head)
+    workflows = {m for image, _ in badges for m in re.findall(r"actions/workflows/([^/]+)/badge\.svg", image)}
+    assert workflows == {"tests.yml", "book.yml"}
+    assert all((root / ".github" / "workflows" / w).is_file() for w in workflows)
+    local = [target for _, target in badges if not target.startswith(("../", "http"))]
+    assert local and all((root / target).is_file() for target in local), local
+    assert any(target == "../../deployments/github-pages" for _, target in badges)  # the site's address,
+    assert "name: github-pages" in (root / ".github" / "workflows" / "book.yml").read_text()  # as the deploy names it

@@ -35,7 +35,6 @@ from thesis_lib.io import atomic_path, write_json, write_npz
 from thesis_lib.provenance import Run, cpu_cores
 from thesis_lib.results import current_record
 
-BAND_MM = (0.08, 0.4)  # the power-law fit band, cycles/mm
 LITERATURE_BETA = (2.5, 3.5)  # beta of real mammographic backgrounds (the chapter cites it)
 DISPLAY_ROWS = 600  # rows of a mammogram as the chapter shows it
 N_SHOWN, N_HISTOGRAM = 32, 200  # patches per class in the montages and in the grey-level densities
@@ -87,7 +86,7 @@ def spectrum_results(cfg: dict, records, root: Path) -> tuple[pd.DataFrame, np.n
     (with ``beta_asked`` for the synthetic cohort), frequencies, spectra and the requested range."""
     cc_views = [r for r in records if r.view == "CC"]
     chosen = [r for r in cc_views if not r.lesions] or cc_views
-    betas, f, spectra = spectrum.measure_files([r.image_file for r in chosen], band_mm=BAND_MM)
+    betas, f, spectra = spectrum.measure_files([r.image_file for r in chosen], band_mm=spectrum.BAND_MM)
     requested = LITERATURE_BETA
     if cfg["dataset"] == "synthetic":
         requested = tuple(cfg["synthetic"]["beta_range"])
@@ -137,7 +136,7 @@ def write_report(cfg: dict, workers: int | None = None) -> dict:
         "dataset": cfg["dataset"], "patients": len({r.patient_id for r in records}), "images": len(records),
         "lesions": sum(len(r.lesions) for r in records), "lesion_types": list(cfg["lesion_types"]),
         "loader_skips": len(loader_skips), "store": store.summary, "store_identity": store.identity,
-        "n_store_patches": len(store), "band_mm": list(BAND_MM), "requested_beta": list(requested),
+        "n_store_patches": len(store), "band_mm": list(spectrum.BAND_MM), "requested_beta": list(requested),
         "leakage_check": "passed", "store_provenance": _store_provenance(store_folder)})
     return run.write(out)
 

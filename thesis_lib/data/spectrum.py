@@ -13,6 +13,9 @@ import pandas as pd
 
 from thesis_lib.data.dicom import DicomError, read_image
 
+ROI_SIZE = 128  # pixels a side of the breast regions whose spectra are averaged
+BAND_MM = (0.08, 0.4)  # the power-law fit band, cycles/mm
+
 
 def radial_power_spectrum(roi: np.ndarray, spacing_mm: float = 1.0, n_bins: int = 48):
     """Ring-averaged power spectrum of a square ``roi``.
@@ -52,7 +55,7 @@ def fit_beta(f: np.ndarray, power: np.ndarray, band: tuple[float, float]) -> flo
     return float(-slope)
 
 
-def breast_rois(image: np.ndarray, breast_mask: np.ndarray, size: int = 128, max_rois: int = 16,
+def breast_rois(image: np.ndarray, breast_mask: np.ndarray, size: int = ROI_SIZE, max_rois: int = 16,
                 margin: int = 16):
     """Up to ``max_rois`` non-overlapping ``size`` x ``size`` squares wholly inside the breast,
     taken on a grid from the chest wall outwards. Yields ``(row, col, roi)``."""
@@ -67,7 +70,7 @@ def breast_rois(image: np.ndarray, breast_mask: np.ndarray, size: int = 128, max
 
 
 def measure_beta(image: np.ndarray, breast_mask: np.ndarray, spacing_mm: float,
-                 band_mm: tuple[float, float] = (0.08, 0.4), size: int = 128) -> tuple[float, dict]:
+                 band_mm: tuple[float, float] = BAND_MM, size: int = ROI_SIZE) -> tuple[float, dict]:
     """Beta of one mammogram: spectra of its breast ROIs averaged, then fitted over
     ``band_mm`` (cycles/mm). Uses the log of the pixel values, so that Beer-Lambert
     attenuation is linear in tissue composition. Returns ``(beta, details)`` where
@@ -84,7 +87,7 @@ def measure_beta(image: np.ndarray, breast_mask: np.ndarray, spacing_mm: float,
     return fit_beta(f, power, band_mm), {"f": f, "power": power, "n_rois": len(spectra)}
 
 
-def measure_files(files, band_mm: tuple[float, float] = (0.08, 0.4), size: int = 128):
+def measure_files(files, band_mm: tuple[float, float] = BAND_MM, size: int = ROI_SIZE):
     """Beta of each mammogram file (see :func:`measure_beta`).
 
     Returns ``(table, f, spectra)``: a DataFrame with ``file, beta, n_rois``, the common

@@ -19,6 +19,8 @@ import torch
 from thesis_lib.evaluation.inception import InceptionFeatures, cached_features
 from thesis_lib.models.generate import sample, sample_on_device
 
+HIGH_FREQUENCY = 0.25  # cycles/pixel above which spectrum_check looks for checkerboard artefacts
+
 
 def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean (d,) and covariance (d, d) of (n, d) features, in float64."""
@@ -122,7 +124,7 @@ def _rings(size: int, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
     return weights, f @ weights
 
 
-def spectrum_check(real: np.ndarray, fake: np.ndarray, high: float = 0.25, level: float = 0.95) -> dict:
+def spectrum_check(real: np.ndarray, fake: np.ndarray, high: float = HIGH_FREQUENCY, level: float = 0.95) -> dict:
     """Whether the generated patches' mean power spectrum stays inside the real patches' range
     at high frequencies (above ``high`` cycles/pixel), where checkerboard artefacts of transposed
     convolutions show. The range of each ring is the central ``level`` of the real patches'

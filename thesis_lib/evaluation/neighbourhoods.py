@@ -34,6 +34,8 @@ from sklearn.preprocessing import StandardScaler
 
 SCORES = ("nearest neighbour is real", "coverage", "outlier coverage", "distance ratio", "outlier distance ratio")
 
+OUTLIER_PERCENTILE = 90.0  # real masses whose neighbourhood radius is at or above it are the outliers
+
 
 def _rows(x: np.ndarray) -> torch.Tensor:
     return torch.as_tensor(np.asarray(x, np.float32).reshape(len(x), -1))
@@ -57,7 +59,8 @@ def knn(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return np.take_along_axis(d, idx, axis=1), idx
 
 
-def neighbourhood_scores(dist: np.ndarray, is_real: np.ndarray, k: int, outlier_percentile: float = 90.0) -> dict:
+def neighbourhood_scores(dist: np.ndarray, is_real: np.ndarray, k: int,
+                        outlier_percentile: float = OUTLIER_PERCENTILE) -> dict:
     """:data:`SCORES` of the added points (``~is_real``) among the real ones, from the pooled
     points' distance matrix ``dist`` (n, n)."""
     d = np.array(dist, float)

@@ -87,10 +87,11 @@ def current(params: dict) -> dict:
 
 
 def read_panels(artifacts: str | Path) -> dict[str, np.ndarray]:
-    """The real-and-generated panels, titled as the chapter shows them, fold by fold."""
+    """The real-and-generated panels, titled as the chapter shows them ("fold 0: 64 real"), fold by fold."""
     with np.load(paths.qualitative(artifacts) / "panels.npz") as data:
         folds = sorted({int(name.split("_")[1]) for name in data.files})
-        return {f"fold {f}: {kind}": data[f"{kind}_{f}"] for f in folds for kind in ("real", "generated")}
+        return {f"fold {f}: {len(data[f'{kind}_{f}'])} {kind}": data[f"{kind}_{f}"]
+                for f in folds for kind in ("real", "generated")}
 
 
 def read_checks(artifacts: str | Path) -> tuple[list[memorisation.MemorisationCheck], np.ndarray, dict[str, np.ndarray]]:

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -48,7 +49,7 @@ from thesis_lib.data.subsets import training_patches
 from thesis_lib.evaluation.inception import InceptionFeatures, cached_features
 from thesis_lib.evaluation.memorisation import nearest
 from thesis_lib.evaluation.metrics import (fid_from_features, fid_infinity, frechet_distance, gaussian_stats, kid,
-                                precision_recall, real_real_floor, spectrum_check)
+                                precision_recall, real_real_floor, spectrum_check, HIGH_FREQUENCY)
 from thesis_lib.models.generate import generate
 from thesis_lib.training.classifier import domain_features, predict_proba, train_classifier
 
@@ -58,12 +59,15 @@ MIN_PRECISION = 0.5
 MIN_RECALL = 0.3
 CALL_NEIGHBOURS = 5
 COPY_QUANTILE = 0.10  # "as close to a training mass as only 10 % of real unseen masses are"
+CALL_LEVEL = 0.95  # two-sided level of the Wilson interval whose lower limit the called-masses share must reach
+COPY_LEVEL = 0.99  # one-sided level of the margin on the too-close share
 REALISM_RULE = (f"FID against held-out masses at most {MAX_FID_RATIO:g} x the matched real-real floor and below "
                 f"that of as many held-out normal patches, precision >= {MIN_PRECISION:g}, recall >= "
                 f"{MIN_RECALL:g}, called masses by a mass-vs-normal {CALL_NEIGHBOURS}-NN classifier as often as "
-                f"real unseen masses (within a 95 % margin), no more generated masses as close to a training "
-                f"mass as the closest 10 % of real unseen masses than 10 % (within a 99 % margin), and their mean "
-                f"power spectrum inside the real masses' range above 0.25 cycles/pixel (no checkerboard)")
+                f"real unseen masses (within a {CALL_LEVEL * 100:g} % margin), no more generated masses as close to a training "
+                f"mass as the closest {COPY_QUANTILE * 100:g} % of real unseen masses than {COPY_QUANTILE * 100:g} % (within a "
+                f"{COPY_LEVEL * 100:g} % margin), and their mean power spectrum inside the real masses' range above "
+                f"{HIGH_FREQUENCY:g} cycles/pixel (no checkerboard)")
 
 
 def score_generator(train: np.ndarray, held_out: np.ndarray, fake: np.ndarray, *, kid_subsets: int, k: int,
@@ -110,14 +114,14 @@ def memorisation_check(train: np.ndarray, held_out: np.ndarray, fake: np.ndarray
     training mass gives the distance that only :data:`COPY_QUANTILE` of real unseen masses come
     under; ``too close to training`` is the share of ``fake`` (n_gen, d) under it (copies of
     training masses: all of them; an honest generator: about 10 %), ``too close limit`` that
-    share plus a one-sided 99 % margin for both sets' sizes (the gate judges many generators:
+    share plus a one-sided :data:`COPY_LEVEL` margin for both sets' sizes (the gate judges many generators:
     at 95 % one honest generator in 14 failed in simulations). Unlike a share of
     nearest neighbours, this does not move with the sizes of the training and held-out sets."""
     to_train_real = nearest(held_out, train)[0]
     cut = float(np.quantile(to_train_real, COPY_QUANTILE))
     too_close = float(np.mean(nearest(fake, train)[0] < cut))
     q = COPY_QUANTILE
-    margin = 2.326 * np.sqrt(q * (1 - q) * (1 / len(held_out) + 1 / len(fake)))
+    margin = NormalDist().inv_cdf(COPY_LEVEL) * np.sqrt(q * (1 - q) * (1 / len(held_out) + 1 / len(fake)))
     return {"too close to training": too_close, "too close limit": q + margin}
 
 
@@ -127,7 +131,7 @@ def class_boundary(held_out: np.ndarray, normals: np.ndarray, fake: np.ndarray, 
     many ``normals`` (held-out normal patches) against ``held_out`` masses, and the share of
     ``fake`` and of ``real_unseen`` masses (n_gen, d; masses the reference does not hold) that a
     :data:`CALL_NEIGHBOURS`-NN classifier over ``held_out`` and as many normals calls masses,
-    with the lower 95 % limit of the real share at n_gen (Wilson)."""
+    with the lower limit of the real share's :data:`CALL_LEVEL` Wilson interval at n_gen."""
     n_gen, n_ref = len(fake), len(held_out)
     normal_set = normals[rng.choice(len(normals), min(n_gen, len(normals)), replace=False)]
     normal_ref = normals[rng.choice(len(normals), min(n_ref, len(normals)), replace=False)]
@@ -137,7 +141,7 @@ def class_boundary(held_out: np.ndarray, normals: np.ndarray, fake: np.ndarray, 
     reference = np.concatenate([held_out, normal_ref])
     is_mass = np.r_[np.ones(n_ref, bool), np.zeros(len(normal_ref), bool)]
     called, real_called = (float(np.mean(calls_masses(x, reference, is_mass))) for x in (fake, real_unseen))
-    z = 1.96
+    z = NormalDist().inv_cdf((1 + CALL_LEVEL) / 2)
     centre = (real_called + z**2 / (2 * n_gen)) / (1 + z**2 / n_gen)
     margin = z * np.sqrt(real_called * (1 - real_called) / n_gen + z**2 / (4 * n_gen**2)) / (1 + z**2 / n_gen)
     return {"N normal": len(normal_set), "normal-tissue FID": float(normal_fid), "called masses": called,
