@@ -171,7 +171,7 @@ display(Markdown(
     f"(`bbox_resize`; this build resizes to {cfg['patch_size']} x {cfg['patch_size']}, `patch_size`"
     + (", so that its GANs can train in minutes" if cfg["patch_size"] < 128 else "")
     + "; a `centre_crop` at native resolution is the alternative). The thesis' boxes were drawn by readers around "
-    f"the lesion; a mask's box is tight, so `bbox_margin` widens it by {cfg['bbox_margin']:.0%} of its size on "
+    f"the lesion; a mask's box is tight, so `bbox_margin` widens it by {cfg['bbox_margin'] * 100:g} % of its size on "
     f"each side to keep some surrounding tissue in view. **Normal patches** are up to {cfg['negatives_per_image']} "
     "random windows per image lying wholly inside the breast, overlapping no lesion box and no other normal patch, "
     f"with at least {cfg['min_grey_levels']} grey levels."))
@@ -199,8 +199,8 @@ display(Markdown(
 ))
 scales = pd.read_csv(results / "window_scales.csv", index_col=0)
 display(Markdown("At this patch size, " + "; ".join(
-    f"{row.upsampled:.1%} of the {label} windows were smaller than the patch (upsampled) and "
-    f"{row.averaged_down:.1%} larger (averaged down, by a median factor of {row.median_scale:.2f} a side)"
+    f"{row.upsampled * 100:.1f} % of the {label} windows were smaller than the patch (upsampled) and "
+    f"{row.averaged_down * 100:.1f} % larger (averaged down, by a median factor of {row.median_scale:.2f} a side)"
     for label, row in scales.iterrows()) + "."))
 pd.Series(counts, name="count").to_frame().T
 
@@ -262,8 +262,8 @@ test_share = 1 / cfg["n_folds"]
 val_share = cfg["val_fraction"] * (1 - test_share)
 display(Markdown(
     f"With {cfg['n_folds']} folds (the thesis had three) and `val_fraction` {cfg['val_fraction']:g}, a fold trains on "
-    f"about {1 - test_share - val_share:.1%} of the patients, validates on {val_share:.1%} and tests on "
-    f"{test_share:.1%}."))
+    f"about {(1 - test_share - val_share) * 100:.1f} % of the patients, validates on {val_share * 100:.1f} % and tests on "
+    f"{test_share * 100:.1f} %."))
 display(Markdown(f"Leakage check: **{cohort['leakage_check']}**."))
 pd.read_csv(results / "partitions.csv", index_col=[0, 1])
 

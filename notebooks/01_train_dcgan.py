@@ -183,8 +183,8 @@ plots.save_figure(fig, f"gan_training_curves_fold{fold}", figures);
 game = runs.balance(record["log"])
 display(Markdown(
     f"Over iterations {game.first:,}-{game.last:,} (the second half), D(x) averaged {game.d_real:.2f} and "
-    f"D(G(z)) {game.d_fake:.2f}; D(x) was above D(G(z)) in {game.d_ahead:.0%} of the iterations, and one of "
-    f"them was within {runs.SATURATED} of 0 or 1 in {game.saturated:.0%}. Reading: **{game.reading}**. "
+    f"D(G(z)) {game.d_fake:.2f}; D(x) was above D(G(z)) in {game.d_ahead * 100:.0f} % of the iterations, and one of "
+    f"them was within {runs.SATURATED} of 0 or 1 in {game.saturated * 100:.0f} %. Reading: **{game.reading}**. "
     f"In the first tenth D(G(z)) fell as low as {game.early_min_fake:.3f}: "
     + ("D won the opening, as it usually does, and G caught up." if game.reading == "balanced" else
        "the game never settled; the samples below show what that costs.")))

@@ -311,7 +311,7 @@ ks_tested = sorted(intervals.k.unique())
 display(Markdown(
     f"In this table each family holds {len(ks_tested)} test{'s' if len(ks_tested) != 1 else ''} "
     f"(k = {', '.join(map(str, ks_tested))}), and a difference counts only when its corrected p-value is below "
-    f"{augstudy.ALPHA / 2:g} in one direction (a two-sided {augstudy.ALPHA:.0%} level)."))
+    f"{augstudy.ALPHA / 2:g} in one direction (a two-sided {augstudy.ALPHA * 100:g} % level)."))
 
 # %%
 pairs = intervals[intervals.comparison.str.contains(" - ")].copy()
