@@ -183,6 +183,8 @@ display(table.groupby("fold")[["n_val", "n_val_mass", "n_test_mass", "n_test_nor
 
 # %% tags=["remove-input"]
 val = table.groupby("fold")[["n_val", "n_val_mass"]].first()
+data_prep = config.load_profile(profile)["data_prep"]
+thesis_val_fraction = config.load_profile("thesis")["data_prep"]["val_fraction"]
 validation_patients = {name: splits.validation_patients(config.load_profile(name)["data_prep"])
                        for name in (profile, "gpu", "thesis")}
 here = validation_patients[profile]
@@ -197,11 +199,16 @@ display(Markdown(
        f"{n_pos} masses moves recall in steps of {1 / n_pos:.2f}. " if measurable else
        "That is too few to measure a validation AUC on: there the epoch and the threshold are not informed by "
        "validation at all. ")
-    + "So `f1_val` is shown for the thesis' protocol, and no verdict of the "
-    "scorecard rests on it (the scorecard judges AUC, AP and F1 at 0.5). Holding the share of patients, only "
-    "a larger cohort gives the validation set more masses: "
-    + ", ".join(f"the {name} profile's {n_val} validation patients per fold ({n_val / here:.0f} times this run's "
-                f"{here})" for name, n_val in validation_patients.items() if name != profile and here) + "."
+    + "`f1_val` is shown for the thesis' protocol; no verdict of the scorecard rests on it (the scorecard judges "
+    f"AUC, AP and F1 at 0.5). This run validates on `val_fraction` {data_prep['val_fraction']:g} of each fold's "
+    f"non-test patients, {here} patients per fold (the thesis profile: {thesis_val_fraction:g}, "
+    f"{validation_patients['thesis']} patients"
+    + (f"; the gpu profile: {validation_patients['gpu']}" if profile != "gpu" else "") + "). "
+    + ("The fraction is above the thesis' so that the small cohort's validation set reaches the standard error "
+       f"and recall step above (at the thesis' fraction it would hold about {thesis_val_fraction / data_prep['val_fraction']:.0%} "
+       "as many masses), while every "
+       "fold's training pool still holds the largest k's masses. "
+       if data_prep["val_fraction"] > thesis_val_fraction else "")
 ))
 
 # %% [markdown]
