@@ -205,7 +205,7 @@ display(Markdown(
     f"{validation_patients['thesis']} patients"
     + (f"; the gpu profile: {validation_patients['gpu']}" if profile != "gpu" else "") + "). "
     + ("The fraction is above the thesis' so that the small cohort's validation set reaches the standard error "
-       f"and recall step above (at the thesis' fraction it would hold about {thesis_val_fraction / data_prep['val_fraction']:.0%} "
+       f"and recall step above (at the thesis' fraction it would hold about {thesis_val_fraction / data_prep['val_fraction'] * 100:.0f} % "
        "as many masses), while every "
        "fold's training pool still holds the largest k's masses. "
        if data_prep["val_fraction"] > thesis_val_fraction else "")
