@@ -36,7 +36,7 @@ from thesis_lib.training.gan import fit
 from thesis_lib.training.gan_config import GanConfig
 
 SCORES = ("N generated", "N held-out", "FID", "real-real FID", "FID / floor", "precision", "recall",
-          "closer to training", "spectrum excess (dex)")
+          "closer to training", "spectrum excess (dex)", *realism.RULE_COLUMNS)
 
 
 def main() -> None:

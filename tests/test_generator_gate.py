@@ -9,8 +9,9 @@ from thesis_lib.studies.generator_gate import budget_reached, failed_rules, meas
 
 def _row(k, iterations, realistic, profile="smoke", generator=None, store="abc123"):
     return {"profile": profile, "store": store, "k": k, "fold": 0, "iterations": iterations, "N generated": 50,
-            "FID / floor": 1.5, "precision": 0.5 if realistic else 0.4, "recall": 0.3, "closer to training": 0.5,
-            "spectrum excess (dex)": 0.0, "realistic": realistic, "commit": "abc",
+            "FID": 60.0, "FID / floor": 1.5, "precision": 0.5 if realistic else 0.4, "recall": 0.3,
+            "too close to training": 0.05, "too close limit": 0.2, "normal-tissue FID": 90.0, "called masses": 0.9,
+            "called masses limit": 0.8, "spectrum excess (dex)": 0.0, "realistic": realistic, "commit": "abc",
             "generator": generator or f"epoch_{iterations // 7:04d}"}
 
 
@@ -19,6 +20,7 @@ def test_the_measured_curve_is_this_profiles_snapshots_in_order(tmp_path):
     rows = [_row(100, 700, False), _row(100, 350, False), _row(50, 400, True), _row(100, 1050, True),
             _row(100, 1050, True, profile="thesis"), _row(100, 1050, True, generator="best"),
             _row(100, 1050, True, store="another build"),
+            {k: v for k, v in _row(100, 1400, True).items() if k != "called masses"},  # before the class-aware rules
             {"profile": "smoke", "k": None, "generator": "epoch_0010"}]  # a fold GAN's curve, not a G_k
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     curve = measured_budget("smoke", "abc123", path)

@@ -29,7 +29,7 @@ from thesis_lib.io import atomic_path, write_json, write_npz
 from thesis_lib.models.generate import generate
 from thesis_lib.results import ResultsMissing, recorded, render_only
 from thesis_lib.studies.augstudy import generator_sources, gk_dir, open_store, parse_ks, seed_list, subset_of
-from thesis_lib.studies.realism import held_out_masses, held_out_normals, realism_verdict, score_patches
+from thesis_lib.studies.realism import RULE_COLUMNS, held_out_masses, held_out_normals, realism_verdict, score_patches
 
 N_SHOWN = 25  # samples of each G_k the augmentation chapter shows
 BUDGET_FILE = config.REPO_ROOT / "benchmarks" / "results" / "gk_budget.jsonl"
@@ -99,9 +99,11 @@ def measured_budget(profile: str, store: str, path: str | Path = BUDGET_FILE) ->
     one row per snapshot of a G_k of ``profile`` on the patch store ``store`` (its
     ``PatchStore.identity``: the same data as this build), with k, fold, iterations, the gate's
     scores, ``realistic``, ``fails`` (the rules failed) and the commit measured at; sorted by k and
-    iterations. Empty when none."""
-    columns = ["k", "fold", "iterations", "N generated", "FID / floor", "precision", "recall", "closer to training",
-               "spectrum excess (dex)", "realistic", "fails", "commit"]
+    iterations. Rows without the scores of every rule (:data:`~thesis_lib.studies.realism.RULE_COLUMNS`:
+    measured before the class-aware and copy rules existed) are left out: the gate would not have
+    judged them alike. Empty when none."""
+    columns = ["k", "fold", "iterations", "N generated", "FID / floor", "precision", "recall", "too close to training",
+               "called masses", "spectrum excess (dex)", "realistic", "fails", "commit"]
     path = Path(path)
     if not path.is_file():
         return pd.DataFrame(columns=columns)
@@ -111,7 +113,8 @@ def measured_budget(profile: str, store: str, path: str | Path = BUDGET_FILE) ->
         raise ValueError(f"{path}: not lines of JSON ({exc}); rerun benchmarks/gan_recipes.py") from None
     table = pd.DataFrame([{**r, "fails": "; ".join(realism_verdict(r)[1])} for r in rows
                           if r.get("profile") == profile and r.get("store") == store and r.get("k")
-                          and str(r.get("generator", "")).startswith("epoch_")], columns=columns)
+                          and str(r.get("generator", "")).startswith("epoch_")
+                          and all(c in r for c in RULE_COLUMNS)], columns=columns)
     return table.sort_values(["k", "iterations"]).reset_index(drop=True)
 
 

@@ -61,6 +61,9 @@ CALL_NEIGHBOURS = 5
 COPY_QUANTILE = 0.10  # "as close to a training mass as only 10 % of real unseen masses are"
 CALL_LEVEL = 0.95  # two-sided level of the Wilson interval whose lower limit the called-masses share must reach
 COPY_LEVEL = 0.99  # one-sided level of the margin on the too-close share
+RULE_COLUMNS = ("too close to training", "too close limit", "normal-tissue FID", "called masses", "called masses limit")
+"""The scores of the class-boundary and copy rules, which :func:`realism_verdict` applies only to a
+row that holds them (rows measured before those rules existed lack them)."""
 REALISM_RULE = (f"FID against held-out masses at most {MAX_FID_RATIO:g} x the matched real-real floor and below "
                 f"that of as many held-out normal patches, precision >= {MIN_PRECISION:g}, recall >= "
                 f"{MIN_RECALL:g}, called masses by a mass-vs-normal {CALL_NEIGHBOURS}-NN classifier as often as "
