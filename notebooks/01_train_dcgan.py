@@ -110,7 +110,8 @@ counts.style.format("{:,}")
 #    generated;
 # 5. update D by back-propagation;
 # 6. pass the generated batch through the updated D and compute G's loss, the cross-entropy
-#    of D's verdicts against the label *real* (the non-saturating loss);
+#    of D's verdicts against the label *real*, 1 (the non-saturating loss; the smoothing below is
+#    one-sided: it softens only D's targets for real patches);
 # 7. update G by back-propagation.
 #
 # An epoch ends when every real patch has been used once.
@@ -171,8 +172,8 @@ display(Markdown(f"Model selection: **{record['provenance']['evaluator']}** on {
 #
 # Losses and the discriminator's mean outputs per iteration. In a balanced game D(x) stays
 # above D(G(z)) without either reaching 0 or 1 (with real labels drawn below 1, D(x) need
-# not climb far above one half). At the start D wins easily, so D(G(z)) begins near 0; what
-# matters is where the game settles. Below the figure, the second half of this run is read
+# not climb far above one half). In the first iterations D wins easily and D(G(z)) falls
+# towards 0; what matters is where the game settles. Below the figure, the second half of this run is read
 # that way.
 
 # %% mystnb={"figure": {"caption": "Losses and discriminator outputs over training for the chosen fold. A healthy run keeps D(x) and D(G(z)) apart without either saturating at 0 or 1.", "name": "fig-gan-curves"}, "image": {"alt": "Losses and discriminator outputs over training for the chosen fold"}}
@@ -256,7 +257,7 @@ passing = int(ablation_rows.realistic.astype(str).isin(["True", "true", "1"]).su
 display(Markdown(
     f"Every row: {first['budget']} on fold {config.resolve('ablation', profile)['fold']}, "
     f"N = {int(first['N generated'])} generated against {int(first['N held-out'])} held-out masses. "
-    f"The thesis' recipe reaches {first['FID / floor']:.1f} x the floor. {passing} of {len(ablation_rows)} rows "
+    f"The first row (the thesis' options at this profile's widths and budget) reaches {first['FID / floor']:.1f} x the floor. {passing} of {len(ablation_rows)} rows "
     f"pass the realism rules at this budget"
     + (f" (the fold GANs of this chapter train for {cfg.budget}). " if first["budget"] != cfg.budget else ". ")
     + reading + f"\n\nThe realism rule: {realism.REALISM_RULE}."

@@ -103,10 +103,12 @@ display(Markdown(
 
 # %%
 table = pd.DataFrame(results["table"]).set_index("fold")
-table.drop(columns=["fails"]).round(3)
+table.drop(columns=["fails"]).round(3).T.rename(columns=lambda f: f"fold {f}")  # one column per fold: every score shows
 
 # %% tags=["remove-input"]
 lines = [f"- fold {f}: " + ("**realistic**" if r.realistic else f"**not realistic**: {r.fails}")
+         + ("; **borderline**: " + "; ".join(close) + " (a redraw of samples could turn it)"
+            if (close := realism.borderline(r.to_dict() | {"fold": f})) else "")
          for f, r in table.iterrows()]
 display(Markdown(
     f"**Rule.** A kept generator is realistic when {realism.REALISM_RULE}.\n\n" + "\n".join(lines) + "\n\n"
@@ -186,15 +188,22 @@ display(curve.round(3))
 
 # %% tags=["remove-input"]
 met = curve[(curve.precision >= realism.MIN_PRECISION) & (curve.recall >= realism.MIN_RECALL)]
+fold_verdicts = fid_results.fold_verdicts(art)
 display(Markdown(
     "No snapshot of a generator made elsewhere." if curve.empty else
     f"Fold {fold}'s GAN first met precision >= {realism.MIN_PRECISION:g} and recall >= "
     f"{realism.MIN_RECALL:g} at epoch {int(met.epoch.iloc[0])}, after about {int(met.iterations.iloc[0]):,} "
     f"iterations of its {int(curve.iterations.max()):,}." if len(met) else
     f"No snapshot of fold {fold}'s GAN met precision >= {realism.MIN_PRECISION:g} and recall >= "
-    f"{realism.MIN_RECALL:g} within its {int(curve.iterations.max()):,} iterations (best: precision "
-    f"{curve.precision.max():.2f}, recall {curve.recall.max():.2f}); a longer budget is needed "
-    "(the README gives a measured one for the default data)."
+    f"{realism.MIN_RECALL:g} at the snapshots' N = {int(curve['N generated'].max())} within its "
+    f"{int(curve.iterations.max()):,} iterations (highest precision {curve.precision.max():.2f}, at "
+    f"{int(curve.iterations[curve.precision.idxmax()]):,} iterations; highest recall {curve.recall.max():.2f}, at "
+    f"{int(curve.iterations[curve.recall.idxmax()]):,}). "
+    + (f"The kept generator, scored above with {params['n_generated']} samples, {fold_verdicts[fold]}: at "
+       f"N = {int(curve['N generated'].max())} a precision near {realism.MIN_PRECISION:g} moves by up to about "
+       f"{realism.binomial_margin(realism.MIN_PRECISION, curve['N generated'].max()):.2f} from one draw of samples "
+       "to another." if fold in fold_verdicts else
+       "A longer budget is needed (the README gives a measured one).")
 ))
 
 # %% [markdown]

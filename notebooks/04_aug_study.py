@@ -105,7 +105,7 @@ from thesis_lib.book import plots
 from thesis_lib.data import report, shortcuts, splits
 from thesis_lib.evaluation.scoring import auc_standard_error, best_arm, mean_and_sd
 from thesis_lib.provenance import short_commit
-from thesis_lib.studies import augstudy, generator_gate, realism
+from thesis_lib.studies import augstudy, generator_gate, realism, scorecard
 from thesis_lib.training.gan_config import GanConfig
 
 overrides = dict(approaches=approaches, epochs=epochs, classifier_seeds=classifier_seeds, gan_seeds=gan_seeds,
@@ -174,8 +174,8 @@ display(counts)
 display(table.groupby("fold")[["n_val", "n_val_mass", "n_test_mass", "n_test_normal", "n_test_patients"]].first())
 
 # %% [markdown]
-# **How much can the validation set decide?** Each fold's validation patients (a tenth of its
-# non-test patients, `val_fraction`, by patient; the data chapter gives the shares) pick each
+# **How much can the validation set decide?** Each fold's validation patients (the share
+# `val_fraction` of its non-test patients, by patient; stated below) pick each
 # classifier's epoch, by AUC, and
 # the threshold behind `f1_val`. An AUC measured on few masses is uncertain (its standard error
 # by Hanley and McNeil's formula {cite}`hanley1982auc` is below); a threshold chosen on n masses
@@ -188,11 +188,12 @@ thesis_val_fraction = config.load_profile("thesis")["data_prep"]["val_fraction"]
 validation_patients = {name: splits.validation_patients(config.load_profile(name)["data_prep"])
                        for name in (profile, "gpu", "thesis")}
 here = validation_patients[profile]
-n_pos, n_neg = int(val.n_val_mass.min()), int((val.n_val - val.n_val_mass).min())
+smallest = val.n_val_mass.idxmin()  # the fold with the fewest validation masses, and its normals
+n_pos, n_neg = int(val.n_val_mass[smallest]), int(val.n_val[smallest] - val.n_val_mass[smallest])
 val_auc = float(table.best_val_auc.median())
 measurable = n_pos >= 1 and n_neg >= 1 and 0 <= val_auc <= 1
 display(Markdown(
-    f"The smallest validation set here holds **{n_pos} masses** and {n_neg} normal patches. "
+    f"The smallest validation set here, fold {smallest}'s, holds **{n_pos} masses** and {n_neg} normal patches. "
     + (f"At the median validation AUC of the kept epochs ({val_auc:.2f}), an AUC on that set has a standard error "
        f"of about **{auc_standard_error(val_auc, n_pos, n_neg):.2f}**, so epochs whose validation AUCs differ by "
        "less than about twice that are chosen between largely by chance; and a threshold chosen on "
@@ -329,10 +330,12 @@ shown = pairs.sort_values(["comparison", "metric", "k"]).set_index(["comparison"
 display(shown[["estimate", "low", "high", "p_holm_better", "p_holm_worse", "verdict"]].round(3))
 
 # %% tags=["remove-input"]
+res = scorecard.Results.load(art)  # for each difference's standing (constant cells, the quality gate)
 lines = []
 for (comparison, metric), g in shown.groupby(level=["comparison", "metric"], observed=True):
     survived = g[g.verdict != "not distinguishable from 0"]
     where = ("; ".join(f"at k = {k_}: {r.estimate:+.3f} [{r.low:+.3f}, {r.high:+.3f}], {r.verdict}"
+                       + ("" if (why := scorecard.standing(res, comparison, metric, k_)) == "finding" else f" ({why})")
                        for (_, _, k_), r in survived.iterrows()) if len(survived) else "at no k")
     lines.append(f"- **{comparison}**, {metric}: a difference survives the correction {where}.")
 display(Markdown("\n".join(lines)))
@@ -353,7 +356,9 @@ for metric in ("f1", "auc"):
 ours = table.groupby(["k", "approach"]).f1.mean().unstack("approach")[thesis_order]
 thesis_f1 = pd.DataFrame(thesis["f1"], index=thesis["k"])[thesis_order]
 text = ["Best of the thesis' four approaches per k by mean F1 here: "
-        + ", ".join(f"k = {k_}: {a}" for k_, a in best_arm(table, "f1", thesis_order).label.items())
+        + ", ".join(f"k = {k_}: {r.label}" + ("" if pd.isna(r.arm) else f" ({r.lead:.3f} above the next"
+                    + ("" if (why := scorecard.standing(res, r.arm, "f1", k_)) == "finding" else f"; {why}") + ")")
+                    for k_, r in best_arm(table, "f1", thesis_order).iterrows())
         + "; in the thesis: "
         + ", ".join(f"k = {k_}: {a}" for k_, a in thesis_f1.idxmax(axis=1).items()) + "."]
 for k_ in sorted(set(ours.index) & set(thesis_f1.index)):

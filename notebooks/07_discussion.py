@@ -86,16 +86,22 @@ display(Markdown("\n\n".join(text)))
 # %% tags=["remove-input"]
 text = [story["augmentation"]]
 if res.aug is not None and res.intervals is not None:
-    text.append(f"The best of the thesis' {len(scorecard.THESIS_ARMS)} approaches by mean F1 was " + ", ".join(
-        f"{a} at k = {k}" for k, a in best_arm(res.aug, "f1", scorecard.THESIS_ARMS).label.items()) + ".")
-    pairs = res.intervals[res.intervals.comparison.str.contains(" - ")]
-    sure = pairs[pairs.verdict != "not distinguishable from 0"]
+    best = best_arm(res.aug, "f1", scorecard.THESIS_ARMS)
+    text.append(f"The best of the thesis' {len(scorecard.THESIS_ARMS)} approaches by mean F1 (a ranking of means, "
+                "not a test) was " + "; ".join(
+        f"{r.label} at k = {k}" + ("" if pd.isna(r.arm) else
+                                   f", {r.lead:.3f} above the next"
+                                   + ("" if (why := scorecard.standing(res, r.arm, "f1", k)) == "finding" else f" ({why})"))
+        for k, r in best.iterrows()) + ".")
+    judged = scorecard.judged_intervals(res).reset_index()
+    sure = judged[judged.verdict != "not distinguishable from 0"]
     text.append(
-        f"{len(sure)} of the {len(pairs)} differences between arms (AUC, average precision, F1 "
-        "at 0.5 and at the validation threshold) survive Holm's correction"
-        + (": " + "; ".join(f"{r.comparison} in {r.metric} at k = {r.k} ({r.estimate:+.3f}, {r.verdict})"
-                            for r in sure.itertuples())
-           if len(sure) else "; none can be told from chance") + ".")
+        f"The scorecard judges {len(judged)} differences between arms, those its claims rest on, with Holm's "
+        f"correction over all of them at once (chapter 04 corrects each statement over its k only); {len(sure)} "
+        "survive" + (": " + "; ".join(
+            f"{r.comparison} in {r.metric} at k = {r.k} ({r.estimate:+.3f}, {r.verdict}"
+            + ("" if (why := scorecard.standing(res, r.comparison, r.metric, r.k)) == "finding" else f"; {why}") + ")"
+            for r in sure.itertuples()) if len(sure) else ", so none can be told from chance") + ".")
 display(Markdown("\n\n".join(text)))
 
 # %% [markdown]
@@ -112,8 +118,8 @@ display(Markdown(story["t-SNE"]))
 # ## Limits of this reproduction
 #
 # - **Data.** The default cohort is synthetic: physically motivated (attenuation, noise,
-#   power-law breast texture, spiculated masses) but simpler than real mammograms, and its
-#   masses are easier to tell from normal tissue than real ones. Conclusions about real
+#   power-law breast texture, spiculated masses) but simpler than real mammograms; how its
+#   masses and their contrast with normal tissue differ from real ones is not measured here. Conclusions about real
 #   screening data need a real dataset; the loaders for CBIS-DDSM, INbreast, VinDr-Mammo and
 #   OMI-DB make that a change of one parameter.
 # - **Size.** The default profile is sized for two CPU cores: small GANs, few epochs, small
@@ -125,12 +131,14 @@ display(Markdown(story["t-SNE"]))
 # ## Conclusion
 
 # %%
-verdict = ("reproduces most of" if counts["reproduced"] > counts["not reproduced"] + counts["inconclusive"]
-           + counts["not comparable"] else "reproduces some of"
-           if counts["reproduced"] else "does not reproduce")
+theirs = claims[scorecard.of_the_thesis(claims)]
+reproduced = int((theirs.verdict == scorecard.REPRODUCED).sum())
+verdict = ("reproduces most of" if reproduced * 2 > len(theirs) else "reproduces some of" if reproduced
+           else "does not reproduce")
 display(Markdown(
     f"On the **{data.get('source', '?')}** data at the **{profile}** profile, this book "
-    f"{verdict} the thesis' claims ({counts['reproduced']} of {len(claims)}). Every number "
+    f"{verdict} the thesis' claims ({reproduced} of its {len(theirs)} reproduced; the others not reproduced, "
+    "inconclusive or not comparable, as the scorecard says). Every number "
     "above was computed by the code of this repository and can be recomputed on another "
     "dataset or at full size with one command; the scorecard and this chapter follow."
 ))

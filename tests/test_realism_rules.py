@@ -142,3 +142,14 @@ def test_the_copy_rule_does_not_move_with_the_sets_sizes():
     copies = realism.score_generator(train, held, train[:100], kid_subsets=5, k=3, seed=0)
     assert copies["closer to training"] < 0.65  # the old rule passed these copies
     assert copies["too close to training"] > copies["too close limit"]
+
+
+def test_a_precision_or_recall_near_its_threshold_is_borderline():
+    """At N = 100 a precision of 0.54 is within the binomial margin of 0.5 (about 0.10): a redraw of
+    samples could turn the pass; 0.80 could not. Recall is judged at the held-out set's size."""
+    row = {"N generated": 100, "N held-out": 140, "precision": 0.54, "recall": 0.60}
+    assert realism.binomial_margin(realism.MIN_PRECISION, 100) == pytest.approx(0.098, abs=1e-3)
+    assert realism.borderline(row) == ["precision 0.54 within 0.10 of 0.5 (N = 100)"]
+    assert realism.borderline({**row, "precision": 0.80}) == []
+    assert realism.borderline({**row, "precision": 0.80, "recall": 0.27})[0].startswith("recall 0.27 within 0.08")
+    assert realism.borderline({**row, "precision": 0.45}) != []  # a borderline fail as well as a pass

@@ -66,7 +66,12 @@ def test_the_banner_says_the_scale_sizes_device_commit_and_step_times():
     assert "a thesis-scale run on one GPU" in banner.banner_text({**RECORD, "profile": "gpu"})
     assert "no run record" in banner.banner_text(None)
     dirty = banner.front_page({**RECORD, "commit": "abcdef1234567+dirty"})
-    assert "`abcdef123456+dirty`" in dirty and "no commit rebuilds it exactly" in dirty
+    assert "at commit abcdef123456+dirty" in dirty and "no one commit rebuilds it exactly" in dirty
+    clean = banner.front_page({**RECORD, "step_commits": ["abcdef1234567"]})
+    assert "at commit abcdef123456" in clean and "a fresh clone of that commit rebuilds it" in clean
+    older = {**RECORD, "step_commits": ["0123456789ab", "abcdef1234567"]}  # a step not rerun after a commit
+    assert "with its steps at commits 0123456789ab, abcdef123456 (recorded at abcdef123456)" in banner.banner_text(older)
+    assert "no one commit rebuilds it exactly" in banner.front_page(older)
 
 
 def test_the_front_page_says_a_laptop_build_leaves_the_thesis_scale_run_pending():

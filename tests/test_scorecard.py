@@ -46,9 +46,9 @@ def _write_aug(art, f1_by_approach: dict[str, list[float]], ks=(50, 100), n=200,
     augstudy.write_intervals(art, n_boot=1000)  # bootstrap p-values down to 1/1001: Holm over 10 tests can reach 0.025
 
 
-def _write_fid(art, curve=(250.0, 150.0), realistic=True):
+def _write_fid(art, curve=(250.0, 150.0), realistic=True, precision=0.8):
     """The FID chapter's record: three folds that pass (or fail) the realism rules, and a curve."""
-    good = {"FID": 60.0, "real-real FID": 45.0, "FID / floor": 1.33, "precision": 0.8, "recall": 0.6,
+    good = {"FID": 60.0, "real-real FID": 45.0, "FID / floor": 1.33, "precision": precision, "recall": 0.6,
             "closer to training": 0.52}
     bad = {"FID": 200.0, "real-real FID": 45.0, "FID / floor": 4.4, "precision": 0.1, "recall": 0.0,
            "closer to training": 0.9}
@@ -335,3 +335,39 @@ def test_a_best_arm_carried_by_one_classifier_is_no_evidence(tmp_path):
     name = "Aug GAN gives the best F1 at the smallest k"
     assert verdicts[name] == scorecard.INCONCLUSIVE
     assert "rests on 1 of 6 classifiers" in table.set_index("claim").rule[name]
+
+
+def test_folds_that_pass_by_a_margin_a_redraw_could_erase_are_inconclusive(tmp_path):
+    """Every fold passes, but with precision 0.52 at N = 100 generated, within the binomial margin
+    of the 0.5 rule: "realistic by FID" is inconclusive, and says which fold is borderline."""
+    _write_fid(tmp_path, curve=(250.0, 210.0, 190.0, 150.0, 140.0), precision=0.52)
+    verdicts, table = _verdicts(tmp_path)
+    claim = "the kept generator is realistic by FID"
+    assert verdicts[claim] == scorecard.INCONCLUSIVE
+    assert "fold 0 borderline (precision 0.52 within" in table.set_index("claim").loc[claim, "this run"]
+
+
+def test_a_difference_stands_as_a_finding_only_without_constant_cells_or_failed_generators(tmp_path):
+    aug = pd.DataFrame({"k": 50, "approach": ["ORG"] * 2 + ["Aug ORG"] * 2 + ["GAN"] * 2,
+                        "f1": [0.0, 0.0, 0.2, 0.3, 0.1, 0.2], "auc": [0.8, 0.82, 0.85, 0.86, 0.84, 0.83]})
+    passed = pd.DataFrame({"k": [50], "fold": [0], "generator": ["g"], "passed": [True], "fails": [""]})
+    res = scorecard.Results(data=None, fid=None, aug=aug, intervals=None, tsne=None, artifacts=tmp_path, gate=passed)
+    assert scorecard.standing(res, "Aug ORG - ORG", "f1", 50).startswith("no evidence: every ORG classifier scores f1 0.000")
+    assert scorecard.standing(res, "Aug ORG - ORG", "auc", 50) == "finding"
+    assert scorecard.standing(res, "GAN - ORG", "auc", 50) == "finding"
+    failed = res.__class__(**{**res.__dict__, "gate": passed.assign(passed=False, fails="recall 0.1 (< 0.3)")})
+    assert scorecard.standing(failed, "GAN - ORG", "auc", 50) == "a description: a G_k failed the quality gate"
+    assert scorecard.standing(failed, "Aug ORG - ORG", "auc", 50) == "finding"  # no GAN arm in it
+
+
+def test_the_t_sne_sentences_place_the_nearest_neighbour_share_against_its_null_range(tmp_path):
+    from thesis_lib.studies import tsne
+    _write_tsne(tmp_path)
+    table = pd.read_csv(tmp_path / "tsne" / "support.csv")
+    inside = tsne.verdicts(table)[0]
+    assert "95 % range 40-60 %)" in inside and "fewer than that range" not in inside
+    rows = (table.masses == "generated") & (table.metric == "nearest neighbour is real")
+    clustered = tsne.verdicts(table.assign(value=np.where(rows, 0.3, table.value)))[0]
+    assert "fewer than that range: the generated masses lie nearer each other than the real ones" in clustered
+    separability = tsne.verdicts(table)[3]
+    assert "without an interval: a description, not a finding" not in separability  # 0.9 -> 0.9: unchanged

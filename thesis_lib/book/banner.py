@@ -55,6 +55,22 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
 
 
+def commits_text(record: dict) -> str:
+    """"at commit abc" when every step ran at the recorded commit; else the steps' commits and the
+    one the record was written at (a step not rerun after a commit keeps the commit it ran at)."""
+    packed = short_commit(record.get("commit", ""))
+    steps = [short_commit(c) for c in record.get("step_commits") or []]
+    if not steps or steps == [packed]:
+        return f"at commit {packed}"
+    return f"with its steps at commit{'s' if len(steps) > 1 else ''} {', '.join(steps)} (recorded at {packed})"
+
+
+def rebuilt_exactly(record: dict) -> bool:
+    """Whether a fresh clone of the record's commit rebuilds it: every step ran at that commit, clean."""
+    commit = str(record.get("commit", ""))
+    return not commit.endswith("+dirty") and set(record.get("step_commits") or [commit]) == {commit}
+
+
 def banner_text(record: dict | None) -> str:
     """The banner's HTML for a run record (None: no record found)."""
     if not record:
@@ -73,7 +89,7 @@ def banner_text(record: dict | None) -> str:
             f"{len(sizes.get('classifier_seeds') or [])} classifier seed(s) of at most {sizes.get('classifier_epochs')} "
             f"epochs. Data: {html.escape(str(data.get('source', sizes.get('dataset'))))}, {patients} patients. "
             f"Device: {html.escape(str(record.get('device')))}" + (f", {cores} CPU cores" if cores else "") +
-            f". Run {when} at commit {short_commit(record.get('commit', ''))}. ")
+            f". Run {when} {commits_text(record)}. ")
     times = step_times(record.get("step_seconds") or {})
     return what + (f"Wall time by step (a step's runs summed): {times}." if times else "")
 
@@ -93,11 +109,11 @@ def front_page(record: dict, site: dict | None = None) -> str:
         "cannot judge, and why. The README's \"Full size on a GPU or a cluster\" says how to make a thesis-scale "
         "bundle (`thesis-bundle --profile gpu --out gpu-run.tar`) and how to render it (`make book "
         "BUNDLE=gpu-run.tar`).")
-    commit = short_commit(record.get("commit"))
-    rebuild = ("`make book` on a fresh clone of that commit rebuilds it" if not commit.endswith("+dirty") else
-               "its code had uncommitted changes (`+dirty`), so no commit rebuilds it exactly")
+    rebuild = ("`make book` on a fresh clone of that commit rebuilds it" if rebuilt_exactly(record) else
+               "its steps ran at other commits or with uncommitted changes (`+dirty`), so no one commit rebuilds "
+               "it exactly")
     return (f"**This site shows the {profile} profile's run, {SCALE.get(profile, 'a custom profile')}** (device "
-            f"{record.get('device')}; commit `{commit}`, {str(record.get('packed'))[:10]}); {rebuild}." + pending)
+            f"{record.get('device')}; {commits_text(record)}, {str(record.get('packed'))[:10]}); {rebuild}." + pending)
 
 
 def write_run_files(record: dict, site: dict | None = None, folder: str | Path = GENERATED) -> None:

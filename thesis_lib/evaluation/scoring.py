@@ -66,14 +66,14 @@ def best_arm(results: pd.DataFrame, metric: str, arms: list[str]) -> pd.DataFram
     where every arm has the same mean, a degenerate cell such as F1 0 throughout), ``carried``
     and ``n`` (how many of its ``n`` classifiers score above the runner-up's mean: a lead carried
     by fewer than half is one or two lucky runs, not the arm), ``supported`` (carried by at least
-    half) and ``label`` (the prose: "Aug GAN", "Aug GAN (1 of 4 classifiers above the next arm's
+    half), ``lead`` (its mean minus the runner-up's) and ``label`` (the prose: "Aug GAN", "Aug GAN (1 of 4 classifiers above the next arm's
     mean)" or "none (every arm 0.000)")."""
     means = over_folds(results, metric)["mean"].unstack("approach")
     means = means[[a for a in arms if a in means.columns]]
     rows = {}
     for k, row in means.iterrows():
         if row.nunique() == 1:
-            rows[k] = {"arm": None, "carried": 0, "n": 0, "supported": False,
+            rows[k] = {"arm": None, "carried": 0, "n": 0, "supported": False, "lead": 0.0,
                        "label": f"none (every arm {row.iloc[0]:.3f})"}
             continue
         arm = row.idxmax()
@@ -81,7 +81,7 @@ def best_arm(results: pd.DataFrame, metric: str, arms: list[str]) -> pd.DataFram
         scores = results.loc[(results.k == k) & (results.approach == arm), metric]
         carried, n = int((scores > runner_up).sum()), len(scores)
         supported = 2 * carried >= n
-        rows[k] = {"arm": arm, "carried": carried, "n": n, "supported": supported,
+        rows[k] = {"arm": arm, "carried": carried, "n": n, "supported": supported, "lead": float(row[arm] - runner_up),
                    "label": arm if supported else f"{arm} ({carried} of {n} classifiers above the next arm's mean)"}
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("k")
 

@@ -73,6 +73,12 @@ def ran_between(artifacts: Path) -> list[str]:
     return [starts[0], starts[-1]] if starts else []
 
 
+def step_commits(artifacts: Path) -> list[str]:
+    """The commits (``+dirty`` when the tree had changes) at which the steps that wrote a
+    ``provenance.json`` ran, sorted; a step not rerun since keeps the commit it ran at."""
+    return sorted({record["git_commit"] for record in collect(artifacts) if record.get("git_commit")})
+
+
 def data_counts(artifacts: Path) -> dict:
     """Patients, images and patches of the patch store as the data step counted them (empty
     before the data report)."""
@@ -96,7 +102,8 @@ def run_device(artifacts: Path) -> str:
 def run_record(profile_name: str, artifacts: Path) -> dict:
     """What a reader needs to tell one run from another: the profile, its resolved config and
     sizes, whether it differs from ``configs/<profile>.yaml`` (``overridden``: the keys that do), the
-    device its networks trained on, the packing machine, packages, commit, date, step times."""
+    device its networks trained on, the packing machine, packages, commit (of the packing) and the
+    commits the steps ran at, dates, step times."""
     resolved_path = artifacts / "config.yaml"
     profile = yaml.safe_load(resolved_path.read_text()) if resolved_path.is_file() else config.load_profile(profile_name)
     declared = yaml.safe_load(config.CONFIG_DIR.joinpath(f"{profile_name}.yaml").read_text()) \
@@ -107,7 +114,7 @@ def run_record(profile_name: str, artifacts: Path) -> dict:
             "overridden": overridden, "hardware": hardware(), "device": run_device(artifacts),
             "packages": package_versions(), "commit": git_commit(),
             "packed": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "ran": ran_between(artifacts), "step_seconds": step_times(artifacts)}
+            "ran": ran_between(artifacts), "step_commits": step_commits(artifacts), "step_seconds": step_times(artifacts)}
 
 
 def manifest(profile_name: str, artifacts: Path, files: dict[str, Path]) -> dict:

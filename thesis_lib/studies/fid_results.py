@@ -96,13 +96,15 @@ def current(params: dict) -> dict:
 
 def fold_verdicts(artifacts: str | Path) -> dict[int, str]:
     """Fold -> how its kept generator fares by the realism rules ("meets every realism rule" or
-    "fails the realism rules on <the rules failed>"), from the results on disk; empty when they are absent
-    or score a ready generator instead of the run's GANs."""
+    "fails the realism rules on <the rules failed>", followed by "; borderline: <...>" where a
+    redraw of samples could turn the verdict, :func:`~thesis_lib.studies.realism.borderline`), from
+    the results on disk; empty when they are absent or score a ready generator instead of the run's GANs."""
     path = results_path(artifacts)
     record = json.loads(path.read_text()) if path.is_file() else {}
     if not record or record.get("generator"):
         return {}
-    return {int(row["fold"]): "meets every realism rule" if row["realistic"] else f"fails the realism rules on {row['fails']}"
+    return {int(row["fold"]): ("meets every realism rule" if row["realistic"] else f"fails the realism rules on {row['fails']}")
+            + ("; borderline: " + "; ".join(close) if (close := realism.borderline(row)) else "")
             for row in record["table"]}
 
 

@@ -61,6 +61,7 @@ CALL_NEIGHBOURS = 5
 COPY_QUANTILE = 0.10  # "as close to a training mass as only 10 % of real unseen masses are"
 CALL_LEVEL = 0.95  # two-sided level of the Wilson interval whose lower limit the called-masses share must reach
 COPY_LEVEL = 0.99  # one-sided level of the margin on the too-close share
+MARGIN_LEVEL = 0.95  # two-sided level of the binomial margins that make a precision or recall verdict borderline
 RULE_COLUMNS = ("too close to training", "too close limit", "normal-tissue FID", "called masses", "called masses limit")
 """The scores of the class-boundary and copy rules, which :func:`realism_verdict` applies only to a
 row that holds them (rows measured before those rules existed lack them)."""
@@ -169,6 +170,25 @@ def score_patches(train: np.ndarray, held_out: np.ndarray, fake: np.ndarray, nor
     row = score_generator(*feats[:3], kid_subsets=kid_subsets, k=k, seed=seed, normals=feats[3])
     row["spectrum excess (dex)"] = spectrum_check(held_out, fake)["excess"]
     return row
+
+
+def binomial_margin(share: float, n: float) -> float:
+    """Half the width of the two-sided :data:`MARGIN_LEVEL` normal interval of a share near
+    ``share`` (in [0, 1]) measured on ``n`` items: how far one draw of samples moves it."""
+    return float(NormalDist().inv_cdf((1 + MARGIN_LEVEL) / 2) * np.sqrt(share * (1 - share) / n))
+
+
+def borderline(row) -> list[str]:
+    """The precision and recall verdicts of a row of :func:`score_generator` that a redraw of its
+    samples could turn: the score lies within the binomial :data:`MARGIN_LEVEL` margin of its
+    threshold at its set's size (precision: ``N generated`` samples; recall: ``N held-out``
+    masses), e.g. "precision 0.54 within 0.10 of 0.5 (N = 100)". Empty when both are clear."""
+    close = []
+    for name, threshold, n in (("precision", MIN_PRECISION, row["N generated"]), ("recall", MIN_RECALL, row["N held-out"])):
+        margin = binomial_margin(threshold, n)
+        if abs(row[name] - threshold) < margin:
+            close.append(f"{name} {row[name]:.2f} within {margin:.2f} of {threshold:g} (N = {int(n)})")
+    return close
 
 
 def realism_verdict(row) -> tuple[bool, list[str]]:

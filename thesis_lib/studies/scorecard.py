@@ -114,20 +114,25 @@ def fid_claims(res: Results) -> list[dict]:
                      NOT_REPRODUCED if trend["low"] > 0 else INCONCLUSIVE)
     table = pd.DataFrame(res.fid["table"])
     passed = int(table.realistic.sum())
+    close = {int(row["fold"]): realism.borderline(row) for _, row in table.iterrows()}
+    unsure = [f for f, c in close.items() if c]
     ours_kept = (f"{passed} of {len(table)} folds pass; FID {table.FID.mean():.1f} against held-out masses, "
                  f"{table['FID / floor'].mean():.1f} x the matched floor (N = {table['N generated'].iloc[0]:.0f} "
                  f"generated, {_span(table['N held-out'])} held-out), precision {table.precision.mean():.2f}, "
-                 f"recall {table.recall.mean():.2f}, {table['closer to training'].mean():.0%} nearer training")
+                 f"recall {table.recall.mean():.2f}"
+                 + "".join(f"; fold {f} borderline ({'; '.join(close[f])})" for f in unsure))
+    kept_verdict = (REPRODUCED if passed * 2 > len(table) and not unsure else
+                    NOT_REPRODUCED if passed == 0 and not unsure else INCONCLUSIVE)
     return [
         _claim(claim_curve, thesis_curve, ours_curve, curve_verdict,
                "reproduced when the 95 % bootstrap interval of FID's slope against epoch, over all snapshots, lies "
                "below 0; not reproduced when it lies above 0; inconclusive otherwise"
                if trend["falls"] is not None else
                f"fewer than {realism.MIN_SNAPSHOTS} snapshots cannot show a trend", "fid"),
-        _claim(claim_kept, thesis_kept, ours_kept,
-               REPRODUCED if passed * 2 > len(table) else NOT_REPRODUCED if passed == 0 else INCONCLUSIVE,
+        _claim(claim_kept, thesis_kept, ours_kept, kept_verdict,
                f"reproduced when more than half of the folds' kept generators meet every rule, not reproduced when "
-               f"none does, inconclusive in between: {realism.REALISM_RULE}. The thesis' "
+               f"none does, inconclusive in between or when a fold's precision or recall lies within its "
+               f"{realism.MARGIN_LEVEL * 100:g} % binomial margin of the threshold: {realism.REALISM_RULE}. The thesis' "
                "FID is not compared with ours (its reference set was the training masses, N = 2,000, OPTIMAM)",
                "fid"),
     ]
@@ -290,7 +295,7 @@ def aug_claims(res: Results) -> list[dict]:
                       + (f"; Aug GAN - Aug ORG {_judged_text(at_k0)}" if len(at_k0) else ""),
                       INCONCLUSIVE if k0 in flat or lucky else
                       difference_verdict(at_k0, best.arm == "Aug GAN" and bool(sure)),
-                      "the highest mean F1 of the arms at the smallest k, carried by at least half of that arm's "
+                      f"the highest mean F1 of the thesis' {len(THESIS_ARMS)} arms at the smallest k, carried by at least half of that arm's "
                       "classifiers, and F1(Aug GAN) - F1(Aug ORG) there above 0 after Holm's correction" + flat_note
                       + (f"; the lead rests on {best.carried} of {best.n} classifiers: no evidence" if lucky else ""),
                       "aug"))
@@ -327,6 +332,21 @@ def aug_claims(res: Results) -> list[dict]:
     else:
         out.append(_claim(control, claims[control], "", NOT_COMPARABLE, "the control Aug ORG x2.5 did not run", "aug"))
     return _gated(out, res.gate)
+
+
+def standing(res: Results, comparison: str, metric: str, k: int) -> str:
+    """What a difference "A - B" in ``metric`` at ``k`` can stand for: "finding"; "no evidence"
+    when an arm of it scored one constant there (:func:`constant_cells`: the difference is then
+    the other arm's own score); "a description" when an arm is a GAN arm and a G_k failed the
+    quality gate (it tests a generator that does not draw masses, not GAN augmentation)."""
+    arms = comparison.split(" - ")
+    constant = [(arm, v) for k_, arm, v in constant_cells(res, metric) if k_ == k and arm in arms]
+    if constant:
+        return "no evidence: " + ", ".join(f"every {arm} classifier scores {metric} {v:.3f}" for arm, v in constant)
+    gate = None if res.gate is None else first_generator(res.gate)
+    if gate is not None and any("GAN" in arm for arm in arms) and not gate.passed.astype(bool).all():
+        return "a description: a G_k failed the quality gate"
+    return "finding"
 
 
 def _gated(claims: list[dict], gate: pd.DataFrame | None) -> list[dict]:
@@ -434,11 +454,16 @@ def verdict_counts(table: pd.DataFrame) -> dict[str, int]:
 VERDICT_PAGE = Path("book") / "generated" / "verdict.md"  # included at the top of the book's landing page
 
 
+def of_the_thesis(claims: pd.DataFrame) -> pd.Series:
+    """(rows,) bool: the claims the thesis made, not the controls it did not test."""
+    return ~claims.thesis.astype(str).str.startswith("not tested")
+
+
 def verdict_markdown(claims: pd.DataFrame, profile: str, source: str) -> str:
     """The landing page's opening: this build's verdict counts, each linked to the scorecard."""
     counts = verdict_counts(claims)
     parts = ", ".join(f"**{n}** {v}" for v, n in counts.items())
-    controls = int(claims.thesis.astype(str).str.startswith("not tested").sum())  # claims the thesis did not test
+    controls = int((~of_the_thesis(claims)).sum())
     scope = (f"of the thesis' {len(claims)} claims" if not controls else
              f"of {len(claims)} claims ({len(claims) - controls} of the thesis', {controls} a control it did not run)")
     return (f"**The verdict of this build** (profile **{profile}**, data: {source}): {scope}, {parts}; each with its "
