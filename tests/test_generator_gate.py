@@ -11,7 +11,7 @@ def _row(k, iterations, realistic, profile="smoke", generator=None, store="abc12
     return {"profile": profile, "store": store, "k": k, "fold": 0, "iterations": iterations, "N generated": 50,
             "FID": 60.0, "FID / floor": 1.5, "precision": 0.5 if realistic else 0.4, "recall": 0.3,
             "too close to training": 0.05, "too close limit": 0.2, "normal-tissue FID": 90.0, "called masses": 0.9,
-            "called masses limit": 0.8, "spectrum excess (dex)": 0.0, "realistic": realistic, "commit": "abc",
+            "called masses limit": 0.8, "real masses called": 0.9, "spectrum excess (dex)": 0.0, "realistic": realistic, "commit": "abc",
             "generator": generator or f"epoch_{iterations // 7:04d}"}
 
 

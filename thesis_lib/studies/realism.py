@@ -62,7 +62,8 @@ COPY_QUANTILE = 0.10  # "as close to a training mass as only 10 % of real unseen
 CALL_LEVEL = 0.95  # two-sided level of the Wilson interval whose lower limit the called-masses share must reach
 COPY_LEVEL = 0.99  # one-sided level of the margin on the too-close share
 MARGIN_LEVEL = 0.95  # two-sided level of the binomial margins that make a precision or recall verdict borderline
-RULE_COLUMNS = ("too close to training", "too close limit", "normal-tissue FID", "called masses", "called masses limit")
+RULE_COLUMNS = ("too close to training", "too close limit", "normal-tissue FID", "called masses", "called masses limit",
+                "real masses called")
 """The scores of the class-boundary and copy rules, which :func:`realism_verdict` applies only to a
 row that holds them (rows measured before those rules existed lack them)."""
 REALISM_RULE = (f"FID against held-out masses at most {MAX_FID_RATIO:g} x the matched real-real floor and below "
@@ -209,7 +210,7 @@ def realism_verdict(row) -> tuple[bool, list[str]]:
         failed.append(f"FID {row['FID']:.1f} not below normal tissue's {row['normal-tissue FID']:.1f}")
     if "called masses" in row and not row["called masses"] >= row["called masses limit"]:
         failed.append(f"{row['called masses']:.0%} called masses (< {row['called masses limit']:.0%}: real masses "
-                      f"{row['real masses called']:.0%} less the 95 % margin)")
+                      f"{row['real masses called']:.0%} less the {CALL_LEVEL * 100:g} % margin)")
     return not failed, failed
 
 
