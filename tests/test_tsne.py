@@ -180,7 +180,7 @@ def test_new_real_masses_fill_gaps_and_do_not_avoid_outliers(world):
     assert set(table.masses) == {"real only", "generated", "flipped", "generated - flipped"}
     text = " ".join(tsne.verdicts(table))
     assert "This **supports** the reading that they fill gaps" in text
-    assert "does **not support** the thesis' reading" in text
+    assert "**cannot tell**" in text or "**contradicts** the thesis' reading" in text  # new real masses do not avoid outliers
 
 
 @pytest.mark.slow

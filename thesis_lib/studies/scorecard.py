@@ -381,14 +381,16 @@ def tsne_claims(res: Results, space: str = "pixels") -> list[dict]:
     claims = [
         _claim(gaps, thesis, f"held-out masses {r['gap_gen']:.1%} closer with generated masses, {r['gap_flip']:.1%} "
                              f"with flips; difference {r['gap_diff']:+.1%} [{r['gap_low']:+.1%}, {r['gap_high']:+.1%}]",
-               REPRODUCED if r["gaps"] else NOT_REPRODUCED,
+               REPRODUCED if r["gaps"] else NOT_REPRODUCED if r["gaps_against"] else INCONCLUSIVE,
                f"in {space}: adding the generated masses brings held-out real masses closer to their nearest "
-               f"neighbour than adding flips does (95 % interval above 0); {gate}", "tsne"),
+               f"neighbour than adding flips does (95 % interval above 0; not reproduced when it lies below 0, "
+               f"inconclusive when it holds 0 or the set is not judged); {gate}", "tsne"),
         _claim(outliers, thesis, f"nearest generated mass {r['out_gen']:.2f} x an outlier's own neighbour "
                                  f"distance ({r['out_gen_null']:.2f} if exchangeable), nearest flip {r['out_flip']:.2f} x",
-               REPRODUCED if r["outliers_less"] else NOT_REPRODUCED,
+               REPRODUCED if r["outliers_less"] else NOT_REPRODUCED if r["outliers_more"] else INCONCLUSIVE,
                f"in {space}: generated masses farther from outlying real masses than an exchangeable set "
-               f"(above its permutation null's 95 % range) and than the flips; {gate}", "tsne"),
+               f"(above its permutation null's 95 % range) and than the flips; not reproduced when nearer than that "
+               f"range, inconclusive inside it or when the set is not judged; {gate}", "tsne"),
     ]
     for claim in claims if failed else []:
         claim.update(verdict=NOT_COMPARABLE, rule=f"{claim['rule']}; {failed}")

@@ -203,9 +203,10 @@ def readings(table: pd.DataFrame) -> dict:
     """The thesis' two readings, judged for one space's rows of :func:`support_table`:
     ``judged`` (the generated set lies among the real masses: spread, precision and recall, with the
     reasons in ``not_judged``), ``gaps`` (it fills gaps more than flips do: the interval of the
-    difference above 0) and ``outliers_less`` (it stays farther from outlying real masses than an
-    exchangeable set would, above its permutation null's 95 % range, and farther than the flips);
-    with the values."""
+    difference above 0; ``gaps_against``: below 0) and ``outliers_less`` (it stays farther from
+    outlying real masses than an exchangeable set would, above its permutation null's 95 % range,
+    and farther than the flips; ``outliers_more``: nearer, below that range); with the values.
+    Between the two of a pair the data cannot tell."""
     gen = {m: _row(table, "generated", m) for m in ("spread", "precision", "recall", "outlier distance ratio",
                                                     "nearest neighbour is real", "distance ratio")}
     flip_out = _row(table, "flipped", "outlier distance ratio")
@@ -219,7 +220,8 @@ def readings(table: pd.DataFrame) -> dict:
          "gap_gen": _row(table, "generated", "gap filling").value,
          "gap_flip": _row(table, "flipped", "gap filling").value,
          "out_gen": gen["outlier distance ratio"].value, "out_gen_null": gen["outlier distance ratio"].expected,
-         "out_gen_high": gen["outlier distance ratio"].high, "out_flip": flip_out.value,
+         "out_gen_low": gen["outlier distance ratio"].low, "out_gen_high": gen["outlier distance ratio"].high,
+         "out_flip": flip_out.value,
          "out_flip_null": flip_out.expected,
          "share": gen["nearest neighbour is real"].value, "share_null": gen["nearest neighbour is real"].expected,
          "share_low": gen["nearest neighbour is real"].low, "share_high": gen["nearest neighbour is real"].high,
@@ -227,7 +229,9 @@ def readings(table: pd.DataFrame) -> dict:
          "auc0": _row(table, "real only", "mass-vs-normal AUC").value,
          "auc_gen": _row(table, "generated", "mass-vs-normal AUC").value}
     r["gaps"] = r["judged"] and r["gap_low"] > 0
+    r["gaps_against"] = r["judged"] and r["gap_high"] < 0  # the flips bring held-out masses closer
     r["outliers_less"] = r["judged"] and r["out_gen"] > r["out_gen_high"] and r["out_gen"] > r["out_flip"]
+    r["outliers_more"] = r["judged"] and r["out_gen"] < r["out_gen_low"]  # nearer outliers than an exchangeable set
     return r
 
 
@@ -265,12 +269,17 @@ def verdicts(table: pd.DataFrame) -> list[str]:
             f"{r['gap_flip']:.1%}; generated minus flipped {r['gap_diff']:+.1%} (95 % interval "
             f"{r['gap_low']:+.1%} to {r['gap_high']:+.1%}). "
             + ("This **supports** the reading that they fill gaps." if r["gaps"] else
-               "This does **not support** the reading that they fill gaps."))
+               "This **contradicts** the reading that they fill gaps: the flips fill more." if r["gaps_against"] else
+               "This **cannot tell** whether they fill gaps."))
     outliers = (f"**{space}, outliers.** The nearest generated mass lies {r['out_gen']:.2f} x as far from an "
                 f"outlying real mass as its nearest real neighbour (median; {r['out_gen_null']:.2f} for an "
                 f"exchangeable set), the nearest flipped copy {r['out_flip']:.2f} x ({r['out_flip_null']:.2f}). "
                 + ("Generated masses support outliers less than flips do, **as the thesis says**."
-                   if r["outliers_less"] else "This does **not support** the thesis' reading."))
+                   if r["outliers_less"] else
+                   "The generated masses come nearer the outliers than an exchangeable set: this **contradicts** the "
+                   "thesis' reading." if r["outliers_more"] else
+                   f"Inside the exchangeable set's 95 % range ({r['out_gen_low']:.2f}-{r['out_gen_high']:.2f}): this "
+                   "**cannot tell**."))
     return [
         f"**{space}, the generated set.** {gate} {r['share']:.0%} of generated masses have a real nearest "
         f"neighbour ({r['share_null']:.0%} for an exchangeable set, 95 % range {r['share_low'] * 100:.0f}-{r['share_high'] * 100:.0f} %"
