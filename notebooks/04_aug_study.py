@@ -223,6 +223,7 @@ display(Markdown(
 
 # %%
 gate = generator_gate.current_gate(profile, ks)
+passed_ks = sorted(int(k_) for k_, rows in generator_gate.first_generator(gate).groupby("k") if rows.passed.astype(bool).all())
 display(gate.reindex(columns=["generator", "k", "fold", "gan_seed", "N generated", "FID", "real-real FID", "FID / floor",
                               "precision", "recall", "normal-tissue FID", "called masses", "called masses limit",
                               "too close to training", "too close limit", "spectrum excess (dex)", "passed"]).round(3))
@@ -231,8 +232,10 @@ display(Markdown(
     + ("." if gate.passed.all() else
        f"; {'every one fails' if not gate.passed.any() else 'the others fail'} on: "
        f"{', '.join(generator_gate.failed_rules(gate))}. "
-       "The GAN arms below are trained on those generators' patches all the same; what they measure is "
-       "the effect of adding such patches, not of adding realistic masses.")
+       f"The GAN arms at k = {', '.join(map(str, sorted(set(gate.k[~gate.passed.astype(bool)]))))} are trained on those "
+       "generators' patches all the same; there they measure the effect of adding such patches, not of adding "
+       "realistic masses, and the scorecard judges no claim on them"
+       + (f" (it judges the GAN arms at k = {', '.join(map(str, passed_ks))} only)." if passed_ks else "."))
 ))
 
 # %% [markdown]
@@ -261,7 +264,10 @@ else:
             f"{curve[curve.k == k].iterations.max():,})." if it is not None else
             f"G_{k} does not meet every rule at its last snapshot ({curve[curve.k == k].iterations.max():,} "
             f"iterations: {curve[curve.k == k].fails.iloc[-1]})." for k, it in reached.items())
-        + f" This run's G_k trained for {GanConfig.from_dict(gan_params).budget}."))
+        + f" This run's G_k trained for {GanConfig.from_dict(gan_params).budget}."
+        + "".join(f" The study's own G_{k} failed the gate at that budget although the measured curve passed: at "
+                  f"k = {k} a verdict moves between snapshots and runs, and the measured budget is no guarantee."
+                  for k, it in reached.items() if it is not None and k not in passed_ks and k in set(gate.k))))
 
 # %% [markdown]
 # ## Threshold-free scores: AUC and average precision

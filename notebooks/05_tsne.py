@@ -154,8 +154,10 @@ display(Markdown(
     f"**Realism of the generator these maps show** (the book's one definition, the quality gate or the FID "
     f"chapter's rules): {failed}. These readings are therefore descriptions only; the scorecard does not judge "
     "the thesis' t-SNE claims on them." if failed else
-    "**Realism of the generator these maps show:** it passed the realism rules (or was not judged by them), so "
-    "the scorecard judges the thesis' t-SNE claims on these readings."))
+    f"**Realism of the generator these maps show** ({results['drawn_by']}): "
+    + ("a ready generator, which this run's realism rules do not judge" if params["generator"] else
+       "no realism rule failed it")
+    + ", so the scorecard judges the thesis' t-SNE claims on these readings."))
 
 # %% tags=["remove-input"]
 display(Markdown(f"Computed by the step `python -m thesis_lib.studies.tsne_results` at commit "

@@ -98,7 +98,7 @@ if res.aug is not None and res.intervals is not None:
     text.append(
         f"The scorecard judges {len(judged)} differences between arms, those its claims rest on, with Holm's "
         f"correction over all of them at once (chapter 04 corrects each statement over its k only); {len(sure)} "
-        "survive" + (": " + "; ".join(
+        + ("survives" if len(sure) == 1 else "survive") + (": " + "; ".join(
             f"{r.comparison} in {r.metric} at k = {r.k} ({r.estimate:+.3f}, {r.verdict}"
             + ("" if (why := scorecard.standing(res, r.comparison, r.metric, r.k)) == "finding" else f"; {why}") + ")"
             for r in sure.itertuples()) if len(sure) else ", so none can be told from chance") + ".")

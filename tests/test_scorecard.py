@@ -137,15 +137,23 @@ def test_a_failed_generator_gate_leaves_the_gan_arm_claims_unjudged(tmp_path):
     gate.to_csv(gate_path(tmp_path), index=False)
     verdicts, _ = _verdicts(tmp_path)
     assert all(verdicts[c] == scorecard.REPRODUCED for c in SCORED_CLAIMS)  # every G_k passed: judged
-    gate.loc[1, ["passed", "fails"]] = [False, "FID 2.6 x the floor (> 2); recall 0.12 (< 0.3)"]
+    gate.loc[0, ["passed", "fails"]] = [False, "FID 2.6 x the floor (> 2); recall 0.12 (< 0.3)"]  # G_50 fails
     gate.to_csv(gate_path(tmp_path), index=False)
     verdicts, table = _verdicts(tmp_path)
     aug = table[table.chapter == "aug"].set_index("claim")
     assert verdicts["F1 rises with k (ORG)"] == scorecard.REPRODUCED  # no GAN arm in it
-    gan_claims = aug.index.drop(list(scorecard.NO_GAN_ARM))
-    assert (aug.loc[gan_claims, "verdict"] == scorecard.NOT_COMPARABLE).all()
-    assert aug.loc[gan_claims, "rule"].str.contains("1 of 2 G_k failed the quality gate").all()
-    assert aug.loc[gan_claims, "rule"].str.contains("FID x the floor, recall").all()
+    assert verdicts[scorecard.SMALLEST_K] == scorecard.NOT_COMPARABLE  # it is about k = 50 alone
+    judged_at_100 = aug.index.drop(list(scorecard.NO_GAN_ARM) + [scorecard.SMALLEST_K])
+    assert (aug.loc[judged_at_100, "verdict"] != scorecard.NOT_COMPARABLE).all()  # judged at the k whose G_k passed
+    assert aug.loc[judged_at_100, "rule"].str.contains("judged at k = 100 only: 1 of 2 G_k failed the quality gate, "
+                                                       "at k = 50").all()
+    assert aug.loc[scorecard.SMALLEST_K, "rule"].endswith("they failed on FID x the floor, recall)")
+    assert all(r.k != 50 or "GAN" not in r.comparison for r in scorecard.judged_intervals(
+        scorecard.Results.load(tmp_path)).reset_index().itertuples())  # nor in Holm's family
+    gate.loc[1, ["passed", "fails"]] = [False, "recall 0.12 (< 0.3)"]  # every G_k fails: nothing about GAN arms
+    gate.to_csv(gate_path(tmp_path), index=False)
+    verdicts, _ = _verdicts(tmp_path)
+    assert all(verdicts[c] == scorecard.NOT_COMPARABLE for c in aug.index.drop(list(scorecard.NO_GAN_ARM)))
     # a further generator (aug.generators) adds arms of its own: its gate does not judge GAN and Aug GAN
     passed = gate.assign(passed=True, fails="")
     pd.concat([passed.assign(generator="small-data"), gate.assign(generator="thesis")]).to_csv(gate_path(tmp_path),
@@ -365,7 +373,7 @@ def test_a_difference_stands_as_a_finding_only_without_constant_cells_or_failed_
     assert scorecard.standing(res, "Aug ORG - ORG", "auc", 50) == "finding"
     assert scorecard.standing(res, "GAN - ORG", "auc", 50) == "finding"
     failed = res.__class__(**{**res.__dict__, "gate": passed.assign(passed=False, fails="recall 0.1 (< 0.3)")})
-    assert scorecard.standing(failed, "GAN - ORG", "auc", 50) == "a description: a G_k failed the quality gate"
+    assert scorecard.standing(failed, "GAN - ORG", "auc", 50) == "a description: a G_k at k = 50 failed the quality gate"
     assert scorecard.standing(failed, "Aug ORG - ORG", "auc", 50) == "finding"  # no GAN arm in it
 
 
