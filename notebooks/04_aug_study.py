@@ -219,7 +219,7 @@ display(Markdown(
 # GAN arms, each G_k is scored as the FID chapter scores the fold GANs: against its fold's
 # held-out masses, beside a matched real-real floor, with precision, recall, a memorisation
 # check and its samples' high-frequency spectrum. A G_k that fails any rule fails this gate,
-# and the scorecard then leaves the claims about GAN arms unjudged.
+# and the scorecard then leaves the claims about GAN arms unjudged at that k.
 
 # %%
 gate = generator_gate.current_gate(profile, ks)

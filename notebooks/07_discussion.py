@@ -137,8 +137,11 @@ verdict = ("reproduces most of" if reproduced * 2 > len(theirs) else "reproduces
            else "does not reproduce")
 display(Markdown(
     f"On the **{data.get('source', '?')}** data at the **{profile}** profile, this book "
-    f"{verdict} the thesis' claims ({reproduced} of its {len(theirs)} reproduced; the others not reproduced, "
-    "inconclusive or not comparable, as the scorecard says). Every number "
+    f"{verdict} the thesis' claims (of its {len(theirs)}: "
+    + ", ".join(f"{n} {v}" for v, n in scorecard.verdict_counts(theirs).items() if n)
+    + "".join(f"; the control it did not run, *{r.claim}*: {r.verdict}"
+              for r in claims[~scorecard.of_the_thesis(claims)].itertuples())
+    + "). Every number "
     "above was computed by the code of this repository and can be recomputed on another "
     "dataset or at full size with one command; the scorecard and this chapter follow."
 ))
