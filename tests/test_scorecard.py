@@ -191,6 +191,7 @@ def test_arms_without_a_true_difference_reproduce_no_difference_claim(tmp_path):
     assert (judged.p_holm_better >= judged.p_above).all()  # Holm over all 10 judged tests at once
     assert judged.loc[("Aug GAN - Aug ORG", "f1", 100), "thesis"] == pytest.approx(0.892 - 0.889)
     assert table.set_index("claim").loc[scorecard.FLIPS, "this run"].count("detectable") == 2
+    assert table.set_index("claim").loc[scorecard.FLIPS, "this run"].count("(Holm p ") == 2  # the p the verdict used
 
 
 @pytest.mark.slow

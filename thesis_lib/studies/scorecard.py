@@ -223,9 +223,11 @@ def difference_verdict(rows: pd.DataFrame, reproduced: bool, refuted_share: floa
 
 
 def _judged_text(rows: pd.DataFrame) -> str:
-    """Each judged difference with its interval, Holm verdict, the thesis' effect and the
-    smallest detectable difference."""
-    return "; ".join(f"{m.upper()} k = {k}: {r.estimate:+.3f} [{r.low:+.3f}, {r.high:+.3f}], {r.verdict}"
+    """Each judged difference with its interval, Holm verdict (with the smaller of its two
+    Holm-adjusted one-sided p-values, which the verdict compares with ALPHA / 2), the thesis'
+    effect and the smallest detectable difference."""
+    return "; ".join(f"{m.upper()} k = {k}: {r.estimate:+.3f} [{r.low:+.3f}, {r.high:+.3f}], {r.verdict} "
+                     f"(Holm p {min(r.p_holm_better, r.p_holm_worse):.3f})"
                      + (f", thesis {r.thesis:+.3f}" + (f" (its k = {r['thesis k']})" if r["thesis k"] != k else "")
                         if np.isfinite(r.thesis) else "")
                      + f", detectable {r.detectable:.3f}"
