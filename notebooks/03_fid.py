@@ -108,7 +108,7 @@ table.drop(columns=["fails"]).round(3).T.rename(columns=lambda f: f"fold {f}")  
 # %% tags=["remove-input"]
 lines = [f"- fold {f}: " + ("**realistic**" if r.realistic else f"**not realistic**: {r.fails}")
          + ("; **borderline**: " + "; ".join(close) + " (a redraw of samples could turn it)"
-            if (close := realism.borderline(r.to_dict() | {"fold": f})) else "")
+            if (close := realism.borderline(r)) else "")
          for f, r in table.iterrows()]
 display(Markdown(
     f"**Rule.** A kept generator is realistic when {realism.REALISM_RULE}.\n\n" + "\n".join(lines) + "\n\n"

@@ -103,7 +103,7 @@ from IPython.display import Markdown, display
 from thesis_lib import config, paths, reference
 from thesis_lib.book import plots
 from thesis_lib.data import report, shortcuts, splits
-from thesis_lib.evaluation.scoring import auc_standard_error, best_arm, mean_and_sd
+from thesis_lib.evaluation.scoring import auc_standard_error, mean_and_sd
 from thesis_lib.provenance import short_commit
 from thesis_lib.studies import augstudy, generator_gate, realism, scorecard
 from thesis_lib.training.gan_config import GanConfig
@@ -223,7 +223,7 @@ display(Markdown(
 
 # %%
 gate = generator_gate.current_gate(profile, ks)
-passed_ks = sorted(int(k_) for k_, rows in generator_gate.first_generator(gate).groupby("k") if rows.passed.astype(bool).all())
+passed_ks = sorted(set(gate.k) - set(generator_gate.failed_ks(gate)))
 display(gate.reindex(columns=["generator", "k", "fold", "gan_seed", "N generated", "FID", "real-real FID", "FID / floor",
                               "precision", "recall", "normal-tissue FID", "called masses", "called masses limit",
                               "too close to training", "too close limit", "spectrum excess (dex)", "passed"]).round(3))
@@ -232,7 +232,7 @@ display(Markdown(
     + ("." if gate.passed.all() else
        f"; {'every one fails' if not gate.passed.any() else 'the others fail'} on: "
        f"{', '.join(generator_gate.failed_rules(gate))}. "
-       f"The GAN arms at k = {', '.join(map(str, sorted(set(gate.k[~gate.passed.astype(bool)]))))} are trained on those "
+       f"The GAN arms at k = {', '.join(map(str, generator_gate.failed_ks(gate)))} are trained on those "
        "generators' patches all the same; there they measure the effect of adding such patches, not of adding "
        "realistic masses, and the scorecard judges no claim on them"
        + (f" (it judges the GAN arms at k = {', '.join(map(str, passed_ks))} only)." if passed_ks else "."))
@@ -362,9 +362,7 @@ for metric in ("f1", "auc"):
 ours = table.groupby(["k", "approach"]).f1.mean().unstack("approach")[thesis_order]
 thesis_f1 = pd.DataFrame(thesis["f1"], index=thesis["k"])[thesis_order]
 text = ["Best of the thesis' four approaches per k by mean F1 here: "
-        + ", ".join(f"k = {k_}: {r.label}" + ("" if pd.isna(r.arm) else f" ({r.lead:.3f} above the next"
-                    + ("" if (why := scorecard.standing(res, r.arm, "f1", k_)) == "finding" else f"; {why}") + ")")
-                    for k_, r in best_arm(table, "f1", thesis_order).iterrows())
+        + ", ".join(f"k = {k_}: {text}" for k_, text in scorecard.best_arm_texts(res, table, thesis_order).items())
         + "; in the thesis: "
         + ", ".join(f"k = {k_}: {a}" for k_, a in thesis_f1.idxmax(axis=1).items()) + "."]
 for k_ in sorted(set(ours.index) & set(thesis_f1.index)):

@@ -27,7 +27,6 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from thesis_lib import config
-from thesis_lib.evaluation.scoring import best_arm
 from thesis_lib.studies import augstudy, realism, scorecard
 from thesis_lib.training.gan_config import GanConfig
 
@@ -86,13 +85,9 @@ display(Markdown("\n\n".join(text)))
 # %% tags=["remove-input"]
 text = [story["augmentation"]]
 if res.aug is not None and res.intervals is not None:
-    best = best_arm(res.aug, "f1", scorecard.THESIS_ARMS)
     text.append(f"The best of the thesis' {len(scorecard.THESIS_ARMS)} approaches by mean F1 (a ranking of means, "
                 "not a test) was " + "; ".join(
-        f"{r.label} at k = {k}" + ("" if pd.isna(r.arm) else
-                                   f", {r.lead:.3f} above the next"
-                                   + ("" if (why := scorecard.standing(res, r.arm, "f1", k)) == "finding" else f" ({why})"))
-        for k, r in best.iterrows()) + ".")
+        f"{best} at k = {k}" for k, best in scorecard.best_arm_texts(res, res.aug, scorecard.THESIS_ARMS).items()) + ".")
     judged = scorecard.judged_intervals(res).reset_index()
     sure = judged[judged.verdict != "not distinguishable from 0"]
     text.append(

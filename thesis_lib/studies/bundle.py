@@ -62,21 +62,21 @@ def sizes(profile: dict) -> dict:
             "gk_settings": aug.get("gan", {}), "classifier_epochs": aug["epochs"]}
 
 
-def step_times(artifacts: Path) -> dict[str, float]:
-    """Wall seconds of each step that wrote a ``provenance.json``, by its folder."""
-    return {record["folder"]: record["duration_s"] for record in collect(artifacts) if "duration_s" in record}
+def step_times(records: list[dict]) -> dict[str, float]:
+    """Wall seconds of each step, by its folder; ``records``: the run's step records (:func:`collect`)."""
+    return {record["folder"]: record["duration_s"] for record in records if "duration_s" in record}
 
 
-def ran_between(artifacts: Path) -> list[str]:
-    """The first and last start (UTC, ISO) of the steps that wrote a ``provenance.json``."""
-    starts = sorted(record["started_utc"] for record in collect(artifacts) if record.get("started_utc"))
+def ran_between(records: list[dict]) -> list[str]:
+    """The first and last start (UTC, ISO) of the steps of ``records``."""
+    starts = sorted(record["started_utc"] for record in records if record.get("started_utc"))
     return [starts[0], starts[-1]] if starts else []
 
 
-def step_commits(artifacts: Path) -> list[str]:
-    """The commits (``+dirty`` when the tree had changes) at which the steps that wrote a
-    ``provenance.json`` ran, sorted; a step not rerun since keeps the commit it ran at."""
-    return sorted({record["git_commit"] for record in collect(artifacts) if record.get("git_commit")})
+def step_commits(records: list[dict]) -> list[str]:
+    """The commits (``+dirty`` when the tree had changes) at which the steps of ``records`` ran,
+    sorted; a step not rerun since keeps the commit it ran at."""
+    return sorted({record["git_commit"] for record in records if record.get("git_commit")})
 
 
 def data_counts(artifacts: Path) -> dict:
@@ -90,10 +90,10 @@ def data_counts(artifacts: Path) -> dict:
             "source": store["source"]}
 
 
-def run_device(artifacts: Path) -> str:
+def run_device(records: list[dict]) -> str:
     """Where the run's networks trained: the GPUs its training steps recorded, else ``cpu``."""
     gpus = set()
-    for record in collect(artifacts):
+    for record in records:
         if str((record.get("result") or {}).get("device", "")).startswith("cuda"):
             gpus.update((record.get("hardware") or {}).get("gpus") or ["cuda"])
     return ", ".join(sorted(gpus)) or "cpu"
@@ -110,11 +110,12 @@ def run_record(profile_name: str, artifacts: Path) -> dict:
         if config.CONFIG_DIR.joinpath(f"{profile_name}.yaml").is_file() else {}
     overridden = sorted(f"{section}.{key}" for section, values in profile.items() if isinstance(values, dict)
                         for key in values if (declared.get(section) or {}).get(key, values[key]) != values[key])
+    records = collect(artifacts)  # every step's provenance.json, read once
     return {"profile": profile_name, "sizes": sizes(profile), "data": data_counts(artifacts), "config": profile,
-            "overridden": overridden, "hardware": hardware(), "device": run_device(artifacts),
+            "overridden": overridden, "hardware": hardware(), "device": run_device(records),
             "packages": package_versions(), "commit": git_commit(),
             "packed": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "ran": ran_between(artifacts), "step_commits": step_commits(artifacts), "step_seconds": step_times(artifacts)}
+            "ran": ran_between(records), "step_commits": step_commits(records), "step_seconds": step_times(records)}
 
 
 def manifest(profile_name: str, artifacts: Path, files: dict[str, Path]) -> dict:

@@ -86,6 +86,12 @@ def first_generator(gate: pd.DataFrame) -> pd.DataFrame:
     return gate[gate.generator == gate.generator.iloc[0]] if "generator" in gate and len(gate) else gate
 
 
+def failed_ks(gate: pd.DataFrame) -> list[int]:
+    """The k at which a G_k of the study's first generator (any fold) failed the gate, sorted."""
+    first = first_generator(gate)
+    return sorted(int(k) for k, rows in first.groupby("k") if not rows.passed.astype(bool).all())
+
+
 def failed_rules(gate: pd.DataFrame) -> list[str]:
     """The rules that some G_k failed, named without their numbers ("recall 0.12 (< 0.3)" ->
     "recall"), sorted."""

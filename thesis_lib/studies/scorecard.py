@@ -31,7 +31,7 @@ from scipy.stats import norm
 from thesis_lib import paths, reference
 from thesis_lib.evaluation.bootstrap import holm
 from thesis_lib.evaluation.scoring import best_arm, over_folds
-from thesis_lib.studies import augstudy, realism, tsne
+from thesis_lib.studies import augstudy, generator_gate, realism, tsne
 from thesis_lib.studies.generator_gate import failed_rules, first_generator, read_gate
 
 CHAPTERS = {"data": "00_data_prep", "gan": "01_train_dcgan", "qualitative": "02_qualitative",
@@ -150,10 +150,7 @@ def _span(values: pd.Series) -> str:
 def failed_ks(res: Results) -> list[int]:
     """The k at which a G_k of the study's first generator (any fold) failed the quality gate: GAN
     arms there test a generator that does not draw masses, so no claim is judged on them."""
-    if res.gate is None:
-        return []
-    gate = first_generator(res.gate)
-    return sorted(int(k) for k, rows in gate.groupby("k") if not rows.passed.astype(bool).all())
+    return [] if res.gate is None else generator_gate.failed_ks(res.gate)
 
 
 def judged_intervals(res: Results) -> pd.DataFrame:
@@ -362,6 +359,17 @@ def standing(res: Results, comparison: str, metric: str, k: int) -> str:
     if any("GAN" in arm for arm in arms) and k in failed_ks(res):
         return f"a description: a G_k at k = {k} failed the quality gate"
     return "finding"
+
+
+def best_arm_texts(res: Results, results: pd.DataFrame, arms: list[str]) -> dict[int, str]:
+    """Per k, the best of ``arms`` by mean F1 in ``results`` (:func:`best_arm`) as prose: its
+    label, its lead over the next arm and, when it is no finding (:func:`standing`), why."""
+    texts = {}
+    for k, best in best_arm(results, "f1", arms).iterrows():
+        why = "finding" if pd.isna(best.arm) else standing(res, best.arm, "f1", k)
+        texts[k] = best.label + ("" if pd.isna(best.arm) else f" ({best.lead:.3f} above the next"
+                                 + ("" if why == "finding" else f"; {why}") + ")")
+    return texts
 
 
 def _gated(claims: list[dict], res: Results, smallest_k: int) -> list[dict]:
