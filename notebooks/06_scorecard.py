@@ -9,13 +9,19 @@
 # %% [markdown]
 # # Reproduction scorecard
 #
-# One page for the reader who wants the verdict first: each claim of the thesis
+# One page for the reader who wants the verdict first. The first row is the study's **primary
+# endpoint**, fixed in the profile before the run (section `design`): do generated masses help
+# beyond showing the real masses as often (Aug GAN against Aug ORG x2.5)? It is read by two
+# one-sided tests against an equivalence margin, is not part of any multiple-testing family,
+# and is called seed-dependent (inconclusive) when leaving one generator seed out changes it.
+# Then each claim of the thesis
 # {cite}`alyafi2020dcgans` beside the number this run computed for it, with a plain verdict
 # and the rule that gave it. Every number of this run on this page is read from the results
 # files the chapters wrote, and each links to the chapter that computed it; the thesis'
 # numbers are those it reported. **Reproduced** means this run's numbers show what the
-# thesis claims by the stated rule; **not reproduced** means they exclude it (an interval below
-# the thesis' own effect); **inconclusive** means this design cannot tell (the interval holds
+# thesis claims by the stated rule; **not reproduced** means they exclude it (the thesis' own
+# effect is rejected after Holm's correction, or for the primary endpoint, the difference is
+# worse or equivalent within the margin); **inconclusive** means this design cannot tell (the interval holds
 # both 0 and the thesis' effect, shown side by side with the smallest difference the design
 # could detect, or the cell is degenerate: every classifier scored the same constant); **not
 # comparable** means the two numbers measure different things (other data, another number of
@@ -65,7 +71,7 @@ counts = scorecard.verdict_counts(claims)
 display(Markdown(", ".join(f"**{n}** {v}" for v, n in counts.items())
                  + f" ({len(claims)} claims)."))
 with atomic_path(scorecard.VERDICT_PAGE) as tmp:  # the landing page's first lines (a workflow output: always written)
-    tmp.write_text(scorecard.verdict_markdown(claims, profile, data.get("source", "not prepared")))
+    tmp.write_text(scorecard.verdict_markdown(claims, profile, data.get("source", "not prepared"), res))
 display(Markdown(claims.drop(columns="chapter").to_markdown(index=False)))
 if res.aug is not None:
     cells = scorecard.constant_cells(res, "f1")
@@ -79,7 +85,7 @@ if res.aug is not None:
 #
 # The thesis' means over its three folds beside this run's mean over folds and classifier seeds
 # with its 95 % interval (hierarchical bootstrap: seeds, then test patients); "–" where a k or
-# an arm was not run (the control Aug ORG x2.5 is not in the thesis). The thesis used OPTIMAM
+# an arm was not run (the controls ORG x2.5 and Aug ORG x2.5 are not in the thesis). The thesis used OPTIMAM
 # patches; rows meet only at the k this run shares with the thesis, and the data differ.
 
 # %%

@@ -21,7 +21,8 @@ from thesis_lib.studies import augstudy
 
 # Tiny but complete: 2 masses and 20 normals per fold, G_k trained for 2 epochs, 2 classifier seeds
 TINY = {"epochs": 1, "gan": {"epochs": 2, "iterations": 0, "eval_every": 1, "sample_every": 1, "eval_samples": 8}}
-N_ROWS = len(augstudy.APPROACHES) * 3 * 2  # arms x folds x classifier seeds
+N_GAN_ARMS = sum(arm.gan for arm in augstudy.APPROACHES.values())
+N_ROWS = (len(augstudy.APPROACHES) + N_GAN_ARMS) * 3 * 2  # (arms + a second G_k seed of each GAN arm) x folds x seeds
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +80,8 @@ def test_subsets_are_nested_and_from_training_patients(artifacts):
 
 
 @pytest.mark.parametrize("approach, n_positive, n_synthetic, flips", [
-    ("ORG", 2, 0, False), ("Aug ORG", 2, 0, True), ("Aug ORG x2.5", 5, 0, True), ("GAN", 5, 3, False),
+    ("ORG", 2, 0, False), ("Aug ORG", 2, 0, True), ("ORG x2.5", 5, 0, False), ("Aug ORG x2.5", 5, 0, True),
+    ("GAN", 5, 3, False),
     ("Aug GAN", 5, 3, True)])
 def test_approach_composition(artifacts, approach, n_positive, n_synthetic, flips, tmp_path):
     store, study = augstudy.open_store(artifacts), _study()
@@ -115,6 +117,9 @@ def test_a_run_writes_its_rows_from_one_subset(ran):
         assert prov["n_train"] == 2 and prov["parameters"]["k"] == 2
     seeds = table.groupby(["fold", "replicate"]).seed.nunique()
     assert (seeds == 1).all()  # arms of one replicate share the classifier seed: paired
+    assert table.steps_per_epoch.nunique() == 1 and (table.epochs_run >= table.best_epoch).all()  # equal steps
+    gan_rows = table[table.approach.map(lambda a: augstudy.APPROACHES[a].gan)]
+    assert set(gan_rows.gan_seed) == {0, 1} and table[~table.index.isin(gan_rows.index)].gan_seed.isna().all()
     pred = augstudy.read_predictions(art, 2)
     assert len(pred) == len(table) * table.groupby("fold").n_test_mass.first().add(
         table.groupby("fold").n_test_normal.first()).mean()
@@ -163,7 +168,11 @@ def test_intervals_are_written_per_k_comparison_and_metric(ran):
     pd.testing.assert_frame_equal(out, augstudy.read_intervals(art), check_dtype=False)
     pairs = out[out.comparison.str.contains(" - ")]
     assert set(pairs.comparison) == {" - ".join(c) for c in augstudy.COMPARISONS}
-    assert set(pairs.metric) == set(augstudy.INTERVAL_METRICS) and (out.n_seeds == 2).all()
+    assert set(pairs.metric) == set(augstudy.INTERVAL_METRICS)
+    gan = out.comparison.str.contains("GAN")  # a GAN arm: 2 G_k seeds x 2 classifier seeds, a level each
+    assert (out.n_seeds[gan] == 4).all() and (out.n_seeds[~gan] == 2).all()
+    assert (out.n_gan_seeds[gan] == 2).all() and (out.n_gan_seeds[~gan] == 1).all() and (out.n_classifier_seeds == 2).all()
+    assert (out.var_gan_seed[~gan] == 0).all() and (out.low90 >= out.low).all() and (out.high90 <= out.high).all()
     assert (pairs.low <= pairs.estimate).all() and (pairs.estimate <= pairs.high).all()
     assert (pairs.p_holm_better >= pairs.p_above).all()
     assert set(pairs.verdict) <= {"better", "worse", "not distinguishable from 0"}
@@ -244,7 +253,7 @@ def test_bad_parameters_are_named_and_nothing_is_written(artifacts, store_dir, c
            (ValueError, r"unknown \['GANs'\]", dict(approaches=["GANs"])),
            (ValueError, "classifier_seeds=\\[\\]", dict(classifier_seeds=[])),
            (ValueError, "gan_seeds", dict(gan_seeds=[1, 1])),
-           (ValueError, "synthetic_per_real=2.0: the control 'Aug ORG x2.5'", dict(synthetic_per_real=2.0)),
+           (ValueError, "synthetic_per_real=2.0: the control 'ORG x2.5'", dict(synthetic_per_real=2.0)),
            (KeyError, "unknown parameter", dict(epoch=3))]
     for error, message, args in bad:
         ks = args.pop("ks", 2)

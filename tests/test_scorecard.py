@@ -11,13 +11,21 @@ import pytest
 
 from thesis_lib import provenance
 from thesis_lib.io import write_json
-from thesis_lib.studies import augstudy, realism, scorecard
+from thesis_lib.studies import augstudy, primary, realism, scorecard
 
 
-def _write_aug(art, f1_by_approach: dict[str, list[float]], ks=(50, 100), n=200, seed=0):
-    """Results, predictions and intervals whose test F1 per (k, approach) is close to the given
-    values: predictions right with the given probability on both classes, 2 seeds per cell, test
-    patients of 5 patches each (the first 10 with masses)."""
+DESIGN = {"comparison": ["Aug GAN", "Aug ORG x2.5"], "metric": "auc", "beside": ["ap", "f1"], "k": 100,
+          "margins": {"auc": 0.01, "ap": 0.02, "f1": 0.02}, "margin_why": "the test's", "alpha": 0.05, "power": 0.8,
+          "stable_share": 0.8}
+
+
+def _write_aug(art, f1_by_approach: dict[str, list[float]], ks=(100, 250), n=200, seed=0):
+    """Results, predictions, intervals and the primary endpoint (:data:`DESIGN`) whose test F1 per
+    (k, approach) is close to the given values: predictions right with the given probability on
+    both classes, 2 classifier seeds per cell (GAN arms: each with 2 G_k seeds), test patients of
+    5 patches each (the first 10 with masses). ORG x2.5, when not given, scores as Aug ORG x2.5."""
+    if "Aug ORG x2.5" in f1_by_approach:
+        f1_by_approach = {"ORG x2.5": f1_by_approach["Aug ORG x2.5"], **f1_by_approach}
     rng = np.random.default_rng(seed)
     patient = np.arange(n) // 5
     y = (patient < 10).astype(int)
@@ -26,15 +34,17 @@ def _write_aug(art, f1_by_approach: dict[str, list[float]], ks=(50, 100), n=200,
         for approach, f1s in f1_by_approach.items():
             for fold in range(3):
                 for replicate in (0, 1):
-                    proba = np.where(rng.random(n) < f1s[i], y, 1 - y).astype(float)
-                    preds[k].append(pd.DataFrame({"fold": fold, "approach": approach, "replicate": replicate,
-                                                  "patch": np.arange(n) + 1000 * fold,
-                                                  "patient_id": [f"f{fold}p{p}" for p in patient],
-                                                  "label": y, "proba": proba}))
-                    tp = float(((proba >= 0.5) & (y == 1)).sum())
-                    f1 = 2 * tp / max(float((proba >= 0.5).sum() + y.sum()), 1.0)  # each classifier's own F1
-                    rows.append({"k": k, "approach": approach, "fold": fold, "replicate": replicate, "f1": f1,
-                                 "auc": 0.9, "threshold": 0.5, "config_hash": "scenario"})
+                    for gan_seed in ((0, 1) if augstudy.APPROACHES[approach].gan else (np.nan,)):
+                        proba = np.where(rng.random(n) < f1s[i], y, 1 - y).astype(float)
+                        preds[k].append(pd.DataFrame({"fold": fold, "approach": approach, "replicate": replicate,
+                                                      "gan_seed": gan_seed, "patch": np.arange(n) + 1000 * fold,
+                                                      "patient_id": [f"f{fold}p{p}" for p in patient],
+                                                      "label": y, "proba": proba}))
+                        tp = float(((proba >= 0.5) & (y == 1)).sum())
+                        f1 = 2 * tp / max(float((proba >= 0.5).sum() + y.sum()), 1.0)  # each classifier's own F1
+                        rows.append({"k": k, "approach": approach, "fold": fold, "replicate": replicate,
+                                     "gan_seed": gan_seed, "f1": f1, "auc": 0.9, "threshold": 0.5,
+                                     "config_hash": "scenario"})
     table = pd.DataFrame(rows).reindex(columns=augstudy.RESULT_COLUMNS)
     (art / "aug").mkdir(parents=True)
     table.to_csv(art / "aug" / "results.csv", index=False)
@@ -44,6 +54,8 @@ def _write_aug(art, f1_by_approach: dict[str, list[float]], ks=(50, 100), n=200,
                                                                 index=False)
         write_json(art / "aug" / f"k{k}" / "provenance.json", {"config_hash": "scenario", "parameters": {}})
     augstudy.write_intervals(art, n_boot=1000)  # bootstrap p-values down to 1/1001: Holm over 10 tests can reach 0.025
+    if {"Aug GAN", "Aug ORG x2.5"} <= set(f1_by_approach) and 100 in ks:
+        write_json(primary.primary_path(art), primary.endpoint(art, DESIGN, n_boot=1000))
 
 
 def _write_fid(art, curve=(250.0, 150.0), realistic=True, precision=0.8):
@@ -85,9 +97,8 @@ def _write_tsne(art, judged=True, gap=(0.05, 0.02, 0.08), outlier=(1.5, 1.0, 1.2
 
 
 # The claims whose verdict follows from this run's numbers alone (FID's value is never comparable)
-CONTROL = "GAN masses help beyond showing the real ones more often (Aug GAN > Aug ORG x2.5)"
 SCORED_CLAIMS = ("F1 rises with k (ORG)", "Aug GAN gives the best F1 at the smallest k",
-                 "GAN masses help without flips (GAN > ORG)", "Aug GAN beats Aug ORG up to k = 500", CONTROL,
+                 scorecard.GAN_ORG, "Aug GAN beats Aug ORG up to k = 500", scorecard.PRIMARY,
                  "generated masses fill gaps between real ones", "generated masses support outliers less than flips")
 
 
@@ -133,27 +144,31 @@ def test_a_failed_generator_gate_leaves_the_gan_arm_claims_unjudged(tmp_path):
     good = {"ORG": [0.70, 0.80], "Aug ORG": [0.72, 0.82], "Aug ORG x2.5": [0.72, 0.82], "GAN": [0.85, 0.90],
             "Aug GAN": [0.95, 0.97]}
     _scenario(tmp_path, good, curve=(250.0, 210.0, 190.0, 150.0, 140.0), tsne={})
-    gate = pd.DataFrame({"k": [50, 100], "fold": [0, 0], "gan_seed": [0, 0], "passed": [True, True], "fails": ["", ""]})
+    gate = pd.DataFrame({"k": [100, 250], "fold": [0, 0], "gan_seed": [0, 0], "passed": [True, True], "fails": ["", ""]})
     gate.to_csv(gate_path(tmp_path), index=False)
     verdicts, _ = _verdicts(tmp_path)
     assert all(verdicts[c] == scorecard.REPRODUCED for c in SCORED_CLAIMS)  # every G_k passed: judged
-    gate.loc[0, ["passed", "fails"]] = [False, "FID 2.6 x the floor (> 2); recall 0.12 (< 0.3)"]  # G_50 fails
+    gate.loc[0, ["passed", "fails"]] = [False, "FID 2.6 x the floor (> 2); recall 0.12 (< 0.3)"]  # G_100 fails
     gate.to_csv(gate_path(tmp_path), index=False)
     verdicts, table = _verdicts(tmp_path)
     aug = table[table.chapter == "aug"].set_index("claim")
     assert verdicts["F1 rises with k (ORG)"] == scorecard.REPRODUCED  # no GAN arm in it
-    assert verdicts[scorecard.SMALLEST_K] == scorecard.NOT_COMPARABLE  # it is about k = 50 alone
-    judged_at_100 = aug.index.drop(list(scorecard.NO_GAN_ARM) + [scorecard.SMALLEST_K])
-    assert (aug.loc[judged_at_100, "verdict"] != scorecard.NOT_COMPARABLE).all()  # judged at the k whose G_k passed
-    assert aug.loc[judged_at_100, "rule"].str.contains("judged at k = 100 only: 1 of 2 G_k failed the quality gate, "
-                                                       "at k = 50").all()
+    assert verdicts[scorecard.PRIMARY] == scorecard.NOT_COMPARABLE  # fixed at k = 100, whose G_k failed
+    # the smallest-k claim moves to the smallest k the thesis ran whose G_k passed, and says so
+    assert verdicts[scorecard.SMALLEST_K] == scorecard.REPRODUCED
+    assert "(here k = 250)" in aug.loc[scorecard.SMALLEST_K, "rule"]
+    judged_at_250 = aug.index.drop(list(scorecard.NO_GAN_ARM) + [scorecard.PRIMARY])
+    assert (aug.loc[judged_at_250, "verdict"] != scorecard.NOT_COMPARABLE).all()  # judged at the k whose G_k passed
+    assert aug.loc[judged_at_250, "rule"].str.contains("judged at k = 250 only: 1 of 2 G_k failed the quality gate, "
+                                                       "at k = 100").all()
     assert aug.loc[scorecard.SMALLEST_K, "rule"].endswith("they failed on FID x the floor, recall)")
-    assert all(r.k != 50 or "GAN" not in r.comparison for r in scorecard.judged_intervals(
+    assert all(r.k != 100 or "GAN" not in r.comparison for r in scorecard.judged_intervals(
         scorecard.Results.load(tmp_path)).reset_index().itertuples())  # nor in Holm's family
     gate.loc[1, ["passed", "fails"]] = [False, "recall 0.12 (< 0.3)"]  # every G_k fails: nothing about GAN arms
     gate.to_csv(gate_path(tmp_path), index=False)
     verdicts, _ = _verdicts(tmp_path)
     assert all(verdicts[c] == scorecard.NOT_COMPARABLE for c in aug.index.drop(list(scorecard.NO_GAN_ARM)))
+    assert verdicts[scorecard.SMALLEST_K] == scorecard.NOT_COMPARABLE
     # a further generator (aug.generators) adds arms of its own: its gate does not judge GAN and Aug GAN
     passed = gate.assign(passed=True, fails="")
     pd.concat([passed.assign(generator="small-data"), gate.assign(generator="thesis")]).to_csv(gate_path(tmp_path),
@@ -196,17 +211,17 @@ def test_arms_without_a_true_difference_reproduce_no_difference_claim(tmp_path):
 
 @pytest.mark.slow
 def test_a_degenerate_cell_is_no_evidence(tmp_path):
-    """At k = 50 every classifier of every arm scores F1 0 (nothing called a mass): claims resting
+    """At k = 100 every classifier of every arm scores F1 0 (nothing called a mass): claims resting
     on F1 there are inconclusive, whatever the other k shows."""
     arms = {"ORG": [0.0, 0.80], "Aug ORG": [0.0, 0.82], "Aug ORG x2.5": [0.0, 0.82], "GAN": [0.0, 0.90],
             "Aug GAN": [0.0, 0.97]}
     verdicts, table = _scenario(tmp_path, arms, curve=(250.0, 210.0, 190.0, 150.0, 140.0), tsne={})
-    assert scorecard.degenerate_ks(scorecard.Results.load(tmp_path), "f1") == [50]
+    assert scorecard.degenerate_ks(scorecard.Results.load(tmp_path), "f1") == [100]
     rules = table.set_index("claim").rule
     for claim in ("F1 rises with k (ORG)", "Aug GAN gives the best F1 at the smallest k"):
         assert verdicts[claim] == scorecard.INCONCLUSIVE, claim
-    assert "same constant for every classifier at k = 50 (0.000)" in rules["Aug GAN gives the best F1 at the smallest k"]
-    assert "every ORG classifier scores the same F1 at k = 50 (0.000)" in rules["F1 rises with k (ORG)"]
+    assert "same constant for every classifier at k = 100 (0.000)" in rules["Aug GAN gives the best F1 at the smallest k"]
+    assert "every ORG classifier scores the same F1 at k = 100 (0.000)" in rules["F1 rises with k (ORG)"]
 
 
 def test_the_fid_trend_needs_enough_snapshots_and_fails_flat_or_noisy_curves():
@@ -240,7 +255,8 @@ def test_t_sne_readings_inside_their_null_range_are_inconclusive(tmp_path):
 
 @pytest.mark.slow
 def test_side_by_side_puts_both_sources_on_the_union_of_k(tmp_path):
-    _write_aug(tmp_path, {"ORG": [0.70, 0.80], "Aug ORG": [0.72, 0.82], "GAN": [0.75, 0.85], "Aug GAN": [0.9, 0.9]})
+    _write_aug(tmp_path, {"ORG": [0.70, 0.80], "Aug ORG": [0.72, 0.82], "GAN": [0.75, 0.85], "Aug GAN": [0.9, 0.9]},
+               ks=(50, 100))
     res = scorecard.Results.load(tmp_path)
     table = scorecard.side_by_side(res, "f1")
     assert list(table.index) == [50, 100, 250, 500, 750, 1000, 1300]
@@ -308,7 +324,7 @@ def test_an_arm_that_scores_one_constant_is_no_evidence_for_its_trend(tmp_path):
             "Aug GAN": [0.7, 0.97]}
     verdicts, table = _scenario(tmp_path, arms, curve=(250.0, 210.0, 190.0, 150.0, 140.0), tsne={})
     assert verdicts["F1 rises with k (ORG)"] == scorecard.INCONCLUSIVE
-    assert "every ORG classifier scores the same F1 at k = 50 (0.000)" in \
+    assert "every ORG classifier scores the same F1 at k = 100 (0.000)" in \
         table.set_index("claim").loc["F1 rises with k (ORG)", "rule"]
 
 
@@ -337,22 +353,22 @@ def test_realism_verdict_needs_a_majority_to_pass_and_no_fold_to_fail(tmp_path):
 
 @pytest.mark.slow
 def test_a_best_arm_carried_by_one_classifier_is_no_evidence(tmp_path):
-    """Aug GAN leads at the smallest k only because one of its six classifiers scored high: the
+    """Aug GAN leads at the smallest k only because one of its twelve classifiers scored high: the
     claim "Aug GAN gives the best F1 at the smallest k" is inconclusive, and the rule says why."""
     arms = {"ORG": [0.70, 0.80], "Aug ORG": [0.72, 0.82], "Aug ORG x2.5": [0.72, 0.82], "GAN": [0.85, 0.90],
             "Aug GAN": [0.95, 0.97]}
     _write_aug(tmp_path, arms)
     results = pd.read_csv(tmp_path / "aug" / "results.csv")
-    results.loc[results.k == 50, "f1"] = 0.3
-    cell = (results.k == 50) & (results.approach == "Aug GAN")
-    results.loc[cell, "f1"] = [1.0] + [0.2] * (cell.sum() - 1)  # one lucky run lifts the mean to 0.33
+    results.loc[results.k == 100, "f1"] = 0.3
+    cell = (results.k == 100) & (results.approach == "Aug GAN")
+    results.loc[cell, "f1"] = [1.0] + [0.25] * (cell.sum() - 1)  # one lucky run of 12 lifts the mean to 0.31
     results.to_csv(tmp_path / "aug" / "results.csv", index=False)
     _write_fid(tmp_path, curve=(250.0, 210.0, 190.0, 150.0, 140.0))
     _write_tsne(tmp_path)
     verdicts, table = _verdicts(tmp_path)
     name = "Aug GAN gives the best F1 at the smallest k"
     assert verdicts[name] == scorecard.INCONCLUSIVE
-    assert "rests on 1 of 6 classifiers" in table.set_index("claim").rule[name]
+    assert "rests on 1 of 12 classifiers" in table.set_index("claim").rule[name]
 
 
 def test_folds_that_pass_by_a_margin_a_redraw_could_erase_are_inconclusive(tmp_path):
@@ -389,3 +405,52 @@ def test_the_t_sne_sentences_place_the_nearest_neighbour_share_against_its_null_
     assert "fewer than that range: the generated masses lie nearer each other than the real ones" in clustered
     separability = tsne.verdicts(table)[3]
     assert "without an interval: a description, not a finding" not in separability  # 0.9 -> 0.9: unchanged
+
+
+def _judged(high, thesis, p_holm):
+    index = pd.MultiIndex.from_tuples([("Aug ORG - ORG", "auc", 100)], names=["comparison", "metric", "k"])
+    return pd.DataFrame({"high": [high], "thesis": [thesis], "p_holm_below_thesis": [p_holm]}, index=index)
+
+
+def test_not_reproduced_needs_the_thesis_effect_excluded_after_holm():
+    """An interval that ends below the thesis' effect before the correction is not enough (the
+    examiner's 'flips help: not reproduced' on one unadjusted interval); after it, it is."""
+    assert scorecard.difference_verdict(_judged(0.003, 0.004, 0.10), False) == scorecard.INCONCLUSIVE
+    assert scorecard.difference_verdict(_judged(0.003, 0.004, 0.001), False) == scorecard.NOT_REPRODUCED
+    assert scorecard.difference_verdict(_judged(0.003, 0.004, 0.001), True) == scorecard.REPRODUCED
+
+
+@pytest.mark.slow
+def test_classifiers_stopped_at_their_cap_make_the_augmentation_verdicts_inconclusive(tmp_path):
+    good = {"ORG": [0.70, 0.80], "Aug ORG": [0.72, 0.82], "Aug ORG x2.5": [0.72, 0.82], "GAN": [0.85, 0.90],
+            "Aug GAN": [0.95, 0.97]}
+    _scenario(tmp_path, good, curve=(250.0, 210.0, 190.0, 150.0, 140.0), tsne={})
+    results = pd.read_csv(tmp_path / "aug" / "results.csv")
+    for k in (100, 250):
+        write_json(tmp_path / "aug" / f"k{k}" / "provenance.json", {"config_hash": "scenario", "parameters": {"epochs": 6}})
+    results.to_csv(tmp_path / "aug" / "results.csv", index=False)
+    converged = results.assign(best_epoch=4, epochs_run=6)
+    converged.to_csv(tmp_path / "aug" / "results.csv", index=False)
+    verdicts, _ = _verdicts(tmp_path)
+    assert verdicts[scorecard.PRIMARY] == scorecard.REPRODUCED and verdicts[scorecard.GAN_ORG] == scorecard.REPRODUCED
+    capped = results.assign(best_epoch=np.where(np.arange(len(results)) % 4 == 0, 6, 4), epochs_run=6)  # 25 % at 6
+    capped.to_csv(tmp_path / "aug" / "results.csv", index=False)
+    res = scorecard.Results.load(tmp_path)
+    assert scorecard.at_cap_share(res) == pytest.approx(0.25)
+    verdicts, table = _verdicts(tmp_path)
+    rules = table.set_index("claim").rule
+    for claim in (scorecard.PRIMARY, scorecard.GAN_ORG, "Aug GAN beats Aug ORG up to k = 500"):
+        assert verdicts[claim] == scorecard.INCONCLUSIVE, claim
+        assert "25% of the classifiers kept their last allowed epoch" in rules[claim]
+
+
+@pytest.mark.slow
+def test_the_landing_page_opens_with_the_answer_to_the_primary_question(tmp_path):
+    good = {"ORG": [0.70, 0.80], "Aug ORG": [0.72, 0.82], "Aug ORG x2.5": [0.72, 0.82], "GAN": [0.85, 0.90],
+            "Aug GAN": [0.95, 0.97]}
+    _, table = _scenario(tmp_path, good, curve=(250.0, 150.0), tsne={})
+    res = scorecard.Results.load(tmp_path)
+    text = scorecard.verdict_markdown(table, "smoke", "synthetic", res)
+    assert text.startswith("**The primary question: do generated masses help the classifier beyond showing the real")
+    assert "**Answer: yes" in text and text.index("**Answer") < text.index("**The verdict of this build**")
+    assert table.claim.iloc[0] == scorecard.PRIMARY  # the scorecard's first row

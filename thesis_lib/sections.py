@@ -120,8 +120,27 @@ class TsneSection:
     backend: str  # auto | opentsne | sklearn
 
 
+@dataclass(frozen=True)
+class DesignSection:
+    """The study's primary question, fixed before a run (``thesis_lib.studies.primary``): one
+    comparison "A better than B" of the augmentation study at one k, read by two one-sided tests
+    against an equivalence margin per score, with the power it is planned for."""
+
+    comparison: list  # [A, B]: two arms of aug.approaches
+    metric: str  # the primary score: auc | ap | f1
+    beside: list  # further scores joined into the comparison's one verdict
+    k: int  # the training size it is judged at: one of aug.k
+    margins: dict  # score -> equivalence margin, in the score's units (0, 0.5)
+    margin_why: str  # why those margins: shown with the verdict
+    alpha: float  # two-sided level (TOST: each one-sided test at alpha)
+    power: float  # of the smallest detectable difference
+    stable_share: float  # share of leave-one-G_k-seed-out verdicts that must agree, else "seed-dependent"
+
+
+SCORES = ("auc", "ap", "f1")
 SECTIONS: dict[str, type] = {"data_prep": DataPrepSection, "ablation": AblationSection, "fid": FidSection,
-                             "qualitative": QualitativeSection, "aug": AugSection, "tsne": TsneSection}
+                             "qualitative": QualitativeSection, "aug": AugSection, "tsne": TsneSection,
+                             "design": DesignSection}
 OTHER_KEYS = {"profile": str, "seed": int, "gan": dict, "recipes": dict}  # gan, recipes: GanConfig's
 
 
@@ -165,4 +184,43 @@ def check_profile(profile: dict, where: str | Path) -> dict[str, Any]:
              if k in profile and profile[k] is not None and not _accepts(kind, profile[k])]
     if wrong:
         raise TypeError(f"{where}: {'; '.join(wrong)}")
-    return {name: check_section(name, profile[name], where) for name in SECTIONS if name in profile}
+    sections = {name: check_section(name, profile[name], where) for name in SECTIONS if name in profile}
+    if "aug" in sections:
+        if "design" not in sections:
+            raise KeyError(f"{where}: section 'design' missing: the augmentation study needs its primary question "
+                           "(comparison, metric, k, margins) fixed before it runs; see configs/smoke.yaml")
+        check_design(sections["design"], sections["aug"], where)
+    return sections
+
+
+def check_design(design: DesignSection, aug: AugSection, where: str | Path) -> None:
+    """The primary question against the study that answers it: an error naming ``where`` and the
+    key when the comparison, a score, a margin, the k, a level or the seeds cannot work."""
+    wrong = []
+    arms = design.comparison
+    if len(arms) != 2 or len(set(arms)) != 2 or not set(arms) <= set(aug.approaches):
+        wrong.append(f"design.comparison = {arms!r}: need two different arms of aug.approaches {aug.approaches}")
+    scores = [design.metric, *design.beside]
+    if not set(scores) <= set(SCORES) or len(set(scores)) != len(scores):
+        wrong.append(f"design.metric and design.beside = {scores!r}: need distinct scores of {list(SCORES)}")
+    for score in scores:
+        margin = design.margins.get(score) if isinstance(design.margins, dict) else None
+        if not isinstance(margin, (int, float)) or isinstance(margin, bool) or not 0 < margin < 0.5:
+            wrong.append(f"design.margins.{score} = {margin!r}: need a margin in (0, 0.5), in the score's units")
+    if not design.margin_why.strip():
+        wrong.append("design.margin_why is empty: say why the margins are what they are")
+    if design.k not in aug.k:
+        wrong.append(f"design.k = {design.k}: not one of aug.k {aug.k}")
+    if not 0 < design.alpha < 0.5:
+        wrong.append(f"design.alpha = {design.alpha}: need a level in (0, 0.5)")
+    if not 0.5 <= design.power < 1:
+        wrong.append(f"design.power = {design.power}: need a power in [0.5, 1)")
+    if not 0.5 < design.stable_share <= 1:
+        wrong.append(f"design.stable_share = {design.stable_share}: need a share in (0.5, 1]")
+    for name in ("gan_seeds", "classifier_seeds"):
+        seeds = getattr(aug, name)
+        if not isinstance(seeds, list) or len(set(seeds)) < 2:
+            wrong.append(f"aug.{name} = {seeds!r}: need at least 2 distinct seeds, so that the intervals sample "
+                         "their variance")
+    if wrong:
+        raise ValueError(f"{where}: " + "; ".join(wrong))

@@ -197,8 +197,8 @@ def fid_curves(ours: pd.DataFrame, thesis_points: dict, ours_label: str, thesis_
     return fig
 
 
-# The four approaches of the augmentation study: colour (Okabe-Ito), marker, line style
-APPROACH_STYLE = {"ORG": ("#0072B2", "s", "-"), "Aug ORG": ("#56B4E9", "D", "--"),
+# The approaches of the augmentation study: colour (Okabe-Ito), marker, line style
+APPROACH_STYLE = {"ORG": ("#0072B2", "s", "-"), "Aug ORG": ("#56B4E9", "D", "--"), "ORG x2.5": ("#CC79A7", "P", ":"),
                   "Aug ORG x2.5": ("#009E73", "v", ":"), "GAN": ("#D55E00", "o", "-"),
                   "Aug GAN": ("#E69F00", "^", "--")}
 

@@ -9,11 +9,23 @@ drawn seed on the drawn patients. Two arms are compared **paired**: the same see
 patients for both. The statistic is averaged over seeds, then over folds (each fold's test
 patients are its own).
 
+Seeds come at two levels: the classifier's training seed and, for an arm that adds generated
+masses, the generator's (another G_k trained on the same k masses). Each model of a fold is
+labelled with both (``FoldScores.gan_seed`` and ``classifier_seed``; an arm without a generator
+repeats its scores for every generator seed), the two form a full grid, and a replicate draws
+the generator seeds and the classifier seeds with replacement, each level's deviation added to
+the patients' replicate (an additive model without the seeds' interaction).
+
 With the 2 or 3 seeds a study affords, a plain resample of seeds understates their spread by a
 factor (S - 1) / S, so the drawn seeds' deviations are widened to the unbiased size. Seeds and
 patients are crossed factors; resampling both counts their interaction twice, so intervals lean
 to the wide side when classifiers differ mostly patient by patient. Simulations in
 ``tests/test_bootstrap.py`` check the coverage of a null difference.
+
+The same replicates give the estimate's **variance components**: how much of its variance comes
+from the test patients, the generator seeds and the classifier seeds, each scaled to one unit
+(one patient, one seed) so that :mod:`thesis_lib.evaluation.power` can project the standard
+error to another replication.
 
 Scores are computed with patient weights for all bootstrap replicates at once (AUC by ranks,
 average precision by thresholds at unique scores, F1 at a fixed threshold), with no Python loop
@@ -33,12 +45,16 @@ METRICS = ("auc", "ap", "f1", "f1_val")  # f1: at 0.5; f1_val: at the threshold 
 @dataclass(frozen=True)
 class FoldScores:
     """One fold's test set under one or two arms: ``y`` (N,) 0/1 labels, ``patient`` (N,) patient
-    codes, ``proba`` (arms, seeds, N) P(mass), ``threshold`` (arms, seeds) for F1."""
+    codes, ``proba`` (arms, seeds, N) P(mass), ``threshold`` (arms, seeds) for F1, and each seed
+    column's ``gan_seed`` and ``classifier_seed`` (seeds,) labels (default: one generator seed,
+    every column its own classifier seed); the labels must form a full grid."""
 
     y: np.ndarray
     patient: np.ndarray
     proba: np.ndarray
     threshold: np.ndarray
+    gan_seed: np.ndarray | None = None
+    classifier_seed: np.ndarray | None = None
 
     def __post_init__(self):
         if self.proba.ndim != 3 or self.proba.shape[2] != len(self.y) or len(self.patient) != len(self.y):
@@ -46,6 +62,14 @@ class FoldScores:
                              f"got {self.proba.shape} and {len(self.patient)} patients")
         if self.threshold.shape != self.proba.shape[:2]:
             raise ValueError(f"threshold {self.threshold.shape}: need one per arm and seed {self.proba.shape[:2]}")
+        n_seeds = self.proba.shape[1]
+        gan = np.zeros(n_seeds, int) if self.gan_seed is None else np.asarray(self.gan_seed)
+        clf = np.arange(n_seeds) if self.classifier_seed is None else np.asarray(self.classifier_seed)
+        if gan.shape != (n_seeds,) or clf.shape != (n_seeds,) or \
+                len(set(zip(gan.tolist(), clf.tolist()))) != n_seeds or \
+                len(np.unique(gan)) * len(np.unique(clf)) != n_seeds:
+            raise ValueError(f"gan_seed {gan.tolist()} and classifier_seed {clf.tolist()}: need one label pair per seed "
+                             "column, every generator seed with every classifier seed")
         if len(np.unique(self.patient[self.y == 1])) < 2:
             raise ValueError("fewer than 2 patients with a mass in the test set: the cluster bootstrap "
                              "needs at least 2 (more folds' patients, or a larger dataset)")
@@ -98,17 +122,39 @@ def _fold_scores(fold: FoldScores, metric: str, weights: np.ndarray) -> np.ndarr
                                for s in range(fold.proba.shape[1])]) for a in range(fold.proba.shape[0])])
 
 
-def _resample_seeds(boot: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """(B,) means over seeds drawn with replacement from ``boot`` (seeds, B), each replicate's seed
-    deviations widened by sqrt(S / (S - 1)): a plain bootstrap of a mean of S values has variance
-    (S - 1) / S of the unbiased one, half of it with the 2 or 3 seeds a study can afford."""
-    n_seeds, n_boot = boot.shape
-    if n_seeds == 1:
-        return boot[0]
-    drawn = rng.integers(0, n_seeds, (n_boot, n_seeds))
-    centre = boot.mean(axis=0)
-    deviations = np.take_along_axis(boot.T, drawn, axis=1).mean(axis=1) - centre
-    return centre + np.sqrt(n_seeds / (n_seeds - 1)) * deviations
+def seed_grid(fold: FoldScores, values: np.ndarray) -> np.ndarray:
+    """``values`` (seeds, ...) of one arm rearranged as (generator seeds, classifier seeds, ...)."""
+    n_seeds = fold.proba.shape[1]
+    gan = np.zeros(n_seeds, int) if fold.gan_seed is None else np.asarray(fold.gan_seed)
+    clf = np.arange(n_seeds) if fold.classifier_seed is None else np.asarray(fold.classifier_seed)
+    g_codes, g = np.unique(gan, return_inverse=True)
+    c_codes, c = np.unique(clf, return_inverse=True)
+    out = np.empty((len(g_codes), len(c_codes)) + values.shape[1:], values.dtype)
+    out[g, c] = values
+    return out
+
+
+def _level_deviation(means: np.ndarray, centre: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(B,) the deviation from ``centre`` (B,) of the mean of ``means`` (S, B) over S levels drawn
+    with replacement, widened by sqrt(S / (S - 1)): a plain bootstrap of a mean of S values has
+    variance (S - 1) / S of the unbiased one, half of it with the 2 or 3 seeds a study affords.
+    Zero for one level."""
+    n_levels, n_boot = means.shape
+    if n_levels == 1:
+        return np.zeros(n_boot)
+    drawn = rng.integers(0, n_levels, (n_boot, n_levels))
+    deviations = np.take_along_axis(means.T, drawn, axis=1).mean(axis=1) - centre
+    return np.sqrt(n_levels / (n_levels - 1)) * deviations
+
+
+def _resample_seeds(boot: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From ``boot`` (generator seeds, classifier seeds, B) of patient replicates: the patients'
+    replicate (B,) (every seed's mean), and the deviations (B,) that drawing classifier seeds and
+    generator seeds with replacement add to it (:func:`_level_deviation`)."""
+    centre = boot.mean(axis=(0, 1))
+    by_classifier = _level_deviation(boot.mean(axis=0), centre, rng)
+    by_generator = _level_deviation(boot.mean(axis=1), centre, rng)
+    return centre, by_generator, by_classifier
 
 
 def hierarchical_bootstrap(folds: list[FoldScores], metric: str, n_boot: int = 2000, seed: int = 0,
@@ -120,9 +166,14 @@ def hierarchical_bootstrap(folds: list[FoldScores], metric: str, n_boot: int = 2
     difference) after the seeds' widening, which can otherwise carry a score of 2 or 3 seeds
     past its bound (an F1 of 0 and 0.39 would give an interval below 0).
 
-    Returns ``estimate``, ``low``, ``high``, ``p_above`` and ``p_below``: one-sided bootstrap
+    Returns ``estimate``, ``low``, ``high`` (at ``level``), ``low90`` and ``high90`` (the 90 %
+    interval of two one-sided 5 % tests), ``p_above`` and ``p_below``: one-sided bootstrap
     p-values for "the value is not above 0" and "not below 0", ``(1 + #replicates on the wrong
-    side) / (1 + n_boot)``, meaningful for differences.
+    side) / (1 + n_boot)``, meaningful for differences; and the variance components of the
+    estimate, each scaled to one unit: ``var_patient`` (x mean test patients per fold x folds),
+    ``var_gan_seed`` (x generator seeds x folds), ``var_classifier_seed`` (x classifier seeds x
+    folds), with ``n_folds``, ``n_patients`` (mean per fold), ``n_gan_seeds`` and
+    ``n_classifier_seeds`` (a component is 0 where its level has one member).
     """
     if n_boot < 100:
         raise ValueError(f"n_boot={n_boot}: use at least 100 replicates")
@@ -134,7 +185,7 @@ def hierarchical_bootstrap(folds: list[FoldScores], metric: str, n_boot: int = 2
     if arms not in ({1}, {2}):
         raise ValueError(f"each fold needs the same 1 or 2 arms, got {sorted(arms)}")
     rng = np.random.default_rng(seed)
-    observed, replicates = [], []
+    observed, replicates, terms, grids = [], [], [], []
     for fold in folds:
         ones = np.ones((1, len(fold.y)))
         point = _fold_scores(fold, metric, ones)[..., 0]  # (arms, seeds)
@@ -143,14 +194,28 @@ def hierarchical_bootstrap(folds: list[FoldScores], metric: str, n_boot: int = 2
             point, boot, bounds = point[0] - point[1], boot[0] - boot[1], (-1.0, 1.0)
         else:
             point, boot, bounds = point[0], boot[0], (0.0, 1.0)
-        replicates.append(np.clip(_resample_seeds(boot, rng), *bounds))  # the widening must not leave the score's range
+        grid = seed_grid(fold, boot)  # (generator seeds, classifier seeds, B)
+        patients, by_generator, by_classifier = _resample_seeds(grid, rng)
+        # the widening must not leave the score's range
+        replicates.append(np.clip(patients + by_generator + by_classifier, *bounds))
+        terms.append((patients, by_generator, by_classifier))
+        grids.append(grid.shape[:2])
         observed.append(np.mean(point))
     stats = np.mean(replicates, axis=0)
     lo, hi = np.nanquantile(stats, [(1 - level) / 2, (1 + level) / 2])
+    lo90, hi90 = np.nanquantile(stats, [0.05, 0.95])
     valid = stats[~np.isnan(stats)]
+    n_folds = len(folds)
+    n_gan, n_clf = min(g for g, _ in grids), min(c for _, c in grids)
+    n_patients = float(np.mean([len(np.unique(f.patient)) for f in folds]))
+    term_var = [float(np.nanvar(np.mean([t[i] for t in terms], axis=0), ddof=1)) for i in range(3)]
     return {"estimate": float(np.mean(observed)), "low": float(lo), "high": float(hi),
+            "low90": float(lo90), "high90": float(hi90),
             "p_above": float((1 + np.sum(valid <= 0)) / (1 + len(valid))),
-            "p_below": float((1 + np.sum(valid >= 0)) / (1 + len(valid))), "n_boot": n_boot}
+            "p_below": float((1 + np.sum(valid >= 0)) / (1 + len(valid))), "n_boot": n_boot,
+            "var_patient": term_var[0] * n_patients * n_folds, "var_gan_seed": term_var[1] * n_gan * n_folds,
+            "var_classifier_seed": term_var[2] * n_clf * n_folds, "n_folds": n_folds, "n_patients": n_patients,
+            "n_gan_seeds": n_gan, "n_classifier_seeds": n_clf}
 
 
 def holm(pvalues) -> np.ndarray:

@@ -12,17 +12,24 @@ approach      training set                                           flips
 ============  =====================================================  ==============
 ORG           k real + 10 k normal                                   no
 Aug ORG       k real + 10 k normal                                   h/v, on the fly
+ORG x2.5      the k real masses each shown 2.5 times + 10 k normal   no
 Aug ORG x2.5  the k real masses each shown 2.5 times + 10 k normal   h/v, on the fly
 GAN           k real + 1.5 k from G_k + 10 k normal                  no
 Aug GAN       k real + 1.5 k from G_k + 10 k normal                  h/v, on the fly
 ============  =====================================================  ==============
 
-``Aug ORG x2.5`` is the fair control of ``Aug GAN`` (not in the thesis): the same number of
-positives and the same flips, so the two differ only by where the extra positives come from;
-the other arms also differ in their class ratio, which moves F1 at a fixed threshold by itself.
+``Aug ORG x2.5`` is the fair control of ``Aug GAN`` and ``ORG x2.5`` of ``GAN`` (neither in the
+thesis): the same number of positives and the same flips, so each pair differs only by where
+the extra positives come from; the other pairs also differ in their class ratio, which moves
+AUC, AP and F1 at a fixed threshold by itself.
 
-Every cell (k, approach, fold) is trained with each of ``classifier_seeds``; the GAN arms of
-seed i use the G_k of ``gan_seeds[i % len(gan_seeds)]``. The G_k come from ``generators``
+Every classifier takes the same number of optimiser steps per epoch, that of one pass over the
+ORG arm's k + 10 k patches, whatever its arm's size: an arm with more positives sees each patch
+less often per epoch instead of taking more steps.
+
+Every cell (k, approach, fold) is trained with each of ``classifier_seeds``; a GAN arm with
+every pair of classifier seed and G_k seed (``gan_seeds``, a G_k per seed, fold and k), so that
+the intervals resample generator seeds as a level of their own. The G_k come from ``generators``
 (:mod:`thesis_lib.models.generators`: recipes trained here, e.g. ``small-data`` and ``thesis``, or a
 ready checkpoint such as the thesis' own generator): the first gives the arms ``GAN`` and
 ``Aug GAN``, each further one the arms ``GAN [name]`` and ``Aug GAN [name]``, compared with the
@@ -88,24 +95,29 @@ class Arm:
     oversample: bool = False  # real masses shown (1 + synthetic_per_real) times: Aug GAN's positive count
 
 
-APPROACHES = {"ORG": Arm(False, False), "Aug ORG": Arm(False, True), "Aug ORG x2.5": Arm(False, True, True),
-              "GAN": Arm(True, False), "Aug GAN": Arm(True, True)}
-OVERSAMPLED_RATIO = 1.5  # Aug ORG x2.5 matches Aug GAN only at synthetic_per_real = 1.5
-# (A, B): "A beats B" is the statement each interval tests; the fair control first
+APPROACHES = {"ORG": Arm(False, False), "Aug ORG": Arm(False, True), "ORG x2.5": Arm(False, False, True),
+              "Aug ORG x2.5": Arm(False, True, True), "GAN": Arm(True, False), "Aug GAN": Arm(True, True)}
+OVERSAMPLED_RATIO = 1.5  # the x2.5 arms match the GAN arms only at synthetic_per_real = 1.5
 RUN_OPTIONS = ("approaches", "folds", "workers", "reuse", "progress")  # how run_study runs, not what it computes
-COMPARISONS = (("Aug GAN", "Aug ORG x2.5"), ("Aug GAN", "Aug ORG"), ("GAN", "ORG"), ("Aug ORG", "ORG"))
+# (A, B): "A beats B" is the statement each interval tests; the fair controls first
+COMPARISONS = (("Aug GAN", "Aug ORG x2.5"), ("GAN", "ORG x2.5"), ("Aug GAN", "Aug ORG"), ("GAN", "ORG"),
+               ("Aug ORG", "ORG"))
+SAME_RATIO = {("Aug GAN", "Aug ORG x2.5"), ("GAN", "ORG x2.5"), ("Aug ORG", "ORG")}  # arms of one class ratio
 INTERVAL_METRICS = ("auc", "ap", "f1", "f1_val")  # threshold-free first, then F1 at 0.5, then at the validation threshold
 ARM_METRICS = ("auc", "f1")  # per-arm intervals for the figures
 ALPHA = 0.05  # family-wise, two-sided: each direction is tested at ALPHA / 2 after Holm's correction across k
 RESULT_COLUMNS = ["k", "approach", "fold", "replicate", "gan_seed", "generator", "auc", "ap", "f1", "precision", "recall",
                   "threshold", "f1_val", "n_real", "n_positive", "n_synthetic", "n_normal", "n_val", "n_val_mass",
                   "n_test_mass",
-                  "n_test_normal", "n_test_patients", "best_epoch", "best_val_f1", "best_val_auc", "seed", "subset_hash",
+                  "n_test_normal", "n_test_patients", "best_epoch", "epochs_run", "steps_per_epoch", "best_val_f1",
+                  "best_val_auc", "seed", "subset_hash",
                   "config_hash", "commit", "duration_s"]
 # The aug section's settings besides the classifier's (ClassifierConfig), and what config.resolve adds
 STUDY_KEYS = {f.name for f in fields(AugSection)} | {"seed", "profile", "artifacts"}
-INTERVAL_COLUMNS = ["k", "comparison", "metric", "estimate", "low", "high", "p_above", "p_below", "p_holm_better",
-                    "p_holm_worse", "verdict", "n_seeds", "n_boot"]
+VARIANCE_COLUMNS = ["var_patient", "var_gan_seed", "var_classifier_seed", "n_folds", "n_patients", "n_gan_seeds",
+                    "n_classifier_seeds"]  # hierarchical_bootstrap's variance components and replication
+INTERVAL_COLUMNS = ["k", "comparison", "metric", "estimate", "low", "high", "low90", "high90", "p_above", "p_below",
+                    "p_holm_better", "p_holm_worse", "verdict", "n_seeds", "n_boot", *VARIANCE_COLUMNS]
 
 
 @dataclass(frozen=True)
@@ -224,9 +236,10 @@ def check_study(store: PatchStore, folds: list[int], ks: list[int], study: dict,
         raise KeyError(f"unknown aug setting(s) {unknown}{where}; known: {sorted(known)}")
     seed_list(study, "classifier_seeds")
     seed_list(study, "gan_seeds")
-    if "Aug ORG x2.5" in approaches and study["synthetic_per_real"] != OVERSAMPLED_RATIO:
-        raise ValueError(f"synthetic_per_real={study['synthetic_per_real']}: the control 'Aug ORG x2.5' matches "
-                         f"Aug GAN's positives only at {OVERSAMPLED_RATIO}; drop it from approaches or use "
+    oversampled = [a for a in approaches if APPROACHES[a].oversample]
+    if oversampled and study["synthetic_per_real"] != OVERSAMPLED_RATIO:
+        raise ValueError(f"synthetic_per_real={study['synthetic_per_real']}: the control '{oversampled[0]}' matches "
+                         f"the GAN arms' positives only at {OVERSAMPLED_RATIO}; drop it from approaches or use "
                          f"{OVERSAMPLED_RATIO}")
     for fold in folds:
         test = partition_rows(store, fold, "test")
@@ -299,9 +312,16 @@ def _seed(*parts: int) -> int:
     return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])
 
 
-def _classifier_config(study: dict, seed: int, flips: bool, device: str) -> ClassifierConfig:
-    names = {f.name for f in fields(ClassifierConfig)} - {"seed", "flips", "device"}
-    return ClassifierConfig(**{n: study[n] for n in names if n in study}, seed=seed, flips=flips, device=device)
+def steps_per_epoch(study: dict, k: int) -> int:
+    """Optimiser steps in one classifier epoch, the same for every arm at ``k``: one pass over
+    the ORG arm's k real masses and ``normal_per_real`` x k normal patches."""
+    return -(-(k + n_normal(study, k)) // study["batch_size"])
+
+
+def _classifier_config(study: dict, seed: int, flips: bool, device: str, steps: int = 0) -> ClassifierConfig:
+    names = {f.name for f in fields(ClassifierConfig)} - {"seed", "flips", "device", "steps_per_epoch"}
+    return ClassifierConfig(**{n: study[n] for n in names if n in study}, seed=seed, flips=flips, device=device,
+                            steps_per_epoch=steps)
 
 
 def _init_worker(threads: int) -> None:
@@ -334,18 +354,20 @@ def _train_generator(profile: str, study: dict, subset: TrainingSubset, gan_seed
 
 
 def _train_classifier(artifacts: str, study: dict, subset: TrainingSubset, label: str, replicate: int,
-                      gan_seed: int, source: str, generator: str | None, device: str) -> tuple[dict, np.ndarray]:
+                      gan_seed: int | None, source: str, generator: str | None, device: str) -> tuple[dict, np.ndarray]:
     """Train one classifier of the arm ``label`` (GAN arms: with ``generator``, the checkpoint of
     the source named ``source``); return its results row (without hash and commit) and test P(mass)."""
     t0 = time.perf_counter()
     store = PatchStore(paths.store(artifacts))
     fold, k = subset.fold, subset.k
     approach = base_approach(label)
-    train = training_set(store, subset, approach, study, generator, gan_seed)
+    train = training_set(store, subset, approach, study, generator, gan_seed or 0)
     x_val, y_val = evaluation_set(store, fold, "val")
     x_test, y_test = evaluation_set(store, fold, "test")
     seed = _seed(study["seed"], fold, k, replicate)  # the same for every arm: paired comparisons
-    fitted = train_classifier(train.x, train.y, x_val, y_val, _classifier_config(study, seed, train.flips, device))
+    steps = steps_per_epoch(study, k)
+    fitted = train_classifier(train.x, train.y, x_val, y_val,
+                              _classifier_config(study, seed, train.flips, device, steps))
     proba = predict_proba(fitted.model, x_test)
     threshold = best_f1_threshold(y_val, predict_proba(fitted.model, x_val)) if len(x_val) else 0.5
     at_val = classification_scores(y_test, proba, threshold)
@@ -356,7 +378,8 @@ def _train_classifier(artifacts: str, study: dict, subset: TrainingSubset, label
            **train.counts(), "n_val": len(y_val), "n_val_mass": int(np.sum(y_val)), "n_test_mass": int(y_test.sum()),
            "n_test_normal": int((y_test == 0).sum()),
            "n_test_patients": partition_rows(store, fold, "test").patient_id.nunique(),
-           "best_epoch": fitted.best_epoch, "best_val_f1": fitted.best_val_f1, "best_val_auc": fitted.best_val_auc, "seed": seed,
+           "best_epoch": fitted.best_epoch, "epochs_run": len(fitted.history), "steps_per_epoch": steps,
+           "best_val_f1": fitted.best_val_f1, "best_val_auc": fitted.best_val_auc, "seed": seed,
            "subset_hash": subset.hash, "duration_s": round(time.perf_counter() - t0, 1)}
     return row, proba
 
@@ -462,6 +485,8 @@ def read_predictions(artifacts: str | Path, k: int, config_hash: str | None = No
     pred = pd.read_csv(predictions_path(artifacts, k), dtype={"patient_id": str, "config_hash": str})
     if "config_hash" not in pred:  # written before predictions were keyed by config: of an unknown one
         pred["config_hash"] = ""
+    if "gan_seed" not in pred:  # written before GAN arms were crossed with G_k seeds: replicate i used seed i
+        pred["gan_seed"] = np.nan
     return pred if config_hash is None else pred[pred.config_hash == config_hash]
 
 
@@ -494,21 +519,36 @@ def reuse_table(artifacts: str | Path, table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out).set_index("k")
 
 
-def fold_scores(pred: pd.DataFrame, table: pd.DataFrame, arms: tuple[str, ...], metric: str) -> list[FoldScores]:
-    """Per fold, the test predictions of ``arms`` (one or two), seeds aligned by replicate, with
-    each model's F1 threshold (0.5, or its validation threshold for ``f1_val``)."""
+def fold_scores(pred: pd.DataFrame, table: pd.DataFrame, arms: tuple[str, ...], metric: str,
+                gan_seeds: list[int] | None = None) -> list[FoldScores]:
+    """Per fold, the test predictions of ``arms`` (one or two) on a grid of G_k seed x classifier
+    seed (replicate): classifier seeds aligned by replicate, an arm without a generator repeated
+    for every G_k seed of the other; each model with its F1 threshold (0.5, or its validation
+    threshold for ``f1_val``). ``gan_seeds``: only these G_k seeds (default all)."""
+    pred = pred.assign(gan_seed=pred.gan_seed.fillna(-1).astype(int))
+    table = table.assign(gan_seed=table.gan_seed.fillna(-1).astype(int))
     out = []
     for fold, g in pred.groupby("fold"):
         if not all((g.approach == a).any() for a in arms):
             continue
         reps = sorted(set.intersection(*(set(g[g.approach == a].replicate) for a in arms)))
-        first = g[(g.approach == arms[0]) & (g.replicate == reps[0])].set_index("patch")
-        proba = np.stack([np.stack([g[(g.approach == a) & (g.replicate == r)].set_index("patch").proba
-                                    .loc[first.index].to_numpy() for r in reps]) for a in arms])
-        rows = table[table.fold == fold].set_index(["approach", "replicate"])
-        thresholds = np.array([[rows.threshold.loc[(a, r)] if metric == "f1_val" else 0.5 for r in reps]
+        seeds = sorted(set(g[g.approach.isin(arms) & (g.gan_seed >= 0)].gan_seed)) or [-1]
+        seeds = [s for s in seeds if gan_seeds is None or s < 0 or s in gan_seeds]
+        grid = [(s, r) for s in seeds for r in reps]
+
+        def own(arm: str, seed: int) -> int:  # the G_k seed of ``arm``'s model in a grid column
+            return seed if (g[g.approach == arm].gan_seed >= 0).any() else -1
+
+        by_model = g.set_index(["approach", "gan_seed", "replicate", "patch"]).proba.sort_index()
+        first = g[(g.approach == arms[0]) & (g.replicate == reps[0]) & (g.gan_seed == own(arms[0], seeds[0]))]
+        first = first.set_index("patch")
+        proba = np.stack([np.stack([by_model.loc[(a, own(a, s), r)].loc[first.index].to_numpy() for s, r in grid])
+                          for a in arms])
+        rows = table[table.fold == fold].set_index(["approach", "gan_seed", "replicate"])
+        thresholds = np.array([[rows.threshold.loc[(a, own(a, s), r)] if metric == "f1_val" else 0.5 for s, r in grid]
                                for a in arms], dtype=float)
-        out.append(FoldScores(first.label.to_numpy(), first.patient_id.to_numpy(), proba, thresholds))
+        out.append(FoldScores(first.label.to_numpy(), first.patient_id.to_numpy(), proba, thresholds,
+                              gan_seed=np.array([s for s, _ in grid]), classifier_seed=np.array([r for _, r in grid])))
     return out
 
 
@@ -528,8 +568,8 @@ def intervals(artifacts: str | Path, table: pd.DataFrame, n_boot: int = 2000, se
             rows.append({"k": k, "comparison": " - ".join(arms), "metric": metric,
                          **hierarchical_bootstrap(folds, metric, n_boot, seed),
                          "n_seeds": min(f.proba.shape[1] for f in folds)})
-    out = pd.DataFrame(rows, columns=["k", "comparison", "metric", "estimate", "low", "high", "p_above", "p_below",
-                                      "n_boot", "n_seeds"])
+    out = pd.DataFrame(rows, columns=[c for c in INTERVAL_COLUMNS if c not in ("p_holm_better", "p_holm_worse",
+                                                                                "verdict")])
     out["p_holm_better"], out["p_holm_worse"] = np.nan, np.nan
     paired = out.comparison.str.contains(" - ")
     for _, g in out[paired].groupby(["comparison", "metric"]):
@@ -575,12 +615,26 @@ def read_intervals(artifacts: str | Path) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
+def classifier_tasks(approaches: list[str], sources: list[GeneratorSource], folds: list[int], replicates: list[int],
+                     gan_seeds: list[int]) -> list[tuple[int, str, str, int, int | None]]:
+    """Every classifier of one k: (fold, arm label, generator name, classifier seed, G_k seed or
+    None): each arm with each classifier seed, a GAN arm with each G_k seed as well (crossed)."""
+    arms = [(arm_label(a, i, s.name), s.name, APPROACHES[a].gan) for a in approaches
+            for i, s in (enumerate(sources) if APPROACHES[a].gan else [(0, sources[0])])]
+    return [(f, label, source, r, g) for r in replicates for label, source, gan in arms
+            for g in (gan_seeds if gan else [None]) for f in folds]
+
+
 def is_done(table: pd.DataFrame, k: int, approaches: list[str], folds: list[int], replicates: list[int],
-            hash_: str) -> bool:
-    """True when the table holds every (approach, fold, replicate) of ``k`` computed with ``hash_``."""
+            hash_: str, gan_seeds: list[int] = (0,)) -> bool:
+    """True when the table holds every classifier of ``k`` (approach, fold, classifier seed and,
+    for a GAN arm, each G_k seed) computed with ``hash_``."""
     rows = table[(table.k == k) & (table.config_hash == hash_)]
-    have = set(zip(rows.approach, rows.fold.astype(int), rows.replicate.astype(int)))
-    return {(a, f, r) for a in approaches for f in folds for r in replicates} <= have
+    have = set(zip(rows.approach.map(base_approach), rows.fold.astype(int), rows.replicate.astype(int),
+                   rows.gan_seed.fillna(-1).astype(int)))
+    want = {(a, f, r, g) for a in approaches for f in folds for r in replicates
+            for g in (gan_seeds if APPROACHES[a].gan else [-1])}
+    return want <= have
 
 
 def run_k(profile: str, k: int, study: dict, *, approaches: list[str] | None = None, folds: list[int] | None = None,
@@ -601,7 +655,7 @@ def run_k(profile: str, k: int, study: dict, *, approaches: list[str] | None = N
     run = Run("aug_study", {**study, "k": k, "approaches": approaches, "folds": folds})
     folder = paths.aug(art) / f"k{k}"
     table = read_results(art)
-    if reuse and is_done(table, k, approaches, folds, replicates, hash_):
+    if reuse and is_done(table, k, approaches, folds, replicates, hash_, gan_seeds):
         rows = table[(table.k == k) & (table.config_hash == hash_)]
         with atomic_path(folder / "results.csv") as tmp:
             rows[RESULT_COLUMNS].to_csv(tmp, index=False)
@@ -618,21 +672,16 @@ def run_k(profile: str, k: int, study: dict, *, approaches: list[str] | None = N
         trained = _run_all([(_train_generator, profile, study, subsets[f], g, sources, s) for f, s, g in keys],
                            workers, f"k={k}: G_k", progress)
         generators = {(f, s.name, g): p for (f, s, g), p in zip(keys, trained)}
-    arms = [(arm_label(a, i, s.name), s.name) for a in approaches
-            for i, s in (enumerate(sources) if APPROACHES[a].gan else [(0, sources[0])])]
-    tasks = [(f, label, source, i, r) for i, r in enumerate(replicates) for label, source in arms for f in folds]
-    calls = []
-    for f, label, source, i, r in tasks:
-        g = gan_seeds[i % len(gan_seeds)]
-        calls.append((_train_classifier, str(art), study, subsets[f], label, r, g, source,
-                      generators.get((f, source, g)), device))
+    tasks = classifier_tasks(approaches, sources, folds, replicates, gan_seeds)
+    calls = [(_train_classifier, str(art), study, subsets[f], label, i, g, source, generators.get((f, source, g)),
+              device) for f, label, source, i, g in tasks]
     out = _run_all(calls, workers, f"k={k}: classifiers", progress)
     rows = pd.DataFrame([r for r, _ in out]).assign(config_hash=hash_, commit=git_commit())
     test = {f: partition_rows(store, f, "test") for f in folds}
-    pred = pd.concat([pd.DataFrame({"fold": f, "approach": a, "replicate": r, "patch": test[f].index,
-                                    "patient_id": test[f].patient_id.to_numpy(),
+    pred = pd.concat([pd.DataFrame({"fold": f, "approach": a, "replicate": i, "gan_seed": np.nan if g is None else g,
+                                    "patch": test[f].index, "patient_id": test[f].patient_id.to_numpy(),
                                     "label": (test[f].label == "mass").to_numpy(np.int64), "proba": proba})
-                      for (f, a, _, _, r), (_, proba) in zip(tasks, out)], ignore_index=True).assign(config_hash=hash_)
+                      for (f, a, _, i, g), (_, proba) in zip(tasks, out)], ignore_index=True).assign(config_hash=hash_)
     with atomic_path(folder / "results.csv") as tmp:
         rows[RESULT_COLUMNS].to_csv(tmp, index=False)
     run.write(folder, config_hash=hash_, rows=len(rows),

@@ -4,7 +4,10 @@ A GAN arm can only say something about GAN augmentation when its G_k draws mass-
 Each G_k (every fold, k and gan seed) is scored as the FID chapter scores the fold GANs
 (:mod:`thesis_lib.studies.realism`): against its fold's held-out masses, with its own k training masses
 for the matched floor and the memorisation check, and its samples' high-frequency spectrum. A
-G_k passes the gate when it meets every realism rule; the scorecard marks a GAN-arm claim "not
+G_k passes the gate when it meets every realism rule by more than the binomial margin that a
+redraw of its samples could erase (:func:`~thesis_lib.studies.realism.borderline`: a precision or
+recall that close to its threshold fails as "borderline", so that a redraw turns a pass into a
+borderline and not into a fail); the scorecard marks a GAN-arm claim "not
 comparable" when a G_k behind it failed.
 
 Command line (the workflow's ``aug_gate`` step, after the G_k are trained)::
@@ -29,7 +32,7 @@ from thesis_lib.io import atomic_path, write_json, write_npz
 from thesis_lib.models.generate import generate
 from thesis_lib.results import ResultsMissing, recorded, render_only
 from thesis_lib.studies.augstudy import generator_sources, gk_dir, open_store, parse_ks, seed_list, subset_of
-from thesis_lib.studies.realism import RULE_COLUMNS, held_out_masses, held_out_normals, realism_verdict, score_patches
+from thesis_lib.studies.realism import RULE_COLUMNS, borderline, held_out_masses, held_out_normals, realism_verdict, score_patches
 
 N_SHOWN = 25  # samples of each G_k the augmentation chapter shows
 BUDGET_FILE = config.REPO_ROOT / "benchmarks" / "results" / "gk_budget.jsonl"
@@ -68,8 +71,8 @@ def gate_table(profile: str, ks: list[int] | None = None, *, n_generated: int | 
                                     k=fid["pr_k"], seed=study["seed"])
             except ValueError as exc:  # too few masses to score (a tiny k or fold)
                 row, failed = {"N generated": len(fake)}, [f"not scored: {exc}"]
-            else:
-                failed = realism_verdict(row)[1]
+            else:  # a precision or recall a redraw of samples could turn passes nothing (realism.borderline)
+                failed = realism_verdict(row)[1] + [f"borderline {text}" for text in borderline(row)]
             rows.append({"generator": source.name, "k": k, "fold": int(fold), "gan_seed": gan_seed, **row,
                          "passed": not failed, "fails": "; ".join(failed)})
     return pd.DataFrame(rows)

@@ -7,6 +7,10 @@ Training follows the thesis:
 BCEWithLogitsLoss, Adam with weight decay 5e-4 and StepLR (gamma 0.95 per epoch), batch 64,
 20 epochs, random horizontal and vertical flips on the fly when asked (the "Aug" approaches).
 
+An epoch is one pass over the training set, or ``steps_per_epoch`` optimiser steps when set:
+the augmentation study sets it equal for every arm, so an arm with more positives does not take
+more steps (the batches then run through successive shuffles of its set).
+
 The epoch kept is the one with the best validation score ``select_on``: the thesis kept the
 best validation F1 at threshold 0.5 (``"f1"``, the first of equals), which is 0 at every epoch
 while a classifier of a rare class calls nothing a mass, so every epoch tied and the first was
@@ -50,6 +54,7 @@ class ClassifierConfig:
     device: str = "auto"  # auto (the GPU when there is one) | cpu | cuda | mps
     select_on: str = "auc"  # the validation score that picks the kept epoch: auc | f1 (the thesis: F1 at 0.5)
     patience: int = 0  # epochs without a better validation score before stopping (0: train all epochs)
+    steps_per_epoch: int = 0  # optimiser steps per epoch, whatever the training set's size (0: one pass over it)
 
     def __post_init__(self):
         for name in ("ndf", "epochs", "batch_size"):
@@ -59,6 +64,8 @@ class ClassifierConfig:
             raise ValueError(f"select_on={self.select_on!r}: expected 'auc' or 'f1'")
         if self.patience < 0:
             raise ValueError(f"patience={self.patience}: must be >= 0 (0: no early stop)")
+        if self.steps_per_epoch < 0:
+            raise ValueError(f"steps_per_epoch={self.steps_per_epoch}: must be >= 0 (0: one pass over the data)")
 
 
 @dataclass
@@ -99,12 +106,13 @@ def train_classifier(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray
     y_val = np.asarray(y_val, int)
     best = {"score": -np.inf, "epoch": 0, "state": None, "row": None}
     rows = []
+    steps = cfg.steps_per_epoch or -(-len(data) // cfg.batch_size)
+    stream = _batches(len(data), cfg.batch_size, order_rng)
     for epoch in range(1, cfg.epochs + 1):
         model.train()
-        order = torch.randperm(len(data), generator=order_rng).to(device)
         losses = []
-        for start in range(0, len(order), cfg.batch_size):
-            idx = order[start : start + cfg.batch_size]
+        for _ in range(steps):
+            idx = next(stream).to(device)
             x = augment(data[idx], cfg.flips, 0.0).contiguous(memory_format=torch.channels_last)
             loss = F.binary_cross_entropy_with_logits(model(x), labels[idx])
             opt.zero_grad(set_to_none=True)
@@ -123,6 +131,16 @@ def train_classifier(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray
     model.load_state_dict(best["state"])
     return TrainedClassifier(model.eval(), best["epoch"], best["row"]["val_f1"], pd.DataFrame(rows),
                              best["row"]["val_auc"])
+
+
+def _batches(n: int, batch_size: int, rng: torch.Generator):
+    """Index batches (at most ``batch_size`` each) through successive random permutations of
+    ``range(n)``, without end: a batch does not cross two permutations, so each shuffle ends
+    with its own short batch, as a plain pass over the data does."""
+    while True:
+        order = torch.randperm(n, generator=rng)
+        for start in range(0, n, batch_size):
+            yield order[start : start + batch_size]
 
 
 def validation_scores(model: Discriminator, x_val: np.ndarray, y_val: np.ndarray) -> dict[str, float]:
