@@ -141,9 +141,9 @@ display(Markdown(
 # power spectra (texture, noise, checkerboards) of real and generated patches, each
 # standardised by the real patches' spread (not FID). With an average of G's weights (below)
 # there is a third choice, `evaluator: last`: no selection, the last average is kept. The
-# default `smoke` profile keeps the last: on its data the texture score chose earlier generators whose
-# precision against held-out masses was lower than the last one's (the README's "How long the
-# default GAN must train" gives the measurement).
+# default `smoke` profile keeps the last, because it costs no scoring during training; what that
+# rule cost on this run (the last snapshot against the best one by FID on held-out masses) is
+# measured in the FID chapter's "How long must it train?".
 #
 # **Beyond the thesis.** GANs trained on a few hundred images, as here, were studied after the
 # thesis; three findings are options of the trainer, each off in the thesis profile: a budget

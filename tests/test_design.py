@@ -252,3 +252,82 @@ def test_every_arm_takes_the_same_optimiser_steps(monkeypatch):
     assert counts == {10: 21, 25: 21}
     study = {"normal_per_real": 10, "batch_size": 64}
     assert augstudy.steps_per_epoch(study, 100) == 18  # ceil(1,100 / 64), for every arm at k = 100
+
+
+# --- the domain-feature check compares with held-out masses at matched N ------------------------
+
+def test_the_domain_distance_is_to_held_out_masses_at_matched_n(cohort, tmp_path, monkeypatch):
+    """A 'generator' that draws the fold's held-out masses themselves scores (about) 0, and every
+    set holds the same N; with training masses as the reference it would not."""
+    from thesis_lib.data.datasets import scan
+    from thesis_lib.data.prep import PatchParams, build_patch_store
+    from thesis_lib.data.store import PatchStore
+
+    records, skips = scan("synthetic", cohort)
+    build_patch_store(records, tmp_path / "patches", PatchParams(), seed=1, source="synthetic", loader_skips=skips,
+                      progress=False)
+    store = PatchStore(tmp_path / "patches")
+    held_out = realism.held_out_masses(store, 0)
+    monkeypatch.setattr(realism, "generate", lambda ckpt, n, seed: held_out[:n])
+    monkeypatch.setattr(realism, "domain_features", lambda model, x: np.c_[x.mean(axis=(1, 2)), x.std(axis=(1, 2))])
+    table = realism.domain_table(store, {0: "unused.pt"}, ClassifierConfig(ndf=2, epochs=1, device="cpu"),
+                                 n_generated=len(held_out), seed=0)
+    row = table.loc[0]
+    n = min(len(held_out), len(realism.partition_patches(store, 0, "train", "mass", None, 0)))
+    assert row["N held-out"] == row["N training"] == row["N generated"] == n
+    assert row["domain FD"] < 0.05 * max(row["real-real domain FD"], 1e-9) or row["domain FD"] < 1e-6
+
+
+# --- the kept generator's rule is weighed by the run's own snapshots -------------------------
+
+def test_the_rule_that_keeps_the_last_generator_states_its_cost():
+    worse_last = pd.DataFrame({"epoch": [60, 120, 180], "FID": [90.0, 84.0, 106.0], "precision": [0.40, 0.44, 0.22],
+                               "N generated": 50})
+    text = realism.selection_cost(worse_last)
+    assert "epoch 120 (84.0, precision 0.44)" in text and "cost +22.0 FID and -0.22 precision" in text
+    assert "do not support the rule" in text
+    best_last = worse_last.assign(FID=[106.0, 90.0, 84.0], precision=[0.22, 0.40, 0.44])
+    assert "is supported" in realism.selection_cost(best_last)
+
+
+# --- memorisation flags are tested against chance and controls that cannot copy -----------------
+
+def test_memorisation_flags_are_tested_not_argued():
+    from thesis_lib.evaluation import memorisation
+
+    rng = np.random.default_rng(0)
+    train = rng.normal(size=(200, 6))
+    copies = np.r_[train[:6] + 1e-4, rng.normal(size=(58, 6))]  # 6 of 64 copied
+    chk = memorisation.check(train, copies, "toy")
+    clean = {"held-out": (len(memorisation.check(train, rng.normal(size=(64, 6)), "toy").flagged), 64)}
+    found = memorisation.reading(chk, clean)
+    assert found["chance_p"] < 0.01 and found["finding"] and "A finding" in found["text"]
+    smooth = {"averages": (7, 64)}  # a control flagged as often: the excess is explained, not a finding
+    explained = memorisation.reading(chk, smooth)
+    assert not explained["finding"] and "which averages also shows" in explained["text"]
+    fresh = memorisation.reading(memorisation.check(train, rng.normal(size=(64, 6)), "toy"), clean)
+    assert not fresh["finding"] and "No excess over chance" in fresh["text"]
+
+
+# --- the methods are written from the run's configuration -----------------------------------------
+
+def test_the_methods_say_what_the_run_did():
+    from thesis_lib.book.methods_build import methods_markdown
+
+    cfg = config.load_profile("smoke")
+    record = {"profile": "smoke", "config": cfg,
+              "gan_runs": {"fold0": {"epochs": 267, "iterations": 2403}, "fold1": {"epochs": 267, "iterations": 2403},
+                           "fold0_k100": {"epochs": 601, "iterations": 3605}}}
+    text = methods_markdown(record)
+    assert f"trained in {len(cfg['aug']['approaches'])} arms" in text and "the best validation AUC" in text
+    assert "2 fold GANs: 267 epochs (2,403 iterations); 1 G_k: 601 epochs (3,605 iterations)" in text
+    assert "| ORG x2.5 | k real masses, each shown 2.5 times | 10 k normal patches | none |" in text
+    assert "maps in pixels" in text and "none: the last average of G's weights is kept" in text
+    thesis_like = {**cfg, "aug": {**cfg["aug"], "select_on": "f1", "approaches": ["ORG", "GAN"]}}
+    other = methods_markdown({**record, "config": thesis_like})
+    assert "trained in 2 arms" in other and "best validation F1 at 0.5" in other
+    static = (config.REPO_ROOT / "book" / "methods.md").read_text()
+    for drifted in ("It is trained four ways", "keeping the epoch with the best validation F1",
+                    "two disjoint halves of the real patches", "the test patches of every fold are\nresampled"):
+        assert drifted not in static  # what the examiner found contradicting the chapters
+    assert "{include} generated/methods.md" in static

@@ -79,7 +79,10 @@ def _write_tsne(art, judged=True, gap=(0.05, 0.02, 0.08), outlier=(1.5, 1.0, 1.2
     gen, null, high, flip = outlier
     spread = 0.9 if judged else 0.1
     rows = [("pixels", "real only", "mass-vs-normal AUC (held-out)", 0.9, np.nan, np.nan, np.nan),
-            ("pixels", "generated - flipped", "gap filling of held-out masses", gap[0], 0.0, gap[1], gap[2])]
+            ("pixels", "generated - flipped", "gap filling of held-out masses", gap[0], 0.0, gap[1], gap[2]),
+            ("pixels", "smooth control - flipped", "gap filling of held-out masses", -0.02, 0.0, -0.04, 0.0),
+            ("pixels", "generated - smooth control", "gap filling of held-out masses", gap[0] + 0.02, 0.0, gap[1] + 0.02,
+             gap[2] + 0.02)]
     for masses, values in (("generated", {"spread": spread, "outlier distance ratio": (gen, null, 0.9, high)}),
                            ("flipped", {"spread": 1.0, "outlier distance ratio": (flip, 0.9, 0.8, 1.0)})):
         ratio = values["outlier distance ratio"]

@@ -73,8 +73,17 @@ def test_gap_filling_rewards_new_masses_not_copies():
     copies = train[rng.integers(0, 60, 90)] + 1e-4
     gain_new, gain_copies = nb.gap_filling(train, held, new), nb.gap_filling(train, held, copies)
     assert gain_new.mean() > 0.1 and gain_copies.max() < 1e-3 and (gain_new >= 0).all()
-    diff, low, high = nb.paired_difference(gain_new, gain_copies, n_boot=500)
+    diff, low, high = nb.clustered_difference(gain_new - gain_copies, np.arange(40), n_boot=500)
     assert 0 < low < diff < high
+    # two masses per patient (CC and MLO views): resampling patients, not patches, widens the interval
+    twins = np.r_[gain_new - gain_copies, gain_new - gain_copies]
+    _, low_p, high_p = nb.clustered_difference(twins, np.r_[np.arange(40), np.arange(40)], n_boot=2000)
+    _, low_m, high_m = nb.clustered_difference(twins, np.arange(80), n_boot=2000)
+    assert high_p - low_p > 1.25 * (high_m - low_m)
+    # two generator seeds that disagree: the seeds' level widens it further
+    seeds = np.stack([gain_new - gain_copies, 0.2 * (gain_new - gain_copies)])
+    _, low_s, high_s = nb.clustered_difference(seeds, np.arange(40), n_boot=2000)
+    assert high_s - low_s > 2 * (high - low)
 
 
 def test_spread_sees_blur_and_collapse():
@@ -145,7 +154,8 @@ def world():
     train = _population(80, rng)
     feats = {"real": train, "normal": _population(80, rng) + 3, "held_out": _population(60, rng),
              "held_out_normal": _population(60, rng) + 3,
-             "flipped": train[rng.integers(0, 80, 120)] + 0.01 * rng.normal(size=(120, D))}
+             "flipped": train[rng.integers(0, 80, 120)] + 0.01 * rng.normal(size=(120, D)),
+             "mixed": tsne.mixed_copies(train, 1.5, 0)}
     mean = train.mean(axis=0)
     some = train[rng.integers(0, 80, 120)]
     tiny = 1e-6 * rng.normal(size=(120, D))
@@ -173,14 +183,39 @@ def test_bad_generators_neither_fill_gaps_nor_avoid_outliers(world, name):
         assert not r["judged"] and r["not_judged"]
 
 
-def test_new_real_masses_fill_gaps_and_do_not_avoid_outliers(world):
+def test_in_a_gaussian_blob_averages_fill_gaps_too_so_the_measure_cannot_tell(world):
+    """New real masses bring held-out masses closer than flips do, but so do averages of two real
+    masses (they crowd the blob's dense middle): the gap measure rewards smoothness there, and
+    'fills gaps' is not read from it."""
     feats, generators = world
     table, r = _readings(feats, generators["new real masses"])
-    assert r["judged"] and r["gaps"] and r["gap_low"] > 0 and not r["outliers_less"]
-    assert set(table.masses) == {"real only", "generated", "flipped", "generated - flipped"}
+    assert r["judged"] and r["gap_low"] > 0 and r["control_fills"] and not r["gaps"] and not r["outliers_less"]
+    assert r["beyond_low"] <= 0
+    assert set(table.masses) == {"real only", "generated", "flipped", "generated - flipped", "smooth control - flipped",
+                                 "generated - smooth control"}
     text = " ".join(tsne.verdicts(table))
-    assert "This **supports** the reading that they fill gaps" in text
+    assert "the measure rewards smoothness too" in text and "averages of real masses fill as much" in text
     assert "**cannot tell**" in text or "**contradicts** the thesis' reading" in text  # new real masses do not avoid outliers
+
+
+def _ring(n, rng, radius=5.0):
+    angle = rng.uniform(0, 2 * np.pi, n)
+    return np.c_[radius * np.cos(angle), radius * np.sin(angle)] + 0.05 * rng.normal(size=(n, 2))
+
+
+def test_new_masses_on_a_curved_population_fill_gaps_where_averages_do_not():
+    """Real masses on a ring: an average of two mostly lies inside it, far from the held-out
+    masses, so new masses on the ring fill more gaps than the smooth control. The rule can say
+    'fills gaps'."""
+    rng = np.random.default_rng(7)
+    train = _ring(60, rng)
+    feats = {"real": train, "normal": rng.normal(size=(60, 2)) + 20, "held_out": _ring(50, rng),
+             "held_out_normal": rng.normal(size=(50, 2)) + 20,
+             "flipped": train[rng.integers(0, 60, 90)] + 0.001 * rng.normal(size=(90, 2)),
+             "mixed": tsne.mixed_copies(train, 1.5, 0)}
+    table, r = _readings(feats, _ring(90, rng))
+    assert r["judged"] and r["beyond_low"] > 0 and r["gaps"], r
+    assert "This **supports** the reading that they fill gaps" in " ".join(tsne.verdicts(table))
 
 
 @pytest.mark.slow
@@ -193,7 +228,8 @@ def test_a_generator_that_avoids_the_outliers_is_caught():
     real = np.c_[radius * np.cos(angle), radius * np.sin(angle)]
     inner = rng.uniform(0, 1, 180) * np.exp(2j * np.pi * rng.uniform(size=180))
     feats = {"real": real, "normal": rng.normal(size=(80, 2)) + 8, "held_out": real[rng.integers(0, 120, 40)] * 0.99,
-             "held_out_normal": rng.normal(size=(40, 2)) + 8, "flipped": -real[rng.integers(0, 120, 180)] * 1.001}
+             "held_out_normal": rng.normal(size=(40, 2)) + 8, "flipped": -real[rng.integers(0, 120, 180)] * 1.001,
+             "mixed": tsne.mixed_copies(real, 1.5, 0)}
     _, r = _readings(feats, np.c_[inner.real, inner.imag])
     assert r["out_gen"] > r["out_gen_high"] and r["out_gen"] > r["out_flip"]
 
@@ -231,3 +267,23 @@ def test_saturated_scores_are_not_results():
                           "value": [1.0, 1.1, 0.02], "expected": [1.0, 1.0, 0.0], "low": [1.0, 0.9, 0.0],
                           "high": [1.0, 1.1, 0.0]})
     assert list(tsne.saturated(table)) == [True, False, False]  # the gap interval is a bootstrap, not a null
+
+
+def test_gap_filling_that_the_smooth_control_also_shows_is_not_reproduced(world):
+    """When averages of two real masses fill gaps as well as the generated masses do, the measure
+    rewards smoothness, and 'fills gaps' cannot be read from it."""
+    feats, generators = world
+    rng = np.random.default_rng(5)
+    generous = {**feats, "mixed": _population(120, rng)}  # a 'control' that fills gaps as new masses do
+    table = tsne.support_table({**generous, "generated": generators["new real masses"]}, "toy", neighbours=5,
+                               n_perm=100, n_boot=500)
+    r = tsne.readings(table)
+    assert r["judged"] and r["gap_low"] > 0 and r["control_fills"] and not r["gaps"]
+    assert "averages of real masses fill as much" in " ".join(tsne.verdicts(table))
+
+
+def test_mixed_copies_average_two_different_patches():
+    patches = np.stack([np.full((4, 4), v, np.uint8) for v in (0, 100, 200)])
+    mixed = tsne.mixed_copies(patches, 2.0, seed=0)
+    assert len(mixed) == 6 and mixed.dtype == np.uint8
+    assert set(np.unique(mixed)) <= {50, 100, 150}  # never a patch with itself (0, 100 or 200)

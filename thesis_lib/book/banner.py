@@ -22,6 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from thesis_lib import config
+from thesis_lib.book.methods_build import methods_markdown
 from thesis_lib.io import atomic_path, write_json
 from thesis_lib.provenance import short_commit
 from thesis_lib.studies.bundle import run_record
@@ -117,10 +118,13 @@ def front_page(record: dict, site: dict | None = None) -> str:
 
 
 def write_run_files(record: dict, site: dict | None = None, folder: str | Path = GENERATED) -> None:
-    """``run.json`` (the banner's source) and ``run.md`` (the front page's paragraph) in ``folder``."""
+    """``run.json`` (the banner's source), ``run.md`` (the front page's paragraph) and
+    ``methods.md`` (the methods chapter's "In this build", :mod:`thesis_lib.book.methods_build`) in ``folder``."""
     write_json(Path(folder) / "run.json", {k: v for k, v in record.items() if k != "files"})
     with atomic_path(Path(folder) / "run.md") as tmp:
         tmp.write_text(front_page(record, site) + "\n")
+    with atomic_path(Path(folder) / "methods.md") as tmp:
+        tmp.write_text(methods_markdown(record))
 
 
 def _set_banner(app, sphinx_config) -> None:

@@ -134,7 +134,7 @@ def seed_grid(fold: FoldScores, values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _level_deviation(means: np.ndarray, centre: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def level_deviation(means: np.ndarray, centre: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """(B,) the deviation from ``centre`` (B,) of the mean of ``means`` (S, B) over S levels drawn
     with replacement, widened by sqrt(S / (S - 1)): a plain bootstrap of a mean of S values has
     variance (S - 1) / S of the unbiased one, half of it with the 2 or 3 seeds a study affords.
@@ -150,10 +150,10 @@ def _level_deviation(means: np.ndarray, centre: np.ndarray, rng: np.random.Gener
 def _resample_seeds(boot: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """From ``boot`` (generator seeds, classifier seeds, B) of patient replicates: the patients'
     replicate (B,) (every seed's mean), and the deviations (B,) that drawing classifier seeds and
-    generator seeds with replacement add to it (:func:`_level_deviation`)."""
+    generator seeds with replacement add to it (:func:`level_deviation`)."""
     centre = boot.mean(axis=(0, 1))
-    by_classifier = _level_deviation(boot.mean(axis=0), centre, rng)
-    by_generator = _level_deviation(boot.mean(axis=1), centre, rng)
+    by_classifier = level_deviation(boot.mean(axis=0), centre, rng)
+    by_generator = level_deviation(boot.mean(axis=1), centre, rng)
     return centre, by_generator, by_classifier
 
 

@@ -5,6 +5,13 @@ For each generated patch, its nearest training patch, in pixel space (grey value
 *flagged* when it lies closer to a training patch than all but 1 % of training patches lie to
 their own nearest other training patch: closer than real patches of different lesions ever are.
 Synthetic data that reproduces a patient's lesion is a privacy problem, not only a diversity one.
+
+Flags are tested, not argued away (:func:`reading`): against chance (a set that does not copy is
+flagged at the percentile's rate) and against control sets that cannot copy the training
+patches, such as real unseen masses and averages of two of them (smooth patches sit near
+everything in pixel space). An excess over chance that a control shows as well is explained by
+what the control shares with the generated set; an excess over chance and every control is
+reported as a finding.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy.stats import binom, fisher_exact
 
 
 def nearest(query: np.ndarray, reference: np.ndarray, exclude_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -69,3 +77,30 @@ def check(train: np.ndarray, generated: np.ndarray, space: str, percentile: floa
     g2t, idx = nearest(gen_f, train_f)
     t2t, _ = nearest(train_f, train_f, exclude_self=True)
     return MemorisationCheck(space, g2t, idx, t2t, float(np.percentile(t2t, percentile)))
+
+
+ALPHA = 0.05  # level of the flag tests
+
+
+def reading(generated: MemorisationCheck, controls: dict[str, tuple[int, int]],
+            percentile: float = FLAG_PERCENTILE) -> dict:
+    """The flags of ``generated`` tested: ``chance_p`` (as many or more flagged by a set that does
+    not copy, binomial at ``percentile`` %), for each control (name -> (flagged, n), checked
+    against the same training set) a one-sided Fisher exact ``p`` that the generated set is
+    flagged more often, and ``finding``: an excess over chance and over every control, each at
+    :data:`ALPHA`; ``text`` says it in one sentence."""
+    n, flagged = len(generated.generated_to_train), len(generated.flagged)
+    chance_p = float(binom.sf(flagged - 1, n, percentile / 100))
+    tests = {name: float(fisher_exact([[flagged, n - flagged], [f, m - f]], alternative="greater")[1])
+             for name, (f, m) in controls.items()}
+    excess = chance_p < ALPHA
+    explained = [name for name, p in tests.items() if p >= ALPHA]
+    finding = excess and not explained
+    shown = "; ".join(f"{name}: {controls[name][0]} of {controls[name][1]} (p {p:.3f})" for name, p in tests.items())
+    text = (f"{flagged} of {n} flagged (as many by chance: p {chance_p:.4f}); controls {shown}. "
+            + ("**A finding: more flagged patches than chance and than every control, possible copies** (the "
+               "nearest pairs are shown)." if finding else
+               f"An excess over chance, which {', '.join(explained)} also show{'s' if len(explained) == 1 else ''}: "
+               "not evidence of copying." if excess else "No excess over chance."))
+    return {"space": generated.space, "flagged": flagged, "n": n, "chance_p": chance_p, "controls": tests,
+            "control_flags": {k: list(v) for k, v in controls.items()}, "finding": finding, "text": text}

@@ -291,14 +291,6 @@ def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3) -> tuple[fl
     return precision, recall
 
 
-def real_real_floor(real: np.ndarray, seed: int = 0) -> "FIDScore":
-    """FID between two disjoint random halves of the real features: the score a perfect
-    generator would get at N = len(real) // 2 (compare generated sets of that size)."""
-    order = np.random.default_rng(seed).permutation(len(real))
-    half = len(real) // 2
-    return fid_from_features(real[order[:half]], real[order[half : 2 * half]])
-
-
 def fid_infinity(real: np.ndarray, fake: np.ndarray, n_points: int = 10, seed: int = 0) -> tuple[float, pd.DataFrame]:
     """FID extrapolated to infinitely many generated samples (Chong and Forsyth 2020).
 

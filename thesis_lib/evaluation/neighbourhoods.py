@@ -32,6 +32,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from thesis_lib.evaluation.bootstrap import level_deviation
+
 SCORES = ("nearest neighbour is real", "coverage", "outlier coverage", "distance ratio", "outlier distance ratio")
 
 OUTLIER_PERCENTILE = 90.0  # real masses whose neighbourhood radius is at or above it are the outliers
@@ -111,11 +113,23 @@ def gap_filling(train: np.ndarray, held_out: np.ndarray, added: np.ndarray) -> n
     return np.divide(before - after, before, out=np.zeros_like(before), where=before > 0)
 
 
-def paired_difference(a: np.ndarray, b: np.ndarray, n_boot: int = 2000, seed: int = 0,
-                      level: float = 0.95) -> tuple[float, float, float]:
-    """Mean of ``a - b`` (paired per held-out mass) and its percentile bootstrap interval."""
-    diff = np.asarray(a, float) - np.asarray(b, float)
-    means = diff[np.random.default_rng(seed).integers(0, len(diff), (n_boot, len(diff)))].mean(axis=1)
+def clustered_difference(diff: np.ndarray, patients: np.ndarray, n_boot: int = 2000, seed: int = 0,
+                         level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of ``diff`` (S, n): a paired difference per held-out mass (n) for each of S generator
+    seeds, and its bootstrap interval drawing the masses' ``patients`` (n,) with replacement (a
+    patient's CC and MLO masses together) and the seeds with replacement, the seeds' deviation
+    widened to its unbiased size (:func:`thesis_lib.evaluation.bootstrap.level_deviation`)."""
+    diff = np.atleast_2d(np.asarray(diff, float))
+    codes, inverse = np.unique(np.asarray(patients), return_inverse=True)
+    if diff.shape[1] != len(inverse) or len(codes) < 2:
+        raise ValueError(f"need one patient per held-out mass and at least 2 patients, got {diff.shape} and "
+                         f"{len(codes)} patients")
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(codes), (n_boot, len(codes)))
+    counts = np.stack([np.bincount(d, minlength=len(codes)) for d in draws])[:, inverse].astype(float)  # (B, n)
+    per_seed = (counts @ diff.T / counts.sum(axis=1, keepdims=True)).T  # (S, B)
+    centre = per_seed.mean(axis=0)
+    means = centre + level_deviation(per_seed, centre, rng)
     low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
     return float(diff.mean()), float(low), float(high)
 

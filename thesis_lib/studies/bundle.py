@@ -99,6 +99,15 @@ def run_device(records: list[dict]) -> str:
     return ", ".join(sorted(gpus)) or "cpu"
 
 
+def gan_runs(artifacts: Path) -> dict[str, dict]:
+    """Per GAN run folder (fold GANs and G_k), the epochs and iterations it trained."""
+    runs = {}
+    for summary in sorted((artifacts / "gan").glob("*/summary.json")):
+        s = json.loads(summary.read_text())
+        runs[summary.parent.name] = {"epochs": s.get("epochs_done"), "iterations": s.get("steps")}
+    return runs
+
+
 def run_record(profile_name: str, artifacts: Path) -> dict:
     """What a reader needs to tell one run from another: the profile, its resolved config and
     sizes, whether it differs from ``configs/<profile>.yaml`` (``overridden``: the keys that do), the
@@ -115,7 +124,8 @@ def run_record(profile_name: str, artifacts: Path) -> dict:
             "overridden": overridden, "hardware": hardware(), "device": run_device(records),
             "packages": package_versions(), "commit": git_commit(),
             "packed": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "ran": ran_between(records), "step_commits": step_commits(records), "step_seconds": step_times(records)}
+            "ran": ran_between(records), "step_commits": step_commits(records), "step_seconds": step_times(records),
+            "gan_runs": gan_runs(artifacts)}
 
 
 def manifest(profile_name: str, artifacts: Path, files: dict[str, Path]) -> dict:

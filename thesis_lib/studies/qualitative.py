@@ -12,7 +12,8 @@ It writes ``artifacts/<profile>/qualitative/`` (:func:`thesis_lib.paths.qualitat
   training index; ``shown_generated`` (the ``N_NEIGHBOURS`` generated patches nearest a training
   patch in pixel space, nearest first) and ``shown_<space>`` (their nearest training patches), uint8;
 - ``interpolation.npz``: ``strip``, (steps, S, S) uint8 along a great circle of the latent space;
-- ``provenance.json``: the parameters, the fold checked, the memorisation summaries, the ready
+- ``provenance.json``: the parameters, the fold checked, the memorisation summaries and their flag
+  tests against chance and the control sets (:func:`control_sets`), the ready
   generator (when one is shown instead of this run's GANs) and the training-set size.
 """
 
@@ -33,6 +34,7 @@ from thesis_lib.models.generate import generate, interpolate, load_generator, re
 from thesis_lib.provenance import Run
 from thesis_lib.results import current_record
 from thesis_lib.studies import realism
+from thesis_lib.studies.tsne import mixed_copies
 
 N_PANEL = 64  # patches per panel of the real-and-generated figure
 N_NEIGHBOURS = 8  # generated patches shown with their nearest training patches
@@ -58,9 +60,17 @@ def write(params: dict) -> dict:
     train, _ = training_patches(store, fold, None, params["seed"])
     fake = generate(generators[fold], params["n_generated"], params["seed"] + 1)
     extractor = InceptionFeatures()
+    train_feats = cached_features(extractor, train, paths.cache(art))
     checks = {"pixels": memorisation.check(train, fake, SPACES["pixels"]),
-              "inception": memorisation.check(cached_features(extractor, train, paths.cache(art)), extractor(fake),
-                                              SPACES["inception"])}
+              "inception": memorisation.check(train_feats, extractor(fake), SPACES["inception"])}
+    controls = control_sets(store, fold, params["n_generated"], params["seed"])
+    readings = []
+    for key, chk in checks.items():
+        flags = {}
+        for name, patches in controls.items():
+            x, ref = (patches, train) if key == "pixels" else (extractor(patches), train_feats)
+            flags[name] = (len(memorisation.check(ref, x, chk.space).flagged), len(patches))
+        readings.append(memorisation.reading(chk, flags))
     closest = np.argsort(checks["pixels"].generated_to_train)[:N_NEIGHBOURS]  # the likeliest copies first
     arrays = {"shown_generated": fake[closest]}
     for key, chk in checks.items():
@@ -73,8 +83,19 @@ def write(params: dict) -> dict:
     for name, content in (("panels.npz", panels), ("memorisation.npz", arrays), ("interpolation.npz", {"strip": strip})):
         write_npz(out / name, content)
     return run.write(out, fold=fold, folds=sorted(generators), n_train=len(train),
-                     memorisation=[c.summary() for c in checks.values()],
+                     memorisation=[c.summary() for c in checks.values()], flag_tests=readings,
                      ready=ready.describe() if ready else None)
+
+
+def control_sets(store: PatchStore, fold: int, n: int, seed: int) -> dict[str, np.ndarray]:
+    """Sets that cannot copy the fold's training masses, ``n`` patches each at most: its real
+    unseen (held-out) masses, and averages of two of them (smooth patches, which sit near
+    everything in pixel space)."""
+    held_out = realism.held_out_masses(store, fold)
+    rng = np.random.default_rng([seed, fold, 3])
+    unseen = held_out[rng.choice(len(held_out), min(n, len(held_out)), replace=False)]
+    return {"held-out masses": unseen,
+            "averages of two held-out masses": mixed_copies(held_out, min(n, len(held_out)) / len(held_out), seed)}
 
 
 def current(params: dict) -> dict:

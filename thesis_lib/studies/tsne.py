@@ -9,7 +9,12 @@ otherwise the augmentation study's k-subset and its G_k ``gan/fold<f>_k<k>``) th
 - ``flipped``: ``ratio`` x n_real flipped copies of the real masses (the Aug ORG annex);
 - ``normal``: ``n_normal`` normal patches of the fold's training partition;
 - ``held_out`` and ``held_out_normal``: masses and (at most ``n_normal``) normal patches of the
-  fold's validation and test patients, which neither the generator nor the flips ever saw.
+  fold's validation and test patients, which neither the generator nor the flips ever saw, with
+  ``held_out_patient``, the patient of each held-out mass;
+- ``generated_more``: as many masses from each further G_k seed (the augmentation study's
+  ``gan_seeds``), so that the gap-filling interval resamples generator seeds;
+- ``mixed``: the **smooth control**, ``ratio`` x n_real averages of two different real masses
+  (mixup): new patches that lie between real ones by construction, smoother than any of them.
 
 Each set is described in a feature space (``pixels``: grey values / 255, 16,384 per patch;
 ``inception``: FID Inception pool3 features, 2,048), mapped with t-SNE and scored with
@@ -18,7 +23,9 @@ Each set is described in a feature space (``pixels``: grey values / 255, 16,384 
 
 - **fills gaps**: adding the generated masses to the training masses brings held-out real
   masses closer to their nearest neighbour than adding the flipped copies does (a paired
-  bootstrap interval above 0);
+  bootstrap interval above 0, drawing held-out patients and G_k seeds), *and* the smooth
+  control does not (its interval against the flips does not lie above 0): a measure that calls
+  averaged real masses gap-filling cannot tell generated masses that fill gaps from smooth ones;
 - **supports outliers less than flips**: the generated masses stay farther from outlying real
   masses than exchangeable sets would (a permutation null) and than the flipped copies do.
 
@@ -46,7 +53,7 @@ from thesis_lib.evaluation.embedding import PCA_COMPONENTS, embed
 from thesis_lib.evaluation.inception import cached_features
 from thesis_lib.evaluation.metrics import precision_recall
 from thesis_lib.models.generate import generate
-from thesis_lib.studies.realism import held_out_masses, partition_patches
+from thesis_lib.studies.realism import held_out_mass_patients, held_out_masses, partition_patches
 from thesis_lib.training.runs import read_run, run_dir
 
 SPACES = ("pixels", "inception")
@@ -88,9 +95,24 @@ def flipped_copies(patches: np.ndarray, ratio: float, seed: int) -> tuple[np.nda
     return copies, source
 
 
+def mixed_copies(patches: np.ndarray, ratio: float, seed: int) -> np.ndarray:
+    """``round(ratio * n)`` averages of two different patches of ``patches`` (n, ...) (mixup at
+    one half): the smooth control, new patches between real ones by construction. uint8 patches
+    stay uint8 (rounded)."""
+    if ratio <= 0 or len(patches) < 2:
+        raise ValueError(f"ratio={ratio} and {len(patches)} patches: need ratio > 0 and two patches at least")
+    rng = np.random.default_rng([seed, 2])
+    n = round(ratio * len(patches))
+    first = rng.integers(0, len(patches), n)
+    second = (first + rng.integers(1, len(patches), n)) % len(patches)  # never the same patch
+    mean = (patches[first].astype(np.float64) + patches[second]) / 2
+    return np.round(mean).astype(patches.dtype) if patches.dtype == np.uint8 else mean.astype(patches.dtype)
+
+
 @dataclass
 class MassSets:
-    """The study's patches, (n, 128, 128) uint8 each, and the flipped copies' sources."""
+    """The study's patches, (n, 128, 128) uint8 each (``generated_more``: (seeds - 1, n, 128,
+    128)), the flipped copies' sources and the held-out masses' patients."""
 
     real: np.ndarray
     generated: np.ndarray
@@ -99,38 +121,51 @@ class MassSets:
     normal: np.ndarray
     held_out: np.ndarray
     held_out_normal: np.ndarray
+    held_out_patient: np.ndarray
+    generated_more: np.ndarray
+    mixed: np.ndarray
 
-    NAMES = ("real", "generated", "flipped", "normal", "held_out", "held_out_normal")
+    NAMES = ("real", "generated", "flipped", "normal", "held_out", "held_out_normal", "generated_more", "mixed")
 
     def counts(self) -> dict[str, int]:
         return {name: len(getattr(self, name)) for name in self.NAMES}
 
 
 def mass_sets(store, artifacts: str | Path, fold: int, k: int | str | None, *, ratio: float, n_normal: int,
-              seed: int, subset_seed: int | None = None, generator: str | Path | None = None) -> MassSets:
+              seed: int, subset_seed: int | None = None, generator: str | Path | None = None,
+              gan_seeds: list[int] | tuple[int, ...] = (0,)) -> MassSets:
     """The sets for ``fold`` and ``k`` (see the module docstring), all seeded; ``k`` None or
     ``"all"``: the fold's whole training pool and its GAN (``gan/fold<f>``). A G_k's real
     masses are the augmentation study's subset drawn with ``subset_seed`` (its ``seed``), checked
-    against the hash of the masses G_k was trained on. A ready ``generator`` (a checkpoint made
-    elsewhere) draws the generated set instead; the real sets stay this run's."""
+    against the hash of the masses each G_k (one per of ``gan_seeds``) was trained on. A ready
+    ``generator`` (a checkpoint made elsewhere) draws the generated set instead; the real sets
+    stay this run's. The fold's GAN and a ready generator have one seed."""
     k = None if k in (None, "all") else int(k)
-    out = run_dir(artifacts, fold, k)
-    ckpt = Path(generator) if generator is not None else out / "best.pt"
-    if not ckpt.is_file():
-        raise FileNotFoundError(f"{ckpt}: no trained generator for fold={fold}, k={k}; train it first "
-                                "(notebook 01 for k None, the augmentation study's G_k otherwise)")
+    seeds = list(gan_seeds) if k is not None and generator is None else [0]
     rows = training_rows(store, fold, k, seed if subset_seed is None else subset_seed)
-    trained_on = read_run(out)["summary"].get("masses_hash") if k is not None and generator is None else None
-    if k is not None and generator is None and trained_on != rows_hash(rows):
-        raise ValueError(f"{out}: G_k was trained on other masses than the k = {k} subset of seed "
-                         f"{subset_seed}; rerun the augmentation study (python -m thesis_lib.studies.augstudy --k {k})")
+    checkpoints = []
+    for gan_seed in seeds:
+        out = run_dir(artifacts, fold, k, gan_seed)
+        ckpt = Path(generator) if generator is not None else out / "best.pt"
+        if not ckpt.is_file():
+            raise FileNotFoundError(f"{ckpt}: no trained generator for fold={fold}, k={k}, seed {gan_seed}; train it "
+                                    "first (notebook 01 for k None, the augmentation study's G_k otherwise)")
+        if k is not None and generator is None and read_run(out)["summary"].get("masses_hash") != rows_hash(rows):
+            raise ValueError(f"{out}: G_k was trained on other masses than the k = {k} subset of seed {subset_seed}; "
+                             f"rerun the augmentation study (python -m thesis_lib.studies.augstudy --k {k})")
+        checkpoints.append(ckpt)
     real = store.read(rows.index.to_numpy())
+    n = round(ratio * len(real))
     flipped, source = flipped_copies(real, ratio, seed)
-    return MassSets(real=real, generated=generate(ckpt, round(ratio * len(real)), seed=seed),
-                    flipped=flipped, flipped_source=source,
+    generated = [generate(ckpt, n, seed=seed) for ckpt in checkpoints]
+    return MassSets(real=real, generated=generated[0], flipped=flipped, flipped_source=source,
                     normal=partition_patches(store, fold, "train", "normal", n_normal, seed),
                     held_out=held_out_masses(store, fold),
-                    held_out_normal=partition_patches(store, fold, ("val", "test"), "normal", n_normal, seed))
+                    held_out_normal=partition_patches(store, fold, ("val", "test"), "normal", n_normal, seed),
+                    held_out_patient=held_out_mass_patients(store, fold),
+                    generated_more=np.stack(generated[1:]) if len(generated) > 1 else
+                    np.zeros((0, *real.shape), real.dtype),
+                    mixed=mixed_copies(real, ratio, seed))
 
 
 def features(sets: MassSets, space: str, extractor=None, cache_dir: str | Path | None = None
@@ -138,11 +173,17 @@ def features(sets: MassSets, space: str, extractor=None, cache_dir: str | Path |
     """Set name -> (n, d) features: grey values / 255 (``pixels``) or FID Inception features
     (``inception``; needs ``extractor`` and ``cache_dir``, where they are cached)."""
     check_spaces(space)
-    if space == "pixels":
-        return {n: getattr(sets, n).reshape(len(getattr(sets, n)), -1).astype(np.float32) / 255 for n in sets.NAMES}
-    if extractor is None or cache_dir is None:
+    if space == "inception" and (extractor is None or cache_dir is None):
         raise ValueError("space='inception' needs an extractor and a cache_dir")
-    return {n: cached_features(extractor, getattr(sets, n), cache_dir) for n in sets.NAMES}
+
+    def described(patches: np.ndarray) -> np.ndarray:
+        if patches.ndim == 4:  # one set per further G_k seed
+            return np.stack([described(p) for p in patches]) if len(patches) else np.zeros((0, 0, 0), np.float32)
+        if space == "pixels":
+            return patches.reshape(len(patches), -1).astype(np.float32) / 255
+        return cached_features(extractor, patches, cache_dir)
+
+    return {n: described(getattr(sets, n)) for n in sets.NAMES}
 
 
 def maps(feats: dict[str, np.ndarray], *, perplexity: float, n_iter: int, seed: int,
@@ -158,7 +199,7 @@ def maps(feats: dict[str, np.ndarray], *, perplexity: float, n_iter: int, seed: 
 
 
 def support_table(feats: dict[str, np.ndarray], space: str, *, neighbours: int, n_perm: int = 200,
-                  n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+                  n_boot: int = 2000, seed: int = 0, held_out_patient: np.ndarray | None = None) -> pd.DataFrame:
     """Tidy rows ``space, masses, metric, value, expected, low, high`` of one feature space.
 
     For the generated and the flipped masses: the neighbourhood scores of
@@ -166,9 +207,13 @@ def support_table(feats: dict[str, np.ndarray], space: str, *, neighbours: int, 
     (``expected`` its mean, ``low``/``high`` its 95 % range); the mean gap filling of held-out
     masses; the set's spread, precision and recall against the real masses; and the held-out
     mass-vs-normal AUC with the set added to training. Then the paired difference in gap
-    filling, generated minus flipped, with its bootstrap interval (masses ``generated - flipped``),
-    and the AUC without added masses (``real only``)."""
+    filling, generated minus flipped, with its bootstrap interval over held-out patients
+    (``held_out_patient``; default each mass its own) and G_k seeds (``generated`` and the sets of
+    ``generated_more``, when given) (masses ``generated - flipped``); the same for the smooth
+    control ``mixed`` (masses ``smooth control - flipped``), and the AUC without added masses
+    (``real only``)."""
     real, held = feats["real"], feats["held_out"]
+    patients = np.arange(len(held)) if held_out_patient is None else np.asarray(held_out_patient)
 
     def auc(added=None):
         return neighbourhoods.separability(real, feats["normal"], held, feats["held_out_normal"], added, seed=seed)
@@ -190,8 +235,15 @@ def support_table(feats: dict[str, np.ndarray], space: str, *, neighbours: int, 
                  (space, added, "precision", precision, np.nan, np.nan, np.nan),
                  (space, added, "recall", recall, np.nan, np.nan, np.nan),
                  (space, added, "mass-vs-normal AUC (held-out)", auc(x), np.nan, np.nan, np.nan)]
-    diff, low, high = neighbourhoods.paired_difference(gaps["generated"], gaps["flipped"], n_boot, seed)
+    more = feats.get("generated_more")
+    by_seed = [gaps["generated"]] + [neighbourhoods.gap_filling(real, held, x) for x in (more if more is not None else [])]
+    diff, low, high = neighbourhoods.clustered_difference(np.stack(by_seed) - gaps["flipped"], patients, n_boot, seed)
     rows.append((space, "generated - flipped", "gap filling of held-out masses", diff, 0.0, low, high))
+    smooth = neighbourhoods.gap_filling(real, held, feats["mixed"])
+    value, low, high = neighbourhoods.clustered_difference((smooth - gaps["flipped"])[None], patients, n_boot, seed)
+    rows.append((space, "smooth control - flipped", "gap filling of held-out masses", value, 0.0, low, high))
+    value, low, high = neighbourhoods.clustered_difference(np.stack(by_seed) - smooth, patients, n_boot, seed)
+    rows.append((space, "generated - smooth control", "gap filling of held-out masses", value, 0.0, low, high))
     return pd.DataFrame(rows, columns=["space", "masses", "metric", "value", "expected", "low", "high"])
 
 
@@ -203,7 +255,10 @@ def readings(table: pd.DataFrame) -> dict:
     """The thesis' two readings, judged for one space's rows of :func:`support_table`:
     ``judged`` (the generated set lies among the real masses: spread, precision and recall, with the
     reasons in ``not_judged``), ``gaps`` (it fills gaps more than flips do: the interval of the
-    difference above 0; ``gaps_against``: below 0) and ``outliers_less`` (it stays farther from
+    difference above 0, and the interval of generated minus the smooth control above 0 too:
+    they fill more than averages of real masses; ``control_fills``: the control itself beats the
+    flips, the share of the measure smoothness alone earns; ``gaps_against``: the first interval
+    below 0) and ``outliers_less`` (it stays farther from
     outlying real masses than an exchangeable set would, above its permutation null's 95 % range,
     and farther than the flips; ``outliers_more``: nearer, below that range); with the values.
     Between the two of a pair the data cannot tell."""
@@ -228,7 +283,12 @@ def readings(table: pd.DataFrame) -> dict:
          "ratio": gen["distance ratio"].value,
          "auc0": _row(table, "real only", "mass-vs-normal AUC").value,
          "auc_gen": _row(table, "generated", "mass-vs-normal AUC").value}
-    r["gaps"] = r["judged"] and r["gap_low"] > 0
+    for key, masses in (("control", "smooth control - flipped"), ("beyond", "generated - smooth control")):
+        row = table[(table.masses == masses) & table.metric.str.startswith("gap filling")]
+        r[f"{key}_diff"], r[f"{key}_low"], r[f"{key}_high"] = ((row.value.iloc[0], row.low.iloc[0], row.high.iloc[0])
+                                                               if len(row) else (np.nan,) * 3)
+    r["control_fills"] = bool(r["control_low"] > 0)  # the measure rewards averages of real masses too
+    r["gaps"] = r["judged"] and r["gap_low"] > 0 and bool(r["beyond_low"] > 0)  # no control: never
     r["gaps_against"] = r["judged"] and r["gap_high"] < 0  # the flips bring held-out masses closer
     r["outliers_less"] = r["judged"] and r["out_gen"] > r["out_gen_high"] and r["out_gen"] > r["out_flip"]
     r["outliers_more"] = r["judged"] and r["out_gen"] < r["out_gen_low"]  # nearer outliers than an exchangeable set
@@ -268,9 +328,15 @@ def verdicts(table: pd.DataFrame) -> list[str]:
             f"{r['gap_gen']:.1%} closer to their nearest neighbour on average, the flipped copies "
             f"{r['gap_flip']:.1%}; generated minus flipped {r['gap_diff']:+.1%} (95 % interval "
             f"{r['gap_low']:+.1%} to {r['gap_high']:+.1%}). "
+            + (f"The smooth control (averages of two real masses) scores {r['control_diff']:+.1%} against the flips "
+               f"({r['control_low']:+.1%} to {r['control_high']:+.1%})"
+               + (": the measure rewards smoothness too" if r["control_fills"] else "")
+               + f"; generated minus the control {r['beyond_diff']:+.1%} ({r['beyond_low']:+.1%} to "
+               f"{r['beyond_high']:+.1%}). " if np.isfinite(r["control_diff"]) else "No smooth control was scored. ")
             + ("This **supports** the reading that they fill gaps." if r["gaps"] else
                "This **contradicts** the reading that they fill gaps: the flips fill more." if r["gaps_against"] else
-               "This **cannot tell** whether they fill gaps."))
+               "This **cannot tell** whether they fill gaps" + (", since averages of real masses fill as much."
+                                                                 if r["judged"] and r["gap_low"] > 0 else ".")))
     outliers = (f"**{space}, outliers.** The nearest generated mass lies {r['out_gen']:.2f} x as far from an "
                 f"outlying real mass as its nearest real neighbour (median; {r['out_gen_null']:.2f} for an "
                 f"exchangeable set), the nearest flipped copy {r['out_flip']:.2f} x ({r['out_flip_null']:.2f}). "

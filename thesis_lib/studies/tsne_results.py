@@ -43,7 +43,8 @@ def _sets(params: dict) -> tuple[tsne.MassSets, str]:
     sets = tsne.mass_sets(store, art, params["fold"], params["k"], ratio=params["synthetic_ratio"],
                           n_normal=params["n_normal"], seed=params["seed"],
                           subset_seed=config.resolve("aug", params["profile"])["seed"],
-                          generator=ready.checkpoint if ready else None)
+                          generator=ready.checkpoint if ready else None,
+                          gan_seeds=config.resolve("aug", params["profile"])["gan_seeds"])
     drawn_by = ready.describe() if ready else "its GAN" if params["k"] in (None, "all") else f"G_{params['k']}"
     return sets, drawn_by
 
@@ -62,8 +63,9 @@ def write(params: dict) -> dict:
         for space in chosen
         for name, (xy, groups) in tsne.maps(feats[space], perplexity=params["perplexity"], n_iter=params["n_iter"],
                                             seed=params["seed"], backend=params["backend"]).items()])
-    table = pd.concat([tsne.support_table(feats[space], space, neighbours=params["neighbours"],
-                                          n_perm=params["n_perm"], seed=params["seed"]) for space in chosen],
+    table = pd.concat([tsne.support_table(feats[space], space, neighbours=params["neighbours"], n_perm=params["n_perm"],
+                                          seed=params["seed"], held_out_patient=sets.held_out_patient)
+                       for space in chosen],
                       ignore_index=True)
     out = results_dir(art)
     with atomic_path(out / "maps.csv") as tmp:
