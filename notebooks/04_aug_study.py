@@ -229,18 +229,22 @@ display(Markdown(
 gate = generator_gate.current_gate(profile, ks)
 res = scorecard.Results.load(art)  # the verdicts' view of these results (gate, primary endpoint, standings)
 passed_ks = sorted(set(gate.k) - set(generator_gate.failed_ks(gate)))
-display(gate.reindex(columns=["generator", "k", "fold", "gan_seed", "N generated", "FID", "real-real FID", "FID / floor",
-                              "precision", "recall", "normal-tissue FID", "called masses", "called masses limit",
-                              "too close to training", "too close limit", "spectrum excess (dex)", "passed"]).round(3))
+standing = generator_gate.status(gate)
+display(gate.assign(standing=standing).reindex(columns=[
+    "generator", "k", "fold", "gan_seed", "N generated", "FID", "real-real FID", "FID / floor", "precision", "recall",
+    "normal-tissue FID", "called masses", "called masses limit", "too close to training", "too close limit",
+    "spectrum excess (dex)", "standing"]).round(3))
+counts = standing.value_counts()
 display(Markdown(
-    f"**Gate.** A G_k passes when {realism.REALISM_RULE}. **{int(gate.passed.sum())} of {len(gate)}** G_k pass"
-    + ("." if gate.passed.all() else
-       f"; {'every one fails' if not gate.passed.any() else 'the others fail'} on: "
-       f"{', '.join(generator_gate.failed_rules(gate))}. "
-       f"The GAN arms at k = {', '.join(map(str, generator_gate.failed_ks(gate)))} are trained on those "
-       "generators' patches all the same; there they measure the effect of adding such patches, not of adding "
-       "realistic masses, and the scorecard judges no claim on them"
-       + (f" (it judges the GAN arms at k = {', '.join(map(str, passed_ks))} only)." if passed_ks else "."))
+    f"**Gate.** A G_k passes when {realism.REALISM_RULE}, each by more than the binomial margin a redraw of its "
+    f"samples could erase; within that margin it is **borderline**. Here **{counts.get('pass', 0)}** of {len(gate)} "
+    f"G_k pass, **{counts.get('borderline', 0)}** are borderline and **{counts.get('fail', 0)}** fail"
+    + ("." if counts.get("pass", 0) == len(gate) else f" (on: {', '.join(generator_gate.failed_rules(gate))}).")
+    + (f" At k = {', '.join(map(str, generator_gate.failed_ks(gate)))} a G_k failed: the GAN arms there measure the "
+       "effect of adding such patches, not of adding realistic masses, and the scorecard judges no claim on them."
+       if generator_gate.failed_ks(gate) else "")
+    + (f" At k = {', '.join(map(str, generator_gate.borderline_ks(gate)))} a G_k is borderline: the claims judged "
+       "there can be inconclusive at best." if generator_gate.borderline_ks(gate) else "")
 ))
 
 # %% [markdown]

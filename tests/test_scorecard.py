@@ -457,3 +457,24 @@ def test_the_landing_page_opens_with_the_answer_to_the_primary_question(tmp_path
     assert text.startswith("**The primary question: do generated masses help the classifier beyond showing the real")
     assert "**Answer: yes" in text and text.index("**Answer") < text.index("**The verdict of this build**")
     assert table.claim.iloc[0] == scorecard.PRIMARY  # the scorecard's first row
+
+
+@pytest.mark.slow
+def test_a_borderline_generator_leaves_the_gan_claims_undecided(tmp_path):
+    """Results that agree with the thesis, but a G_100 within the binomial margin of a realism
+    threshold: a redraw could fail it, so no claim on it is decided (inconclusive, not 'not
+    comparable' and not 'reproduced'); a clear failure at k = 250 leaves k = 250 unjudged."""
+    from thesis_lib.studies.generator_gate import gate_path
+
+    good = {"ORG": [0.70, 0.80], "Aug ORG": [0.72, 0.82], "Aug ORG x2.5": [0.72, 0.82], "GAN": [0.85, 0.90],
+            "Aug GAN": [0.95, 0.97]}
+    _scenario(tmp_path, good, curve=(250.0, 210.0, 190.0, 150.0, 140.0), tsne={})
+    gate = pd.DataFrame({"k": [100, 250], "fold": [0, 0], "gan_seed": [0, 0], "passed": [False, True],
+                         "borderline": [True, False], "fails": ["borderline recall 0.33 within 0.09 of 0.3", ""]})
+    gate.to_csv(gate_path(tmp_path), index=False)
+    verdicts, table = _verdicts(tmp_path)
+    rules = table.set_index("claim").rule
+    for claim in (scorecard.PRIMARY, scorecard.GAN_ORG, scorecard.SMALLEST_K, "Aug GAN beats Aug ORG up to k = 500"):
+        assert verdicts[claim] == scorecard.INCONCLUSIVE, claim
+        assert "borderline on the quality gate" in rules[claim]
+    assert verdicts["F1 rises with k (ORG)"] == scorecard.REPRODUCED  # no GAN arm in it

@@ -100,7 +100,7 @@ def reading(generated: MemorisationCheck, controls: dict[str, tuple[int, int]],
     text = (f"{flagged} of {n} flagged (as many by chance: p {chance_p:.4f}); controls {shown}. "
             + ("**A finding: more flagged patches than chance and than every control, possible copies** (the "
                "nearest pairs are shown)." if finding else
-               f"An excess over chance, which {', '.join(explained)} also show{'s' if len(explained) == 1 else ''}: "
-               "not evidence of copying." if excess else "No excess over chance."))
+               f"An excess over chance that a set which cannot copy shows as well ({', '.join(explained)}): not "
+               "evidence of copying." if excess else "No excess over chance."))
     return {"space": generated.space, "flagged": flagged, "n": n, "chance_p": chance_p, "controls": tests,
             "control_flags": {k: list(v) for k, v in controls.items()}, "finding": finding, "text": text}

@@ -162,6 +162,18 @@ def failed_ks(res: Results) -> list[int]:
     return [] if res.gate is None else generator_gate.failed_ks(res.gate)
 
 
+def borderline_ks(res: Results) -> list[int]:
+    """The k at which a G_k is borderline on the gate (and none failed): claims judged there are
+    inconclusive at best, since a redraw of samples could fail that G_k."""
+    return [] if res.gate is None else generator_gate.borderline_ks(res.gate)
+
+
+def undecided(claim: dict, why: str) -> None:
+    """Turn a decided claim (reproduced or not) into an inconclusive one, adding ``why`` to its rule."""
+    if claim["verdict"] in (REPRODUCED, NOT_REPRODUCED):
+        claim.update(verdict=INCONCLUSIVE, rule=f"{claim['rule']}; {why}")
+
+
 def judged_intervals(res: Results) -> pd.DataFrame:
     """The rows of ``aug/intervals.csv`` that the claims rest on (:data:`JUDGED`, every k but
     those where a GAN arm's G_k failed the quality gate, :func:`failed_ks`), with
@@ -268,6 +280,17 @@ TOST_TO_VERDICT = {power.BETTER: REPRODUCED, power.WORSE: NOT_REPRODUCED, power.
                    power.INCONCLUSIVE: INCONCLUSIVE, primary.SEED_DEPENDENT: INCONCLUSIVE}
 
 
+def absent(res: Results, arms: tuple[str, str], ks=None) -> str:
+    """Why a comparison of ``arms`` has no judged difference: an arm did not run, or the quality
+    gate left out every k it ran at (``ks``: those of interest)."""
+    ran = set(res.aug.approach)
+    missing = [a for a in arms if a not in ran]
+    if missing:
+        return f"{' and '.join(missing)} did not run"
+    ks = sorted(int(k) for k in res.aug.k.unique()) if ks is None else ks
+    return f"no judged k: the G_k at k = {', '.join(map(str, ks))} failed the quality gate"
+
+
 def primary_text(p: dict) -> str:
     """The primary endpoint's numbers in one line: each score's difference, 95 % and 90 %
     intervals, margin and reading; the seeds' agreement; the detectable difference."""
@@ -299,12 +322,14 @@ def primary_claim(res: Results) -> dict:
             "on none, or equivalent on every score: not reproduced; otherwise inconclusive, and so when fewer than "
             f"{p['stable_share']:.0%} of the verdicts with one G_k seed left out agree (seed-dependent: here "
             f"{p['agreement']:.0%})")
-    why_not = unconverged(res)
+    claim = _claim(PRIMARY, thesis_line, primary_text(p) + f" -> {p['verdict']}", verdict, rule, "aug")
     if p["k"] in failed_ks(res):
-        verdict, rule = NOT_COMPARABLE, f"{rule}; not judged: a G_{p['k']} failed the quality gate"
-    elif why_not and verdict != NOT_COMPARABLE:
-        verdict, rule = INCONCLUSIVE, f"{rule}; {why_not}"
-    return _claim(PRIMARY, thesis_line, primary_text(p) + f" -> {p['verdict']}", verdict, rule, "aug")
+        claim.update(verdict=NOT_COMPARABLE, rule=f"{rule}; not judged: a G_{p['k']} failed the quality gate")
+    if p["k"] in borderline_ks(res):
+        undecided(claim, f"a G_{p['k']} is borderline on the quality gate (a redraw of its samples could fail it)")
+    if why_not := unconverged(res):
+        undecided(claim, why_not)
+    return claim
 
 
 def _judged_text(rows: pd.DataFrame) -> str:
@@ -420,7 +445,7 @@ def aug_claims(res: Results) -> list[dict]:
                           "after Holm's correction and worse on none, at more than half of the k; not reproduced when "
                           "the evidence excludes a benefit after the correction", "aug"))
     else:
-        out.append(_claim(name, claims[name], "", NOT_COMPARABLE, "GAN or ORG x2.5 did not run", "aug"))
+        out.append(_claim(name, claims[name], "", NOT_COMPARABLE, absent(res, ("GAN", "ORG x2.5")), "aug"))
 
     name = "Aug GAN beats Aug ORG up to k = 500"
     upto = rows("Aug GAN - Aug ORG", "f1", [k for k in f1.index if k <= 500 and k not in flat])
@@ -432,12 +457,12 @@ def aug_claims(res: Results) -> list[dict]:
                           f"at one k at least ({sig} here)" + F1_CAVEAT + flat_note, "aug"))
     else:
         out.append(_claim(name, claims[name], "", INCONCLUSIVE if flat else NOT_COMPARABLE,
-                          "no k <= 500 ran" + flat_note, "aug"))
+                          (absent(res, ("Aug GAN", "Aug ORG"), [k for k in f1.index if k <= 500])
+                           if any(k <= 500 for k in f1.index) else "no k <= 500 ran") + flat_note, "aug"))
 
     why_not = unconverged(res)
     for claim in out if why_not else []:
-        if claim["verdict"] in (REPRODUCED, NOT_REPRODUCED):
-            claim.update(verdict=INCONCLUSIVE, rule=f"{claim['rule']}; {why_not}")
+        undecided(claim, why_not)
     return _gated(out, res)
 
 
@@ -471,13 +496,17 @@ def _gated(claims: list[dict], res: Results) -> list[dict]:
     (:mod:`thesis_lib.studies.generator_gate`; elsewhere the arm tests a generator that does not
     draw masses, not GAN augmentation): "not comparable", with the reason, when no k passed;
     else the rule says which k were left out (the smallest-k claim picks its k itself)."""
-    failed = failed_ks(res)
+    failed, unsure = failed_ks(res), borderline_ks(res)
+    for claim in claims if unsure else []:
+        if claim["claim"] not in NO_GAN_ARM:
+            undecided(claim, f"a G_k at k = {', '.join(map(str, unsure))} is borderline on the quality gate (a redraw "
+                             "of its samples could fail it)")
     if not failed:
         return claims
     gate = first_generator(res.gate)
     ks = sorted(int(k) for k in res.aug.k.unique())
     passed = [k for k in ks if k not in failed]
-    why = (f"{int((~gate.passed.astype(bool)).sum())} of {len(gate)} G_k failed the quality gate, at k = "
+    why = (f"{int((generator_gate.status(gate) == 'fail').sum())} of {len(gate)} G_k failed the quality gate, at k = "
            f"{', '.join(map(str, failed))} (the realism rules; they failed on {', '.join(failed_rules(gate))})")
     for claim in claims:
         if claim["claim"] in NO_GAN_ARM:
@@ -521,6 +550,9 @@ def tsne_claims(res: Results, space: str = "pixels") -> list[dict]:
     ]
     for claim in claims if failed else []:
         claim.update(verdict=NOT_COMPARABLE, rule=f"{claim['rule']}; {failed}")
+    k = (res.tsne_params or {}).get("k")
+    for claim in claims if not failed and k not in (None, "all") and int(k) in borderline_ks(res) else []:
+        undecided(claim, f"a G_{k} is borderline on the quality gate (a redraw of its samples could fail it)")
     return claims
 
 
@@ -544,7 +576,7 @@ def tsne_generator_failed(res: Results) -> str | None:
         return None
     gate = first_generator(res.gate)
     row = gate[(gate.k == int(k)) & (gate.fold == fold) & (gate.gan_seed == 0)]
-    if len(row) and not bool(row.passed.iloc[0]):
+    if len(row) and generator_gate.status(row).iloc[0] == "fail":
         return f"not judged: G_{k} of fold {fold}, which these maps show, failed the quality gate ({row.fails.iloc[0]})"
     return None
 
