@@ -211,6 +211,8 @@ def main(argv: list[str] | None = None) -> None:
     result = write_endpoint(args.profile)
     print(f"{result['comparison']} at k = {result['k']}: {result['verdict']} "
           f"(detectable {result['detectable']:.4f} in {result['metric']})", flush=True)
+    print(f"What each profile's replication could detect, with this run's variance components:\n"
+          f"{pd.DataFrame(result['power_table']).set_index('profile').round(4).to_string()}", flush=True)
 
 
 if __name__ == "__main__":
