@@ -239,7 +239,8 @@ display(Markdown(
     f"**Gate.** A G_k passes when {realism.REALISM_RULE}, each by more than the binomial margin a redraw of its "
     f"samples could erase; within that margin it is **borderline**. Here **{counts.get('pass', 0)}** of {len(gate)} "
     f"G_k pass, **{counts.get('borderline', 0)}** are borderline and **{counts.get('fail', 0)}** fail"
-    + ("." if counts.get("pass", 0) == len(gate) else f" (on: {', '.join(generator_gate.failed_rules(gate))}).")
+    + ("." if counts.get("pass", 0) == len(gate) else
+       f" (rules not met by a clear margin: {', '.join(generator_gate.failed_rules(gate))}).")
     + (f" At k = {', '.join(map(str, generator_gate.failed_ks(gate)))} a G_k failed: the GAN arms there measure the "
        "effect of adding such patches, not of adding realistic masses, and the scorecard judges no claim on them."
        if generator_gate.failed_ks(gate) else "")
@@ -286,21 +287,21 @@ else:
 # compared with Aug ORG x2.5, which shows the same number of positives with the same flips,
 # so the two differ only in where the extra positives come from, and share their class ratio:
 # AUC, AP and F1 at 0.5 are all fair here. Each score's difference is read by two one-sided
-# tests against its margin (Schuirmann 1987): **better** when the 95 % interval lies above 0,
+# tests against its margin {cite}`schuirmann1987tost`: **better** when the 95 % interval lies above 0,
 # **worse** below 0, **equivalent** when the 90 % interval lies inside the margin, else
 # **inconclusive**; the scores' readings are joined into one verdict, which must survive
 # leaving out each G_k seed in turn (else it is **seed-dependent**). The variance components
-# say where the uncertainty comes from; the power lines say what this replication, and the
-# gpu and thesis profiles', could detect.
+# say where the uncertainty comes from {cite}`bouthillier2021variance`; the power lines say what
+# this replication, and the gpu and thesis profiles', could detect.
 
 # %% tags=["remove-input"]
 endpoint = primary.read_endpoint(art)
-display(Markdown(scorecard.primary_sentence(res)))
+display(Markdown(scorecard.primary_sentence(res, folder="")))
 display(primary.scores_table(endpoint).round(4))
 display(Markdown(f"Why these margins: {endpoint['margin_why']}"))
 display(primary.components_table(endpoint).round(6))
 display(Markdown(primary.power_words(endpoint)))
-display(pd.DataFrame(endpoint["power_table"]).set_index("profile").round(4))
+display(primary.power_display(endpoint))
 cap_share = scorecard.at_cap_share(res)
 display(Markdown(
     f"**Did the classifiers converge?** Each trains {int(table.steps_per_epoch.iloc[0])} optimiser steps per epoch "
@@ -321,7 +322,7 @@ for metric, name in (("auc", "AUC"), ("ap", "Average precision")):
     display(Markdown(f"**{name}** (mean ± sd over folds and seeds)"))
     display(mean_and_sd(table, metric)[order])
 
-# %% mystnb={"figure": {"caption": "Test AUC against the number of real training masses k for each arm, with 95 % intervals (hierarchical bootstrap over classifier seeds and test patients), beside the thesis' AUC. AUC does not depend on a threshold, but a class ratio that differs between arms still moves it (showing the real masses 2.5 times raises it by itself): compare each GAN arm with its x2.5 control.", "name": "fig-aug-auc"}, "image": {"alt": "Test AUC against the number of real training masses k for each arm, with 95 % intervals (hierarchical bootstrap over classifier seeds and test patients), beside the thesis' AUC"}}
+# %% mystnb={"figure": {"caption": "Test AUC against the number of real training masses k for each arm, with 95 % intervals (hierarchical bootstrap over classifier seeds and test patients), beside the thesis' AUC. AUC does not depend on a threshold, but the class ratio an arm trains on can still move it: compare each GAN arm with its x2.5 control, which trains on the same ratio. The arms are drawn side by side around each k that ran.", "name": "fig-aug-auc"}, "image": {"alt": "Test AUC against the number of real training masses k for each arm, with 95 % intervals (hierarchical bootstrap over classifier seeds and test patients), beside the thesis' AUC"}}
 thesis = reference.reported()["augmentation"]
 dataset = config.resolve("data_prep", profile)["dataset"]
 fig = plots.metric_against_k(intervals, thesis, "auc", ours_label=f"this run ({dataset} data, {profile} profile)",

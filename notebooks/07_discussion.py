@@ -27,7 +27,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from thesis_lib import config
-from thesis_lib.studies import augstudy, realism, scorecard
+from thesis_lib.studies import augstudy, fid_results, realism, scorecard
 from thesis_lib.training.gan_config import GanConfig
 
 res = scorecard.Results.load(config.artifacts_dir(profile))
@@ -68,9 +68,8 @@ if fid is not None:
            "its brightness, not the texture." if ratio > realism.MAX_FID_RATIO else
            "Every fold's generator lies close to the floor: in Inception's eyes its masses are nearly as "
            "similar to unseen real masses as real training masses are." if fid.realistic.all() else
-           "The folds differ: " + "; ".join(
-               f"fold {r.fold} {'meets every rule' if r.realistic else 'fails ' + r.fails}" for r in fid.itertuples())
-           + ".")
+           "The folds differ: " + "; ".join(f"fold {f} {words}" for f, words in fid_results.fold_verdicts(
+               config.artifacts_dir(profile)).items()) + ".")
     )
 display(Markdown("\n\n".join(text)))
 
@@ -128,8 +127,7 @@ display(Markdown(story["t-SNE"]))
 # %%
 theirs = claims[scorecard.of_the_thesis(claims)]
 reproduced = int((theirs.verdict == scorecard.REPRODUCED).sum())
-verdict = ("reproduces most of" if reproduced * 2 > len(theirs) else "reproduces some of" if reproduced
-           else "does not reproduce")
+verdict = scorecard.overall_word(theirs)
 display(Markdown(
     f"On the **{data.get('source', '?')}** data at the **{profile}** profile, this book "
     f"{verdict} the thesis' claims (of its {len(theirs)}: "

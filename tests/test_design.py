@@ -310,11 +310,12 @@ def test_memorisation_flags_are_tested_not_argued():
     train = rng.normal(size=(200, 6))
     copies = np.r_[train[:6] + 1e-4, rng.normal(size=(58, 6))]  # 6 of 64 copied
     chk = memorisation.check(train, copies, "toy")
-    clean = {"held-out": (len(memorisation.check(train, rng.normal(size=(64, 6)), "toy").flagged), 64)}
+    clean = {"held-out": memorisation.check(train, rng.normal(size=(64, 6)), "toy")}
     found = memorisation.reading(chk, clean)
     assert found["chance_p"] < 0.01 and found["finding"] and "A finding" in found["text"]
-    smooth = {"averages": (7, 64)}  # a control flagged as often: the excess is explained, not a finding
-    explained = memorisation.reading(chk, smooth)
+    assert "Median distance to the nearest training patch: generated" in found["text"]
+    near = np.r_[train[6:13] + 1e-4, rng.normal(size=(57, 6))]  # a control flagged as often: explained
+    explained = memorisation.reading(chk, {"averages": memorisation.check(train, near, "toy")})
     assert not explained["finding"] and "shows as well (averages)" in explained["text"]
     fresh = memorisation.reading(memorisation.check(train, rng.normal(size=(64, 6)), "toy"), clean)
     assert not fresh["finding"] and "No excess over chance" in fresh["text"]

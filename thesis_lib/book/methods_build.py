@@ -53,6 +53,9 @@ def methods_markdown(record: dict) -> str:
         f"with {select}, stopping after {aug['patience']} epochs without a better one or at the cap of "
         f"{aug['epochs']}; every arm takes the same optimiser steps per epoch (one pass over the ORG arm's "
         f"k + {aug['normal_per_real']:g} k patches).",
+        f"- **Folds**: {cfg['data_prep']['n_folds']} patient-level folds, each testing on 1/{cfg['data_prep']['n_folds']} "
+        f"of the patients and validating on {cfg['data_prep']['val_fraction']:g} of the others (the thesis: 3 folds, "
+        "a tenth).",
         f"- **Replication and intervals**: {len(aug['gan_seeds'])} G_k seed(s) per fold and k, "
         f"{len(aug['classifier_seeds'])} classifier seed(s) per arm, {cfg['data_prep']['n_folds']} folds; every "
         f"interval is a hierarchical bootstrap ({aug['n_boot']:,} replicates) that draws G_k seeds, classifier "

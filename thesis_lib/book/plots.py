@@ -230,6 +230,7 @@ def metric_against_k(intervals: pd.DataFrame, thesis: dict | None, metric: str =
                         label=approach)
         ax.set_xlabel("real training masses k")
         ax.set_ylabel(metric.upper() if len(metric) <= 3 else metric)
+        ax.set_xticks(reported["k"] if reported is not None else ks)  # the k that ran; arms dodge around each
         ax.set_title(title)
         ax.grid(alpha=0.3)
     axes[0][0].legend(frameon=False, fontsize=8)

@@ -82,14 +82,16 @@ def check(train: np.ndarray, generated: np.ndarray, space: str, percentile: floa
 ALPHA = 0.05  # level of the flag tests
 
 
-def reading(generated: MemorisationCheck, controls: dict[str, tuple[int, int]],
+def reading(generated: MemorisationCheck, controls: dict[str, MemorisationCheck],
             percentile: float = FLAG_PERCENTILE) -> dict:
     """The flags of ``generated`` tested: ``chance_p`` (as many or more flagged by a set that does
-    not copy, binomial at ``percentile`` %), for each control (name -> (flagged, n), checked
-    against the same training set) a one-sided Fisher exact ``p`` that the generated set is
-    flagged more often, and ``finding``: an excess over chance and over every control, each at
-    :data:`ALPHA`; ``text`` says it in one sentence."""
+    not copy, binomial at ``percentile`` %), for each control (name -> its check against the same
+    training set) a one-sided Fisher exact ``p`` that the generated set is flagged more often, and
+    ``finding``: an excess over chance and over every control, each at :data:`ALPHA`; ``text``
+    says it, with the median distances to the training set beside the training patches' own."""
     n, flagged = len(generated.generated_to_train), len(generated.flagged)
+    medians = {name: float(np.median(c.generated_to_train)) for name, c in controls.items()}
+    controls = {name: (len(c.flagged), len(c.generated_to_train)) for name, c in controls.items()}
     chance_p = float(binom.sf(flagged - 1, n, percentile / 100))
     tests = {name: float(fisher_exact([[flagged, n - flagged], [f, m - f]], alternative="greater")[1])
              for name, (f, m) in controls.items()}
@@ -97,10 +99,14 @@ def reading(generated: MemorisationCheck, controls: dict[str, tuple[int, int]],
     explained = [name for name, p in tests.items() if p >= ALPHA]
     finding = excess and not explained
     shown = "; ".join(f"{name}: {controls[name][0]} of {controls[name][1]} (p {p:.3f})" for name, p in tests.items())
-    text = (f"{flagged} of {n} flagged (as many by chance: p {chance_p:.4f}); controls {shown}. "
+    nearest = (f"Median distance to the nearest training patch: generated {np.median(generated.generated_to_train):.3g}, "
+               + ", ".join(f"{name} {m:.3g}" for name, m in medians.items())
+               + f"; training patches to each other {np.median(generated.train_to_train):.3g}. ")
+    text = (f"{flagged} of {n} flagged (as many by chance: p {chance_p:.4f}); controls {shown}. " + nearest
             + ("**A finding: more flagged patches than chance and than every control, possible copies** (the "
                "nearest pairs are shown)." if finding else
                f"An excess over chance that a set which cannot copy shows as well ({', '.join(explained)}): not "
                "evidence of copying." if excess else "No excess over chance."))
     return {"space": generated.space, "flagged": flagged, "n": n, "chance_p": chance_p, "controls": tests,
-            "control_flags": {k: list(v) for k, v in controls.items()}, "finding": finding, "text": text}
+            "control_flags": {k: list(v) for k, v in controls.items()}, "control_medians": medians,
+            "finding": finding, "text": text}

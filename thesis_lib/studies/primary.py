@@ -59,8 +59,12 @@ def score_rows(pred: pd.DataFrame, table: pd.DataFrame, design: dict, n_boot: in
                                  f"augmentation study with both arms (aug.approaches)")
         boot = hierarchical_bootstrap(folds, metric, n_boot, seed)
         margin = float(design["margins"][metric])
+        replication = power.Replication(int(boot["n_folds"]), int(boot["n_gan_seeds"]),
+                                        int(boot["n_classifier_seeds"]), float(boot["n_patients"]))
         rows.append({"metric": metric, **boot, "margin": margin,
-                     "reading": power.reading(boot["low"], boot["high"], boot["low90"], boot["high90"], margin)})
+                     "reading": power.reading(boot["low"], boot["high"], boot["low90"], boot["high90"], margin),
+                     "detectable": power.detectable(power.Components.of(boot), replication, design["alpha"],
+                                                    design["power"])})
     return rows
 
 
@@ -97,13 +101,19 @@ def endpoint(artifacts: str | Path, design: dict, n_boot: int = 2000, seed: int 
             "thesis_effect": thesis_effect(design)}
 
 
+def thesis_effects(result: dict) -> dict[str, float]:
+    """The thesis' Aug GAN - Aug ORG effect at the endpoint's k (or its nearest) in each score of
+    ``result`` it reported (AUC and F1; NaN for AP, which it did not report)."""
+    return {r["metric"]: thesis_effect({"k": result["k"], "metric": r["metric"]})["effect"] for r in result["scores"]}
+
+
 def thesis_effect(design: dict) -> dict:
     """The effect the thesis reported for GAN augmentation at the design's k (or its nearest),
     in the primary score: Aug GAN - Aug ORG (the thesis had no x2.5 control); NaN where it did
     not report the score."""
     rep = reference.reported()["augmentation"]
     k = min(rep["k"], key=lambda kk: abs(kk - int(design["k"])))
-    values = rep.get(design["metric"])
+    values = rep.get(design["metric"]) if design["metric"] in ("auc", "f1") else None
     at = rep["k"].index(k)
     effect = float(values["Aug GAN"][at] - values["Aug ORG"][at]) if values else float("nan")
     return {"comparison": "Aug GAN - Aug ORG", "k": k, "metric": design["metric"], "effect": effect}
@@ -116,6 +126,19 @@ def replication_of(profile: str) -> power.Replication:
     folds, n = cfg["data_prep"]["n_folds"], cfg["data_prep"]["n_patients"]
     return power.Replication(folds, len(cfg["aug"]["gan_seeds"]), len(cfg["aug"]["classifier_seeds"]),
                              n / folds if n else 1.0)
+
+
+def power_display(result: dict) -> pd.DataFrame:
+    """:func:`power_table` of ``result`` as a reader sees it: rounded, and "beyond reach" where no
+    number of that lever alone reaches the target."""
+    table = pd.DataFrame(result["power_table"]).set_index("profile")
+    out = table.copy().astype(object)
+    for column in ("standard error", "detectable", "provable margin"):
+        out[column] = table[column].map("{:.4f}".format)
+    for column in ("seeds for the thesis' effect", "seeds for the margin", "patients for the thesis' effect"):
+        out[column] = table[column].map(lambda v: "beyond reach" if pd.isna(v) else f"{int(v):,}")
+    out["test patients per fold"] = table["test patients per fold"].map("{:.0f}".format)
+    return out
 
 
 def power_table(result: dict, profiles=PROFILES) -> pd.DataFrame:
@@ -142,11 +165,15 @@ def power_table(result: dict, profiles=PROFILES) -> pd.DataFrame:
 
 
 def scores_table(result: dict) -> pd.DataFrame:
-    """The endpoint's scores, one row each: difference, 95 % and 90 % intervals, margin, reading."""
+    """The endpoint's scores, one row each: difference, 95 % and 90 % intervals, margin, reading,
+    the smallest difference this run could detect in it and the thesis' own effect."""
     rows = pd.DataFrame(result["scores"])
-    rows["metric"] = rows.metric.str.upper()
-    return rows.set_index("metric")[["estimate", "low", "high", "low90", "high90", "margin", "reading"]].rename(
-        columns={"low": "95 % low", "high": "95 % high", "low90": "90 % low", "high90": "90 % high"})
+    rows["thesis' effect"] = rows.metric.map(thesis_effects(result))
+    rows["score"] = rows.metric.str.upper()
+    return rows.set_index("score")[["estimate", "low", "high", "low90", "high90", "margin", "reading", "detectable",
+                                    "thesis' effect"]].rename(
+        columns={"estimate": "difference", "low": "95 % low", "high": "95 % high", "low90": "90 % low",
+                 "high90": "90 % high"})
 
 
 def components_table(result: dict) -> pd.DataFrame:
@@ -159,8 +186,9 @@ def components_table(result: dict) -> pd.DataFrame:
     units = {"test patients": r["patients"], "G_k seeds": r["gan_seeds"], "classifier seeds": r["classifier_seeds"]}
     per_unit = {"test patients": c["patient"], "G_k seeds": c["gan_seed"], "classifier seeds": c["classifier_seed"]}
     total = sum(per_estimate.values()) or float("nan")
-    return pd.DataFrame({"variance per unit": per_unit, "units per fold": units,
-                         "share of the variance": {n: v / total for n, v in per_estimate.items()}}).rename_axis("level")
+    return pd.DataFrame({"variance of one unit": per_unit, "units per fold": units,
+                         "share of the estimate's variance": {n: v / total for n, v in per_estimate.items()}}
+                        ).rename_axis("level")
 
 
 def power_words(result: dict) -> str:
@@ -169,21 +197,31 @@ def power_words(result: dict) -> str:
     metric = result["metric"].upper()
     table = pd.DataFrame(result["power_table"]).set_index("profile")
     here = result["replication"]
-    words = (f"With {here['folds']} folds, {here['gan_seeds']} G_k seeds, {here['classifier_seeds']} classifier seeds "
+    words = (f"**How to read the components.** Each level's *variance of one unit* is what one test patient, one "
+             f"G_k seed or one classifier seed adds to a fold's difference, in squared {metric} units; the "
+             "difference's variance is the sum over levels of that, divided by the units per fold, divided by the "
+             "folds; the last column gives each level's share of it. From that standard error: "
+             f"with {here['folds']} folds, {here['gan_seeds']} G_k seeds, {here['classifier_seeds']} classifier seeds "
              f"and about {here['patients']:.0f} test patients per fold, this run could detect a difference of "
-             f"**{result['detectable']:.3f} {metric}** (two-sided {result['alpha']:g}, power {result['power']:g}) and "
-             f"show equivalence within **{result['provable_margin']:.3f}** at best; its margin is {margin:g}. The "
+             f"**{result['detectable']:.3f} {metric}** (two-sided {result['alpha']:g}, power {result['power']:g}); and "
+             f"if the two arms were truly equal it could show them equivalent within **{result['provable_margin']:.3f}** "
+             f"at best (the *provable margin*, with the same power); its margin is {margin:g}. The "
              f"thesis reported {effect['effect']:+.4f} {metric} for {effect['comparison']} at k = {effect['k']}")
     if np.isfinite(effect["effect"]) and abs(effect["effect"]) > 0:
         words += (", " + ("within" if abs(effect["effect"]) >= result["detectable"] else "below")
                   + " what this run could detect")
     words += ". "
     for name, row in table.iterrows():
-        needed = row["seeds for the thesis' effect"]
-        words += (f"The **{name}** profile's replication could detect {row['detectable']:.3f}"
-                  + (f" and would need {int(needed)} seeds of each kind to detect the thesis' effect" if pd.notna(needed)
-                     else "; no number of seeds alone would detect the thesis' effect at its patients")
-                  + ". ")
+        needed, patients = row["seeds for the thesis' effect"], row["patients for the thesis' effect"]
+        words += f"The **{name}** profile's replication could detect {row['detectable']:.3f}"
+        if pd.notna(needed):
+            words += (f" and would need {int(needed)} G_k seeds and as many classifier seeds per cell to detect the "
+                      "thesis' effect" + (f", or {int(patients):,} test patients per fold at its seeds. "
+                                          if pd.notna(patients) else " (more test patients alone would not do). "))
+        else:
+            words += ("; neither more seeds alone nor more test patients alone would detect the thesis' effect: it "
+                      "needs both. " if pd.isna(patients) else
+                      f"; it would need {int(patients):,} test patients per fold to detect the thesis' effect. ")
     return words + ("These projections use the variance components measured on this run's data and cohort; a "
                     "profile on other data will have its own.")
 

@@ -66,11 +66,9 @@ def write(params: dict) -> dict:
     controls = control_sets(store, fold, params["n_generated"], params["seed"])
     readings = []
     for key, chk in checks.items():
-        flags = {}
-        for name, patches in controls.items():
-            x, ref = (patches, train) if key == "pixels" else (extractor(patches), train_feats)
-            flags[name] = (len(memorisation.check(ref, x, chk.space).flagged), len(patches))
-        readings.append(memorisation.reading(chk, flags))
+        checked = {name: memorisation.check(*((train, patches) if key == "pixels" else (train_feats, extractor(patches))),
+                                            chk.space) for name, patches in controls.items()}
+        readings.append(memorisation.reading(chk, checked))
     closest = np.argsort(checks["pixels"].generated_to_train)[:N_NEIGHBOURS]  # the likeliest copies first
     arrays = {"shown_generated": fake[closest]}
     for key, chk in checks.items():

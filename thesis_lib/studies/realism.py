@@ -304,12 +304,13 @@ def selection_cost(curve: pd.DataFrame) -> str:
     head = f"{lowest}; the last snapshot, epoch {int(last.epoch)}, scored {last.FID:.1f} (precision {last.precision:.2f}). "
     margin = binomial_margin(max(min(best.precision, 0.99), 0.01), n)
     close = best.precision - last.precision < margin and last.FID <= best.FID * 1.05
-    return head + (f"The last is within the precision's margin ({margin:.2f}) and 5 % of the best FID: keeping it "
-                   "costs little on this run." if close else
+    return head + (f"The last is within the precision's draw-to-draw margin at this N ({margin:.2f}) and 5 % of the "
+                   "best FID: keeping it costs little on this run." if close else
                    f"Keeping the last generator cost {last.FID - best.FID:+.1f} FID and "
-                   f"{last.precision - best.precision:+.2f} precision on this run: its snapshots do not support the "
-                   "rule; a selection by FID on held-out masses (evaluator: fid) would have kept the earlier one, "
-                   "at the cost of Inception scoring during training.")
+                   f"{last.precision - best.precision:+.2f} precision on this run, more than precision moves between "
+                   f"draws of {n} samples (about {margin:.2f}): its snapshots do not support the rule. These are two "
+                   "snapshots, not a trend; a selection by FID on held-out masses (evaluator: fid) would have kept "
+                   "the earlier one, at the cost of Inception scoring during training.")
 
 
 def fid_trend(curve: pd.DataFrame, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> dict:

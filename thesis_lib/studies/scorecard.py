@@ -169,9 +169,12 @@ def borderline_ks(res: Results) -> list[int]:
 
 
 def undecided(claim: dict, why: str) -> None:
-    """Turn a decided claim (reproduced or not) into an inconclusive one, adding ``why`` to its rule."""
+    """Turn a decided claim (reproduced or not) into an inconclusive one, adding ``why`` to its
+    rule; an inconclusive claim gets ``why`` as a further reason (a claim not judged, none)."""
     if claim["verdict"] in (REPRODUCED, NOT_REPRODUCED):
         claim.update(verdict=INCONCLUSIVE, rule=f"{claim['rule']}; {why}")
+    elif claim["verdict"] == INCONCLUSIVE:
+        claim.update(rule=f"{claim['rule']}; also, {why}")
 
 
 def judged_intervals(res: Results) -> pd.DataFrame:
@@ -280,6 +283,15 @@ TOST_TO_VERDICT = {power.BETTER: REPRODUCED, power.WORSE: NOT_REPRODUCED, power.
                    power.INCONCLUSIVE: INCONCLUSIVE, primary.SEED_DEPENDENT: INCONCLUSIVE}
 
 
+def equivalence_excludes_thesis(p: dict) -> bool:
+    """Whether "equivalent within the margins" rules out the thesis' own effect: every score the
+    thesis reported at the endpoint's k has a margin no larger than that effect."""
+    effects = primary.thesis_effects(p)
+    margins = {r["metric"]: r["margin"] for r in p["scores"]}
+    known = {m: e for m, e in effects.items() if m in margins and np.isfinite(e)}
+    return bool(known) and all(margins[m] <= abs(e) for m, e in known.items())
+
+
 def absent(res: Results, arms: tuple[str, str], ks=None) -> str:
     """Why a comparison of ``arms`` has no judged difference: an arm did not run, or the quality
     gate left out every k it ran at (``ks``: those of interest)."""
@@ -292,15 +304,15 @@ def absent(res: Results, arms: tuple[str, str], ks=None) -> str:
 
 
 def primary_text(p: dict) -> str:
-    """The primary endpoint's numbers in one line: each score's difference, 95 % and 90 %
-    intervals, margin and reading; the seeds' agreement; the detectable difference."""
+    """The primary endpoint's numbers: each score's difference, 95 % and 90 % intervals, margin,
+    reading and detectable difference; the joined verdict and the seeds' agreement."""
     scores = "; ".join(f"{r['metric'].upper()} {r['estimate']:+.3f}, 95 % [{r['low']:+.3f}, {r['high']:+.3f}], "
-                       f"90 % [{r['low90']:+.3f}, {r['high90']:+.3f}], margin {r['margin']:g}: {r['reading']}"
+                       f"90 % [{r['low90']:+.3f}, {r['high90']:+.3f}], margin {r['margin']:g}: **{r['reading']}**"
+                       + (f" (detectable {r['detectable']:.3f})" if "detectable" in r else "")
                        for r in p["scores"])
     seeds = ", ".join(f"without G_k seed {s}: {v}" for s, v in p["left_out"].items())
-    return (f"{p['comparison']} at k = {p['k']}: {scores}. Joined: {p['verdict_all_seeds']}"
-            + (f" ({seeds})" if seeds else "") + f"; detectable {p['detectable']:.3f} {p['metric'].upper()} "
-            f"(power {p['power']:g}), provable margin {p['provable_margin']:.3f}")
+    return (f"{p['comparison']} at k = {p['k']}: {scores}. One verdict from the {len(p['scores'])} scores: "
+            f"**{p['verdict']}**" + (f" ({seeds})" if seeds else ""))
 
 
 def primary_claim(res: Results) -> dict:
@@ -317,12 +329,17 @@ def primary_claim(res: Results) -> dict:
                     if np.isfinite(effect["effect"]) else "")
     verdict = TOST_TO_VERDICT[p["verdict"]]
     rule = (f"fixed in the profile before the run: {p['comparison']} at k = {p['k']}, judged on "
-            f"{', '.join(r['metric'].upper() for r in p['scores'])} by two one-sided tests against each margin "
-            f"({p['margin_why'].strip()}); better on one score and worse on none: reproduced; worse on one and better "
-            "on none, or equivalent on every score: not reproduced; otherwise inconclusive, and so when fewer than "
-            f"{p['stable_share']:.0%} of the verdicts with one G_k seed left out agree (seed-dependent: here "
-            f"{p['agreement']:.0%})")
-    claim = _claim(PRIMARY, thesis_line, primary_text(p) + f" -> {p['verdict']}", verdict, rule, "aug")
+            f"{', '.join(r['metric'].upper() for r in p['scores'])} together, each by two one-sided tests against "
+            f"its margin ({p['margin_why'].strip()}); better on one score and worse on none: reproduced; worse on one "
+            "and better on none: not reproduced; equivalent on every score: not reproduced only when the margins "
+            "exclude the thesis' own effect; otherwise inconclusive, and so when fewer than "
+            f"{p['stable_share']:.0%} of the verdicts with one G_k seed left out agree with it (seed-dependent; here "
+            f"{p['agreement']:.0%} of them agree)")
+    if p["verdict"] == power.EQUIVALENT and not equivalence_excludes_thesis(p):
+        verdict = INCONCLUSIVE
+        rule += ("; here equivalent within margins that hold the thesis' own effect: no benefit of the margins' size, "
+                 "but the thesis' smaller one is not excluded")
+    claim = _claim(PRIMARY, thesis_line, primary_text(p), verdict, rule, "aug")
     if p["k"] in failed_ks(res):
         claim.update(verdict=NOT_COMPARABLE, rule=f"{rule}; not judged: a G_{p['k']} failed the quality gate")
     if p["k"] in borderline_ks(res):
@@ -340,7 +357,7 @@ def _judged_text(rows: pd.DataFrame) -> str:
                      f"(Holm p {min(r.p_holm_better, r.p_holm_worse):.3f})"
                      + (f", thesis {r.thesis:+.3f}" + (f" (its k = {r['thesis k']})" if r["thesis k"] != k else "")
                         if np.isfinite(r.thesis) else "")
-                     + f", detectable {r.detectable:.3f}"
+                     + f", detectable {r.detectable:.3f} (power {POWER:g} at the family's Bonferroni level)"
                      for (_, m, k), r in rows.iterrows())
 
 
@@ -587,24 +604,27 @@ def claims_table(res: Results) -> pd.DataFrame:
     return pd.DataFrame([primary_claim(res)] + fid_claims(res) + aug_claims(res) + tsne_claims(res))
 
 
-def primary_sentence(res: Results) -> str:
-    """The landing page's first finding, in words: the primary question and this run's answer."""
+def primary_sentence(res: Results, folder: str = "results/") -> str:
+    """The landing page's first finding, in words: the primary question and this run's answer,
+    linked to the chapters (``folder``: where they lie from the page that shows it; "" for a chapter)."""
     p = res.primary
     if p is None:
         return "**The primary question** (do generated masses help beyond showing the real masses as often?) has not been answered: the augmentation study has not run."
-    first = p["scores"][0]
-    verdict = primary_claim(res)["verdict"]
+    claim = primary_claim(res)
     answer = {power.BETTER: "yes: the classifier with generated masses scored higher",
               power.WORSE: "no: the classifier with generated masses scored lower",
-              power.EQUIVALENT: f"no benefit: the two arms are equivalent within the margin of {first['margin']:g}",
+              power.EQUIVALENT: "no benefit as large as the margins: the two arms are equivalent within them",
               power.INCONCLUSIVE: "this run cannot tell",
               primary.SEED_DEPENDENT: "this run cannot tell: the answer changes with the generator's seed"}[p["verdict"]]
     arms = p["comparison"].split(" - ")
+    scores = "; ".join(f"{r['metric'].upper()} {r['estimate']:+.3f} [{r['low']:+.3f}, {r['high']:+.3f}], "
+                       f"{r['reading']} (margin {r['margin']:g})" for r in p["scores"])
     return (f"**The primary question: do generated masses help the classifier beyond showing the real masses as "
-            f"often?** ({arms[0]} against {arms[1]}, {p['metric'].upper()} at k = {p['k']}, fixed before the run.) "
-            f"**Answer: {answer}** ({arms[0]} - {arms[1]}: {first['estimate']:+.3f} {p['metric'].upper()}, 95 % "
-            f"interval [{first['low']:+.3f}, {first['high']:+.3f}]; with its other scores: {p['verdict']}; this run "
-            f"could detect a difference of {p['detectable']:.3f}). Scorecard verdict: **{verdict}**.")
+            f"often?** ({arms[0]} against {arms[1]} at k = {p['k']}, on "
+            f"{', '.join(r['metric'].upper() for r in p['scores'])} together, fixed before the run.) "
+            f"**Answer: {answer}.** {arms[0]} - {arms[1]}, with 95 % intervals: {scores}. Scorecard verdict: "
+            f"**{claim['verdict']}** ([rule and power]({folder}06_scorecard.ipynb); "
+            f"[the endpoint in chapter 04]({folder}04_aug_study.ipynb)).")
 
 
 def side_by_side(res: Results, metric: str = "f1") -> pd.DataFrame:
@@ -651,6 +671,20 @@ def verdict_markdown(claims: pd.DataFrame, profile: str, source: str, res: Resul
     lead = "" if res is None else primary_sentence(res) + "\n\n"
     return (lead + f"**The verdict of this build** (profile **{profile}**, data: {source}): {scope}, {parts}; each with "
             f"its rule and numbers on the [scorecard](results/06_scorecard.ipynb).\n")
+
+
+def overall_word(claims: pd.DataFrame) -> str:
+    """How a build stands to the claims ``claims`` in a phrase, from its verdict counts: "reproduces
+    most of" (more than half reproduced), "reproduces some of", "does not reproduce" (none
+    reproduced, at least half excluded), "cannot decide most of" otherwise."""
+    counts = verdict_counts(claims)
+    if counts[REPRODUCED] * 2 > len(claims):
+        return "reproduces most of"
+    if counts[REPRODUCED]:
+        return "reproduces some of"
+    if counts[NOT_REPRODUCED] * 2 >= len(claims):
+        return "does not reproduce"
+    return "cannot decide most of"
 
 
 def narrative(claims: pd.DataFrame) -> dict[str, str]:
