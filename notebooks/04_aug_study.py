@@ -295,13 +295,15 @@ else:
 # this replication, and the gpu and thesis profiles', could detect.
 
 # %% tags=["remove-input"]
-endpoint = primary.read_endpoint(art)
+endpoint = primary.current_endpoint(profile)  # the aug_intervals step's aug/primary.json
+res = scorecard.Results.load(art)  # again: with the endpoint
 display(Markdown(scorecard.primary_sentence(res, folder="")))
-display(primary.scores_table(endpoint).round(4))
-display(Markdown(f"Why these margins: {endpoint['margin_why']}"))
-display(primary.components_table(endpoint).round(6))
-display(Markdown(primary.power_words(endpoint)))
-display(primary.power_display(endpoint))
+if endpoint is not None:
+    display(primary.scores_table(endpoint).round(4))
+    display(Markdown(f"Why these margins: {endpoint['margin_why']}"))
+    display(primary.components_table(endpoint).round(6))
+    display(Markdown(primary.power_words(endpoint)))
+    display(primary.power_display(endpoint))
 cap_share = scorecard.at_cap_share(res)
 display(Markdown(
     f"**Did the classifiers converge?** Each trains {int(table.steps_per_epoch.iloc[0])} optimiser steps per epoch "

@@ -42,7 +42,8 @@ TOY = {"data_prep": {"n_patients": 8}, "gan": {"epochs": 3, "iterations": 0}, "q
        "aug": {"k": [2], "epochs": 1, "n_boot": 200,
                "gan": {"epochs": 2, "iterations": 0, "eval_every": 1, "sample_every": 1, "eval_samples": 8}},
        "tsne": {"k": "all", "perplexity": 2, "n_iter": 300, "n_normal": 12, "neighbours": 2, "n_perm": 20,
-                "spaces": ["pixels", "inception"]}}
+                "spaces": ["pixels", "inception"]},
+       "design": {"k": 2}}
 CHAPTER_ARGS = {  # each chapter in the book's order, some with the toy's values given again through papermill
     "00_data_prep": ["-p", "n_patients", "8"], "01_train_dcgan": [], "02_qualitative": ["-p", "n_generated", "10"],
     "03_fid": [], "04_aug_study": ["-p", "k", "2"], "05_tsne": ["-p", "perplexity", "2"],
@@ -140,7 +141,8 @@ def test_fid_notebook_scores_the_generator(executed):
     row = prov["table"][0]
     assert row["fold"] == 0 and row["N generated"] == min(12, row["N train"]) and row["FID"] > 0
     assert 0 <= row["precision"] <= 1 and row["N held-out"] >= 2 and isinstance(row["realistic"], bool)
-    assert prov["domain"][0]["N generated"] == 12 and prov["domain"][0]["domain FD"] >= 0
+    domain = prov["domain"][0]  # generated and training masses against as many held-out ones
+    assert domain["N generated"] == domain["N held-out"] == domain["N training"] <= 12 and domain["domain FD"] >= 0
     assert (tmp / "artifacts" / "smoke" / "figures" / "fid_over_epochs.pdf").is_file()
     assert prov["curve"] and {"iterations", "FID", "precision", "recall"} <= set(prov["curve"][-1])
     assert prov["curve"][-1]["iterations"] == json.loads((tmp / "artifacts" / "smoke" / "gan" / "fold0" /
@@ -153,8 +155,12 @@ def test_aug_notebook_runs_the_study_for_the_given_k(executed):
     tmp, out = _ran(executed, "04_aug_study")
     table = pd.read_csv(tmp / "artifacts" / "smoke" / "aug" / "results.csv")
     folds = config.load_profile("smoke")["data_prep"]["n_folds"]
-    assert set(table.k) == {2} and len(table) == 5 * folds * 2 and (table.n_normal == 20).all()  # arms x folds x seeds
+    # 4 controls x 2 classifier seeds + 2 GAN arms x 2 classifier x 2 G_k seeds, per fold
+    assert set(table.k) == {2} and len(table) == (4 * 2 + 2 * 2 * 2) * folds and (table.n_normal == 20).all()
     assert (tmp / "artifacts" / "smoke" / "gan" / "fold1_k2" / "best.pt").is_file()
+    assert (tmp / "artifacts" / "smoke" / "gan" / "fold1_k2_g1" / "best.pt").is_file()  # the second G_k seed
+    endpoint = json.loads((tmp / "artifacts" / "smoke" / "aug" / "primary.json").read_text())
+    assert endpoint["k"] == 2 and endpoint["comparison"] == "Aug GAN - Aug ORG x2.5" and endpoint["left_out"]
     for name in ("aug_f1_against_k", "aug_auc_against_k"):
         assert (tmp / "artifacts" / "smoke" / "figures" / f"{name}.pdf").is_file()
     intervals = pd.read_csv(tmp / "artifacts" / "smoke" / "aug" / "intervals.csv")
@@ -171,7 +177,7 @@ def test_tsne_notebook_maps_and_scores_the_masses(executed):
     counts = prov["counts"]
     assert counts["normal"] == 12 and counts["generated"] == counts["flipped"] == round(1.5 * counts["real"])
     table = pd.read_csv(art / "tsne" / "support.csv")
-    assert set(table.space) == {"pixels", "inception"} and len(table) == 44
+    assert set(table.space) == {"pixels", "inception"} and len(table) == 48  # 24 rows per space, the smooth control's 2 included
     assert table[table.metric.isin(["precision", "recall", "spread"])].value.between(0, 10).all()
     points = pd.read_csv(art / "tsne" / "maps.csv")
     assert len(points[(points.space == "pixels") & (points["map"] == "real_flipped_normal")]) == (
@@ -189,7 +195,8 @@ def test_summary_chapters_read_the_results(executed):
         tmp, out = _ran(executed, name)
     prov = json.loads((tmp / "artifacts" / "smoke" / "scorecard" / "provenance.json").read_text())
     assert len(prov["claims"]) == 10 and sum(prov["verdicts"].values()) == 10
-    assert (tmp / "book" / "generated" / "verdict.md").read_text().startswith("**The verdict of this build**")
+    landing = (tmp / "book" / "generated" / "verdict.md").read_text()
+    assert landing.startswith("**The primary question") and "**The verdict of this build**" in landing
     assert {c["chapter"] for c in prov["claims"]} == {"fid", "aug", "tsne"}
     appendix = out.with_name("08_appendix.ipynb").read_text()
     assert "train_gan" in appendix and "aug_study" in appendix and "tsne" in appendix

@@ -35,7 +35,7 @@ from thesis_lib import config, paths, reference
 from thesis_lib.evaluation import power
 from thesis_lib.evaluation.bootstrap import hierarchical_bootstrap
 from thesis_lib.io import write_json
-from thesis_lib.results import ResultsMissing
+from thesis_lib.results import ResultsMissing, render_only
 from thesis_lib.studies import augstudy
 
 SEED_DEPENDENT = "seed-dependent"
@@ -234,6 +234,19 @@ def write_endpoint(profile: str) -> dict:
     result["power_table"] = power_table(result).reset_index().to_dict(orient="records")
     write_json(primary_path(study["artifacts"]), result)
     return result
+
+
+def current_endpoint(profile: str) -> dict | None:
+    """``aug/primary.json`` when it is newer than the results table (at render time, as on disk),
+    else :func:`write_endpoint`; None when the study has no rows at the design's k."""
+    study = config.resolve("aug", profile)
+    path, results = primary_path(study["artifacts"]), augstudy.results_path(study["artifacts"])
+    if render_only() or (path.is_file() and results.is_file() and path.stat().st_mtime_ns >= results.stat().st_mtime_ns):
+        return read_endpoint(study["artifacts"])
+    try:
+        return write_endpoint(profile)
+    except ResultsMissing:
+        return None
 
 
 def read_endpoint(artifacts: str | Path) -> dict | None:

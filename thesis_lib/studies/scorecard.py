@@ -609,7 +609,8 @@ def primary_sentence(res: Results, folder: str = "results/") -> str:
     linked to the chapters (``folder``: where they lie from the page that shows it; "" for a chapter)."""
     p = res.primary
     if p is None:
-        return "**The primary question** (do generated masses help beyond showing the real masses as often?) has not been answered: the augmentation study has not run."
+        return ("**The primary question** (do generated masses help beyond showing the real masses as often?) has "
+                "not been answered: the augmentation study has not run at the design's k.")
     claim = primary_claim(res)
     answer = {power.BETTER: "yes: the classifier with generated masses scored higher",
               power.WORSE: "no: the classifier with generated masses scored lower",
