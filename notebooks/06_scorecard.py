@@ -21,7 +21,7 @@
 # numbers are those it reported. **Reproduced** means this run's numbers show what the
 # thesis claims by the stated rule; **not reproduced** means they exclude it (the thesis' own
 # effect is rejected after Holm's correction, or for the primary endpoint, the difference is
-# worse or equivalent within the margin); **inconclusive** means this design cannot tell (the interval holds
+# worse, or equivalent within margins that exclude the thesis' own effect); **inconclusive** means this design cannot tell (the interval holds
 # both 0 and the thesis' effect, shown side by side with the smallest difference the design
 # could detect, or the cell is degenerate: every classifier scored the same constant); **not
 # comparable** means the two numbers measure different things (other data, another number of

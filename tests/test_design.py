@@ -60,7 +60,7 @@ def test_the_standard_error_formula_matches_a_simulated_study():
     assert power.detectable(c, r) == pytest.approx(2.8016 * power.standard_error(c, r), rel=1e-3)
     more = power.Replication(2, 8, 8, 50)
     assert power.detectable(c, more) < power.detectable(c, r)
-    n = power.seeds_needed(c, r, power.detectable(c, more))
+    n = power.seeds_needed(c, r, power.detectable(c, more, df=power.satterthwaite_df(c, more)))
     assert n is not None and n <= 8
     assert power.seeds_needed(c, r, 1e-4) is None  # the patients alone exceed it
     p = power.patients_needed(c, r, 0.05)
@@ -343,3 +343,19 @@ def test_the_methods_say_what_the_run_did():
                     "two disjoint halves of the real patches", "the test patches of every fold are\nresampled"):
         assert drifted not in static  # what the examiner found contradicting the chapters
     assert "{include} generated/methods.md" in static
+
+
+
+def test_few_seeds_stretch_the_intervals_to_student_t():
+    """Two seeds per fold carrying most of the variance leave a handful of degrees of freedom: an
+    interval that sat just inside the margin by normal quantiles no longer does."""
+    c = power.Components(patient=0.000175, gan_seed=0.0000048, classifier_seed=0.000026)
+    few, many = power.Replication(2, 2, 2, 70), power.Replication(2, 40, 40, 70)
+    df = power.satterthwaite_df(c, few)
+    assert 2 < df < 6 and power.satterthwaite_df(c, many) > 100
+    low90, high90 = power.widened(0.0034, -0.0015, 0.0090, 0.90, df)
+    assert power.reading(-0.0023, 0.0099, -0.0015, 0.0090, 0.01) == power.EQUIVALENT
+    assert high90 > 0.01 and power.reading(*power.widened(0.0034, -0.0023, 0.0099, 0.95, df), low90, high90,
+                                           0.01) == power.INCONCLUSIVE
+    assert power.detectable(c, few, df=df) > power.detectable(c, few)
+    assert power.widened(0.0, -1.0, 1.0, 0.9, float("inf")) == pytest.approx((-1.0, 1.0))

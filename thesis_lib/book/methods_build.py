@@ -53,6 +53,10 @@ def methods_markdown(record: dict) -> str:
         f"with {select}, stopping after {aug['patience']} epochs without a better one or at the cap of "
         f"{aug['epochs']}; every arm takes the same optimiser steps per epoch (one pass over the ORG arm's "
         f"k + {aug['normal_per_real']:g} k patches).",
+        f"- **Sizes**: {cfg['data_prep']['patch_size']} x {cfg['data_prep']['patch_size']} patches (the thesis: "
+        f"128), latent z of {gan['nz']} values (200), G and D widths ngf = {gan['ngf']}, ndf = {gan['ndf']} (45)"
+        + ("; at 64 pixels the networks drop their widest block at each end." if cfg["data_prep"]["patch_size"] == 64
+           else "."),
         f"- **Folds**: {cfg['data_prep']['n_folds']} patient-level folds, each testing on 1/{cfg['data_prep']['n_folds']} "
         f"of the patients and validating on {cfg['data_prep']['val_fraction']:g} of the others (the thesis: 3 folds, "
         "a tenth).",

@@ -22,6 +22,12 @@ an additive model whose per-unit components come from the run's own bootstrap
 Folds are not a level of their own: they partition the patients, so their spread is the
 patients' and the seeds' (Bouthillier et al. 2021 discuss the sources of variance of a
 machine-learning benchmark).
+
+**Few seeds.** A variance estimated from 2 seeds per fold has few degrees of freedom, and a
+percentile interval from resampling them is too narrow in its tails. The Welch-Satterthwaite
+degrees of freedom of the summed components (:func:`satterthwaite_df`) turn the normal quantiles
+into Student's t quantiles: :func:`widened` stretches an interval by their ratio, and
+:func:`detectable` and :func:`provable_margin` take ``df``.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import norm
+from scipy.stats import norm, t
 
 BETTER, WORSE, EQUIVALENT, INCONCLUSIVE = "better", "worse", "equivalent", "inconclusive"
 READINGS = (BETTER, WORSE, EQUIVALENT, INCONCLUSIVE)
@@ -99,26 +105,53 @@ def standard_error(c: Components, r: Replication) -> float:
                           + c.patient / r.patients) / r.folds))
 
 
-def detectable(c: Components, r: Replication, alpha: float = 0.05, power: float = 0.8) -> float:
-    """The smallest true difference found at two-sided level ``alpha`` with probability ``power``."""
-    return (norm.ppf(1 - alpha / 2) + norm.ppf(power)) * standard_error(c, r)
+def satterthwaite_df(c: Components, r: Replication) -> float:
+    """Welch-Satterthwaite degrees of freedom of the difference's variance, each level's share
+    with its own (folds x (units - 1)); infinite when no level has a share."""
+    parts = [(c.patient / r.patients / r.folds, r.folds * (r.patients - 1)),
+             (c.gan_seed / r.gan_seeds / r.folds, r.folds * (r.gan_seeds - 1)),
+             (c.classifier_seed / r.classifier_seeds / r.folds, r.folds * (r.classifier_seeds - 1))]
+    total = sum(v for v, _ in parts)
+    spread = sum(v * v / df for v, df in parts if v > 0 and df > 0)
+    return float(total * total / spread) if spread > 0 else float("inf")
 
 
-def provable_margin(c: Components, r: Replication, alpha: float = 0.05, power: float = 0.8) -> float:
+def _quantile(p: float, df: float) -> float:
+    return float(norm.ppf(p) if not np.isfinite(df) else t.ppf(p, df))
+
+
+def widened(estimate: float, low: float, high: float, level: float, df: float) -> tuple[float, float]:
+    """A percentile interval at ``level`` stretched about ``estimate`` by Student's t quantile
+    with ``df`` degrees of freedom over the normal's."""
+    factor = _quantile((1 + level) / 2, df) / norm.ppf((1 + level) / 2)
+    return estimate - factor * (estimate - low), estimate + factor * (high - estimate)
+
+
+def detectable(c: Components, r: Replication, alpha: float = 0.05, power: float = 0.8,
+               df: float = float("inf")) -> float:
+    """The smallest true difference found at two-sided level ``alpha`` with probability ``power``
+    (t quantiles with ``df`` degrees of freedom; normal by default)."""
+    return (_quantile(1 - alpha / 2, df) + _quantile(power, df)) * standard_error(c, r)
+
+
+def provable_margin(c: Components, r: Replication, alpha: float = 0.05, power: float = 0.8,
+                    df: float = float("inf")) -> float:
     """The smallest equivalence margin that two one-sided ``alpha`` tests establish with
-    probability ``power`` when the true difference is 0."""
-    return (norm.ppf(1 - alpha) + norm.ppf((1 + power) / 2)) * standard_error(c, r)
+    probability ``power`` when the true difference is 0 (t quantiles with ``df``)."""
+    return (_quantile(1 - alpha, df) + _quantile((1 + power) / 2, df)) * standard_error(c, r)
 
 
 def seeds_needed(c: Components, r: Replication, target: float, alpha: float = 0.05, power: float = 0.8,
                  most: int = 64) -> int | None:
     """The fewest seeds n (generator and classifier seeds alike, n of each) at ``r``'s folds and
-    patients whose :func:`detectable` difference is at most ``target``; None when even ``most``
+    patients whose :func:`detectable` difference (with its own Welch-Satterthwaite degrees of
+    freedom) is at most ``target``; None when even ``most``
     seeds do not reach it (the patients' share alone is too large: more test patients needed)."""
     if not target > 0:
         raise ValueError(f"target={target}: must be > 0")
-    for n in range(1, most + 1):
-        if detectable(c, Replication(r.folds, n, n, r.patients), alpha, power) <= target:
+    for n in range(2, most + 1):  # one seed per level cannot estimate its variance: the design asks 2 or more
+        candidate = Replication(r.folds, n, n, r.patients)
+        if detectable(c, candidate, alpha, power, satterthwaite_df(c, candidate)) <= target:
             return n
     return None
 
@@ -126,7 +159,8 @@ def seeds_needed(c: Components, r: Replication, target: float, alpha: float = 0.
 def patients_needed(c: Components, r: Replication, target: float, alpha: float = 0.05,
                     power: float = 0.8) -> float | None:
     """The test patients per fold that bring the :func:`detectable` difference to ``target`` at
-    ``r``'s folds and seeds; None when the seeds' share alone exceeds it (more seeds needed)."""
+    ``r``'s folds and seeds (normal quantiles: an approximation when the seeds are few); None
+    when the seeds' share alone exceeds it (more seeds needed)."""
     z = norm.ppf(1 - alpha / 2) + norm.ppf(power)
     budget = r.folds * (target / z) ** 2 - c.gan_seed / r.gan_seeds - c.classifier_seed / r.classifier_seeds
     if budget <= 0:

@@ -7,7 +7,8 @@ the score it is judged on and the scores beside it, the k, an equivalence margin
 why. :func:`endpoint` reads it from the augmentation study's predictions:
 
 1. every score's paired difference at k, with its 95 % and 90 % hierarchical-bootstrap
-   intervals (G_k seeds, classifier seeds, test patients), read by two one-sided tests against
+   intervals (G_k seeds, classifier seeds, test patients), stretched to Student's t quantiles of
+   their Welch-Satterthwaite degrees of freedom (2 seeds per fold leave few), read by two one-sided tests against
    its margin (:func:`thesis_lib.evaluation.power.reading`), and the readings joined into one
    verdict (:func:`thesis_lib.evaluation.power.joined`);
 2. the same with each G_k seed left out in turn: when fewer than ``stable_share`` of those
@@ -59,12 +60,16 @@ def score_rows(pred: pd.DataFrame, table: pd.DataFrame, design: dict, n_boot: in
                                  f"augmentation study with both arms (aug.approaches)")
         boot = hierarchical_bootstrap(folds, metric, n_boot, seed)
         margin = float(design["margins"][metric])
+        components = power.Components.of(boot)
         replication = power.Replication(int(boot["n_folds"]), int(boot["n_gan_seeds"]),
                                         int(boot["n_classifier_seeds"]), float(boot["n_patients"]))
-        rows.append({"metric": metric, **boot, "margin": margin,
-                     "reading": power.reading(boot["low"], boot["high"], boot["low90"], boot["high90"], margin),
-                     "detectable": power.detectable(power.Components.of(boot), replication, design["alpha"],
-                                                    design["power"])})
+        df = power.satterthwaite_df(components, replication)  # few seeds: t quantiles, not normal ones
+        low, high = power.widened(boot["estimate"], boot["low"], boot["high"], 0.95, df)
+        low90, high90 = power.widened(boot["estimate"], boot["low90"], boot["high90"], 0.90, df)
+        rows.append({"metric": metric, **boot, "df": df, "low": low, "high": high, "low90": low90, "high90": high90,
+                     "bootstrap_low": boot["low"], "bootstrap_high": boot["high"], "margin": margin,
+                     "reading": power.reading(low, high, low90, high90, margin),
+                     "detectable": power.detectable(components, replication, design["alpha"], design["power"], df)})
     return rows
 
 
@@ -96,8 +101,9 @@ def endpoint(artifacts: str | Path, design: dict, n_boot: int = 2000, seed: int 
             "stable_share": design["stable_share"],
             "verdict": verdict if stable or verdict == power.INCONCLUSIVE else SEED_DEPENDENT,
             "components": vars(components), "replication": vars(here),
-            "detectable": power.detectable(components, here, design["alpha"], design["power"]),
-            "provable_margin": power.provable_margin(components, here, design["alpha"], design["power"]),
+            "df": first["df"],
+            "detectable": power.detectable(components, here, design["alpha"], design["power"], first["df"]),
+            "provable_margin": power.provable_margin(components, here, design["alpha"], design["power"], first["df"]),
             "thesis_effect": thesis_effect(design)}
 
 
@@ -153,10 +159,11 @@ def power_table(result: dict, profiles=PROFILES) -> pd.DataFrame:
     rows = {}
     for name in profiles:
         r = replication_of(name)
+        df = power.satterthwaite_df(c, r)
         rows[name] = {"folds": r.folds, "G_k seeds": r.gan_seeds, "classifier seeds": r.classifier_seeds,
                       "test patients per fold": r.patients, "standard error": power.standard_error(c, r),
-                      "detectable": power.detectable(c, r, alpha, pw),
-                      "provable margin": power.provable_margin(c, r, alpha, pw),
+                      "detectable": power.detectable(c, r, alpha, pw, df),
+                      "provable margin": power.provable_margin(c, r, alpha, pw, df),
                       "seeds for the thesis' effect": power.seeds_needed(c, r, effect, alpha, pw) if effect > 0 else None,
                       "seeds for the margin": power.seeds_needed(c, r, margin, alpha, pw),
                       "patients for the thesis' effect": power.patients_needed(c, r, effect, alpha, pw)
@@ -170,10 +177,10 @@ def scores_table(result: dict) -> pd.DataFrame:
     rows = pd.DataFrame(result["scores"])
     rows["thesis' effect"] = rows.metric.map(thesis_effects(result))
     rows["score"] = rows.metric.str.upper()
-    return rows.set_index("score")[["estimate", "low", "high", "low90", "high90", "margin", "reading", "detectable",
-                                    "thesis' effect"]].rename(
+    return rows.set_index("score")[["estimate", "low", "high", "low90", "high90", "df", "margin", "reading",
+                                    "detectable", "thesis' effect"]].rename(
         columns={"estimate": "difference", "low": "95 % low", "high": "95 % high", "low90": "90 % low",
-                 "high90": "90 % high"})
+                 "high90": "90 % high", "df": "t's df"})
 
 
 def components_table(result: dict) -> pd.DataFrame:
@@ -203,7 +210,9 @@ def power_words(result: dict) -> str:
              "folds; the last column gives each level's share of it. From that standard error: "
              f"with {here['folds']} folds, {here['gan_seeds']} G_k seeds, {here['classifier_seeds']} classifier seeds "
              f"and about {here['patients']:.0f} test patients per fold, this run could detect a difference of "
-             f"**{result['detectable']:.3f} {metric}** (two-sided {result['alpha']:g}, power {result['power']:g}); and "
+             f"**{result['detectable']:.3f} {metric}** (two-sided {result['alpha']:g}, power {result['power']:g}; "
+             f"Student's t with {result['df']:.1f} degrees of freedom, the Welch-Satterthwaite count of so few seeds, "
+             "which also stretches the intervals above); and "
              f"if the two arms were truly equal it could show them equivalent within **{result['provable_margin']:.3f}** "
              f"at best (the *provable margin*, with the same power); its margin is {margin:g}. The "
              f"thesis reported {effect['effect']:+.4f} {metric} for {effect['comparison']} at k = {effect['k']}")

@@ -618,12 +618,14 @@ def primary_sentence(res: Results, folder: str = "results/") -> str:
               power.INCONCLUSIVE: "this run cannot tell",
               primary.SEED_DEPENDENT: "this run cannot tell: the answer changes with the generator's seed"}[p["verdict"]]
     arms = p["comparison"].split(" - ")
-    scores = "; ".join(f"{r['metric'].upper()} {r['estimate']:+.3f} [{r['low']:+.3f}, {r['high']:+.3f}], "
-                       f"{r['reading']} (margin {r['margin']:g})" for r in p["scores"])
+    scores = "; ".join(f"{r['metric'].upper()} {r['estimate']:+.3f}, 95 % [{r['low']:+.3f}, {r['high']:+.3f}], "
+                       f"90 % [{r['low90']:+.4f}, {r['high90']:+.4f}]: {r['reading']} (margin {r['margin']:g})"
+                       for r in p["scores"])
     return (f"**The primary question: do generated masses help the classifier beyond showing the real masses as "
             f"often?** ({arms[0]} against {arms[1]} at k = {p['k']}, on "
             f"{', '.join(r['metric'].upper() for r in p['scores'])} together, fixed before the run.) "
-            f"**Answer: {answer}.** {arms[0]} - {arms[1]}, with 95 % intervals: {scores}. Scorecard verdict: "
+            f"**Answer: {answer}.** {arms[0]} - {arms[1]} (90 % intervals decide equivalence, 95 % better or "
+            f"worse): {scores}. Scorecard verdict: "
             f"**{claim['verdict']}** ([rule and power]({folder}06_scorecard.ipynb); "
             f"[the endpoint in chapter 04]({folder}04_aug_study.ipynb)).")
 
