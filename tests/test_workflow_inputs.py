@@ -26,12 +26,13 @@ STALE = {
     # read; the store does not depend on it
     "thesis_lib/data/shortcuts.py": {"data_report", "data_chapter", "aug_chapter", "scorecard_chapter",
                                      "discussion_chapter"} | CHAPTERS_DOWNSTREAM,
-    # the bootstrap: the intervals and what reads them
+    # the bootstrap: the intervals and what reads them, and the t-SNE gap interval (patients and seeds)
     "thesis_lib/evaluation/bootstrap.py": {"aug_intervals", "aug_chapter", "scorecard_chapter",
-                                "discussion_chapter"} | CHAPTERS_DOWNSTREAM,
-    # the t-SNE study: its results, its chapter and the claims scored from them
-    "thesis_lib/studies/tsne.py": {"tsne_results", "tsne_chapter", "scorecard_chapter", "discussion_chapter"}
-    | CHAPTERS_DOWNSTREAM,
+                                "discussion_chapter", "tsne_results", "tsne_chapter"} | CHAPTERS_DOWNSTREAM,
+    # the t-SNE study: its results, its chapter and the claims scored from them; and the
+    # memorisation check's smooth control (tsne.mixed_copies)
+    "thesis_lib/studies/tsne.py": {"tsne_results", "tsne_chapter", "scorecard_chapter", "discussion_chapter",
+                                   "qualitative_results", "qualitative_chapter"} | CHAPTERS_DOWNSTREAM,
 }
 
 
