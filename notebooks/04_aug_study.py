@@ -227,6 +227,7 @@ display(Markdown(
 
 # %%
 gate = generator_gate.current_gate(profile, ks)
+endpoint = primary.current_endpoint(profile)  # the aug_intervals step's aug/primary.json
 res = scorecard.Results.load(art)  # the verdicts' view of these results (gate, primary endpoint, standings)
 passed_ks = sorted(set(gate.k) - set(generator_gate.failed_ks(gate)))
 standing = generator_gate.status(gate)
@@ -295,8 +296,6 @@ else:
 # this replication, and the gpu and thesis profiles', could detect.
 
 # %% tags=["remove-input"]
-endpoint = primary.current_endpoint(profile)  # the aug_intervals step's aug/primary.json
-res = scorecard.Results.load(art)  # again: with the endpoint
 display(Markdown(scorecard.primary_sentence(res, folder="")))
 if endpoint is not None:
     display(primary.scores_table(endpoint).round(4))
