@@ -228,21 +228,24 @@ def test_merge_replaces_every_replicate_of_a_cell_of_its_config_and_keeps_other_
 
 
 def test_current_rows_are_each_ks_last_run_config_and_say_where_they_come_from(artifacts):
+    """Hashes and commits stay text: 12 hex digits that read as a number (one hash in ~280 is all
+    decimal digits, more read as 1e5-style floats) still name their rows."""
     from thesis_lib import paths
     from thesis_lib.io import write_json
+    a, b = "123456789012", "0123e4567890"
     rows = pd.DataFrame([{c: 0 for c in augstudy.RESULT_COLUMNS} | {"k": 2, "approach": "ORG", "fold": 0, "replicate": r,
-                                                                   "config_hash": h, "commit": f"commit-{h}"}
-                         for r, h in ((0, "a"), (1, "a"), (0, "b"))])
+                                                                   "config_hash": h, "commit": "1234567"}
+                         for r, h in ((0, a), (1, a), (0, b))])
     pred = pd.DataFrame({"fold": 0, "approach": "ORG", "replicate": [0, 1, 0], "patch": 1, "patient_id": "p",
-                         "label": 1, "proba": 0.5, "config_hash": ["a", "a", "b"]})
+                         "label": 1, "proba": 0.5, "config_hash": [a, a, b]})
     augstudy.merge_results(artifacts, 2, rows, pred)
-    for h, reused in (("a", False), ("b", True)):
+    for h, reused in ((a, False), (b, True)):
         write_json(paths.aug(artifacts) / "k2" / "provenance.json",
                    {"config_hash": h, "started_utc": "2026-12-04T22:00:00+00:00", "reused": reused, "parameters": {}})
         current = augstudy.current_rows(artifacts)
-        assert set(current.config_hash) == {h} and len(current) == (2 if h == "a" else 1)
+        assert set(current.config_hash) == {h} and len(current) == (2 if h == a else 1)
     where = augstudy.reuse_table(artifacts, current)
-    assert where.loc[2, "config"] == "b" and where.loc[2, "computed at commit"] == "commit-b" and where.loc[2, "rows reused"]
+    assert where.loc[2, "config"] == b and where.loc[2, "computed at commit"] == "1234567" and where.loc[2, "rows reused"]
 
 
 @pytest.mark.slow

@@ -450,9 +450,11 @@ def _sorted(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def read_results(artifacts: str | Path) -> pd.DataFrame:
-    """The study's table (empty when nothing ran yet), sorted by k, approach, fold, replicate."""
+    """The study's table (empty when nothing ran yet), sorted by k, approach, fold, replicate;
+    hashes and commits read as text (a hash of decimal digits would otherwise read as a number)."""
     path = results_path(artifacts)
-    table = pd.read_csv(path, dtype={"generator": str}).fillna({"generator": ""}) if path.is_file() else \
+    text = {"generator": str, "config_hash": str, "subset_hash": str, "commit": str}
+    table = pd.read_csv(path, dtype=text).fillna({"generator": ""}) if path.is_file() else \
         pd.DataFrame(columns=RESULT_COLUMNS)
     return _sorted(table, ["k", "approach", "fold", "replicate"])
 

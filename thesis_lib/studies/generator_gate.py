@@ -83,7 +83,7 @@ def gate_table(profile: str, ks: list[int] | None = None, *, n_generated: int | 
 def read_gate(artifacts: str | Path) -> pd.DataFrame | None:
     """The gate's table, or None when the gate has not run."""
     path = gate_path(artifacts)
-    return pd.read_csv(path, keep_default_na=False) if path.is_file() else None
+    return pd.read_csv(path, keep_default_na=False, dtype={"commit": str}) if path.is_file() else None
 
 
 def first_generator(gate: pd.DataFrame) -> pd.DataFrame:
