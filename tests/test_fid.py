@@ -288,3 +288,16 @@ def test_fid_between_two_folders_follows_pytorch_fids_protocol(tmp_path, extract
     (tmp_path / "empty").mkdir()
     with pytest.raises(SystemExit, match="empty: 0 image file"):
         fid_folders.main([str(tmp_path / "a"), str(tmp_path / "empty")])
+
+
+def test_fid_of_folders_names_a_bad_second_folder_before_building_the_network(tmp_path, monkeypatch):
+    from thesis_lib.evaluation import fid_folders
+
+    (tmp_path / "a").mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((8, 8), 40 * i, np.uint8)).save(tmp_path / "a" / f"{i}.png")
+    built = []
+    monkeypatch.setattr(fid_folders, "InceptionFeatures", lambda **kw: built.append(kw))
+    with pytest.raises(SystemExit, match="missing: not a folder"):
+        fid_folders.main([str(tmp_path / "a"), str(tmp_path / "missing")])
+    assert built == []  # nothing embedded, no network built, for a bad second folder

@@ -42,13 +42,19 @@ def read_folder(folder: str | Path) -> np.ndarray:
     return np.stack(images)
 
 
-def fid_of_folders(folder1: str | Path, folder2: str | Path, extractor: InceptionFeatures) -> tuple[float, int, int]:
-    """(FID, N1, N2) between the images of two folders (see the module docstring)."""
-    feats = [extractor(read_folder(f)) for f in (folder1, folder2)]
+def fid_of_images(images1: np.ndarray, images2: np.ndarray, extractor: InceptionFeatures) -> tuple[float, int, int]:
+    """(FID, N1, N2) between two uint8 (N, H, W, 3) image sets (see the module docstring)."""
+    feats = [extractor(images) for images in (images1, images2)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # fewer samples than features: N is printed beside the score
         value = frechet_distance(*gaussian_stats(feats[0]), *gaussian_stats(feats[1]))
     return value, len(feats[0]), len(feats[1])
+
+
+def fid_of_folders(folder1: str | Path, folder2: str | Path, extractor: InceptionFeatures) -> tuple[float, int, int]:
+    """(FID, N1, N2) between the images of two folders, both read (and checked) before either
+    is embedded."""
+    return fid_of_images(read_folder(folder1), read_folder(folder2), extractor)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -57,10 +63,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--device", default="auto", help="auto (the GPU when there is one) | cpu | cuda | mps")
     p.add_argument("--batch-size", type=int, default=None, help="images per forward pass (default 50 on the CPU, 500 on a GPU)")
     args = p.parse_args(argv)
-    try:
-        value, n1, n2 = fid_of_folders(*args.folders, InceptionFeatures(device=args.device, batch_size=args.batch_size))
+    try:  # both folders checked before the network is built or any feature computed
+        images = [read_folder(folder) for folder in args.folders]
     except (FileNotFoundError, ValueError) as exc:
         raise SystemExit(f"error: {exc}") from None
+    value, n1, n2 = fid_of_images(*images, InceptionFeatures(device=args.device, batch_size=args.batch_size))
     print(f"FID: {value:.4f}  (N = {n1} and {n2})")
 
 
