@@ -81,3 +81,17 @@ def test_the_console_shows_the_last_line_of_each_running_steps_log(tmp_path, cap
     out = capsys.readouterr().out
     assert out.count("train_gan_fold0: iteration 240/2400 (10%), 5 s") == 1 and out.count("aug_k50: k=50") == 1
     assert "data_prep" not in out
+
+
+@pytest.mark.slow
+def test_a_failed_steps_own_error_is_printed_on_the_console(tmp_path):
+    """Not only Snakemake's "check log file(s)": the step, its error line and its log."""
+    (tmp_path / "Snakefile").write_text(
+        'rule all:\n    input: "out.txt"\n\n'
+        'rule data_check:\n    output: "out.txt"\n    log: "logs/data_check.log"\n'
+        '    shell: "(echo working; echo \'error: the data cannot support k=100\'; exit 1) > {log} 2>&1"\n')
+    build = _build(tmp_path)
+    assert build.wait(timeout=120) != 0
+    console = build.stdout.read()
+    assert "make: step data_check failed: error: the data cannot support k=100" in console, console[-2000:]
+    assert "logs/data_check.log" in console

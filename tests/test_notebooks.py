@@ -44,19 +44,23 @@ def test_committed_without_outputs_and_without_definitions(script):
             assert "\ndef " not in "\n" + cell.source, f"{script.name}: define functions in thesis_lib"
 
 
-def test_papermills_injected_parameters_are_folded_in_the_book(tmp_path):
-    from thesis_lib.book.executed import fold_injected_parameters
+def test_the_book_folds_code_behind_a_click_and_keeps_the_chapters_own_tags(tmp_path):
+    from thesis_lib.book.executed import fold_code
 
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("profile = 'smoke'"),
-                                         nbformat.v4.new_code_cell("k = 100"), nbformat.v4.new_markdown_cell("# x")])
+    cells = [nbformat.v4.new_code_cell("profile = 'smoke'"), nbformat.v4.new_code_cell("k = 100"),
+             nbformat.v4.new_markdown_cell("# x"), nbformat.v4.new_code_cell("import numpy"),
+             nbformat.v4.new_code_cell("print(k)", outputs=[nbformat.v4.new_output("stream", text="100\n")]),
+             nbformat.v4.new_code_cell("show(table)", outputs=[nbformat.v4.new_output("stream", text="t\n")])]
+    nb = nbformat.v4.new_notebook(cells=cells)
     nb.cells[0].metadata["tags"] = ["parameters"]
     nb.cells[1].metadata["tags"] = ["injected-parameters"]
+    nb.cells[5].metadata["tags"] = ["remove-input"]
     path = tmp_path / "chapter.ipynb"
     nbformat.write(nb, path)
-    assert fold_injected_parameters(path) == 1 and fold_injected_parameters(path) == 0  # once
-    cells = nbformat.read(path, as_version=4).cells
-    assert cells[1].metadata["tags"] == ["injected-parameters", "hide-cell"] and cells[0].metadata["tags"] == ["parameters"]
-    assert cells[1].source == "k = 100" and cells[2].source == "# x"
+    assert fold_code(path) == 3 and fold_code(path) == 0  # once
+    tags = [c.metadata.get("tags") for c in nbformat.read(path, as_version=4).cells]
+    assert tags == [["parameters"], ["injected-parameters", "hide-cell"], None, ["hide-cell"], ["hide-input"],
+                    ["remove-input"]]
 
 
 def test_every_figure_has_alt_text_that_describes_it():

@@ -418,9 +418,9 @@ def _judged(high, thesis, p_holm):
 def test_not_reproduced_needs_the_thesis_effect_excluded_after_holm():
     """An interval that ends below the thesis' effect before the correction is not enough (the
     examiner's 'flips help: not reproduced' on one unadjusted interval); after it, it is."""
-    assert scorecard.difference_verdict(_judged(0.003, 0.004, 0.10), False) == scorecard.INCONCLUSIVE
-    assert scorecard.difference_verdict(_judged(0.003, 0.004, 0.001), False) == scorecard.NOT_REPRODUCED
-    assert scorecard.difference_verdict(_judged(0.003, 0.004, 0.001), True) == scorecard.REPRODUCED
+    assert scorecard.claim_verdict(_judged(0.003, 0.004, 0.10), False) == scorecard.INCONCLUSIVE
+    assert scorecard.claim_verdict(_judged(0.003, 0.004, 0.001), False) == scorecard.NOT_REPRODUCED
+    assert scorecard.claim_verdict(_judged(0.003, 0.004, 0.001), True) == scorecard.REPRODUCED
 
 
 @pytest.mark.slow

@@ -10,7 +10,9 @@ message instead. Before anything, the profile and the overrides are checked
 (:mod:`thesis_lib.studies.preflight`): a typo stops the run with one line, and no step's
 outputs are touched. While Snakemake runs, every ``WATCH_SECONDS`` the last line of each step log
 written to since the last look (``artifacts/<profile>/logs/<step>.log``: a trainer's iteration
-count, a progress bar) is printed on the console, so a long step shows where it is.
+count, a progress bar) is printed on the console, so a long step shows where it is. When a step
+fails, its own error (the last line of its log: the exception and its message) is printed on the
+console with the step's name and log, not only Snakemake's "check log file(s)".
 
     python tools/run_workflow.py .venv/bin/snakemake --cores 2 --configfile configs/smoke.yaml
 """
@@ -56,6 +58,26 @@ def watch(logs: Path, stop: threading.Event, every: float = WATCH_SECONDS) -> No
         looked = now
 
 
+def failed_steps(snakemake_log: Path) -> list[tuple[str, Path | None]]:
+    """(rule, its log or None) of every "Error in rule" block of one Snakemake run's log, in
+    order, each rule once."""
+    out = {}
+    for block in re.split(r"^Error in rule ", snakemake_log.read_text(errors="replace"), flags=re.M)[1:]:
+        rule = block.split(":", 1)[0].strip()
+        log = re.search(r"^\s+log: (\S+)", block, re.M)
+        out.setdefault(rule, Path(log.group(1)) if log else None)
+    return list(out.items())
+
+
+def report_failures(since: float, folder: Path = Path(".snakemake/log")) -> None:
+    """Print each failed step's own error, from the newest Snakemake log written since ``since``."""
+    logs = sorted((p for p in folder.glob("*.snakemake.log") if p.stat().st_mtime >= since),
+                  key=lambda p: p.stat().st_mtime)
+    for rule, log in failed_steps(logs[-1]) if logs else []:
+        error = last_line(log, width=400) if log and log.is_file() else "(no log)"
+        print(f"make: step {rule} failed: {error}" + (f"\n      (its whole log: {log})" if log else ""), flush=True)
+
+
 def option(argv: list[str], flag: str) -> list[str]:
     """The values after ``flag`` in ``argv`` (up to the next option)."""
     if flag not in argv:
@@ -95,10 +117,14 @@ def main(argv: list[str]) -> int:
             print(f"make: each step's log is in {logs}/; the running ones are shown every {WATCH_SECONDS:.0f} s",
                   flush=True)
             threading.Thread(target=watch, args=(logs, stop), daemon=True).start()
+        started = time.time()
         try:
-            return subprocess.run([*argv, "--rerun-incomplete"]).returncode
+            code = subprocess.run([*argv, "--rerun-incomplete"]).returncode
         finally:
             stop.set()
+        if code:
+            report_failures(started)
+        return code
 
 
 if __name__ == "__main__":

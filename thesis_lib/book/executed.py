@@ -1,8 +1,10 @@
-"""Executed chapters as the book shows them: papermill's injected-parameters cell folded away.
+"""Executed chapters as the book shows them: narration and results, the code one click away.
 
-papermill writes the values a run was given into a cell tagged ``injected-parameters``; the
-book keeps it (it says how the chapter was run) but folds it behind a click, as Jupyter Book
-does for cells tagged ``hide-cell``. The notebook is rewritten atomically, as JSON only.
+Every code cell that its chapter has not tagged already is folded with Jupyter Book's tags: a
+cell with outputs shows them and hides its code behind a click (``hide-input``), a cell without
+outputs (imports, loading) folds whole (``hide-cell``). papermill's ``injected-parameters``
+cell, which says how the chapter was run, folds whole too. The notebook is rewritten
+atomically, as JSON only.
 
     python -m thesis_lib.book.executed book/results/03_fid.ipynb [...]
 """
@@ -16,19 +18,26 @@ from pathlib import Path
 from thesis_lib.io import atomic_path
 
 FOLDED = "hide-cell"
+CODE_FOLDED = "hide-input"
+# tags by which a chapter already says how a cell shows: it is left as it is
+SHOWN_AS_TAGGED = {"hide-cell", "hide-input", "hide-output", "remove-cell", "remove-input", "remove-output",
+                   "parameters"}
 
 
-def fold_injected_parameters(path: str | Path) -> int:
-    """Tag the injected-parameters cells of the notebook at ``path`` ``hide-cell``; returns how
-    many cells it tagged (0 when they were tagged already)."""
+def fold_code(path: str | Path) -> int:
+    """Fold every code cell of the notebook at ``path`` not tagged already (see the module
+    docstring); returns how many cells it tagged (0 when run twice)."""
     path = Path(path)
     notebook = json.loads(path.read_text())
     tagged = 0
     for cell in notebook.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
-        if "injected-parameters" in tags and FOLDED not in tags:
-            tags.append(FOLDED)
-            tagged += 1
+        if SHOWN_AS_TAGGED & set(tags):
+            continue
+        tags.append(CODE_FOLDED if cell.get("outputs") and "injected-parameters" not in tags else FOLDED)
+        tagged += 1
     if tagged:
         with atomic_path(path) as tmp:
             Path(tmp).write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
@@ -37,7 +46,7 @@ def fold_injected_parameters(path: str | Path) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     for path in argv if argv is not None else sys.argv[1:]:
-        fold_injected_parameters(path)
+        fold_code(path)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from thesis_lib.data.records import Skip
+from thesis_lib.data.splits import partition_of
 from thesis_lib.io import atomic_dir
 from thesis_lib.results import refuse_at_render
 
@@ -111,6 +112,14 @@ class PatchStore:
         """Side of every patch, in pixels."""
         with h5py.File(self.path / "patches.h5", "r") as f:
             return int(f["patches"].shape[1])
+
+    def rows(self, fold: int, partitions: str | tuple[str, ...],
+             labels: str | tuple[str, ...] = ("mass", "normal")) -> pd.DataFrame:
+        """Rows of ``meta`` in ``fold``'s partition(s) ("train", "val", "test"; several as a
+        tuple) whose label is one of ``labels``, in the store's order."""
+        parts = (partitions,) if isinstance(partitions, str) else partitions
+        labels = (labels,) if isinstance(labels, str) else labels
+        return self.meta[partition_of(self.meta, self.folds, fold).isin(parts) & self.meta.label.isin(labels)]
 
     def sample(self, label: str, n: int, rng: np.random.Generator) -> np.ndarray:
         """Row indices of up to ``n`` patches with ``label``, drawn without replacement."""

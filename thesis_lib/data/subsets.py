@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from thesis_lib.data.splits import partition_of
 
 
 def training_rows(store, fold: int, k: int | None, seed: int, label: str = "mass") -> pd.DataFrame:
@@ -23,8 +22,7 @@ def training_rows(store, fold: int, k: int | None, seed: int, label: str = "mass
     folds = sorted(store.folds.fold.unique())
     if fold not in folds:
         raise ValueError(f"fold={fold}: the store has folds {folds}")
-    part = partition_of(store.meta, store.folds, fold)
-    pool = store.meta[(part == "train") & (store.meta.label == label)]
+    pool = store.rows(fold, "train", label)
     if k is not None:
         if not 0 < k <= len(pool):
             raise ValueError(f"k={k}: fold {fold}'s training pool holds {len(pool)} {label} patches; "

@@ -67,9 +67,9 @@ import torch
 from tqdm.auto import tqdm
 
 from thesis_lib import config, paths
-from thesis_lib.data.splits import partition_of
+from thesis_lib.data.capacity import check_folds
 from thesis_lib.data.store import PatchStore
-from thesis_lib.data.subsets import TrainingSubset, draw_subset, training_rows
+from thesis_lib.data.subsets import TrainingSubset, draw_subset
 from thesis_lib.devices import announce, pick_device
 from thesis_lib.evaluation.bootstrap import FoldScores, hierarchical_bootstrap, holm
 from thesis_lib.evaluation.scoring import best_f1_threshold, classification_scores
@@ -241,18 +241,7 @@ def check_study(store: PatchStore, folds: list[int], ks: list[int], study: dict,
         raise ValueError(f"synthetic_per_real={study['synthetic_per_real']}: the control '{oversampled[0]}' matches "
                          f"the GAN arms' positives only at {OVERSAMPLED_RATIO}; drop it from approaches or use "
                          f"{OVERSAMPLED_RATIO}")
-    for fold in folds:
-        test = partition_rows(store, fold, "test")
-        mass_patients = test[test.label == "mass"].patient_id.nunique()
-        if mass_patients < 2:
-            raise ValueError(f"fold {fold}: its test set holds masses of {mass_patients} patient(s); the patient "
-                             f"bootstrap needs at least 2 (more patients: n_patients, or fewer folds: n_folds)")
-        for k in ks:
-            training_rows(store, fold, k, study["seed"])
-            pool = len(training_rows(store, fold, None, study["seed"], label="normal"))
-            if n_normal(study, k) > pool:
-                raise ValueError(f"k={k}: needs normal_per_real x k = {n_normal(study, k)} normal patches, but fold "
-                                 f"{fold}'s training pool holds {pool}; lower k or normal_per_real")
+    check_folds(store, folds, ks, study["normal_per_real"], study["seed"])
 
 
 def subset_of(store: PatchStore, fold: int, k: int, study: dict) -> TrainingSubset:
@@ -286,16 +275,10 @@ def training_set(store: PatchStore, subset: TrainingSubset, approach: str, study
     return TrainingSet(x, y, synthetic, len(real), arm.flips)
 
 
-def partition_rows(store: PatchStore, fold: int, partition: str) -> pd.DataFrame:
-    """Rows of ``store.meta`` in ``fold``'s ``partition`` ("train", "val" or "test"), masses and normals."""
-    part = partition_of(store.meta, store.folds, fold)
-    return store.meta[(part == partition) & store.meta.label.isin(["mass", "normal"])]
-
-
 def evaluation_set(store: PatchStore, fold: int, partition: str) -> tuple[np.ndarray, np.ndarray]:
     """All patches of ``fold``'s ``partition`` ("val" or "test"): x (N, 128, 128) uint8 and
     y (N,) with 1 for masses; the same for every k."""
-    rows = partition_rows(store, fold, partition)
+    rows = store.rows(fold, partition)
     return store.read(rows.index.to_numpy()), (rows.label == "mass").to_numpy(np.int64)
 
 
@@ -377,7 +360,7 @@ def _train_classifier(artifacts: str, study: dict, subset: TrainingSubset, label
            **classification_scores(y_test, proba), "threshold": threshold, "f1_val": at_val["f1"],
            **train.counts(), "n_val": len(y_val), "n_val_mass": int(np.sum(y_val)), "n_test_mass": int(y_test.sum()),
            "n_test_normal": int((y_test == 0).sum()),
-           "n_test_patients": partition_rows(store, fold, "test").patient_id.nunique(),
+           "n_test_patients": store.rows(fold, "test").patient_id.nunique(),
            "best_epoch": fitted.best_epoch, "epochs_run": len(fitted.history), "steps_per_epoch": steps,
            "best_val_f1": fitted.best_val_f1, "best_val_auc": fitted.best_val_auc, "seed": seed,
            "subset_hash": subset.hash, "duration_s": round(time.perf_counter() - t0, 1)}
@@ -679,7 +662,7 @@ def run_k(profile: str, k: int, study: dict, *, approaches: list[str] | None = N
               device) for f, label, source, i, g in tasks]
     out = _run_all(calls, workers, f"k={k}: classifiers", progress)
     rows = pd.DataFrame([r for r, _ in out]).assign(config_hash=hash_, commit=git_commit())
-    test = {f: partition_rows(store, f, "test") for f in folds}
+    test = {f: store.rows(f, "test") for f in folds}
     pred = pd.concat([pd.DataFrame({"fold": f, "approach": a, "replicate": i, "gan_seed": np.nan if g is None else g,
                                     "patch": test[f].index, "patient_id": test[f].patient_id.to_numpy(),
                                     "label": (test[f].label == "mass").to_numpy(np.int64), "proba": proba})

@@ -44,7 +44,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-from thesis_lib.data.splits import partition_of
 from thesis_lib.data.subsets import training_patches
 from thesis_lib.evaluation.inception import InceptionFeatures, cached_features
 from thesis_lib.evaluation.memorisation import nearest
@@ -232,15 +231,13 @@ def held_out_masses(store, fold: int) -> np.ndarray:
 
 def held_out_mass_patients(store, fold: int) -> np.ndarray:
     """The patient of each of :func:`held_out_masses`, in the same order."""
-    rows = partition_of(store.meta, store.folds, fold).isin(("val", "test")) & (store.meta.label == "mass")
-    return store.meta.patient_id[rows].to_numpy()
+    return store.rows(fold, ("val", "test"), "mass").patient_id.to_numpy()
 
 
 def held_out_normals(store, fold: int) -> np.ndarray:
     """Normal patches of ``fold``'s validation and test patients, twice as many as its held-out
     masses (a fixed seeded draw, so every step embeds the same ones once)."""
-    n_masses = int((partition_of(store.meta, store.folds, fold).isin(("val", "test"))
-                    & (store.meta.label == "mass")).sum())
+    n_masses = len(store.rows(fold, ("val", "test"), "mass"))
     return partition_patches(store, fold, ("val", "test"), "normal", 2 * n_masses, 0)
 
 
@@ -359,9 +356,7 @@ def partition_patches(store, fold: int, partition: str | tuple[str, ...], label:
                       seed: int) -> np.ndarray:
     """Patches of one label in one partition of a fold (or several: ``("val", "test")``), at
     most ``limit`` (seeded subsample)."""
-    parts = (partition,) if isinstance(partition, str) else partition
-    rows = store.meta.index[partition_of(store.meta, store.folds, fold).isin(parts)
-                            & (store.meta.label == label)].to_numpy()
+    rows = store.rows(fold, partition, label).index.to_numpy()
     if limit is not None and len(rows) > limit:
         rows = np.sort(np.random.default_rng([seed, fold]).choice(rows, limit, replace=False))
     return store.read(rows)

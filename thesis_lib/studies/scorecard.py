@@ -234,7 +234,7 @@ def constant_cells(res: Results, metric: str) -> list[tuple[int, str, float]]:
             if len(g) and np.ptp(g[metric].to_numpy(float)) == 0]
 
 
-def difference_verdict(rows: pd.DataFrame, reproduced: bool, refuted_share: float = 0.5) -> str:
+def claim_verdict(rows: pd.DataFrame, reproduced: bool, refuted_share: float = 0.5) -> str:
     """A claim's verdict from its judged differences ``rows`` (of :func:`judged_intervals`):
     reproduced when its own rule holds; not reproduced when at ``refuted_share`` of its k or more
     the evidence excludes the thesis' effect (0 where the thesis gives none) after Holm's
@@ -418,7 +418,7 @@ def aug_claims(res: Results) -> list[dict]:
     if len(flips):
         better, worse = int((flips.verdict == "better").sum()), int((flips.verdict == "worse").sum())
         out.append(_claim(FLIPS, claims[FLIPS], _judged_text(flips),
-                          difference_verdict(flips, better * 2 > len(flips) and not worse),
+                          claim_verdict(flips, better * 2 > len(flips) and not worse),
                           "AUC(Aug ORG) - AUC(ORG) above 0 after Holm's correction at more than half of the k and "
                           "below 0 at none", "aug"))
     else:
@@ -443,7 +443,7 @@ def aug_claims(res: Results) -> list[dict]:
                                                f"{best.label} best at k = {k_s} ({f1.loc[k_s, best.arm]:.3f})")
                           + (f"; Aug GAN - Aug ORG {_judged_text(at_ks)}" if len(at_ks) else ""),
                           INCONCLUSIVE if k_s in flat or lucky else
-                          difference_verdict(at_ks, best.arm == "Aug GAN" and bool(sure)),
+                          claim_verdict(at_ks, best.arm == "Aug GAN" and bool(sure)),
                           smallest_rule + f" (here k = {k_s})" + flat_note
                           + (f"; the lead rests on {best.carried} of {best.n} classifiers: no evidence" if lucky else ""),
                           "aug"))
@@ -456,7 +456,7 @@ def aug_claims(res: Results) -> list[dict]:
         wins = joined.eq(power.BETTER)
         out.append(_claim(name, claims[name], f"one verdict per k from AUC, AP and F1 at 0.5 (the arms share their class "
                           f"ratio): {', '.join(f'k = {k}: {v}' for k, v in joined.items())} ({_judged_text(gan_org)})",
-                          difference_verdict(gan_org, wins.sum() * 2 > len(wins)),
+                          claim_verdict(gan_org, wins.sum() * 2 > len(wins)),
                           "GAN against ORG x2.5 (the real masses shown as often, no flips: the like-for-like control; "
                           "against ORG the class ratio alone moves AUC and AP): better on one of AUC, AP and F1 at 0.5 "
                           "after Holm's correction and worse on none, at more than half of the k; not reproduced when "
@@ -469,7 +469,7 @@ def aug_claims(res: Results) -> list[dict]:
     if len(upto):
         all_up, sig = bool((upto.estimate > 0).all()), int((upto.verdict == "better").sum())
         out.append(_claim(name, claims[name], _judged_text(upto),
-                          difference_verdict(upto, all_up and sig > 0, refuted_share=1e-9),  # one k refutes "every k"
+                          claim_verdict(upto, all_up and sig > 0, refuted_share=1e-9),  # one k refutes "every k"
                           "F1(Aug GAN) - F1(Aug ORG) above 0 at every k <= 500 and above 0 after Holm's correction "
                           f"at one k at least ({sig} here)" + F1_CAVEAT + flat_note, "aug"))
     else:
