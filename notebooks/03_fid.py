@@ -8,7 +8,46 @@
 
 # %% [markdown]
 # # Realism: FID, and what FID misses
-#
+
+# %% tags=["parameters"]
+# Every parameter left at None takes its value from configs/<profile>.yaml (section fid)
+profile: str = "smoke"
+n_generated: int = None
+n_generated_curve: int = None
+resize: str = None  # bilinear | bicubic
+domain_epochs: int = None
+generator: str = None  # a ready generator scored instead of this run's GANs, as label and path to its G.pt joined by an equals sign (e.g. the thesis' own)
+seed: int = None
+
+# %% tags=["remove-cell"]
+from thesis_lib.book.parameters import check_parameters
+
+check_parameters(globals())  # papermill -p with a name this notebook does not take stops the run here
+
+# %%
+
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import Markdown, display
+
+from thesis_lib import config, paths, reference
+from thesis_lib.book import plots
+from thesis_lib.provenance import short_commit
+from thesis_lib.studies import fid_results, realism, scorecard
+
+params = config.resolve("fid", profile, n_generated=n_generated,
+                        n_generated_curve=n_generated_curve, resize=resize,
+                        domain_epochs=domain_epochs, generator=generator, seed=seed)
+art = Path(params["artifacts"])
+results = fid_results.current(params)  # the workflow's fid_results step; computed here when missing or stale
+ready = results["generator"]
+thesis_n = reference.reported()["fid_over_epochs"]["n_generated"]  # the thesis' generated patches per score
+
+# %% tags=["remove-input"]
+Markdown(scorecard.chapter_findings(scorecard.Results.load(art), "fid"))  # what the scorecard concludes from this chapter
+
+# %% [markdown]
 # The thesis judged its generators by the Fréchet Inception Distance {cite}`heusel2017fid`:
 # fit a Gaussian to the pool3 features (2,048 values) of the Inception network
 # {cite}`szegedy2016inception` for real and for generated images, and measure the distance
@@ -41,40 +80,7 @@
 # {cite}`chong2020fidinf`, FID extrapolated to infinitely many samples, when there are enough
 # samples to extrapolate.
 
-# %% tags=["parameters"]
-# Every parameter left at None takes its value from configs/<profile>.yaml (section fid)
-profile: str = "smoke"
-n_generated: int = None
-n_generated_curve: int = None
-resize: str = None  # bilinear | bicubic
-domain_epochs: int = None
-generator: str = None  # a ready generator scored instead of this run's GANs, as label and path to its G.pt joined by an equals sign (e.g. the thesis' own)
-seed: int = None
-
-# %% tags=["remove-cell"]
-from thesis_lib.book.parameters import check_parameters
-
-check_parameters(globals())  # papermill -p with a name this notebook does not take stops the run here
-
 # %%
-
-from pathlib import Path
-
-import pandas as pd
-from IPython.display import Markdown, display
-
-from thesis_lib import config, paths, reference
-from thesis_lib.book import plots
-from thesis_lib.provenance import short_commit
-from thesis_lib.studies import fid_results, realism
-
-params = config.resolve("fid", profile, n_generated=n_generated,
-                        n_generated_curve=n_generated_curve, resize=resize,
-                        domain_epochs=domain_epochs, generator=generator, seed=seed)
-art = Path(params["artifacts"])
-results = fid_results.current(params)  # the workflow's fid_results step; computed here when missing or stale
-ready = results["generator"]
-thesis_n = reference.reported()["fid_over_epochs"]["n_generated"]  # the thesis' generated patches per score
 display(Markdown(
     (f"**Scored here: a ready generator, not this run's GANs.** {ready['description']}.\n\n" if ready else "") +
     f"FID Inception weights: `{results['inception']['weights']}` (SHA-1 `{results['inception']['sha1'][:12]}...`, "

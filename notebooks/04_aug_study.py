@@ -8,7 +8,65 @@
 
 # %% [markdown]
 # # Do generated masses help a classifier?
-#
+
+# %% tags=["parameters"]
+# Every parameter left at None takes its value from configs/<profile>.yaml (section aug)
+profile: str = "smoke"
+k: list = None  # one training size (100) or several ("50, 100" or [50, 100]); None: the profile's list
+approaches: list = None
+epochs: int = None  # classifier epochs
+classifier_seeds: list = None  # e.g. [0, 1, 2]: one classifier per seed and cell
+gan_seeds: list = None  # e.g. [0, 1]: one G_k per seed, fold and k
+workers: int = None  # trainings at once, one process each (0: one per CPU core)
+reuse: bool = True  # keep rows computed with the same config instead of recomputing them
+n_boot: int = None
+gan: dict = None  # G_k settings that differ from the profile's gan section, e.g. {"epochs": 5}
+generators: list = None  # recipes or ready generators, e.g. ["small-data", "thesis"] (section aug.generators)
+seed: int = None
+
+# %% tags=["remove-cell"]
+from thesis_lib.book.parameters import check_parameters
+
+check_parameters(globals())  # papermill -p with a name this notebook does not take stops the run here
+
+# %%
+
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import Markdown, display
+
+from thesis_lib import config, paths, reference
+from thesis_lib.book import plots
+from thesis_lib.data import report, shortcuts, splits
+from thesis_lib.evaluation.scoring import auc_standard_error, mean_and_sd
+from thesis_lib.provenance import short_commit
+from thesis_lib.studies import augstudy, generator_gate, primary, realism, scorecard
+from thesis_lib.training.gan_config import GanConfig
+
+overrides = dict(approaches=approaches, epochs=epochs, classifier_seeds=classifier_seeds, gan_seeds=gan_seeds,
+                 workers=workers, n_boot=n_boot, gan=gan, generators=generators, seed=seed)
+params = config.resolve("aug", profile, **overrides)
+thesis_aug = config.resolve("aug", "thesis")  # the thesis' design, as the thesis profile states it
+art = Path(params["artifacts"])
+figures = paths.figures(art)
+ks = augstudy.parse_ks(k if k is not None else params["k"])
+# The aug_k, aug_intervals and aug_gate steps' results (python -m thesis_lib.studies.augstudy,
+# ... --intervals, python -m thesis_lib.studies.generator_gate); outside the book's render, the
+# missing ones are computed here
+table = augstudy.current_study(profile, ks, reuse=reuse, **overrides)
+intervals = augstudy.current_intervals(art, params["n_boot"], params["seed"])
+gk_samples, budget_rows, described = generator_gate.current_shown(profile, ks)
+gan_params = augstudy.gan_params(profile, params, next(s for s in augstudy.declared_sources(profile, params)
+                                                       if s.trained_here))
+order = sorted(set(table.approach), key=augstudy.arm_order)
+endpoint = primary.current_endpoint(profile)  # the aug_intervals step's aug/primary.json
+gate = generator_gate.current_gate(profile, ks)  # the aug_gate step's table of every G_k
+
+# %% tags=["remove-input"]
+Markdown(scorecard.chapter_findings(scorecard.Results.load(art), "aug"))  # what the scorecard concludes from this chapter
+
+# %% [markdown]
 # This is the thesis' central experiment {cite}`alyafi2020dcgans`. Masses are rare: a
 # screening programme sees far more normal tissue than lesions, and a classifier trained on
 # few masses among many normal patches learns to say "normal". The question is whether masses
@@ -77,57 +135,7 @@
 # replaced), and this chapter shows every k the table holds, each with the rows of its last
 # run's config; the table below says where they come from.
 
-# %% tags=["parameters"]
-# Every parameter left at None takes its value from configs/<profile>.yaml (section aug)
-profile: str = "smoke"
-k: list = None  # one training size (100) or several ("50, 100" or [50, 100]); None: the profile's list
-approaches: list = None
-epochs: int = None  # classifier epochs
-classifier_seeds: list = None  # e.g. [0, 1, 2]: one classifier per seed and cell
-gan_seeds: list = None  # e.g. [0, 1]: one G_k per seed, fold and k
-workers: int = None  # trainings at once, one process each (0: one per CPU core)
-reuse: bool = True  # keep rows computed with the same config instead of recomputing them
-n_boot: int = None
-gan: dict = None  # G_k settings that differ from the profile's gan section, e.g. {"epochs": 5}
-generators: list = None  # recipes or ready generators, e.g. ["small-data", "thesis"] (section aug.generators)
-seed: int = None
-
-# %% tags=["remove-cell"]
-from thesis_lib.book.parameters import check_parameters
-
-check_parameters(globals())  # papermill -p with a name this notebook does not take stops the run here
-
 # %%
-
-from pathlib import Path
-
-import pandas as pd
-from IPython.display import Markdown, display
-
-from thesis_lib import config, paths, reference
-from thesis_lib.book import plots
-from thesis_lib.data import report, shortcuts, splits
-from thesis_lib.evaluation.scoring import auc_standard_error, mean_and_sd
-from thesis_lib.provenance import short_commit
-from thesis_lib.studies import augstudy, generator_gate, primary, realism, scorecard
-from thesis_lib.training.gan_config import GanConfig
-
-overrides = dict(approaches=approaches, epochs=epochs, classifier_seeds=classifier_seeds, gan_seeds=gan_seeds,
-                 workers=workers, n_boot=n_boot, gan=gan, generators=generators, seed=seed)
-params = config.resolve("aug", profile, **overrides)
-thesis_aug = config.resolve("aug", "thesis")  # the thesis' design, as the thesis profile states it
-art = Path(params["artifacts"])
-figures = paths.figures(art)
-ks = augstudy.parse_ks(k if k is not None else params["k"])
-# The aug_k, aug_intervals and aug_gate steps' results (python -m thesis_lib.studies.augstudy,
-# ... --intervals, python -m thesis_lib.studies.generator_gate); outside the book's render, the
-# missing ones are computed here
-table = augstudy.current_study(profile, ks, reuse=reuse, **overrides)
-intervals = augstudy.current_intervals(art, params["n_boot"], params["seed"])
-gk_samples, budget_rows, described = generator_gate.current_shown(profile, ks)
-gan_params = augstudy.gan_params(profile, params, next(s for s in augstudy.declared_sources(profile, params)
-                                                       if s.trained_here))
-order = sorted(set(table.approach), key=augstudy.arm_order)
 display(Markdown(
     f"This run: k = {', '.join(map(str, ks))}; the table holds k = "
     f"{', '.join(map(str, sorted(table.k.unique())))} ({len(table)} rows, one per k, arm, fold "
@@ -226,8 +234,6 @@ display(Markdown(
 # and the scorecard then leaves the claims about GAN arms unjudged at that k.
 
 # %%
-gate = generator_gate.current_gate(profile, ks)
-endpoint = primary.current_endpoint(profile)  # the aug_intervals step's aug/primary.json
 res = scorecard.Results.load(art)  # the verdicts' view of these results (gate, primary endpoint, standings)
 passed_ks = sorted(set(gate.k) - set(generator_gate.failed_ks(gate)))
 standing = generator_gate.status(gate)

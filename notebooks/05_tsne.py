@@ -8,46 +8,6 @@
 
 # %% [markdown]
 # # Do synthetic masses fill the gaps between real ones?
-#
-# The thesis looked at its generated masses through t-SNE {cite}`vandermaaten2008tsne`
-# maps of raw pixels (its settings are listed below the parameters, beside this run's)
-# {cite}`alyafi2020dcgans`: real against
-# generated masses, the same among normal tissue, and, in an annex, real masses with
-# flipped copies (the Aug ORG set) among normal tissue. From the maps it read that the
-# generated masses **fill gaps** between real ones and **support outliers less** than flips.
-#
-# A t-SNE map keeps neighbourhoods but not distances or densities, so this chapter draws the
-# maps and then puts numbers behind the reading, computed in the original feature space, each
-# beside what it would be if the added masses were exchangeable with the real ones (a
-# **permutation null**: the pooled masses relabelled at random, and the whole computation,
-# outlier selection included, rerun):
-#
-# - **nearest neighbour is real**: the share of added masses whose nearest other mass is real;
-# - **coverage**: the share of real masses with an added mass among their nearest neighbours,
-#   for all real masses and for the outliers (those with the largest neighbourhoods; the share
-#   is stated under the maps);
-# - **distance ratio**: the median distance from an added mass to the nearest real one,
-#   divided by the median distance between a real mass and its nearest other real mass;
-# - **outlier distance ratio**: for each outlying real mass, the distance to the nearest added
-#   mass over that to its nearest other real mass (median): how close the added set comes to
-#   the outliers.
-#
-# "Filling gaps" is then asked as a held-out question: the masses of the fold's validation and
-# test patients, which neither the generator nor the flips saw, are compared with the training
-# masses; **gap filling** is how much closer (relative distance) each held-out mass comes to its
-# nearest neighbour when the generated masses join the training masses, against the same with
-# the flipped copies. A set can sit close to everything by being blurred or collapsed (the
-# mean image is near every mass in pixel space), so the generated set's **spread** (its median
-# pairwise distance over the real masses'), **precision** and **recall** are given too, and a
-# set that fails them is not judged on distances at all. Finally, a **mass-vs-normal AUC**: a
-# logistic regression trained on the training patients, with and without the added masses,
-# tested on the held-out patients.
-#
-# Flipped copies are flipped horizontally, vertically or both, never left as they are; the
-# maps are computed in each space the profile lists (`spaces`: raw pixels, as the thesis, and/or
-# FID Inception features; the line under the maps names those of this run), each
-# after a reduction to principal components (as many as the line under the maps says), by openTSNE {cite}`policar2024opentsne` when it
-# is installed and by scikit-learn otherwise.
 
 # %% tags=["parameters"]
 # Every parameter left at None takes its value from configs/<profile>.yaml (section tsne)
@@ -88,6 +48,52 @@ art = Path(params["artifacts"])
 figures = paths.figures(art)
 chosen = tsne.check_spaces(params["spaces"])
 results = tsne_results.current(params)  # the workflow's tsne_results step; computed here when missing or stale
+
+# %% tags=["remove-input"]
+Markdown(scorecard.chapter_findings(scorecard.Results.load(art), "tsne"))  # what the scorecard concludes from this chapter
+
+# %% [markdown]
+# The thesis looked at its generated masses through t-SNE {cite}`vandermaaten2008tsne`
+# maps of raw pixels (its settings are listed below the parameters, beside this run's)
+# {cite}`alyafi2020dcgans`: real against
+# generated masses, the same among normal tissue, and, in an annex, real masses with
+# flipped copies (the Aug ORG set) among normal tissue. From the maps it read that the
+# generated masses **fill gaps** between real ones and **support outliers less** than flips.
+#
+# A t-SNE map keeps neighbourhoods but not distances or densities, so this chapter draws the
+# maps and then puts numbers behind the reading, computed in the original feature space, each
+# beside what it would be if the added masses were exchangeable with the real ones (a
+# **permutation null**: the pooled masses relabelled at random, and the whole computation,
+# outlier selection included, rerun):
+#
+# - **nearest neighbour is real**: the share of added masses whose nearest other mass is real;
+# - **coverage**: the share of real masses with an added mass among their nearest neighbours,
+#   for all real masses and for the outliers (those with the largest neighbourhoods; the share
+#   is stated under the maps);
+# - **distance ratio**: the median distance from an added mass to the nearest real one,
+#   divided by the median distance between a real mass and its nearest other real mass;
+# - **outlier distance ratio**: for each outlying real mass, the distance to the nearest added
+#   mass over that to its nearest other real mass (median): how close the added set comes to
+#   the outliers.
+#
+# "Filling gaps" is then asked as a held-out question: the masses of the fold's validation and
+# test patients, which neither the generator nor the flips saw, are compared with the training
+# masses; **gap filling** is how much closer (relative distance) each held-out mass comes to its
+# nearest neighbour when the generated masses join the training masses, against the same with
+# the flipped copies. A set can sit close to everything by being blurred or collapsed (the
+# mean image is near every mass in pixel space), so the generated set's **spread** (its median
+# pairwise distance over the real masses'), **precision** and **recall** are given too, and a
+# set that fails them is not judged on distances at all. Finally, a **mass-vs-normal AUC**: a
+# logistic regression trained on the training patients, with and without the added masses,
+# tested on the held-out patients.
+#
+# Flipped copies are flipped horizontally, vertically or both, never left as they are; the
+# maps are computed in each space the profile lists (`spaces`: raw pixels, as the thesis, and/or
+# FID Inception features; the line under the maps names those of this run), each
+# after a reduction to principal components (as many as the line under the maps says), by openTSNE {cite}`policar2024opentsne` when it
+# is installed and by scikit-learn otherwise.
+
+# %%
 display(Markdown(
     f"Fold {params['fold']}, {results['drawn_by']}: " + ", ".join(
         f"{n} {name}" for name, n in results["counts"].items())

@@ -57,10 +57,10 @@ def test_the_book_folds_code_behind_a_click_and_keeps_the_chapters_own_tags(tmp_
     nb.cells[5].metadata["tags"] = ["remove-input"]
     path = tmp_path / "chapter.ipynb"
     nbformat.write(nb, path)
-    assert fold_code(path) == 3 and fold_code(path) == 0  # once
+    assert fold_code(path) == 4 and fold_code(path) == 0  # once
     tags = [c.metadata.get("tags") for c in nbformat.read(path, as_version=4).cells]
-    assert tags == [["parameters"], ["injected-parameters", "hide-cell"], None, ["hide-cell"], ["hide-input"],
-                    ["remove-input"]]
+    assert tags == [["parameters", "hide-cell"], ["injected-parameters", "hide-cell"], None, ["hide-cell"],
+                    ["hide-input"], ["remove-input"]]
 
 
 def test_every_figure_has_alt_text_that_describes_it():

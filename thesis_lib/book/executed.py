@@ -2,8 +2,8 @@
 
 Every code cell that its chapter has not tagged already is folded with Jupyter Book's tags: a
 cell with outputs shows them and hides its code behind a click (``hide-input``), a cell without
-outputs (imports, loading) folds whole (``hide-cell``). papermill's ``injected-parameters``
-cell, which says how the chapter was run, folds whole too. The notebook is rewritten
+outputs (imports, loading, the parameters' defaults) folds whole (``hide-cell``), and so does
+papermill's ``injected-parameters`` cell, which says how the chapter was run. The notebook is rewritten
 atomically, as JSON only.
 
     python -m thesis_lib.book.executed book/results/03_fid.ipynb [...]
@@ -20,8 +20,7 @@ from thesis_lib.io import atomic_path
 FOLDED = "hide-cell"
 CODE_FOLDED = "hide-input"
 # tags by which a chapter already says how a cell shows: it is left as it is
-SHOWN_AS_TAGGED = {"hide-cell", "hide-input", "hide-output", "remove-cell", "remove-input", "remove-output",
-                   "parameters"}
+SHOWN_AS_TAGGED = {"hide-cell", "hide-input", "hide-output", "remove-cell", "remove-input", "remove-output"}
 
 
 def fold_code(path: str | Path) -> int:

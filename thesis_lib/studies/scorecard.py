@@ -672,8 +672,11 @@ def verdict_markdown(claims: pd.DataFrame, profile: str, source: str, res: Resul
     scope = (f"of the thesis' {len(claims)} claims" if not controls else
              f"of {len(claims)} claims ({len(claims) - controls} of the thesis', {controls} a control it did not run)")
     lead = "" if res is None else primary_sentence(res) + "\n\n"
+    topics = "".join(f"- **{HEADINGS[topic]}** "
+                     f"([chapter {CHAPTERS[chapter][:2]}](results/{CHAPTERS[chapter]}.ipynb)): "
+                     f"{topic_sentence(claims[claims.chapter == chapter])}\n" for chapter, topic in TOPICS.items())
     return (lead + f"**The verdict of this build** (profile **{profile}**, data: {source}): {scope}, {parts}; each with "
-            f"its rule and numbers on the [scorecard](results/06_scorecard.ipynb).\n")
+            f"its rule and numbers on the [scorecard](results/06_scorecard.ipynb).\n\n" + topics)
 
 
 def overall_word(claims: pd.DataFrame) -> str:
@@ -690,20 +693,41 @@ def overall_word(claims: pd.DataFrame) -> str:
     return "cannot decide most of"
 
 
+TOPICS = {"fid": "realism", "aug": "augmentation", "tsne": "t-SNE"}  # chapter key -> the claims' topic
+HEADINGS = {"realism": "Realism", "augmentation": "Augmentation", "t-SNE": "t-SNE"}
+CLAIMS_OF = {"fid": fid_claims, "aug": lambda res: [primary_claim(res)] + aug_claims(res), "tsne": tsne_claims}
+
+
+def topic_sentence(rows: pd.DataFrame) -> str:
+    """Which of the claims ``rows`` this run reproduced, which not, which it could not decide or
+    compare, in one or a few sentences."""
+    parts = []
+    for verdict, lead in ((REPRODUCED, "This run reproduces"), (NOT_REPRODUCED, "It does not reproduce"),
+                          (INCONCLUSIVE, "It cannot decide on"), (NOT_COMPARABLE, "It cannot compare")):
+        names = [f"*{c}*" for c in rows[rows.verdict == verdict].claim]
+        if names:
+            parts.append(f"{lead} {_join(names)}.")
+    return " ".join(parts) or "No claim of this topic was scored."
+
+
 def narrative(claims: pd.DataFrame) -> dict[str, str]:
     """One Markdown sentence group per topic (realism, augmentation, t-SNE), stating which of
     the thesis' claims this run reproduced, which not and which it could not compare."""
-    paragraphs = {}
-    for topic, chapter in (("realism", "fid"), ("augmentation", "aug"), ("t-SNE", "tsne")):
-        rows = claims[claims.chapter == chapter]
-        parts = []
-        for verdict, lead in ((REPRODUCED, "This run reproduces"), (NOT_REPRODUCED, "It does not reproduce"),
-                              (INCONCLUSIVE, "It cannot decide on"), (NOT_COMPARABLE, "It cannot compare")):
-            names = [f"*{c}*" for c in rows[rows.verdict == verdict].claim]
-            if names:
-                parts.append(f"{lead} {_join(names)}.")
-        paragraphs[topic] = " ".join(parts) or "No claim of this topic was scored."
-    return paragraphs
+    return {topic: topic_sentence(claims[claims.chapter == chapter]) for chapter, topic in TOPICS.items()}
+
+
+def chapter_findings(res: Results, chapter: str) -> str:
+    """What a results chapter (``chapter``: "fid", "aug" or "tsne") finds, for the top of its
+    page: its claims' verdicts in words (for "aug", the primary question's answer first), computed
+    from the same results as the scorecard, which gives each claim's rule and numbers."""
+    if chapter not in CLAIMS_OF:
+        raise ValueError(f"chapter={chapter!r}: the chapters with claims are {sorted(CLAIMS_OF)}")
+    lead = primary_sentence(res, folder="") + "\n\n" if chapter == "aug" else ""
+    rows = pd.DataFrame(CLAIMS_OF[chapter](res))
+    if chapter == "aug":
+        rows = rows[rows.claim != PRIMARY]
+    return (f"{lead}**What this chapter finds** about the thesis' {TOPICS[chapter]} claims: {topic_sentence(rows)} "
+            f"Each verdict's rule and numbers are on the [scorecard](06_scorecard.ipynb).")
 
 
 def _join(items: list[str]) -> str:
