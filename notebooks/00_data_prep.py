@@ -212,7 +212,7 @@ if len(skips):
 else:
     display(Markdown("No file was skipped."))
 
-# %% mystnb={"figure": {"caption": "Mass patches drawn at random (bounding box resized to the profile's patch size). Note the variety of sizes, margins and contrast the GAN has to learn.", "name": "fig-data-masses"}, "image": {"alt": "Mass patches drawn at random (bounding box resized to the profile's patch size)"}}
+# %% mystnb={"figure": {"caption": "Mass patches drawn at random (bounding box resized to the profile's patch size). Each box is resized to the patch, so a mass's size is not shown (only its shape relative to its box); note the variety of margins, texture and contrast the GAN has to learn.", "name": "fig-data-masses"}, "image": {"alt": "Mass patches drawn at random (bounding box resized to the profile's patch size)"}}
 shown = np.load(results / "patches.npz")
 fig = plots.patch_montage(shown["shown_mass"], f"{len(shown['shown_mass'])} mass patches")
 plots.save_figure(fig, "data_mass_patches", figures);

@@ -6,6 +6,8 @@ notebooks display it and :func:`save_figure` writes it as PNG and PDF for a LaTe
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -201,6 +203,47 @@ def fid_curves(ours: pd.DataFrame, thesis_points: dict, ours_label: str, thesis_
 APPROACH_STYLE = {"ORG": ("#0072B2", "s", "-"), "Aug ORG": ("#56B4E9", "D", "--"), "ORG x2.5": ("#CC79A7", "P", ":"),
                   "Aug ORG x2.5": ("#009E73", "v", ":"), "GAN": ("#D55E00", "o", "-"),
                   "Aug GAN": ("#E69F00", "^", "--")}
+# How a caption may name them: each colour, marker and line style of the table in words
+COLOUR_WORDS = {"#0072B2": {"blue", "dark blue"}, "#56B4E9": {"sky-blue", "light blue"},
+                "#CC79A7": {"pink", "reddish-purple"}, "#009E73": {"green", "bluish-green"},
+                "#D55E00": {"vermilion", "red-orange"}, "#E69F00": {"orange", "yellow-orange"}}
+MARKER_WORDS = {"s": {"squares"}, "D": {"diamonds"}, "P": {"plus signs", "crosses"}, "v": {"downward triangles"},
+                "o": {"circles", "dots"}, "^": {"triangles", "upward triangles"}}
+LINE_WORDS = {"-": {"solid"}, "--": {"dashed"}, ":": {"dotted"}}
+
+
+def style_words(approach: str) -> set[str]:
+    """Every word a caption may use for ``approach``'s colour, marker or line style in
+    :func:`metric_against_k` (:data:`APPROACH_STYLE`), e.g. {"orange", "triangles", "dashed", ...}."""
+    colour, marker, line = APPROACH_STYLE[approach]
+    return COLOUR_WORDS[colour] | MARKER_WORDS[marker] | LINE_WORDS[line]
+
+
+def caption_style_errors(text: str) -> list[str]:
+    """Where ``text`` (a caption, a paragraph) names an approach's look wrongly: the colour word
+    just before an approach's name, and the words in parentheses just after it ("Aug GAN
+    (yellow-orange triangles, dashed)"), must be that approach's (:func:`style_words`). Returns
+    one message per wrong word; [] when every style named is the one drawn."""
+    every_colour = set().union(*COLOUR_WORDS.values())
+    vocabulary = {w for phrase in every_colour.union(*MARKER_WORDS.values(), *LINE_WORDS.values())
+                  for w in phrase.split()}
+    names = sorted(APPROACH_STYLE, key=len, reverse=True)  # "Aug ORG x2.5" before "ORG"
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in names) + r")(?!\w)(?: \(([^)]*)\))?")
+    errors = []
+    for match in pattern.finditer(text):
+        name, inside = match.group(1), match.group(2)
+        before = " ".join(text[:match.start()].split()[-2:])
+        allowed = style_words(name)
+        for word in before.split():
+            if word in every_colour and word not in allowed:
+                errors.append(f"{name} is not {word}")
+        for item in re.split(r", | and ", inside or ""):
+            rest = item.strip()
+            for word in sorted(allowed, key=len, reverse=True):
+                rest = re.sub(rf"\b{re.escape(word)}\b", " ", rest)
+            if set(rest.split()) & vocabulary:  # a style word left over: another arm's
+                errors.append(f"{name} is not drawn as {item.strip()!r}")
+    return errors
 
 
 def metric_against_k(intervals: pd.DataFrame, thesis: dict | None, metric: str = "f1", ours_label: str = "this run",
