@@ -23,7 +23,7 @@
 #
 # The chapter then cuts patches by the thesis' rules, puts them in a chunked patch store, and
 # splits the patients into folds (three in the thesis {cite}`alyafi2020dcgans`; this build's
-# `n_folds` is in the table below), so that no patient is ever in two partitions of a fold.
+# `n_folds` is in the table below), so that no patient is ever in two partitions of a {term}`fold`.
 
 # %% tags=["parameters"]
 # Every parameter left at None takes its value from configs/<profile>.yaml
@@ -238,7 +238,7 @@ plots.save_figure(fig, "data_intensity_histograms", figures);
 # measure statistics that say nothing about a mass, namely sharpness and noise (the standard
 # deviation of the Laplacian, the share of power above half the Nyquist frequency, a robust
 # noise estimate from the finest wavelet detail) and the resampling factor (source window over
-# patch side), and ask how well each one alone tells masses from normals (ROC AUC; 0.5 = not at
+# patch side), and ask how well each one alone tells masses from normals (ROC {term}`AUC`; 0.5 = not at
 # all, and a statistic that separates *downwards* counts the same as one that separates
 # upwards). Mean intensity and contrast are listed too, as content: masses are denser than the
 # tissue around them, so these may separate for a good reason.

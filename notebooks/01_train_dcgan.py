@@ -14,7 +14,7 @@
 # block shorter at each end; the size of this run is stated below): a generator G turns nz
 # random numbers into a mass patch, a discriminator D scores patches as real or generated, and the two
 # are trained against each other
-# {cite}`goodfellow2014gan`. This chapter trains it on the mass patches of one fold's
+# {cite}`goodfellow2014gan`. This chapter trains it on the mass patches of one {term}`fold`'s
 # **training** patients (never its validation or test patients), shows how training went, and
 # keeps the generator that the model-selection score likes best (with no score, the last one;
 # the run's setting is stated below).
@@ -139,10 +139,10 @@ display(Markdown(
 # cheap stand-in is offered: a **texture Fréchet distance** (`evaluator: texture`), the Fréchet
 # distance between Gaussians fitted to block means (shape and brightness) and ring-averaged
 # power spectra (texture, noise, checkerboards) of real and generated patches, each
-# standardised by the real patches' spread (not FID). With an average of G's weights (below)
+# standardised by the real patches' standard deviation (not FID). With an average of G's weights (below)
 # there is a third choice, `evaluator: last`: no selection, the last average is kept. The
 # default `smoke` profile keeps the last, because it costs no scoring during training; what that
-# rule cost on this run (the last snapshot against the best one by FID on held-out masses) is
+# rule cost on this run (the last snapshot against the best one by FID on {term}`held-out` masses) is
 # measured in the FID chapter's "How long must it train?".
 #
 # **Beyond the thesis.** GANs trained on a few hundred images, as here, were studied after the
@@ -242,7 +242,7 @@ display(Markdown(
 # The thesis' recipe, then one option added per row, each row keeping the options above it:
 # every row is trained on the same fold's training masses for the same budget, and its kept
 # generator is scored as the FID chapter scores the fold GANs: FID against the fold's held-out
-# masses beside the matched real-real floor, precision and recall (nearest neighbours in
+# masses beside the matched real-real {term}`floor`, {term}`precision and recall` (nearest neighbours in
 # Inception space), each against the realism rule stated below the table, and the training
 # seconds. The rows are the workflow's step `python -m thesis_lib.studies.ablation` (profile
 # section `ablation`).

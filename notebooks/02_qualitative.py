@@ -10,7 +10,7 @@
 # # Realism by eye, and a memorisation check
 #
 # The thesis first judged its generators as a radiologist would: a batch of real patches
-# beside a batch of generated ones. This chapter shows that comparison for each fold's kept
+# beside a batch of generated ones. This chapter shows that comparison for each {term}`fold`'s kept
 # generator, then asks a question the eye cannot answer: does the generator **copy** its
 # training patches? A generator that reproduces a patient's lesion leaks that patient's data,
 # and adds nothing to an augmentation study.

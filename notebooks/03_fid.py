@@ -64,17 +64,17 @@ Markdown(scorecard.chapter_findings(scorecard.Results.load(art), "fid"))  # what
 # on float values as pytorch-fid does (the thesis used pytorch-fid), or PIL's bicubic as
 # clean-fid does.
 #
-# **Which real masses.** A generator is scored against real masses it never saw: its fold's
-# **held-out** masses, those of the fold's validation and test patients. Scored against its own
+# **Which real masses.** A generator is scored against real masses it never saw: its {term}`fold`'s
+# **{term}`held-out`** masses, those of the fold's validation and test patients. Scored against its own
 # training masses, as the thesis did, a generator that copies them would look best.
 #
 # **N.** FID is biased: with fewer samples it comes out higher, and with fewer samples than
 # features (2,048) the covariances are rank-deficient. Every score below carries its N, and
-# each is set beside a **matched real-real floor**: the FID between the held-out masses and as
+# each is set beside a **matched real-real {term}`floor`**: the FID between the held-out masses and as
 # many real training masses as there are generated ones, two disjoint real sets of exactly the
 # sizes the generator is scored with, the best a perfect generator could do.
 #
-# **Beyond FID.** KID {cite}`binkowski2018kid`, an unbiased kernel distance; precision and
+# **Beyond FID.** {term}`KID` {cite}`binkowski2018kid`, an unbiased kernel distance; precision and
 # recall {cite}`kynkaanniemi2019precision`, which separate fidelity (do generated patches lie
 # among real ones?) from coverage (are all kinds of real patches generated?); and FID-infinity
 # {cite}`chong2020fidinf`, FID extrapolated to infinitely many samples, when there are enough
@@ -94,7 +94,7 @@ display(Markdown(
 # ## Per fold
 #
 # Each fold's kept generator (notebook 01) against that fold's held-out masses: FID with its
-# matched floor, KID (x 1000), precision and recall (the profile's `pr_k` nearest neighbours), and two checks
+# matched floor, KID (x 1000), {term}`precision and recall` (the profile's `pr_k` nearest neighbours), and two checks
 # of copying: FID against as many of the generator's *training* masses as there are held-out
 # ones (much lower than against held-out masses means the generator stays close to what it
 # saw), and the share of generated masses whose nearest neighbour in Inception features is a
@@ -132,7 +132,7 @@ display(Markdown(
 #
 # Inception was trained on photographs, not mammograms. As a check in features that know
 # the domain, each fold trains the thesis' evaluation classifier (mass against normal tissue,
-# on the fold's training patients; its validation F1 is shown) and compares real and generated
+# on the fold's training patients; its validation {term}`F1` is shown) and compares real and generated
 # masses on its pooled last-layer features. This is a **Fréchet distance on domain
 # features**, not FID: its scale has nothing to do with FID's. The generated masses are compared
 # with the fold's **held-out** masses (validation and test patients, which neither the generator

@@ -73,9 +73,9 @@ Markdown(scorecard.chapter_findings(scorecard.Results.load(art), "aug"))  # what
 # drawn from a GAN, trained on the few real ones, help that classifier more than the classic
 # remedy, random flips.
 #
-# **Protocol.** For each training size k and each patient-level fold, *one*
+# **Protocol.** For each training size k and each patient-level {term}`fold`, *one*
 # training subset is drawn from the fold's training patients: k real masses (nested: a smaller
-# k's masses lie inside a larger k's) and ten times as many normal patches. A generator G_k is trained on
+# k's masses lie inside a larger k's) and ten times as many normal patches. A generator {term}`G_k` is trained on
 # those k masses only, with the DCGAN of chapter 01, and gives 1.5 k synthetic masses. The
 # thesis' classifier (the discriminator's design, 9 channels in its first block widening with
 # depth, and one logit) is then
@@ -94,21 +94,21 @@ Markdown(scorecard.chapter_findings(scorecard.Results.load(art), "aug"))  # what
 # **Aug ORG x2.5 is not in the thesis.** Aug GAN differs from Aug ORG in two ways at once: it
 # has generated masses, and it has 2.5 times as many positives, so its classifier sees a
 # different class ratio (about 20 % masses against 9 %). A classifier's scores move with the
-# class ratio alone, and F1 at a fixed threshold of 0.5 moves most. Aug ORG x2.5 shows the
+# class ratio alone, and {term}`F1` at a fixed threshold of 0.5 moves most. Aug ORG x2.5 shows the
 # real masses as often as Aug GAN shows real plus generated ones, with the same flips: the
 # two differ only by where the extra positives come from. It is the fair control; ORG x2.5,
 # the same without flips, is GAN's. Every classifier takes the same number of optimiser steps
 # per epoch (one pass over ORG's set), so an arm with more positives is not trained longer.
 # Every G_k is trained with two seeds, and every GAN arm is trained on each.
 #
-# Each arm keeps the epoch with the best validation AUC (the thesis kept the best validation F1
+# Each arm keeps the epoch with the best validation {term}`AUC` (the thesis kept the best validation F1
 # at 0.5, which ties at 0 while a classifier calls nothing a mass), training until `patience`
 # epochs bring no better one or the cap of `epochs` is reached, and is scored on its fold's test
 # patients, the same for every k and arm. **G_k sees only the k real masses of its fold**,
 # the same masses as every arm (a hash of the subset is stored with G_k and with every result
 # row), so no validation or test patient reaches the generator.
 #
-# **Scores.** Threshold-free first: the ROC AUC and the average precision (AP, the area under
+# **Scores.** Threshold-free first: the ROC AUC and the average precision ({term}`AP`, the area under
 # the precision-recall curve, which weighs the rare class). Then F1 at 0.5, the thesis'
 # metric, and F1 at the threshold that maximises F1 on the fold's validation patients, which
 # removes the part of F1 that a shifted class ratio moves.
@@ -117,17 +117,17 @@ Markdown(scorecard.chapter_findings(scorecard.Results.load(art), "aug"))  # what
 # thesis' own, or the small-data recipe of chapter 01 (an iteration budget and an average of
 # G's weights), or both; a ready generator checkpoint, such as the thesis'
 # own trained generator imported by `python -m thesis_lib.models.import_thesis`, can be added as
-# well. The first generator gives the arms GAN and Aug GAN; each further one adds the arms
+# well. The first generator gives the {term}`arms` GAN and Aug GAN; each further one adds the arms
 # "GAN [its name]" and "Aug GAN [its name]", compared with the same controls and with the first
 # generator's arm. So the study can ask whether the thesis' conclusion about GAN augmentation
 # holds when the generator is built for small data.
 #
 # **Intervals.** Training is random, so every cell is trained with several classifier seeds;
 # test patches are not independent (the CC and MLO views of a mass, the many normal patches
-# of one breast share a patient). Every interval is a hierarchical bootstrap: training seeds
+# of one breast share a patient). Every interval is a {term}`hierarchical bootstrap`: training seeds
 # drawn with replacement, then test *patients* with replacement, both arms of a comparison on
 # the same draws; and a statement tested at every k ("Aug GAN beats Aug ORG x2.5") is
-# corrected for that by Holm's method.
+# corrected for that by {term}`Holm's method`.
 #
 # Run one k from the command line with
 # `papermill notebooks/04_aug_study.ipynb out.ipynb -p k 100`; each k adds its rows to the
@@ -229,7 +229,7 @@ display(Markdown(
 #
 # A GAN arm tests GAN augmentation only if its G_k draws mass-like patches. Before reading the
 # GAN arms, each G_k is scored as the FID chapter scores the fold GANs: against its fold's
-# held-out masses, beside a matched real-real floor, with precision, recall, a memorisation
+# {term}`held-out` masses, beside a matched real-real {term}`floor`, with precision, recall, a memorisation
 # check and its samples' high-frequency spectrum. A G_k that fails any rule fails this gate,
 # and the scorecard then leaves the claims about GAN arms unjudged at that k.
 
@@ -296,8 +296,8 @@ else:
 # AUC, AP and F1 at 0.5 are all fair here. Each score's difference is read by two one-sided
 # tests against its margin {cite}`schuirmann1987tost`: **better** when the 95 % interval lies above 0,
 # **worse** below 0, **equivalent** when the 90 % interval lies inside the margin, else
-# **inconclusive**; the scores' readings are joined into one verdict, which must survive
-# leaving out each G_k seed in turn (else it is **seed-dependent**). The variance components
+# **{term}`inconclusive`**; the scores' readings are joined into one verdict, which must survive
+# leaving out each G_k seed in turn (else it is **{term}`seed-dependent`**). The variance components
 # say where the uncertainty comes from {cite}`bouthillier2021variance`; the power lines say what
 # this replication, and the gpu and thesis profiles', could detect.
 

@@ -63,7 +63,7 @@ Markdown(scorecard.chapter_findings(scorecard.Results.load(art), "tsne"))  # wha
 # A t-SNE map keeps neighbourhoods but not distances or densities, so this chapter draws the
 # maps and then puts numbers behind the reading, computed in the original feature space, each
 # beside what it would be if the added masses were exchangeable with the real ones (a
-# **permutation null**: the pooled masses relabelled at random, and the whole computation,
+# **{term}`permutation null`**: the pooled masses relabelled at random, and the whole computation,
 # outlier selection included, rerun):
 #
 # - **nearest neighbour is real**: the share of added masses whose nearest other mass is real;
@@ -76,14 +76,14 @@ Markdown(scorecard.chapter_findings(scorecard.Results.load(art), "tsne"))  # wha
 #   mass over that to its nearest other real mass (median): how close the added set comes to
 #   the outliers.
 #
-# "Filling gaps" is then asked as a held-out question: the masses of the fold's validation and
+# "Filling gaps" is then asked as a {term}`held-out` question: the masses of the {term}`fold`'s validation and
 # test patients, which neither the generator nor the flips saw, are compared with the training
 # masses; **gap filling** is how much closer (relative distance) each held-out mass comes to its
 # nearest neighbour when the generated masses join the training masses, against the same with
 # the flipped copies. A set can sit close to everything by being blurred or collapsed (the
-# mean image is near every mass in pixel space), so the generated set's **spread** (its median
+# mean image is near every mass in pixel space), so the generated set's **{term}`spread`** (its median
 # pairwise distance over the real masses'), **precision** and **recall** are given too, and a
-# set that fails them is not judged on distances at all. Finally, a **mass-vs-normal AUC**: a
+# set that fails them is not judged on distances at all. Finally, a **mass-vs-normal {term}`AUC`**: a
 # logistic regression trained on the training patients, with and without the added masses,
 # tested on the held-out patients.
 #

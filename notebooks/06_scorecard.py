@@ -12,20 +12,20 @@
 # One page for the reader who wants the verdict first. The first row is the study's **primary
 # endpoint**, fixed in the profile before the run (section `design`): do generated masses help
 # beyond showing the real masses as often (Aug GAN against Aug ORG x2.5)? It is read by two
-# one-sided tests against an equivalence margin, is not part of any multiple-testing family,
-# and is called seed-dependent (inconclusive) when leaving one generator seed out changes it.
+# one-sided tests against an {term}`equivalence margin`, is not part of any multiple-testing family,
+# and is called {term}`seed-dependent` ({term}`inconclusive`) when leaving one generator seed out changes it.
 # Then each claim of the thesis
 # {cite}`alyafi2020dcgans` beside the number this run computed for it, with a plain verdict
 # and the rule that gave it. Every number of this run on this page is read from the results
 # files the chapters wrote, and each links to the chapter that computed it; the thesis'
 # numbers are those it reported. **Reproduced** means this run's numbers show what the
 # thesis claims by the stated rule; **not reproduced** means they exclude it (the thesis' own
-# effect is rejected after Holm's correction, or for the primary endpoint, the difference is
+# effect is rejected after Holm's correction, or for the {term}`primary endpoint`, the difference is
 # worse, or equivalent within margins that exclude the thesis' own effect); **inconclusive** means this design cannot tell (the interval holds
 # both 0 and the thesis' effect, shown side by side with the smallest difference the design
 # could detect, or the cell is degenerate: every classifier scored the same constant); **not
 # comparable** means the two numbers measure different things (other data, another number of
-# samples, a generator that failed the quality gate) or the chapter has not run. Holm's
+# samples, a generator that failed the {term}`quality gate`) or the chapter has not run. Holm's
 # correction runs over every difference this page judges at once: the intervals shown are the
 # unadjusted 95 % intervals, the verdict beside each ("better", "not distinguishable from 0")
 # is the Holm-adjusted test's, so an interval that just excludes 0 can still read "not
@@ -84,7 +84,7 @@ if res.aug is not None:
 # ## F1 and AUC per k and approach
 #
 # The thesis' means over its three folds beside this run's mean over folds and classifier seeds
-# with its 95 % interval (hierarchical bootstrap: seeds, then test patients); "–" where a k or
+# with its 95 % interval ({term}`hierarchical bootstrap`: seeds, then test patients); "–" where a k or
 # an arm was not run (the controls ORG x2.5 and Aug ORG x2.5 are not in the thesis). The thesis used OPTIMAM
 # patches; rows meet only at the k this run shares with the thesis, and the data differ.
 
@@ -99,8 +99,8 @@ for metric in ("f1", "auc"):
 # ## FID per fold and the t-SNE numbers
 #
 # The thesis reported FID for its lesion-simulation GAN only, and no numbers for its
-# t-SNE maps; these are this run's, for reference: FID against held-out masses beside its
-# matched floor, and the t-SNE scores beside their permutation nulls.
+# t-SNE maps; these are this run's, for reference: FID against {term}`held-out` masses beside its
+# matched {term}`floor`, and the t-SNE scores beside their permutation nulls.
 
 # %%
 if res.fid is not None:

@@ -49,7 +49,7 @@ display(Markdown(
 #
 # FID is a distance between two Gaussians fitted to Inception features; it depends on the
 # data, on the number of samples and on how images are resized before the network sees them,
-# so a score is only meaningful beside a floor computed the same way. The FID chapter scores
+# so a score is only meaningful beside a {term}`floor` computed the same way. The FID chapter scores
 # every generator against real masses it never saw, gives every score with its N, and sets it
 # beside a floor of two disjoint real sets of exactly the same sizes.
 
@@ -118,8 +118,8 @@ display(Markdown(story["t-SNE"]))
 #   OMI-DB make that a change of one parameter.
 # - **Size.** The default profile is sized for two CPU cores: small GANs, few epochs, small
 #   k and short classifier training. The thesis profile holds the thesis' settings.
-# - **Protocol.** Unlike the thesis, folds are split by patient, and each G_k sees only its
-#   fold's k training masses, so no test patient reaches a generator.
+# - **Protocol.** Unlike the thesis, folds are split by patient, and each {term}`G_k` sees only its
+#   {term}`fold`'s k training masses, so no test patient reaches a generator.
 
 # %% [markdown]
 # ## Conclusion
