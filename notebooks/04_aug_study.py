@@ -34,7 +34,7 @@ check_parameters(globals())  # papermill -p with a name this notebook does not t
 from pathlib import Path
 
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
 from thesis_lib import config, paths, reference
 from thesis_lib.book import plots
@@ -237,10 +237,14 @@ display(Markdown(
 res = scorecard.Results.load(art)  # the verdicts' view of these results (gate, primary endpoint, standings)
 passed_ks = sorted(set(gate.k) - set(generator_gate.failed_ks(gate)))
 standing = generator_gate.status(gate)
-display(gate.assign(standing=standing).reindex(columns=[
+every_rule = gate.assign(standing=standing).reindex(columns=[
     "generator", "k", "fold", "gan_seed", "N generated", "FID", "real-real FID", "FID / floor", "precision", "recall",
     "normal-tissue FID", "called masses", "called masses limit", "too close to training", "too close limit",
-    "spectrum excess (dex)", "standing"]).round(3))
+    "spectrum excess (dex)", "standing"]).round(3)
+display(HTML(plots.table_with_details(
+    every_rule, ["k", "fold", "gan_seed", "FID / floor", "precision", "recall", "called masses", "standing"],
+    f"Every rule's numbers ({every_rule.shape[1]} columns: each G_k's FID and floor, normal-tissue FID, the "
+    "called-masses and too-close shares with their limits, the spectrum excess in dex)")))
 counts = standing.value_counts()
 display(Markdown(
     f"**Gate.** A G_k passes when {realism.REALISM_RULE}, each by more than the binomial margin a redraw of its "

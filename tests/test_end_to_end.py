@@ -327,6 +327,23 @@ def test_every_page_opens_in_a_browser_without_problems(built, chrome):
 
 
 @pytest.mark.slow
+def test_the_landing_page_answers_the_primary_question_on_its_first_screen(built, chrome):
+    """A reader finds the answer without scrolling: at 1280 x 800 the first screen of the landing
+    page holds the primary question and this run's answer."""
+    from thesis_lib.book.headless import open_chrome
+    from thesis_lib.book.sitecheck import first_screen
+
+    driver = open_chrome(*chrome)
+    try:
+        seen = first_screen(built, driver)
+        below = first_screen(built, driver, height=120)  # the check sees a short screen as short
+    finally:
+        driver.quit()
+    assert "The primary question" in seen and ("Answer:" in seen or "has not been answered" in seen), seen[:2000]
+    assert len(below) < len(seen)
+
+
+@pytest.mark.slow
 def test_workflow_plans_one_rule_per_notebook(tmp_path):
     result = _run([BIN / "snakemake", "-n", "--forceall", "--cores", "1", "--quiet", "rules"], cwd=REPO,
                   env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"})

@@ -219,6 +219,15 @@ def style_words(approach: str) -> set[str]:
     return COLOUR_WORDS[colour] | MARKER_WORDS[marker] | LINE_WORDS[line]
 
 
+def table_with_details(table: pd.DataFrame, shown: list[str], summary: str) -> str:
+    """HTML for a table too wide to read at once: the columns ``shown`` (at most 8), then the
+    whole table folded under ``summary`` (a <details> element the reader opens with a click)."""
+    if len(shown) > 8:
+        raise ValueError(f"shown: {len(shown)} columns; a table on the page holds at most 8")
+    return (table[shown].to_html(border=0) + f"<details><summary>{summary}</summary>\n"
+            + table.to_html(border=0) + "\n</details>")
+
+
 def caption_style_errors(text: str) -> list[str]:
     """Where ``text`` (a caption, a paragraph) names an approach's look wrongly: the colour word
     just before an approach's name, and the words in parentheses just after it ("Aug GAN

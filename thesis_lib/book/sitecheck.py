@@ -243,6 +243,25 @@ def search_works(site: Path, term: str, driver=None, timeout: float = 10.0) -> i
             driver.quit()
 
 
+FIRST_SCREEN_JS = """
+return Array.from(document.querySelectorAll('article p, article li, article h1, article h2'))
+  .filter(e => { const r = e.getBoundingClientRect(); return r.height > 0 && r.top < window.innerHeight && r.bottom > 0; })
+  .map(e => e.innerText).join('\\n');
+"""
+
+
+def first_screen(site: Path, driver, width: int = 1280, height: int = 800) -> str:
+    """The text that a reader sees on the landing page (``intro.html``) without scrolling, in a
+    ``width`` x ``height`` browser window: the paragraphs, list items and headings of the page's
+    article that lie, at least in part, in the first screen."""
+    page = Path(site) / "intro.html"
+    if not page.is_file():
+        raise FileNotFoundError(f"{page} does not exist: the site has no landing page")
+    driver.set_window_size(width, height)
+    driver.get(file_url(page))
+    return driver.execute_script(FIRST_SCREEN_JS)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m thesis_lib.book.sitecheck", description=__doc__.splitlines()[0])
     parser.add_argument("site", type=Path, help="the built site, e.g. _build/html")
