@@ -262,7 +262,7 @@ display(Markdown(
 # %% [markdown]
 # ### How long would a G_k have to train?
 #
-# The default profile's G_k train for what fits a 15-minute book on a laptop, which may be
+# The default profile's G_k train for a budget sized for a laptop build, which may be
 # shorter than they need; so the budget they need was measured apart, with the same recipe and
 # data: `benchmarks/gan_recipes.py` trains a G_k of fold 0 on the study's own k-mass subset
 # (`--k`, `--snapshots`) and scores every snapshot as the gate does (N generated as the gate's,

@@ -135,7 +135,7 @@ def test_results_that_agree_with_the_thesis_are_reproduced(tmp_path):
         assert verdicts[claim] == scorecard.REPRODUCED, claim
     assert table[table.chapter == "aug"]["this run"].str.contains(r"\(04_aug_study.ipynb\)").all()
     text = scorecard.narrative(table)["augmentation"]
-    assert text.startswith("This run reproduces") and "not reproduce" not in text
+    assert text.startswith("Reproduced: *") and "Not reproduced" not in text
 
 
 @pytest.mark.slow
@@ -338,7 +338,7 @@ def test_the_landing_page_opens_with_the_verdict_counts(tmp_path):
                            "thesis', 1 a control it did not run)")
     assert "**10** not comparable" in text and "(results/06_scorecard.ipynb)" in text
     for topic, page in (("Realism", "03_fid"), ("Augmentation", "04_aug_study"), ("t-SNE", "05_tsne")):
-        assert f"- **{topic}** ([chapter {page[:2]}](results/{page}.ipynb)): It cannot compare *" in text, topic
+        assert f"- **{topic}** ([chapter {page[:2]}](results/{page}.ipynb)): Not comparable: *" in text, topic
     intro = (Path(scorecard.__file__).parents[2] / "book" / "intro.md").read_text()
     assert intro.index("{include} generated/verdict.md") < intro.index("**Abstract.**")
 
@@ -459,10 +459,10 @@ def test_the_landing_page_opens_with_the_answer_to_the_primary_question(tmp_path
     assert text.startswith("**The primary question: do generated masses help the classifier beyond showing the real")
     assert "**Answer: yes" in text and text.index("**Answer") < text.index("**The verdict of this build**")
     assert table.claim.iloc[0] == scorecard.PRIMARY  # the scorecard's first row
-    assert "- **Augmentation** ([chapter 04](results/04_aug_study.ipynb)): This run reproduces *" in text
+    assert "- **Augmentation** ([chapter 04](results/04_aug_study.ipynb)): Reproduced: *" in text
     aug = scorecard.chapter_findings(res, "aug")  # chapter 04's opening: the answer, then its claims
     assert aug.startswith("**The primary question") and "(04_aug_study.ipynb)" in aug and "(results/" not in aug
-    assert "**What this chapter finds** about the thesis' augmentation claims: This run reproduces" in aug
+    assert "**What this chapter finds** about the thesis' augmentation claims: Reproduced: " in aug
     assert scorecard.PRIMARY not in aug.split("**What this chapter finds**")[1]  # said once, as the answer
     fid = scorecard.chapter_findings(res, "fid")
     assert fid.startswith("**What this chapter finds** about the thesis' realism claims:")

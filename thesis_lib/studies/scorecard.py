@@ -702,11 +702,11 @@ def topic_sentence(rows: pd.DataFrame) -> str:
     """Which of the claims ``rows`` this run reproduced, which not, which it could not decide or
     compare, in one or a few sentences."""
     parts = []
-    for verdict, lead in ((REPRODUCED, "This run reproduces"), (NOT_REPRODUCED, "It does not reproduce"),
-                          (INCONCLUSIVE, "It cannot decide on"), (NOT_COMPARABLE, "It cannot compare")):
+    for verdict, lead in ((REPRODUCED, "Reproduced"), (NOT_REPRODUCED, "Not reproduced"),
+                          (INCONCLUSIVE, "Inconclusive (this run cannot tell)"), (NOT_COMPARABLE, "Not comparable")):
         names = [f"*{c}*" for c in rows[rows.verdict == verdict].claim]
         if names:
-            parts.append(f"{lead} {_join(names)}.")
+            parts.append(f"{lead}: {_join(names)}.")
     return " ".join(parts) or "No claim of this topic was scored."
 
 
