@@ -240,11 +240,12 @@ standing = generator_gate.status(gate)
 every_rule = gate.assign(standing=standing).reindex(columns=[
     "generator", "k", "fold", "gan_seed", "N generated", "FID", "real-real FID", "FID / floor", "precision", "recall",
     "normal-tissue FID", "called masses", "called masses limit", "too close to training", "too close limit",
-    "spectrum excess (dex)", "standing"]).round(3)
+    "spectrum excess (dex)", "standing", "fails"]).round(3)
 display(HTML(plots.table_with_details(
-    every_rule, ["k", "fold", "gan_seed", "FID / floor", "precision", "recall", "called masses", "standing"],
+    every_rule, ["k", "fold", "gan_seed", "FID / floor", "precision", "recall", "standing", "fails"],
     f"Every rule's numbers ({every_rule.shape[1]} columns: each G_k's FID and floor, normal-tissue FID, the "
-    "called-masses and too-close shares with their limits, the spectrum excess in dex)")))
+    "called-masses and too-close shares with their limits, the spectrum excess in dex; `fails` names each rule a G_k "
+    "failed, or met only within the margin a redraw could erase)")))
 counts = standing.value_counts()
 display(Markdown(
     f"**Gate.** A G_k passes when {realism.REALISM_RULE}, each by more than the binomial margin a redraw of its "
