@@ -123,11 +123,12 @@ class _Checker:
             if target is not None:
                 self.visited[path] = {"redirect": urljoin(file_url(path), target), "ids": []}
                 return self.visited[path]
-            for _ in range(2):  # a second load when the first reports another page (a slow browser)
+            for attempt in range(4):  # loaded again when a load reports another page (a slow, busy browser)
                 self.driver.get(file_url(path))
                 data = self.driver.execute_async_script(COLLECT_JS, ERROR_OUTPUT, TRACEBACK_TEXT)
                 if _path(data["location"]) == path:
                     break
+                time.sleep(0.5 * (attempt + 1))
             if _path(data["location"]) != path:  # a script moved on: follow it
                 WebDriverWait(self.driver, 5).until(lambda d: _path(d.current_url) != path)
                 self._console()  # the target's messages: reported when the target is checked
