@@ -64,7 +64,8 @@ endpoint = primary.current_endpoint(profile)  # the aug_intervals step's aug/pri
 gate = generator_gate.current_gate(profile, ks)  # the aug_gate step's table of every G_k
 
 # %% tags=["remove-input"]
-Markdown(scorecard.chapter_findings(scorecard.Results.load(art), "aug"))  # what the scorecard concludes from this chapter
+res = scorecard.Results.load(art)  # the verdicts' view of these results (gate, primary endpoint, standings)
+Markdown(scorecard.chapter_findings(res, "aug"))  # what the scorecard concludes from this chapter
 
 # %% [markdown]
 # This is the thesis' central experiment {cite}`alyafi2020dcgans`. Masses are rare: a
@@ -234,7 +235,6 @@ display(Markdown(
 # and the scorecard then leaves the claims about GAN arms unjudged at that k.
 
 # %%
-res = scorecard.Results.load(art)  # the verdicts' view of these results (gate, primary endpoint, standings)
 passed_ks = sorted(set(gate.k) - set(generator_gate.failed_ks(gate)))
 standing = generator_gate.status(gate)
 every_rule = gate.assign(standing=standing).reindex(columns=[

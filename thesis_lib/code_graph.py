@@ -58,8 +58,8 @@ def imported(source: str, module: str = "", filename: str = "<source>") -> set[s
     """The ``thesis_lib`` modules and packages that ``source`` imports (dotted names); ``module``
     is its own dotted name, which resolves relative imports."""
     found = set()
-    package = module if module and module_file(module) and module_file(module).name == "__init__.py" \
-        else module.rpartition(".")[0]
+    own = module_file(module) if module else None
+    package = module if own and own.name == "__init__.py" else module.rpartition(".")[0]
     for node in ast.walk(ast.parse(source, filename=filename)):
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names}
