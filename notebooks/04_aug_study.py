@@ -429,6 +429,7 @@ text.append(
     f"ngf {gan_params['ngf']} against 1,000 epochs of batch 64 at 45; about "
     f"{round(table.n_test_mass.mean())} test masses per fold against about 738); the "
     f"normal patches (resized like the masses here, native 128 x 128 windows in the thesis); "
+    f"the data settings ({'; '.join(reference.departures('data_prep', config.resolve('data_prep', profile)))}); "
     f"and the hardware (this run's provenance records it; the thesis used one Titan X). Numbers "
     f"from different data are not comparable one for one; the order of the approaches and "
     f"the shape of the curves are what can be compared."

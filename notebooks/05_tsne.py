@@ -35,7 +35,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from thesis_lib import config, paths
+from thesis_lib import config, paths, reference
 from thesis_lib.book import plots
 from thesis_lib.evaluation import embedding, neighbourhoods
 from thesis_lib.provenance import short_commit
@@ -99,7 +99,9 @@ display(Markdown(
         f"{n} {name}" for name, n in results["counts"].items())
     + f" patches. t-SNE by **{results['backend']}**, perplexity "
     f"{params['perplexity']}, {params['n_iter']} iterations, seed {params['seed']}.\n\n"
-    "**Departures from the thesis' maps:** " + "; ".join(tsne.departures(params)) + "."
+    "**Departures from the thesis' maps:** "
+    + "; ".join(tsne.departures(params) + reference.departures("data_prep", config.resolve("data_prep", profile)))
+    + "."
 ))
 
 # %% [markdown]

@@ -156,6 +156,17 @@ def test_identical_arms_are_equivalent_within_a_wide_margin(tmp_path):
     assert primary.endpoint(tmp_path, narrow, n_boot=500)["verdict"] == power.INCONCLUSIVE
 
 
+def test_an_equivalence_inside_a_margin_below_the_provable_one_is_called_narrow(tmp_path):
+    """Equivalent within a margin the design could prove only with less than its power: the
+    book says so beside the verdict; with a margin above the provable one it says nothing."""
+    _write_study(tmp_path, [0.0, 0.0])
+    result = primary.endpoint(tmp_path, {**DESIGN, "margins": {"auc": 0.2, "ap": 0.3}}, n_boot=500)
+    assert result["scores"][0]["reading"] == power.EQUIVALENT and result["provable_margin"] < 0.2
+    assert primary.narrow_equivalence(result) == ""
+    narrow = {**result, "provable_margin": 0.25}
+    assert "less often than 80% of the time" in primary.narrow_equivalence(narrow)
+
+
 def test_the_power_table_projects_every_profile(tmp_path):
     _write_study(tmp_path, [0.4, 0.6])
     result = primary.endpoint(tmp_path, DESIGN, n_boot=300)
@@ -359,3 +370,31 @@ def test_few_seeds_stretch_the_intervals_to_student_t():
                                            0.01) == power.INCONCLUSIVE
     assert power.detectable(c, few, df=df) > power.detectable(c, few)
     assert power.widened(0.0, -1.0, 1.0, 0.9, float("inf")) == pytest.approx((-1.0, 1.0))
+
+
+@pytest.mark.parametrize("estimate,low,high", [(0.01, -0.002, 0.02), (0.01, 0.001, 0.02), (-0.01, -0.03, -0.001),
+                                               (0.3, 0.25, 0.35)])
+def test_a_stretched_interval_and_its_p_values_agree(estimate, low, high):
+    """The 95 % interval read with few seeds excludes 0 exactly when a one-sided p lies below
+    0.025, and a large effect keeps a p far below a bootstrap's floor of 1 / (n_boot + 1)."""
+    boot = {"estimate": estimate, "low": low, "high": high, "low90": low, "high90": high, "p_above": 0.5,
+            "p_below": 0.5, "var_patient": 0.01, "var_gan_seed": 0.002, "var_classifier_seed": 0.002,
+            "n_folds": 2, "n_patients": 70, "n_gan_seeds": 2, "n_classifier_seeds": 2}
+    r = power.for_few_seeds(boot)
+    assert 2 < r["df"] < 10 and r["low"] < low and r["high"] > high
+    assert (r["low"] > 0) == (r["p_above"] < 0.025) and (r["high"] < 0) == (r["p_below"] < 0.025)
+    if estimate == 0.3:
+        assert r["p_above"] < 1e-3
+
+
+def test_the_endpoint_and_the_differences_table_show_one_interval(tmp_path):
+    """Examiner: chapter 04 showed two 95 % intervals for the same difference (the endpoint's
+    stretched to t, the table's percentiles). Both now come from one reading."""
+    _write_study(tmp_path, [0.4, 0.6])
+    result = primary.endpoint(tmp_path, DESIGN, n_boot=500)
+    table = pd.read_csv(tmp_path / "aug" / "results.csv")
+    rows = augstudy.intervals(tmp_path, table, n_boot=500)
+    for score in result["scores"]:
+        row = rows[(rows.comparison == "Aug GAN - Aug ORG x2.5") & (rows.metric == score["metric"])].iloc[0]
+        assert (row.low, row.high, row.df) == pytest.approx((score["low"], score["high"], score["df"]))
+        assert row.low < row.bootstrap_low

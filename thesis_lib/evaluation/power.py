@@ -26,7 +26,8 @@ machine-learning benchmark).
 **Few seeds.** A variance estimated from 2 seeds per fold has few degrees of freedom, and a
 percentile interval from resampling them is too narrow in its tails. The Welch-Satterthwaite
 degrees of freedom of the summed components (:func:`satterthwaite_df`) turn the normal quantiles
-into Student's t quantiles: :func:`widened` stretches an interval by their ratio, and
+into Student's t quantiles: :func:`widened` stretches an interval by their ratio,
+:func:`for_few_seeds` reads a whole bootstrap result so (intervals and p-values), and
 :func:`detectable` and :func:`provable_margin` take ``df``.
 """
 
@@ -125,6 +126,32 @@ def widened(estimate: float, low: float, high: float, level: float, df: float) -
     with ``df`` degrees of freedom over the normal's."""
     factor = _quantile((1 + level) / 2, df) / norm.ppf((1 + level) / 2)
     return estimate - factor * (estimate - low), estimate + factor * (high - estimate)
+
+
+def for_few_seeds(boot: dict, bounds: tuple[float, float] = (-1.0, 1.0)) -> dict:
+    """A :func:`~thesis_lib.evaluation.bootstrap.hierarchical_bootstrap` result read with the
+    Welch-Satterthwaite degrees of freedom ``df`` of its own components: ``low``/``high`` (95 %)
+    and ``low90``/``high90`` stretched by :func:`widened` (kept inside ``bounds``, the score's
+    range); ``p_above``/``p_below`` from Student's t of the estimate over the standard error that
+    the percentile interval's lower (upper) half implies, so that the stretched 95 % interval
+    excludes 0 exactly when a one-sided p lies below 0.025 (a bootstrap share cannot go below
+    1 / (n_boot + 1), which t would turn into a bound, not a p-value); and the percentile interval
+    kept as ``bootstrap_low``/``bootstrap_high``. Every interval of the augmentation study is read
+    so, so that a difference has one interval wherever it is shown."""
+    components = Components.of(boot)
+    replication = Replication(int(boot["n_folds"]), int(boot["n_gan_seeds"]), int(boot["n_classifier_seeds"]),
+                              float(boot["n_patients"]))
+    df = satterthwaite_df(components, replication)
+    low, high = np.clip(widened(boot["estimate"], boot["low"], boot["high"], 0.95, df), *bounds)
+    low90, high90 = np.clip(widened(boot["estimate"], boot["low90"], boot["high90"], 0.90, df), *bounds)
+    q, estimate = norm.ppf(0.975), boot["estimate"]
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero-width half: the sign alone decides
+        z_low = np.divide(estimate, (estimate - boot["low"]) / q)
+        z_high = np.divide(estimate, (boot["high"] - estimate) / q)
+    p_above = float(t.sf(z_low, df)) if np.isfinite(z_low) else float(estimate <= 0)
+    p_below = float(t.cdf(z_high, df)) if np.isfinite(z_high) else float(estimate >= 0)
+    return {**boot, "df": df, "low": float(low), "high": float(high), "low90": float(low90), "high90": float(high90),
+            "p_above": p_above, "p_below": p_below, "bootstrap_low": boot["low"], "bootstrap_high": boot["high"]}
 
 
 def detectable(c: Components, r: Replication, alpha: float = 0.05, power: float = 0.8,

@@ -71,6 +71,7 @@ from thesis_lib.data.capacity import check_folds
 from thesis_lib.data.store import PatchStore
 from thesis_lib.data.subsets import TrainingSubset, draw_subset
 from thesis_lib.devices import announce, pick_device
+from thesis_lib.evaluation import power
 from thesis_lib.evaluation.bootstrap import FoldScores, hierarchical_bootstrap, holm
 from thesis_lib.evaluation.scoring import best_f1_threshold, classification_scores
 from thesis_lib.io import atomic_path
@@ -117,7 +118,8 @@ STUDY_KEYS = {f.name for f in fields(AugSection)} | {"seed", "profile", "artifac
 VARIANCE_COLUMNS = ["var_patient", "var_gan_seed", "var_classifier_seed", "n_folds", "n_patients", "n_gan_seeds",
                     "n_classifier_seeds"]  # hierarchical_bootstrap's variance components and replication
 INTERVAL_COLUMNS = ["k", "comparison", "metric", "estimate", "low", "high", "low90", "high90", "p_above", "p_below",
-                    "p_holm_better", "p_holm_worse", "verdict", "n_seeds", "n_boot", *VARIANCE_COLUMNS]
+                    "p_holm_better", "p_holm_worse", "verdict", "n_seeds", "n_boot", *VARIANCE_COLUMNS, "df",
+                    "bootstrap_low", "bootstrap_high"]
 
 
 @dataclass(frozen=True)
@@ -540,7 +542,9 @@ def fold_scores(pred: pd.DataFrame, table: pd.DataFrame, arms: tuple[str, ...], 
 def intervals(artifacts: str | Path, table: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Hierarchical-bootstrap intervals at every k of ``table``: each arm's AUC and F1 (for the
     figures) and, for each of :data:`COMPARISONS` and :data:`INTERVAL_METRICS`, the paired
-    difference with its one-sided p-values, Holm-corrected across k, and a verdict."""
+    difference with its one-sided p-values, Holm-corrected across k, and a verdict. Intervals and
+    p-values are read with Student's t of their own degrees of freedom
+    (:func:`thesis_lib.evaluation.power.for_few_seeds`), as the primary endpoint's are."""
     rows = []
     for k in sorted(table.k.unique()):
         at_k = table[table.k == k]
@@ -550,8 +554,9 @@ def intervals(artifacts: str | Path, table: pd.DataFrame, n_boot: int = 2000, se
         jobs += [(pair, m) for pair in comparisons(present) for m in INTERVAL_METRICS]
         for arms, metric in jobs:
             folds = fold_scores(pred, at_k, arms, metric)
+            boot = hierarchical_bootstrap(folds, metric, n_boot, seed)
             rows.append({"k": k, "comparison": " - ".join(arms), "metric": metric,
-                         **hierarchical_bootstrap(folds, metric, n_boot, seed),
+                         **power.for_few_seeds(boot, (-1.0, 1.0) if len(arms) == 2 else (0.0, 1.0)),
                          "n_seeds": min(f.proba.shape[1] for f in folds)})
     out = pd.DataFrame(rows, columns=[c for c in INTERVAL_COLUMNS if c not in ("p_holm_better", "p_holm_worse",
                                                                                 "verdict")])

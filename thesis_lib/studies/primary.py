@@ -58,18 +58,14 @@ def score_rows(pred: pd.DataFrame, table: pd.DataFrame, design: dict, n_boot: in
         if not folds:
             raise ResultsMissing(f"k={design['k']}: no fold holds both {arms[0]!r} and {arms[1]!r}; run the "
                                  f"augmentation study with both arms (aug.approaches)")
-        boot = hierarchical_bootstrap(folds, metric, n_boot, seed)
+        boot = power.for_few_seeds(hierarchical_bootstrap(folds, metric, n_boot, seed))  # t quantiles
         margin = float(design["margins"][metric])
-        components = power.Components.of(boot)
         replication = power.Replication(int(boot["n_folds"]), int(boot["n_gan_seeds"]),
                                         int(boot["n_classifier_seeds"]), float(boot["n_patients"]))
-        df = power.satterthwaite_df(components, replication)  # few seeds: t quantiles, not normal ones
-        low, high = power.widened(boot["estimate"], boot["low"], boot["high"], 0.95, df)
-        low90, high90 = power.widened(boot["estimate"], boot["low90"], boot["high90"], 0.90, df)
-        rows.append({"metric": metric, **boot, "df": df, "low": low, "high": high, "low90": low90, "high90": high90,
-                     "bootstrap_low": boot["low"], "bootstrap_high": boot["high"], "margin": margin,
-                     "reading": power.reading(low, high, low90, high90, margin),
-                     "detectable": power.detectable(components, replication, design["alpha"], design["power"], df)})
+        rows.append({"metric": metric, **boot, "margin": margin,
+                     "reading": power.reading(boot["low"], boot["high"], boot["low90"], boot["high90"], margin),
+                     "detectable": power.detectable(power.Components.of(boot), replication, design["alpha"],
+                                                    design["power"], boot["df"])})
     return rows
 
 
@@ -233,6 +229,20 @@ def power_words(result: dict) -> str:
                       f"; it would need {int(patients):,} test patients per fold to detect the thesis' effect. ")
     return words + ("These projections use the variance components measured on this run's data and cohort; a "
                     "profile on other data will have its own.")
+
+
+def narrow_equivalence(result: dict) -> str:
+    """A sentence when the primary score reads "equivalent" although the margin is smaller than
+    the *provable margin* (the smallest margin this replication shows equivalent with the
+    design's power when the arms are truly equal): the equivalence holds for this run, but a
+    repeat of the design would show it less often than that power; "" otherwise."""
+    first = result["scores"][0]
+    if first["reading"] != power.EQUIVALENT or not result["provable_margin"] > first["margin"]:
+        return ""
+    return (f"The {first['metric'].upper()} interval lies inside its margin of {first['margin']:g}, although this "
+            f"replication could show two truly equal arms equivalent only within {result['provable_margin']:.3f} "
+            f"with power {result['power']:g}: the equivalence holds for this run, but a repeat of the same design "
+            f"would show it less often than {result['power']:.0%} of the time.")
 
 
 def write_endpoint(profile: str) -> dict:

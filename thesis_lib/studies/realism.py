@@ -119,8 +119,10 @@ def memorisation_check(train: np.ndarray, held_out: np.ndarray, fake: np.ndarray
     under; ``too close to training`` is the share of ``fake`` (n_gen, d) under it (copies of
     training masses: all of them; an honest generator: about 10 %), ``too close limit`` that
     share plus a one-sided :data:`COPY_LEVEL` margin for both sets' sizes (the gate judges many generators:
-    at 95 % one honest generator in 14 failed in simulations). Unlike a share of
-    nearest neighbours, this does not move with the sizes of the training and held-out sets."""
+    at 95 % one honest generator in 14 failed in simulations). An honest generator's expected
+    share is :data:`COPY_QUANTILE` whatever the sizes of the training and held-out sets (a share
+    of nearest neighbours would move with them); the margin, and so the limit, narrows as
+    ``len(held_out)`` and ``len(fake)`` grow."""
     to_train_real = nearest(held_out, train)[0]
     cut = float(np.quantile(to_train_real, COPY_QUANTILE))
     too_close = float(np.mean(nearest(fake, train)[0] < cut))

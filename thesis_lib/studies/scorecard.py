@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
+from scipy.stats import t as student_t
 
 from thesis_lib import paths, reference
 from thesis_lib.evaluation.bootstrap import holm
@@ -183,7 +184,8 @@ def judged_intervals(res: Results) -> pd.DataFrame:
     Holm's correction over all of them at once and the verdict that follows ("better", "worse",
     "not distinguishable from 0"), the thesis' own effect (the thesis' k, or its nearest, for each
     k; NaN where the thesis gives none) and the smallest difference each could detect
-    (``detectable``: with power :data:`POWER` at the Holm-Bonferroni level of the family)."""
+    (``detectable``: with power :data:`POWER` at the Holm-Bonferroni level of the family, Student's t
+    of the row's degrees of freedom)."""
     iv = res.intervals
     keys = pd.MultiIndex.from_frame(iv[["comparison", "metric"]])
     gan_failed = iv.comparison.str.contains("GAN") & iv.k.isin(failed_ks(res))
@@ -191,13 +193,14 @@ def judged_intervals(res: Results) -> pd.DataFrame:
     rows["p_holm_better"], rows["p_holm_worse"] = holm(rows.p_above), holm(rows.p_below)
     rows["verdict"] = [augstudy.difference_verdict(b, w) for b, w in zip(rows.p_holm_better, rows.p_holm_worse)]
     alpha = augstudy.ALPHA / len(rows)
-    se = (rows.high - rows.low) / (2 * norm.ppf(0.975))
-    rows["detectable"] = (norm.ppf(1 - alpha / 2) + norm.ppf(POWER)) * se
+    se = (rows.bootstrap_high - rows.bootstrap_low) / (2 * norm.ppf(0.975))  # Student's t of each row's df below
+    rows["detectable"] = (student_t.ppf(1 - alpha / 2, rows.df) + student_t.ppf(POWER, rows.df)) * se
     rows["thesis"] = [thesis_effect(c, m, k) for c, m, k in zip(rows.comparison, rows.metric, rows.k)]
     rows["thesis k"] = [thesis_k(k) for k in rows.k]
     # "the difference is as large as the thesis' effect (0 where it gives none)", one-sided, by the
-    # normal approximation of the interval, Holm-adjusted over the same family
-    p_reach = pd.Series(norm.cdf((rows.estimate - rows.thesis.fillna(0.0)) / se.where(se > 0)), index=rows.index)
+    # t approximation of the interval, Holm-adjusted over the same family
+    p_reach = pd.Series(student_t.cdf((rows.estimate - rows.thesis.fillna(0.0)) / se.where(se > 0), rows.df),
+                        index=rows.index)
     rows["p_holm_below_thesis"] = holm(p_reach.fillna(1.0))
     return rows.set_index(["comparison", "metric", "k"]).sort_index()
 
@@ -311,8 +314,9 @@ def primary_text(p: dict) -> str:
                        + (f" (detectable {r['detectable']:.3f})" if "detectable" in r else "")
                        for r in p["scores"])
     seeds = ", ".join(f"without G_k seed {s}: {v}" for s, v in p["left_out"].items())
+    narrow = primary.narrow_equivalence(p)
     return (f"{p['comparison']} at k = {p['k']}: {scores}. One verdict from the {len(p['scores'])} scores: "
-            f"**{p['verdict']}**" + (f" ({seeds})" if seeds else ""))
+            f"**{p['verdict']}**" + (f" ({seeds})" if seeds else "") + (f". {narrow}" if narrow else ""))
 
 
 def primary_claim(res: Results) -> dict:
@@ -359,6 +363,17 @@ def _judged_text(rows: pd.DataFrame) -> str:
                         if np.isfinite(r.thesis) else "")
                      + f", detectable {r.detectable:.3f} (power {POWER:g} at the family's Bonferroni level)"
                      for (_, m, k), r in rows.iterrows())
+
+
+def coverage_note(ran, claimed) -> str:
+    """How much of a claim's range of k (``claimed``: the thesis' k it speaks of) this run judged
+    (``ran``): "" when all of it, else a clause that names both. A claim about each k is judged at
+    the k that ran; a claim about a trend needs two k (and is not comparable with one)."""
+    ran, claimed = sorted(int(k) for k in ran), sorted(int(k) for k in claimed)
+    if set(claimed) <= set(ran):
+        return ""
+    return (f"; judged at k = {', '.join(map(str, ran))} only, of the thesis' k = {', '.join(map(str, claimed))}: "
+            "it holds or fails there, and says nothing of the other k")
 
 
 def aug_claims(res: Results) -> list[dict]:
@@ -411,7 +426,8 @@ def aug_claims(res: Results) -> list[dict]:
                 if flat_org else "")
     out.append(_claim("F1 rises with k (ORG)", claims["F1 rises with k (ORG)"],
                       f"{f1.loc[k0, 'ORG']:.3f} at k = {k0} to {f1.loc[k1, 'ORG']:.3f} at k = {k1}", verdict,
-                      ("ORG's mean F1 higher at the largest k than at the smallest" if k1 > k0 else "only one k ran")
+                      ("ORG's mean F1 higher at the largest k than at the smallest" if k1 > k0 else
+                       f"a trend needs two k or more; only k = {k0} ran")
                       + org_note, "aug"))
 
     flips = rows("Aug ORG - ORG", "auc")
@@ -420,7 +436,7 @@ def aug_claims(res: Results) -> list[dict]:
         out.append(_claim(FLIPS, claims[FLIPS], _judged_text(flips),
                           claim_verdict(flips, better * 2 > len(flips) and not worse),
                           "AUC(Aug ORG) - AUC(ORG) above 0 after Holm's correction at more than half of the k and "
-                          "below 0 at none", "aug"))
+                          "below 0 at none" + coverage_note(f1.index, rep["k"]), "aug"))
     else:
         out.append(_claim(FLIPS, claims[FLIPS], "", NOT_COMPARABLE, "Aug ORG or ORG did not run", "aug"))
 
@@ -460,7 +476,8 @@ def aug_claims(res: Results) -> list[dict]:
                           "GAN against ORG x2.5 (the real masses shown as often, no flips: the like-for-like control; "
                           "against ORG the class ratio alone moves AUC and AP): better on one of AUC, AP and F1 at 0.5 "
                           "after Holm's correction and worse on none, at more than half of the k; not reproduced when "
-                          "the evidence excludes a benefit after the correction", "aug"))
+                          "the evidence excludes a benefit after the correction" + coverage_note(f1.index, rep["k"]),
+                          "aug"))
     else:
         out.append(_claim(name, claims[name], "", NOT_COMPARABLE, absent(res, ("GAN", "ORG x2.5")), "aug"))
 
@@ -471,7 +488,9 @@ def aug_claims(res: Results) -> list[dict]:
         out.append(_claim(name, claims[name], _judged_text(upto),
                           claim_verdict(upto, all_up and sig > 0, refuted_share=1e-9),  # one k refutes "every k"
                           "F1(Aug GAN) - F1(Aug ORG) above 0 at every k <= 500 and above 0 after Holm's correction "
-                          f"at one k at least ({sig} here)" + F1_CAVEAT + flat_note, "aug"))
+                          f"at one k at least ({sig} here)" + F1_CAVEAT + flat_note
+                          + coverage_note([k for k in f1.index if k <= 500], [k for k in rep["k"] if k <= 500]),
+                          "aug"))
     else:
         out.append(_claim(name, claims[name], "", INCONCLUSIVE if flat else NOT_COMPARABLE,
                           (absent(res, ("Aug GAN", "Aug ORG"), [k for k in f1.index if k <= 500])
@@ -557,7 +576,8 @@ def tsne_claims(res: Results, space: str = "pixels") -> list[dict]:
                f"neighbour than adding flips does, and than adding as many averages of two real masses (the smooth "
                f"control, which the measure can reward for smoothness) does: both 95 % intervals, over held-out "
                f"patients and G_k seeds, above 0; not reproduced when the first lies below 0, inconclusive otherwise "
-               f"or when the set is not judged; {gate}", "tsne"),
+               f"or when the set is not judged; {gate}" + (f"; here: {r['gaps_why']}" if r["gaps_why"] else ""),
+               "tsne"),
         _claim(outliers, thesis, f"nearest generated mass {r['out_gen']:.2f} x an outlier's own neighbour "
                                  f"distance ({r['out_gen_null']:.2f} if exchangeable), nearest flip {r['out_flip']:.2f} x",
                REPRODUCED if r["outliers_less"] else NOT_REPRODUCED if r["outliers_more"] else INCONCLUSIVE,
@@ -627,7 +647,8 @@ def primary_sentence(res: Results, folder: str = "results/") -> str:
             f"**Answer: {answer}.** {arms[0]} - {arms[1]} (90 % intervals decide equivalence, 95 % better or "
             f"worse): {scores}. Scorecard verdict: "
             f"**{claim['verdict']}** ([rule and power]({folder}06_scorecard.ipynb); "
-            f"[the endpoint in chapter 04]({folder}04_aug_study.ipynb)).")
+            f"[the endpoint in chapter 04]({folder}04_aug_study.ipynb))."
+            + (f" {narrow}" if (narrow := primary.narrow_equivalence(p)) else ""))
 
 
 def side_by_side(res: Results, metric: str = "f1") -> pd.DataFrame:

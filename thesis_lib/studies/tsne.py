@@ -286,7 +286,8 @@ def readings(table: pd.DataFrame) -> dict:
          "out_flip_null": flip_out.expected,
          "share": gen["nearest neighbour is real"].value, "share_null": gen["nearest neighbour is real"].expected,
          "share_low": gen["nearest neighbour is real"].low, "share_high": gen["nearest neighbour is real"].high,
-         "ratio": gen["distance ratio"].value,
+         "ratio": gen["distance ratio"].value, "ratio_null": gen["distance ratio"].expected,
+         "ratio_low": gen["distance ratio"].low, "ratio_high": gen["distance ratio"].high,
          "auc0": _row(table, "real only", "mass-vs-normal AUC").value,
          "auc_gen": _row(table, "generated", "mass-vs-normal AUC").value}
     for key, masses in (("control", "smooth control - flipped"), ("beyond", "generated - smooth control")):
@@ -296,6 +297,13 @@ def readings(table: pd.DataFrame) -> dict:
     r["control_fills"] = bool(r["control_low"] > 0)  # the measure rewards averages of real masses too
     r["gaps"] = r["judged"] and r["gap_low"] > 0 and bool(r["beyond_low"] > 0)  # no control: never
     r["gaps_against"] = r["judged"] and r["gap_high"] < 0  # the flips bring held-out masses closer
+    r["gaps_why"] = ("" if not r["judged"] or r["gaps"] or r["gaps_against"] or not r["gap_low"] > 0 else
+                     "the generated masses fill more than the flips, but averages of two real masses, which add no "
+                     "new mass, fill more still (interval below 0), so the measure rewards what smoothing alone "
+                     "gives and its intervals, though they exclude 0, are no evidence of new masses"
+                     if r["beyond_high"] < 0 else
+                     "the generated masses fill more than the flips, but no more than averages of two real masses, "
+                     "which add no new mass, so the measure cannot tell them from smoothing alone")
     r["outliers_less"] = r["judged"] and r["out_gen"] > r["out_gen_high"] and r["out_gen"] > r["out_flip"]
     r["outliers_more"] = r["judged"] and r["out_gen"] < r["out_gen_low"]  # nearer outliers than an exchangeable set
     return r
@@ -312,9 +320,8 @@ def departures(params: dict) -> list[str]:
     thesis' (:mod:`thesis_lib.reference`), as "setting: ours (the thesis: theirs)"; the reduction
     to :data:`~thesis_lib.evaluation.embedding.PCA_COMPONENTS` principal components is always one."""
     thesis = reference.reported()["tsne"]["settings"]
-    out = [f"{name}: {params[name]} (the thesis: {value})" for name, value in thesis.items()
-           if name in params and str(params[name]) != str(value)]
-    return out + [f"PCA to {PCA_COMPONENTS} components before t-SNE (the thesis: {thesis['pca']})"]
+    return reference.departures("tsne", params) + [
+        f"PCA to {PCA_COMPONENTS} components before t-SNE (the thesis: {thesis['pca']})"]
 
 
 def verdicts(table: pd.DataFrame) -> list[str]:
@@ -341,9 +348,7 @@ def verdicts(table: pd.DataFrame) -> list[str]:
                f"{r['beyond_high']:+.1%}). " if np.isfinite(r["control_diff"]) else "No smooth control was scored. ")
             + ("This **supports** the reading that they fill gaps." if r["gaps"] else
                "This **contradicts** the reading that they fill gaps: the flips fill more." if r["gaps_against"] else
-               "This **cannot tell** whether they fill gaps"
-               + (", since averages of real masses fill more." if r["judged"] and r["gap_low"] > 0 and r["beyond_high"] < 0
-                  else ", since averages of real masses fill as much." if r["judged"] and r["gap_low"] > 0 else ".")))
+               "This **cannot tell** whether they fill gaps" + (f": {r['gaps_why']}." if r["gaps_why"] else ".")))
     outliers = (f"**{space}, outliers.** The nearest generated mass lies {r['out_gen']:.2f} x as far from an "
                 f"outlying real mass as its nearest real neighbour (median; {r['out_gen_null']:.2f} for an "
                 f"exchangeable set), the nearest flipped copy {r['out_flip']:.2f} x ({r['out_flip_null']:.2f}). "
@@ -358,7 +363,13 @@ def verdicts(table: pd.DataFrame) -> list[str]:
         f"neighbour ({r['share_null']:.0%} for an exchangeable set, 95 % range {r['share_low'] * 100:.0f}-{r['share_high'] * 100:.0f} %"
         + ("; fewer than that range: the generated masses lie nearer each other than the real ones" if r["share"] < r["share_low"]
            else "; more than that range" if r["share"] > r["share_high"] else "")
-        + f"); their median distance to the nearest real mass is {r['ratio']:.2f} x the real-to-real one.",
+        + f"); their median distance to the nearest real mass is {r['ratio']:.2f} x the real-to-real one "
+        f"({r['ratio_null']:.2f} for an exchangeable set, 95 % range {r['ratio_low']:.2f}-{r['ratio_high']:.2f}"
+        + ("; below that range: the generated masses sit nearer the real ones than real masses sit to each other, "
+           f"as a set drawn toward the real masses' average does (spread {r['spread']:.2f}) and as copies would "
+           "(the qualitative chapter's memorisation check tests copies)" if r["ratio"] < r["ratio_low"] else
+           "; above that range: the generated masses lie farther from the real ones than real masses do"
+           if r["ratio"] > r["ratio_high"] else "") + ").",
         gaps, outliers,
         f"**{space}, separability.** A linear classifier trained on the training patients tells held-out "
         f"patients' masses from normal tissue with AUC {r['auc0']:.3f}; training it with the generated masses "
