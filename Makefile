@@ -12,7 +12,16 @@ INSTALL_LOG := $(VENV)/install.log
 DATA_CONFIG := $(if $(DATASET),dataset=$(DATASET)) $(if $(DATA_ROOT),data_root=$(DATA_ROOT)) \
 	$(if $(N_PATIENTS),n_patients=$(N_PATIENTS))
 
-.PHONY: book test test-fast env workflow clean sync check-site constraints
+# Cluster runs (docs/gpu-and-cluster.md): make book EXECUTOR=slurm PARTITION=cpu GPU_PARTITION=gpu ACCOUNT=lab JOBS=50
+EXECUTOR ?= local
+JOBS ?= 50
+CLUSTER_CONFIG := $(if $(filter slurm,$(EXECUTOR)),executor=slurm $(if $(PARTITION),slurm_partition=$(PARTITION)) \
+	$(if $(GPU_PARTITION),slurm_gpu_partition=$(GPU_PARTITION)) $(if $(ACCOUNT),slurm_account=$(ACCOUNT)))
+RUN_CONFIG := $(strip $(DATA_CONFIG) $(CLUSTER_CONFIG))
+CLUSTER_ARGS := $(if $(filter slurm,$(EXECUTOR)),--workflow-profile workflow/profiles/slurm --jobs $(JOBS))
+SNAKEMAKE_ARGS ?=  # further Snakemake options or targets, e.g. --dry-run, or --retries 0
+
+.PHONY: book test test-fast env workflow clean sync check-site constraints cluster-check
 
 env: $(STAMP)
 
@@ -32,9 +41,14 @@ constraints:
 
 # An interrupted build continues where it stopped (tools/run_workflow.py: stale locks cleared,
 # incomplete outputs rerun); a second build of the same folder while one runs is refused
-workflow: $(STAMP)
+workflow: $(STAMP) $(if $(filter slurm,$(EXECUTOR)),cluster-check)
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python tools/run_workflow.py $(BIN)/snakemake --cores $(CORES) \
-		--configfile configs/$(PROFILE).yaml $(if $(strip $(DATA_CONFIG)),--config $(DATA_CONFIG))
+		$(SNAKEMAKE_ARGS) --configfile configs/$(PROFILE).yaml $(CLUSTER_ARGS) $(if $(RUN_CONFIG),--config $(RUN_CONFIG))
+
+# Before a cluster run: every step's threads, memory and GPU fit a node of its partition (one line per problem)
+cluster-check: $(STAMP)
+	$(BIN)/python -m thesis_lib.cluster check --profile $(PROFILE) --partition "$(PARTITION)" \
+		--gpu-partition "$(GPU_PARTITION)"
 
 # make book BUNDLE=run.tar (or a folder, e.g. published/<name>): render a run made elsewhere, from its
 # results files alone (thesis_lib.book.render: no store, checkpoint or network needed)

@@ -6,6 +6,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -93,6 +94,7 @@ class Run:
             "git_commit": git_commit(),
             "started_utc": self.started.isoformat(timespec="seconds"),
             "duration_s": round(time.perf_counter() - self._t0, 1),
+            **peak_memory(),
             "python": sys.version.split()[0],
             "platform": platform.platform(),
             "processor": platform.machine(),
@@ -106,6 +108,17 @@ class Run:
         rec = self.record(**extra)
         write_json(Path(out_dir) / "provenance.json", rec)
         return rec
+
+
+def peak_memory() -> dict[str, float]:
+    """``peak_rss_mb``: the largest resident memory so far of this process or of any child it
+    waited for (MB; a cluster job needs at least this, see the profiles' ``resources``), and
+    ``peak_gpu_mb``: the most GPU memory PyTorch allocated, where a GPU was used."""
+    rss_kb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    out = {"peak_rss_mb": round(rss_kb / 1024, 1)}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        out["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+    return out
 
 
 def collect(artifacts: str | Path) -> list[dict[str, Any]]:
@@ -131,6 +144,7 @@ def steps_table(records: list[dict[str, Any]]) -> pd.DataFrame:
         rows.append({"folder": r["folder"], "step": r["step"], "seed": r.get("seed"),
                      "commit": str(r.get("git_commit", ""))[:12] + ("+dirty" if "+dirty" in str(r.get("git_commit")) else ""),
                      "started (UTC)": r.get("started_utc"), "duration (s)": r.get("duration_s"),
+                     "peak memory (MB)": r.get("peak_rss_mb"),
                      "CPU cores": hw.get("cpu_cores", "not recorded"), "GPUs": gpus if hw else "not recorded"})
     table = pd.DataFrame(rows)
     if len(table):

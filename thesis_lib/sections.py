@@ -137,10 +137,20 @@ class DesignSection:
     stable_share: float  # share of leave-one-G_k-seed-out verdicts that must agree, else "seed-dependent"
 
 
+@dataclass(frozen=True)
+class ResourcesSection:
+    """What each workflow step asks a cluster for (``thesis_lib.cluster``; a local run uses the
+    threads alone, capped by ``--cores``)."""
+
+    default: dict  # threads, mem_mb (MB), runtime (minutes): every step's unless ``steps`` says otherwise
+    steps: dict  # step (a rule of workflow/Snakefile) -> the settings where it needs more
+    gpu: list  # the steps that ask for one GPU
+
+
 SCORES = ("auc", "ap", "f1")
 SECTIONS: dict[str, type] = {"data_prep": DataPrepSection, "ablation": AblationSection, "fid": FidSection,
                              "qualitative": QualitativeSection, "aug": AugSection, "tsne": TsneSection,
-                             "design": DesignSection}
+                             "design": DesignSection, "resources": ResourcesSection}
 OTHER_KEYS = {"profile": str, "seed": int, "gan": dict, "recipes": dict}  # gan, recipes: GanConfig's
 
 
@@ -185,12 +195,32 @@ def check_profile(profile: dict, where: str | Path) -> dict[str, Any]:
     if wrong:
         raise TypeError(f"{where}: {'; '.join(wrong)}")
     sections = {name: check_section(name, profile[name], where) for name in SECTIONS if name in profile}
+    if "resources" in sections:
+        check_resources(sections["resources"], where)
     if "aug" in sections:
         if "design" not in sections:
             raise KeyError(f"{where}: section 'design' missing: the augmentation study needs its primary question "
                            "(comparison, metric, k, margins) fixed before it runs; see configs/smoke.yaml")
         check_design(sections["design"], sections["aug"], where)
     return sections
+
+
+def check_resources(resources: ResourcesSection, where: str | Path) -> None:
+    """Each step's settings: ``default`` names threads, mem_mb and runtime, each a whole number
+    >= 1, and a step names no other; an error names ``where`` and the key."""
+    keys = ("threads", "mem_mb", "runtime")
+    wrong = [f"resources.default lacks {k}" for k in keys if k not in resources.default]
+    for name, values in [("default", resources.default),
+                         *((f"steps.{step}", v) for step, v in resources.steps.items())]:
+        if not isinstance(values, dict):
+            wrong.append(f"resources.{name} = {values!r} (expected a mapping of {', '.join(keys)})")
+            continue
+        wrong += [f"resources.{name}.{k}: unknown (known: {', '.join(keys)})" for k in values if k not in keys]
+        wrong += [f"resources.{name}.{k} = {v!r} (expected a whole number >= 1)" for k, v in values.items()
+                  if k in keys and not (isinstance(v, int) and not isinstance(v, bool) and v >= 1)]
+    wrong += [f"resources.gpu: {step!r} is not a step name" for step in resources.gpu if not isinstance(step, str)]
+    if wrong:
+        raise ValueError(f"{where}: {'; '.join(wrong)}")
 
 
 def check_design(design: DesignSection, aug: AugSection, where: str | Path) -> None:

@@ -18,6 +18,8 @@ from thesis_lib.sections import check_profile
 from thesis_lib.training.gan_config import GanConfig
 
 MAKE_VARIABLES = {"dataset": "DATASET", "data_root": "DATA_ROOT", "n_patients": "N_PATIENTS"}
+CLUSTER_VARIABLES = {"executor": "EXECUTOR", "slurm_partition": "PARTITION", "slurm_gpu_partition": "GPU_PARTITION",
+                     "slurm_account": "ACCOUNT"}  # where a cluster run's jobs go (thesis_lib.cluster checks them)
 
 
 class PreflightError(ValueError):
@@ -45,7 +47,7 @@ def check_run(configfile: str | Path, overrides: dict) -> dict:
     profile = yaml.safe_load(path.read_text())
     data = {k: overrides[k] for k in MAKE_VARIABLES if k in overrides}
     for key, value in overrides.items():
-        if key in MAKE_VARIABLES:
+        if key in MAKE_VARIABLES or key in CLUSTER_VARIABLES:
             continue
         if key not in profile:
             raise PreflightError(f"--config {key}=...: {path} has no setting or section {key!r}")
