@@ -150,7 +150,7 @@ display(Markdown(
     f"In {within} of {len(domain)} folds the generated masses lie as close to the held-out masses, "
     f"in these features, as the same number of real training masses do (N = {int(domain['N generated'].min())}"
     + (f"-{int(domain['N generated'].max())}" if domain['N generated'].nunique() > 1 else "") + "), and "
-    f"{int(table.realistic.sum())} of {len(table)} folds pass the Inception-feature rules above. "
+    f"{scorecard.pass_words(table)}. "
     "Where the two disagree, a network trained to tell masses from normal tissue and the "
     "Inception features see the generated patches differently: the distances measure different "
     "things, and neither alone certifies realism. The same network calls "
@@ -237,6 +237,11 @@ pd.DataFrame([
 # one compares them by accident without seeing that. The released generator is the
 # [medigan](https://github.com/RichardObi/medigan) model `00002_DCGAN_MMG_MASS_ROI`, evaluated in
 # {cite}`osuala2023medigan` ([doi:10.1117/1.JMI.10.6.061403](https://doi.org/10.1117/1.JMI.10.6.061403)).
+
+# %% tags=["remove-input"]
+display(Markdown("**This run's data settings that differ from the thesis'** (FID moves with each; the patches are "
+                 "resized to 299 x 299 for Inception either way): "
+                 + "; ".join(reference.departures("data_prep", config.resolve("data_prep", profile))) + "."))
 
 # %% tags=["remove-input"]
 display(Markdown(f"Computed by the step `python -m thesis_lib.studies.fid_results` at commit "

@@ -167,7 +167,12 @@ display(Markdown(
     f"**Realism of the generator these maps show** ({results['drawn_by']}): "
     + ("a ready generator, which this run's realism rules do not judge" if params["generator"] else
        "no realism rule failed it")
-    + ", so the scorecard judges the thesis' t-SNE claims on these readings."))
+    + (f", but a G_{params['k']} of this fold and k is borderline on the quality gate (a redraw of its samples "
+       "could fail it), so the scorecard's t-SNE verdicts are inconclusive"
+       if str(params["k"]).isdigit() and int(params["k"]) in scorecard.borderline_ks(scorecard.Results.load(art))
+       else ", so the scorecard judges the thesis' t-SNE claims on these readings")
+    + f". The maps and the nearest-neighbour and outlier readings show one G_k (seed 0); only the gap filling "
+    "averages the G_k seeds."))
 
 # %% tags=["remove-input"]
 display(Markdown(f"Computed by the step `python -m thesis_lib.studies.tsne_results` at commit "

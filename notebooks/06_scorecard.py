@@ -46,7 +46,7 @@ check_parameters(globals())  # papermill -p with a name this notebook does not t
 import pandas as pd
 from IPython.display import Markdown, display
 
-from thesis_lib import config, paths
+from thesis_lib import config, paths, reference
 from thesis_lib.io import atomic_path
 from thesis_lib.provenance import Run
 from thesis_lib.studies import scorecard, tsne
@@ -94,6 +94,9 @@ for metric in ("f1", "auc"):
     table = scorecard.side_by_side(res, metric)
     table.columns = [f"{a} ({src})" for a, src in table.columns]
     display(Markdown(table.reset_index().to_markdown(index=False)))
+display(Markdown(f"This run's k: {', '.join(map(str, sorted(res.aug.k.unique())))}. Its data settings that differ "
+                 "from the thesis': " + "; ".join(reference.departures("data_prep", config.resolve("data_prep", profile)))
+                 + "." if res.aug is not None else ""))
 
 # %% [markdown]
 # ## FID per fold and the t-SNE numbers

@@ -26,7 +26,7 @@ check_parameters(globals())  # papermill -p with a name this notebook does not t
 import pandas as pd
 from IPython.display import Markdown, display
 
-from thesis_lib import config
+from thesis_lib import config, reference
 from thesis_lib.studies import augstudy, fid_results, realism, scorecard
 from thesis_lib.training.gan_config import GanConfig
 
@@ -62,7 +62,7 @@ if fid is not None:
         f"The kept generators score FID {fid.FID.mean():.1f} on average against held-out masses, "
         f"{ratio:.1f} x the matched real-real floor of {fid['real-real FID'].mean():.1f}, with "
         f"precision {fid.precision.mean():.2f} and recall {fid.recall.mean():.2f}; "
-        f"{int(fid.realistic.sum())} of {len(fid)} folds meet every realism rule. "
+        f"{scorecard.pass_words(fid)}. "
         + ("They are far from real masses in Inception's eyes: at this profile's "
            f"size (ngf = {gan['ngf']}, {GanConfig.from_dict(gan).budget}) the DCGAN learns the blob and "
            "its brightness, not the texture." if ratio > realism.MAX_FID_RATIO else
@@ -120,6 +120,12 @@ display(Markdown(story["t-SNE"]))
 #   k and short classifier training. The thesis profile holds the thesis' settings.
 # - **Protocol.** Unlike the thesis, folds are split by patient, and each {term}`G_k` sees only its
 #   {term}`fold`'s k training masses, so no test patient reaches a generator.
+
+# %% tags=["remove-input"]
+display(Markdown("- **Settings.** This run's data settings that differ from the thesis': "
+                 + "; ".join(reference.departures("data_prep", config.resolve("data_prep", profile))) + ". "
+                 "The realism verdicts rest on one GAN per fold, the memorisation check on fold "
+                 f"{config.resolve('qualitative', profile)['fold']} only."))
 
 # %% [markdown]
 # ## Conclusion

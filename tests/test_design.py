@@ -165,6 +165,8 @@ def test_an_equivalence_inside_a_margin_below_the_provable_one_is_called_narrow(
     assert primary.narrow_equivalence(result) == ""
     narrow = {**result, "provable_margin": 0.25}
     assert "less often than 80% of the time" in primary.narrow_equivalence(narrow)
+    assert primary.readings_in_words(result).startswith("On AUC the two arms are equivalent within 0.2: a benefit "
+                                                        "that large is excluded")
 
 
 def test_the_power_table_projects_every_profile(tmp_path):

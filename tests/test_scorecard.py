@@ -497,3 +497,22 @@ def test_a_claim_about_each_k_names_the_k_it_was_judged_at():
         "; judged at k = 100 only, of the thesis' k = 100, 250, 500: it holds or fails there, and says nothing of "
         "the other k")
     assert scorecard.coverage_note([100, 250, 500, 750], [100, 250, 500]) == ""
+
+
+def test_a_trend_claim_with_one_k_is_inconclusive_not_incomparable(tmp_path):
+    """Examiner: one k cannot show a trend; that is the design's limit (inconclusive), not numbers
+    that measure something else (not comparable)."""
+    _write_aug(tmp_path, {"ORG": [0.7], "Aug ORG": [0.72]}, ks=(100,))
+    verdicts, table = _verdicts(tmp_path)
+    row = table.set_index("claim").loc["F1 rises with k (ORG)"]
+    assert verdicts["F1 rises with k (ORG)"] == scorecard.INCONCLUSIVE
+    assert "the only k that ran" in row["this run"] and "a trend needs two k or more" in row["rule"]
+
+
+def test_a_fold_that_passes_only_within_a_redraw_s_margin_is_named_borderline():
+    """Examiner: '1 of 2 folds meet every rule' while that fold's precision sat within its margin."""
+    table = pd.DataFrame({"fold": [0, 1], "realistic": [False, True], "precision": [0.3, 0.55], "recall": [0.1, 0.6],
+                          "N generated": [100, 100], "N held-out": [140, 140]})
+    words = scorecard.pass_words(table)
+    assert words.startswith("1 of 2 folds meet every realism rule, fold 1 only just (precision 0.55 within")
+    assert "fold 0" not in words and scorecard.pass_words(table.assign(precision=[0.3, 0.8])).endswith("realism rule")

@@ -231,6 +231,26 @@ def power_words(result: dict) -> str:
                     "profile on other data will have its own.")
 
 
+def readings_in_words(result: dict) -> str:
+    """What each score's reading means for the question, in plain words: an equivalence excludes
+    a benefit of the margin's size but not the thesis' own smaller effect; an inconclusive score's
+    intervals hold both 0 and the margin."""
+    effects = thesis_effects(result)
+    words = []
+    for r in result["scores"]:
+        name, effect = r["metric"].upper(), effects.get(r["metric"], float("nan"))
+        if r["reading"] == power.EQUIVALENT:
+            words.append(f"on {name} the two arms are equivalent within {r['margin']:g}: a benefit that large is "
+                         "excluded" + (f", one as small as the thesis' own ({effect:+.4f} at k = {result['k']}) is not"
+                                       if np.isfinite(effect) and abs(effect) < r["margin"] else ""))
+        elif r["reading"] == power.INCONCLUSIVE:
+            words.append(f"on {name} the intervals hold both no difference and one of {r['margin']:g}")
+        else:
+            words.append(f"on {name} Aug GAN scores {r['reading']} ({r['estimate']:+.3f})")
+    text = "; ".join(words)
+    return text[0].upper() + text[1:] + "."
+
+
 def narrow_equivalence(result: dict) -> str:
     """A sentence when the primary score reads "equivalent" although the margin is smaller than
     the *provable margin* (the smallest margin this replication shows equivalent with the

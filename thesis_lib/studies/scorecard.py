@@ -151,6 +151,15 @@ def fid_claims(res: Results) -> list[dict]:
     ]
 
 
+def pass_words(table: pd.DataFrame) -> str:
+    """How many kept generators of a realism table (one row per fold, with ``realistic``) meet every
+    rule, naming the folds that pass only within a redraw's margin (:func:`realism.borderline`)."""
+    close = {int(r["fold"]) if "fold" in r else int(f): realism.borderline(r) for f, r in table.iterrows()}
+    just = [f"fold {f} only just ({'; '.join(c)}: borderline)" for f, c in close.items() if c]
+    return (f"{int(table.realistic.sum())} of {len(table)} folds meet every realism rule"
+            + (f", {', '.join(just)}" if just else ""))
+
+
 def _span(values: pd.Series) -> str:
     """"112" or "112-116": the range of a count over folds."""
     lo, hi = int(values.min()), int(values.max())
@@ -274,7 +283,8 @@ def unconverged(res: Results) -> str | None:
 
 def smallest_judged_k(res: Results) -> int | None:
     """The k at which a claim about "the smallest k" is judged: the smallest k of this run that the
-    thesis also ran (at least its smallest) whose G_k passed the quality gate; None when none did."""
+    thesis also ran (at least its smallest) whose G_k did not fail the quality gate (passed or borderline);
+    None when none did."""
     thesis_smallest = min(reference.reported()["augmentation"]["k"])
     failed = failed_ks(res)
     ks = sorted(int(k) for k in res.aug.k.unique() if k >= thesis_smallest and int(k) not in failed)
@@ -419,13 +429,14 @@ def aug_claims(res: Results) -> list[dict]:
     out = []
     rises = f1.loc[k1, "ORG"] > f1.loc[k0, "ORG"]
     flat_org = degenerate_ks(res, "f1", ("ORG",))
-    verdict = (NOT_COMPARABLE if k1 == k0 else INCONCLUSIVE if {k0, k1} & set(flat_org) else
+    verdict = (INCONCLUSIVE if k1 == k0 or {k0, k1} & set(flat_org) else  # one k: the design cannot tell a trend
                REPRODUCED if rises else NOT_REPRODUCED)
     org_note = (f"; every ORG classifier scores the same F1 at k = {', '.join(map(str, flat_org))} "
                 f"({res.aug[res.aug.k.isin(flat_org) & (res.aug.approach == 'ORG')].f1.iloc[0]:.3f}): no evidence there"
                 if flat_org else "")
     out.append(_claim("F1 rises with k (ORG)", claims["F1 rises with k (ORG)"],
-                      f"{f1.loc[k0, 'ORG']:.3f} at k = {k0} to {f1.loc[k1, 'ORG']:.3f} at k = {k1}", verdict,
+                      f"{f1.loc[k0, 'ORG']:.3f} at k = {k0} to {f1.loc[k1, 'ORG']:.3f} at k = {k1}" if k1 > k0 else
+                      f"{f1.loc[k0, 'ORG']:.3f} at k = {k0}, the only k that ran", verdict,
                       ("ORG's mean F1 higher at the largest k than at the smallest" if k1 > k0 else
                        f"a trend needs two k or more; only k = {k0} ran")
                       + org_note, "aug"))
@@ -442,8 +453,8 @@ def aug_claims(res: Results) -> list[dict]:
 
     name = SMALLEST_K
     k_s = smallest_judged_k(res)
-    smallest_rule = (f"judged at the smallest k that the thesis also ran (k >= {k_small}) whose G_k passed the quality "
-                     f"gate: the highest mean F1 of the thesis' {len(THESIS_ARMS)} arms there, carried by at least "
+    smallest_rule = (f"judged at the smallest k that the thesis also ran (k >= {k_small}) whose G_k did not fail the "
+                     f"quality gate: the highest mean F1 of the thesis' {len(THESIS_ARMS)} arms there, carried by at least "
                      "half of that arm's classifiers, and F1(Aug GAN) - F1(Aug ORG) there above 0 after Holm's "
                      "correction" + F1_CAVEAT)
     if k_s is None:
@@ -644,8 +655,8 @@ def primary_sentence(res: Results, folder: str = "results/") -> str:
     return (f"**The primary question: do generated masses help the classifier beyond showing the real masses as "
             f"often?** ({arms[0]} against {arms[1]} at k = {p['k']}, on "
             f"{', '.join(r['metric'].upper() for r in p['scores'])} together, fixed before the run.) "
-            f"**Answer: {answer}.** {arms[0]} - {arms[1]} (90 % intervals decide equivalence, 95 % better or "
-            f"worse): {scores}. Scorecard verdict: "
+            f"**Answer: {answer}.** {primary.readings_in_words(p)} In numbers, {arms[0]} - {arms[1]} (90 % "
+            f"intervals decide equivalence, 95 % better or worse): {scores}. Scorecard verdict: "
             f"**{claim['verdict']}** ([rule and power]({folder}06_scorecard.ipynb); "
             f"[the endpoint in chapter 04]({folder}04_aug_study.ipynb))."
             + (f" {narrow}" if (narrow := primary.narrow_equivalence(p)) else ""))
@@ -703,7 +714,8 @@ def verdict_markdown(claims: pd.DataFrame, profile: str, source: str, res: Resul
 def overall_word(claims: pd.DataFrame) -> str:
     """How a build stands to the claims ``claims`` in a phrase, from its verdict counts: "reproduces
     most of" (more than half reproduced), "reproduces some of", "does not reproduce" (none
-    reproduced, at least half excluded), "cannot decide most of" otherwise."""
+    reproduced, at least half excluded), "cannot decide any of" (none decided either way), "cannot
+    decide most of" otherwise."""
     counts = verdict_counts(claims)
     if counts[REPRODUCED] * 2 > len(claims):
         return "reproduces most of"
@@ -711,7 +723,7 @@ def overall_word(claims: pd.DataFrame) -> str:
         return "reproduces some of"
     if counts[NOT_REPRODUCED] * 2 >= len(claims):
         return "does not reproduce"
-    return "cannot decide most of"
+    return "cannot decide any of" if not counts[NOT_REPRODUCED] else "cannot decide most of"
 
 
 TOPICS = {"fid": "realism", "aug": "augmentation", "tsne": "t-SNE"}  # chapter key -> the claims' topic
