@@ -44,7 +44,7 @@ check_parameters(globals())  # papermill -p with a name this notebook does not t
 
 
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
 from thesis_lib import config, paths, reference
 from thesis_lib.io import atomic_path
@@ -72,7 +72,9 @@ display(Markdown(", ".join(f"**{n}** {v}" for v, n in counts.items())
                  + f" ({len(claims)} claims)."))
 with atomic_path(scorecard.VERDICT_PAGE) as tmp:  # the landing page's first lines (a workflow output: always written)
     tmp.write_text(scorecard.verdict_markdown(claims, profile, data.get("source", "not prepared"), res))
-display(Markdown(claims.drop(columns="chapter").to_markdown(index=False)))
+shown, rules = scorecard.claims_on_the_page(claims)
+display(Markdown(shown.to_markdown(index=False)))
+display(HTML(rules))
 if res.aug is not None:
     cells = scorecard.constant_cells(res, "f1")
     display(Markdown(

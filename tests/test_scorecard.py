@@ -516,3 +516,11 @@ def test_a_fold_that_passes_only_within_a_redraw_s_margin_is_named_borderline():
     words = scorecard.pass_words(table)
     assert words.startswith("1 of 2 folds meet every realism rule, fold 1 only just (precision 0.55 within")
     assert "fold 0" not in words and scorecard.pass_words(table.assign(precision=[0.3, 0.8])).endswith("realism rule")
+
+
+def test_the_claims_table_on_the_page_labels_its_rules_and_folds_their_text():
+    claims = scorecard.claims_table(scorecard.Results.load(Path("/nonexistent")))
+    shown, rules = scorecard.claims_on_the_page(claims)
+    assert list(shown.columns) == ["claim", "thesis", "this run", "verdict", "rule"]
+    assert list(shown.rule[:2]) == ["rule 1", "rule 2"] and shown.map(lambda v: len(str(v))).max().max() < 300
+    assert rules.startswith("<details>") and rules.count("<li>") == len(claims)

@@ -20,6 +20,7 @@ verdict, so a reader can disagree.
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -633,6 +634,15 @@ def claims_table(res: Results) -> pd.DataFrame:
     """One row per claim, the primary endpoint first: claim, thesis, this run (linked to its
     chapter), verdict, rule, and the chapter key (see :data:`CHAPTERS`)."""
     return pd.DataFrame([primary_claim(res)] + fid_claims(res) + aug_claims(res) + tsne_claims(res))
+
+
+def claims_on_the_page(claims: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The claims table as a reader meets it: claim, thesis, this run and verdict, with a short
+    "rule n" label in place of each rule's text; and the rules themselves, numbered, as an HTML
+    <details> block folded under the table (a rule runs to hundreds of characters)."""
+    shown = claims.drop(columns=["chapter", "rule"]).assign(rule=[f"rule {i}" for i in range(1, len(claims) + 1)])
+    items = "".join(f"<li><b>{html.escape(c)}</b>: {html.escape(r)}</li>" for c, r in zip(claims.claim, claims.rule))
+    return shown, f"<details><summary>The rule of each verdict (rule 1 to {len(claims)})</summary><ol>{items}</ol></details>"
 
 
 def primary_sentence(res: Results, folder: str = "results/") -> str:
