@@ -168,7 +168,7 @@ display(Markdown(
     + ("a ready generator, which this run's realism rules do not judge" if params["generator"] else
        "no realism rule failed it")
     + (f", but a G_{params['k']} of this fold and k is borderline on the quality gate (a redraw of its samples "
-       "could fail it), so the scorecard's t-SNE verdicts are inconclusive"
+       "could turn its verdict either way), so the scorecard's t-SNE verdicts are inconclusive"
        if str(params["k"]).isdigit() and int(params["k"]) in scorecard.borderline_ks(scorecard.Results.load(art))
        else ", so the scorecard judges the thesis' t-SNE claims on these readings")
     + f". The maps and the nearest-neighbour and outlier readings show one G_k (seed 0); only the gap filling "

@@ -155,10 +155,13 @@ def fid_claims(res: Results) -> list[dict]:
 def pass_words(table: pd.DataFrame) -> str:
     """How many kept generators of a realism table (one row per fold, with ``realistic``) meet every
     rule, naming the folds that pass only within a redraw's margin (:func:`realism.borderline`)."""
-    close = {int(r["fold"]) if "fold" in r else int(f): realism.borderline(r) for f, r in table.iterrows()}
-    just = [f"fold {f} only just ({'; '.join(c)}: borderline)" for f, c in close.items() if c]
-    return (f"{int(table.realistic.sum())} of {len(table)} folds meet every realism rule"
-            + (f", {', '.join(just)}" if just else ""))
+    close = {int(r["fold"]) if "fold" in r else int(f): (bool(r["realistic"]), realism.borderline(r))
+             for f, r in table.iterrows()}
+    clear = sum(passed and not c for passed, c in close.values())
+    just = [f"fold {f} {'passes' if passed else 'fails'} only within a redraw's margin ({'; '.join(c)}: borderline)"
+            for f, (passed, c) in close.items() if c]
+    return (f"{clear} of {len(table)} folds meet every realism rule clear of the margins"
+            + (f"; {'; '.join(just)}" if just else ""))
 
 
 def _span(values: pd.Series) -> str:
@@ -358,7 +361,7 @@ def primary_claim(res: Results) -> dict:
     if p["k"] in failed_ks(res):
         claim.update(verdict=NOT_COMPARABLE, rule=f"{rule}; not judged: a G_{p['k']} failed the quality gate")
     if p["k"] in borderline_ks(res):
-        undecided(claim, f"a G_{p['k']} is borderline on the quality gate (a redraw of its samples could fail it)")
+        undecided(claim, f"a G_{p['k']} is borderline on the quality gate (a redraw of its samples could turn its verdict either way)")
     if why_not := unconverged(res):
         undecided(claim, why_not)
     return claim
@@ -548,7 +551,7 @@ def _gated(claims: list[dict], res: Results) -> list[dict]:
     for claim in claims if unsure else []:
         if claim["claim"] not in NO_GAN_ARM:
             undecided(claim, f"a G_k at k = {', '.join(map(str, unsure))} is borderline on the quality gate (a redraw "
-                             "of its samples could fail it)")
+                             "of its samples could turn its verdict either way)")
     if not failed:
         return claims
     gate = first_generator(res.gate)
@@ -601,7 +604,7 @@ def tsne_claims(res: Results, space: str = "pixels") -> list[dict]:
         claim.update(verdict=NOT_COMPARABLE, rule=f"{claim['rule']}; {failed}")
     k = (res.tsne_params or {}).get("k")
     for claim in claims if not failed and k not in (None, "all") and int(k) in borderline_ks(res) else []:
-        undecided(claim, f"a G_{k} is borderline on the quality gate (a redraw of its samples could fail it)")
+        undecided(claim, f"a G_{k} is borderline on the quality gate (a redraw of its samples could turn its verdict either way)")
     return claims
 
 
