@@ -130,11 +130,10 @@ def fid_claims(res: Results) -> list[dict]:
     passed = int(table.realistic.sum())
     close = {int(row["fold"]): realism.borderline(row) for _, row in table.iterrows()}
     unsure = [f for f, c in close.items() if c]
-    ours_kept = (f"{passed} of {len(table)} folds pass; means over folds: FID {table.FID.mean():.1f} against held-out masses, "
+    ours_kept = (f"{pass_words(table)}; means over folds: FID {table.FID.mean():.1f} against held-out masses, "
                  f"{table['FID / floor'].mean():.1f} x the matched floor (N = {table['N generated'].iloc[0]:.0f} "
                  f"generated, {_span(table['N held-out'])} held-out), precision {table.precision.mean():.2f}, "
-                 f"recall {table.recall.mean():.2f}"
-                 + "".join(f"; fold {f} borderline ({'; '.join(close[f])})" for f in unsure))
+                 f"recall {table.recall.mean():.2f}")
     kept_verdict = (REPRODUCED if passed * 2 > len(table) and not unsure else
                     NOT_REPRODUCED if passed == 0 and not unsure else INCONCLUSIVE)
     return [
