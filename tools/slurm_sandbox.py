@@ -112,7 +112,7 @@ def start(folder: str | Path, gpu: bool = True) -> dict[str, str]:
     folder = Path(folder).resolve()
     stop(folder)
     shutil.rmtree(folder, ignore_errors=True)
-    for sub in ("etc", "state", "spool", "log", "run", "db"):
+    for sub in ("etc", "state", "spool", "log", "run", "db", "dbtmp"):
         (folder / sub).mkdir(parents=True)
     env = {**os.environ, "SLURM_CONF": str(folder / "etc" / "slurm.conf")}
     (folder / "etc" / "slurm.conf").write_text(slurm_conf(folder, gpu))
@@ -135,16 +135,18 @@ def start(folder: str | Path, gpu: bool = True) -> dict[str, str]:
             shutil.chown("/run/munge", "munge", "munge")
             launch("munged", ["setpriv", "--reuid=munge", "--regid=munge", "--init-groups", _which("munged"), "-F"])
             _wait("munged", lambda: Path("/run/munge/munge.socket.2").exists(), 20, folder / "log" / "munged.out")
-        shutil.chown(folder / "db", "mysql", "mysql")
+        for sub in ("db", "dbtmp"):  # MariaDB's data and temporary files (not $TMPDIR: often private to root)
+            shutil.chown(folder / sub, "mysql", "mysql")
         install = subprocess.run([_which("mariadb-install-db"), "--user=mysql", f"--datadir={folder}/db",
                                   "--auth-root-authentication-method=normal", "--skip-test-db"],
-                                 capture_output=True, text=True)
+                                 capture_output=True, text=True, env={**env, "TMPDIR": str(folder / "dbtmp")})
         if install.returncode:
             raise Unavailable(f"mariadb-install-db failed in {folder}/db (the mysql user must reach it: a folder "
                               f"under /tmp, not under a private one): {install.stderr.strip()[-500:]}")
         sock = folder / "run" / "mysqld.sock"
         shutil.chown(folder / "run", "mysql", "mysql")
         launch("mariadbd", [_which("mariadbd"), "--no-defaults", "--user=mysql", f"--datadir={folder}/db",
+                            f"--tmpdir={folder}/dbtmp",
                             f"--socket={sock}", f"--port={PORTS['mariadb']}", "--bind-address=127.0.0.1",
                             f"--pid-file={folder}/run/mariadbd.pid", "--skip-name-resolve"])
         client = [shutil.which("mariadb") or "mysql", f"--socket={sock}", "-uroot"]
