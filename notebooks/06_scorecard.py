@@ -23,7 +23,11 @@
 # effect is rejected after Holm's correction, or for the {term}`primary endpoint`, the difference is
 # worse, or equivalent within margins that exclude the thesis' own effect); **inconclusive** means this design cannot tell (the interval holds
 # both 0 and the thesis' effect, shown side by side with the smallest difference the design
-# could detect, or the cell is degenerate: every classifier scored the same constant); **not
+# could detect; or the cell is degenerate: every classifier scored the same constant; or a claim
+# about a trend over k rests on one k; or a {term}`G_k` it rests on is {term}`borderline`; or a measure
+# fails its control, as when averages of two real masses fill gaps too; or a score lies inside
+# its {term}`permutation null`'s range; or 10 % or more of the classifiers stopped at the epoch cap;
+# each row's rule says which); **not
 # comparable** means the two numbers measure different things (other data, another number of
 # samples, a generator that failed the {term}`quality gate`) or the chapter has not run. Holm's
 # correction runs over every difference this page judges at once: the intervals shown are the
