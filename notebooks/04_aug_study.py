@@ -234,7 +234,10 @@ display(Markdown(
 # check and its samples' high-frequency spectrum. A G_k that fails a rule by more than a redraw
 # of its samples could move the score fails this gate, and the scorecard then leaves the claims
 # about GAN arms unjudged at that k; one that misses or meets a rule only within that margin is
-# {term}`borderline`, and the claims about its arms are {term}`inconclusive`.
+# {term}`borderline`, and the claims about its arms are {term}`inconclusive`. The held-out masses
+# are cut to as many as the generator trained on (k here, the fold's training masses in the FID
+# chapter), so a fold's floor and normal-tissue FID here differ from the FID chapter's: FID moves
+# with N.
 
 # %%
 passed_ks = sorted(set(gate.k) - set(generator_gate.failed_ks(gate)))
