@@ -29,9 +29,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from thesis_lib import config
+from thesis_lib.sections import RESOURCE_KEYS
 
-KEYS = ("threads", "mem_mb", "runtime")
-GPU_GRES = re.compile(r"\bgpu(?::[\w.-]+)?:(\d+)")  # per step: CPUs, memory in MB, wall time in minutes
+GPU_GRES = re.compile(r"\bgpu(?::[\w.-]+)?:(\d+)")  # a GRES field's GPUs: gpu:4(S:0), gpu:a100:8(S:0-1)
+OTHERS = "every other step"
 
 
 def settings(resources: dict, step: str) -> dict:
@@ -56,16 +57,25 @@ def job_resources(resources: dict, step: str, run: dict) -> dict:
     return out
 
 
+def named_steps(resources: dict) -> list[str]:
+    """The steps the section names (in ``steps`` or ``gpu``), sorted."""
+    return sorted(set(resources["steps"]) | set(resources["gpu"]))
+
+
+def by_step(resources: dict) -> dict[str, dict]:
+    """:func:`settings` of every named step, then of the rest under :data:`OTHERS` (the default)."""
+    return {**{step: settings(resources, step) for step in named_steps(resources)},
+            OTHERS: {**resources["default"], "gpu": False}}
+
+
 def unknown_steps(resources: dict, rules: list[str]) -> list[str]:
     """Names in ``resources.steps`` or ``resources.gpu`` that are no rule of the workflow."""
-    return sorted((set(resources["steps"]) | set(resources["gpu"])) - set(rules))
+    return sorted(set(named_steps(resources)) - set(rules))
 
 
 def table(resources: dict) -> pd.DataFrame:
-    """One row for every step but those at the default, and one for the rest ("every other step")."""
-    rows = {step: settings(resources, step) for step in sorted(set(resources["steps"]) | set(resources["gpu"]))}
-    rows["every other step"] = {**resources["default"], "gpu": False}
-    out = pd.DataFrame(rows).T[[*KEYS, "gpu"]]
+    """One row for every step but those at the default, and one for the rest (:data:`OTHERS`)."""
+    out = pd.DataFrame(by_step(resources)).T[[*RESOURCE_KEYS, "gpu"]]
     out["gpu"] = out.gpu.map({True: "1", False: ""})
     return out.rename(columns={"mem_mb": "memory (MB)", "runtime": "time (min)", "gpu": "GPUs"}).rename_axis("step")
 
@@ -125,11 +135,9 @@ def check(resources: dict, where: str, partition: str | None, gpu_partition: str
                 for name in dict.fromkeys(p for p in (chosen, gpu_partition) if p) if name not in known]
     if problems:
         return problems
-    steps = sorted(set(resources["steps"]) | set(resources["gpu"])) + ["every other step"]
-    for step in steps:
-        s = {**resources["default"], "gpu": False} if step == "every other step" else settings(resources, step)
+    for step, s in by_step(resources).items():
         part = known[(gpu_partition or chosen) if s["gpu"] else chosen]
-        key = f"{where}: resources" + ("" if step == "every other step" else f".steps.{step}")
+        key = f"{where}: resources" + ("" if step == OTHERS else f".steps.{step}")
         if s["gpu"] and part.gpus < 1:
             problems.append(f"rule {step} needs a GPU ({where}: resources.gpu), but partition {part.name} has no GPUs "
                             "(give GPU_PARTITION=... or a profile without GPU steps)")

@@ -148,6 +148,7 @@ class ResourcesSection:
 
 
 SCORES = ("auc", "ap", "f1")
+RESOURCE_KEYS = ("threads", "mem_mb", "runtime")  # per step: CPUs, memory in MB, wall time in minutes
 SECTIONS: dict[str, type] = {"data_prep": DataPrepSection, "ablation": AblationSection, "fid": FidSection,
                              "qualitative": QualitativeSection, "aug": AugSection, "tsne": TsneSection,
                              "design": DesignSection, "resources": ResourcesSection}
@@ -208,7 +209,7 @@ def check_profile(profile: dict, where: str | Path) -> dict[str, Any]:
 def check_resources(resources: ResourcesSection, where: str | Path) -> None:
     """Each step's settings: ``default`` names threads, mem_mb and runtime, each a whole number
     >= 1, and a step names no other; an error names ``where`` and the key."""
-    keys = ("threads", "mem_mb", "runtime")
+    keys = RESOURCE_KEYS
     wrong = [f"resources.default lacks {k}" for k in keys if k not in resources.default]
     for name, values in [("default", resources.default),
                          *((f"steps.{step}", v) for step, v in resources.steps.items())]:

@@ -95,6 +95,12 @@ class Replication:
     classifier_seeds: int
     patients: float
 
+    @classmethod
+    def of(cls, row) -> "Replication":
+        """From a row holding ``n_folds``, ``n_gan_seeds``, ``n_classifier_seeds`` and ``n_patients``."""
+        return cls(int(row["n_folds"]), int(row["n_gan_seeds"]), int(row["n_classifier_seeds"]),
+                   float(row["n_patients"]))
+
     def __post_init__(self):
         if min(self.folds, self.gan_seeds, self.classifier_seeds) < 1 or not self.patients > 0:
             raise ValueError(f"{self}: every level needs at least one member")
@@ -138,10 +144,7 @@ def for_few_seeds(boot: dict, bounds: tuple[float, float] = (-1.0, 1.0)) -> dict
     1 / (n_boot + 1), which t would turn into a bound, not a p-value); and the percentile interval
     kept as ``bootstrap_low``/``bootstrap_high``. Every interval of the augmentation study is read
     so, so that a difference has one interval wherever it is shown."""
-    components = Components.of(boot)
-    replication = Replication(int(boot["n_folds"]), int(boot["n_gan_seeds"]), int(boot["n_classifier_seeds"]),
-                              float(boot["n_patients"]))
-    df = satterthwaite_df(components, replication)
+    df = satterthwaite_df(Components.of(boot), Replication.of(boot))
     low, high = np.clip(widened(boot["estimate"], boot["low"], boot["high"], 0.95, df), *bounds)
     low90, high90 = np.clip(widened(boot["estimate"], boot["low90"], boot["high90"], 0.90, df), *bounds)
     q, estimate = norm.ppf(0.975), boot["estimate"]

@@ -60,12 +60,10 @@ def score_rows(pred: pd.DataFrame, table: pd.DataFrame, design: dict, n_boot: in
                                  f"augmentation study with both arms (aug.approaches)")
         boot = power.for_few_seeds(hierarchical_bootstrap(folds, metric, n_boot, seed))  # t quantiles
         margin = float(design["margins"][metric])
-        replication = power.Replication(int(boot["n_folds"]), int(boot["n_gan_seeds"]),
-                                        int(boot["n_classifier_seeds"]), float(boot["n_patients"]))
         rows.append({"metric": metric, **boot, "margin": margin,
                      "reading": power.reading(boot["low"], boot["high"], boot["low90"], boot["high90"], margin),
-                     "detectable": power.detectable(power.Components.of(boot), replication, design["alpha"],
-                                                    design["power"], boot["df"])})
+                     "detectable": power.detectable(power.Components.of(boot), power.Replication.of(boot),
+                                                    design["alpha"], design["power"], boot["df"])})
     return rows
 
 
@@ -89,8 +87,7 @@ def endpoint(artifacts: str | Path, design: dict, n_boot: int = 2000, seed: int 
     stable = bool(left_out) and agree >= design["stable_share"]
     first = scores[0]
     components = power.Components.of(first)
-    here = power.Replication(int(first["n_folds"]), int(first["n_gan_seeds"]), int(first["n_classifier_seeds"]),
-                             float(first["n_patients"]))
+    here = power.Replication.of(first)
     return {"comparison": " - ".join(design["comparison"]), "k": k, "metric": design["metric"],
             "margin_why": design["margin_why"], "alpha": design["alpha"], "power": design["power"],
             "scores": scores, "verdict_all_seeds": verdict, "left_out": left_out, "agreement": agree,

@@ -181,6 +181,11 @@ def borderline_ks(res: Results) -> list[int]:
     return [] if res.gate is None else generator_gate.borderline_ks(res.gate)
 
 
+def borderline_why(which: str) -> str:
+    """Why a claim resting on a borderline G_k (``which``: e.g. "a G_100") is undecided."""
+    return f"{which} is borderline on the quality gate (a redraw of its samples could turn its verdict either way)"
+
+
 def undecided(claim: dict, why: str) -> None:
     """Turn a decided claim (reproduced or not) into an inconclusive one, adding ``why`` to its
     rule; an inconclusive claim gets ``why`` as a further reason (a claim not judged, none)."""
@@ -360,7 +365,7 @@ def primary_claim(res: Results) -> dict:
     if p["k"] in failed_ks(res):
         claim.update(verdict=NOT_COMPARABLE, rule=f"{rule}; not judged: a G_{p['k']} failed the quality gate")
     if p["k"] in borderline_ks(res):
-        undecided(claim, f"a G_{p['k']} is borderline on the quality gate (a redraw of its samples could turn its verdict either way)")
+        undecided(claim, borderline_why(f"a G_{p['k']}"))
     if why_not := unconverged(res):
         undecided(claim, why_not)
     return claim
@@ -381,7 +386,7 @@ def _judged_text(rows: pd.DataFrame) -> str:
 def coverage_note(ran, claimed) -> str:
     """How much of a claim's range of k (``claimed``: the thesis' k it speaks of) this run judged
     (``ran``): "" when all of it, else a clause that names both. A claim about each k is judged at
-    the k that ran; a claim about a trend needs two k (and is not comparable with one)."""
+    the k that ran; a claim about a trend needs two k (and is inconclusive with one)."""
     ran, claimed = sorted(int(k) for k in ran), sorted(int(k) for k in claimed)
     if set(claimed) <= set(ran):
         return ""
@@ -549,8 +554,7 @@ def _gated(claims: list[dict], res: Results) -> list[dict]:
     failed, unsure = failed_ks(res), borderline_ks(res)
     for claim in claims if unsure else []:
         if claim["claim"] not in NO_GAN_ARM:
-            undecided(claim, f"a G_k at k = {', '.join(map(str, unsure))} is borderline on the quality gate (a redraw "
-                             "of its samples could turn its verdict either way)")
+            undecided(claim, borderline_why(f"a G_k at k = {', '.join(map(str, unsure))}"))
     if not failed:
         return claims
     gate = first_generator(res.gate)
@@ -603,7 +607,7 @@ def tsne_claims(res: Results, space: str = "pixels") -> list[dict]:
         claim.update(verdict=NOT_COMPARABLE, rule=f"{claim['rule']}; {failed}")
     k = (res.tsne_params or {}).get("k")
     for claim in claims if not failed and k not in (None, "all") and int(k) in borderline_ks(res) else []:
-        undecided(claim, f"a G_{k} is borderline on the quality gate (a redraw of its samples could turn its verdict either way)")
+        undecided(claim, borderline_why(f"a G_{k}"))
     return claims
 
 
