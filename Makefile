@@ -21,7 +21,7 @@ RUN_CONFIG := $(strip $(DATA_CONFIG) $(CLUSTER_CONFIG))
 CLUSTER_ARGS := $(if $(filter slurm,$(EXECUTOR)),--workflow-profile workflow/profiles/slurm --jobs $(JOBS))
 SNAKEMAKE_ARGS ?=  # further Snakemake options or targets, e.g. --dry-run, or --retries 0
 
-.PHONY: book test test-fast env workflow clean sync check-site constraints cluster-check
+.PHONY: book test test-fast env workflow clean sync check-site constraints cluster-check device-kit
 
 env: $(STAMP)
 
@@ -49,6 +49,12 @@ workflow: $(STAMP) $(if $(filter slurm,$(EXECUTOR)),cluster-check)
 cluster-check: $(STAMP)
 	$(BIN)/python -m thesis_lib.cluster check --profile $(PROFILE) --partition "$(PARTITION)" \
 		--gpu-partition "$(GPU_PARTITION)"
+
+# What a lent GPU machine needs to run a profile (KIT_PROFILE, gpu unless named): wheels, the split
+# Inception weights, the workflow's steps as a plan (tools/device_kit.py; docs/gpu-and-cluster.md)
+KIT_PROFILE ?= gpu
+device-kit: $(STAMP)
+	$(BIN)/python tools/device_kit.py build --profile $(KIT_PROFILE) --out device-kit
 
 # make book BUNDLE=run.tar (or a folder, e.g. published/<name>): render a run made elsewhere, from its
 # results files alone (thesis_lib.book.render: no store, checkpoint or network needed)

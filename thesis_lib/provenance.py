@@ -26,8 +26,13 @@ PACKAGES = (
 )
 
 
+COMMIT_ENV = "THESIS_GIT_COMMIT"  # the commit of a copy without .git (a device kit's run), as its maker read it
+
+
 def git_commit() -> str:
-    """The repository's HEAD commit, with ``+dirty`` when tracked files are modified."""
+    """The repository's HEAD commit, with ``+dirty`` when tracked files are modified; in a copy
+    that is not a git checkout, the commit that ``$THESIS_GIT_COMMIT`` names (set by whoever made
+    the copy, e.g. ``tools/device_run.py``), else ``unknown (not a git checkout)``."""
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
                               check=True).stdout.strip()
@@ -35,7 +40,7 @@ def git_commit() -> str:
         commit = git("rev-parse", "HEAD")
         dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
     except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
+        return os.environ.get(COMMIT_ENV) or "unknown (not a git checkout)"
     return commit + ("+dirty" if dirty else "")
 
 

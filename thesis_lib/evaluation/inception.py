@@ -66,11 +66,8 @@ def default_weights_path() -> Path:
 
 
 def _digest(path: Path, algorithm: str) -> str:
-    digest = hashlib.new(algorithm)
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, algorithm).hexdigest()
 
 
 def check_weights(path: str | Path) -> Path:
