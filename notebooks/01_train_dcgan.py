@@ -40,39 +40,13 @@ from thesis_lib.book.parameters import check_parameters
 check_parameters(globals())  # papermill -p with a name this notebook does not take stops the run here
 
 # %%
+from thesis_lib.book.pages import show
+from thesis_lib.book.pages.gan import GanPage
 
-from pathlib import Path
-
-import pandas as pd
-import torch
-from IPython.display import Markdown, display
-
-from thesis_lib import config, paths
-from thesis_lib.book import plots
-from thesis_lib.models.dcgan import Discriminator, Generator, layer_table, n_parameters
-from thesis_lib.provenance import short_commit
-from thesis_lib.studies import ablation, fid_results, realism
-from thesis_lib.training import gan, runs
-from thesis_lib.training.gan_config import GanConfig
-
-params = config.resolve("gan", profile, epochs=epochs, iterations=iterations, batch_size=batch_size,
-                        nz=nz, ngf=ngf, ndf=ndf, device=device, seed=seed)
-cfg = GanConfig.from_dict(params)
-out = runs.run_dir(params["artifacts"], fold, k)
-figures = paths.figures(params["artifacts"])
-# The train_gan step's run (python -m thesis_lib.training.gan); outside the book's render, trained
-# here when missing (the trainer returns at once when the run is finished)
-record = gan.current_run(params, fold, k, resume={"yes": True, "auto": "auto", "no": False}[resume])
-size = config.resolve("data_prep", profile)["patch_size"]
-thesis_gan = config.resolve("gan", "thesis")  # the thesis' recipe, as the thesis profile states it
-thesis_recipe = GanConfig.from_dict(thesis_gan)
-display(Markdown(
-    f"Fold {fold}: **{record['provenance']['n_train']} mass patches** of {size} x {size} pixels from "
-    f"{record['provenance'].get('n_patients', 'its')} training patients; profile **{profile}**: "
-    f"nz = {cfg.nz}, ngf = {cfg.ngf}, ndf = {cfg.ndf}, "
-    f"{cfg.budget} "
-    f"(the thesis: {thesis_recipe.nz}, {thesis_recipe.ngf}, {thesis_recipe.ndf}, {thesis_recipe.budget})."
-))
+# the train_gan step's run of this fold (python -m thesis_lib.training.gan)
+page = GanPage(profile, fold, k, resume, epochs=epochs, iterations=iterations, batch_size=batch_size, nz=nz, ngf=ngf,
+               ndf=ndf, device=device, seed=seed)
+show(page.opening())
 
 # %% [markdown]
 # ## The networks
@@ -86,17 +60,10 @@ display(Markdown(
 # part of the loss. Weights start from N(0, 0.02) as in the DCGAN paper.
 
 # %%
-G, D = Generator(cfg.nz, cfg.ngf, size), Discriminator(cfg.ndf, size)
-thesis_G, thesis_D = Generator(thesis_recipe.nz, thesis_recipe.ngf), Discriminator(thesis_recipe.ndf)
-generator_layers = layer_table(G, torch.randn(1, cfg.nz))
-generator_layers
+page.generator_layers()
 
 # %%
-counts = pd.DataFrame({
-    "this run": [n_parameters(m) for m in (G, D)],
-    "thesis widths": [n_parameters(m) for m in (thesis_G, thesis_D)],
-}, index=["generator", "discriminator"])
-counts.style.format("{:,}")
+page.parameter_counts()
 
 # %% [markdown]
 # ## The training procedure
@@ -117,22 +84,7 @@ counts.style.format("{:,}")
 # An epoch ends when every real patch has been used once.
 
 # %% tags=["remove-input"]
-display(Markdown(
-    f"Following the thesis, the real label is not 1 but a value drawn from U[{cfg.real_label_range[0]:g}, "
-    f"{cfg.real_label_range[1]:g}] at each epoch (one-sided label smoothing {{cite}}`salimans2016improved`)"
-    + ("; real patches are flipped at random horizontally and vertically" if cfg.flips else "")
-    + f"; Adam runs with beta1 = {cfg.betas[0]:g} and learning rates {cfg.lr_g:g} (G) and {cfg.lr_d:g} (D) "
-    f"{{cite}}`heusel2017fid`, multiplied by {cfg.lr_decay:g} every {cfg.decay_every_g} and {cfg.decay_every_d} "
-    f"epochs (this run's settings"
-    + ("" if (cfg.real_label_range, cfg.betas, cfg.lr_g, cfg.lr_d, cfg.lr_decay, cfg.decay_every_g, cfg.decay_every_d)
-       == (thesis_recipe.real_label_range, thesis_recipe.betas, thesis_recipe.lr_g, thesis_recipe.lr_d,
-           thesis_recipe.lr_decay, thesis_recipe.decay_every_g, thesis_recipe.decay_every_d)
-       else "; **they differ from the thesis profile's**") + "). "
-    "The run stops with a message if a loss becomes non-finite or D wins outright for "
-    f"{cfg.saturation_patience} iterations in a row. Every few epochs a model-selection score compares generated "
-    f"and real patches; the generator with the best score is kept. The thesis used FID on "
-    f"{thesis_gan['eval_samples']:,} samples every {thesis_recipe.eval_every} epochs (`evaluator: fid`, the thesis "
-    "profile)."))
+show(page.procedure())
 
 # %% [markdown]
 # On a CPU the Inception network manages about three images a second per core, so a
@@ -160,12 +112,7 @@ display(Markdown(
 # reads the run it wrote.
 
 # %%
-summary = record["summary"]
-selected = record["scores"].score.notna().any()
-display(Markdown(f"Model selection: **{record['provenance']['evaluator']}** on {params['eval_samples']} "
-                 f"generated patches every {cfg.eval_every} epochs." if selected else
-                 f"Model selection: **{record['provenance']['evaluator']}**: `best.pt` holds the generator "
-                 f"of the last epoch ({summary['best_epoch']})."))
+show(page.selection())
 
 # %% [markdown]
 # ## How training went
@@ -177,38 +124,23 @@ display(Markdown(f"Model selection: **{record['provenance']['evaluator']}** on {
 # that way.
 
 # %% mystnb={"figure": {"caption": "Losses and discriminator outputs over training for the chosen fold. A healthy run keeps D(x) and D(G(z)) apart without either saturating at 0 or 1.", "name": "fig-gan-curves"}, "image": {"alt": "Losses and discriminator outputs over training for the chosen fold"}}
-fig = plots.training_curves(record["log"])
-plots.save_figure(fig, f"gan_training_curves_fold{fold}", figures);
+page.curves();
 
 # %%
-game = runs.balance(record["log"])
-display(Markdown(
-    f"Over iterations {game.first:,}-{game.last:,} (the second half), D(x) averaged {game.d_real:.2f} and "
-    f"D(G(z)) {game.d_fake:.2f}; D(x) was above D(G(z)) in {game.d_ahead * 100:.0f} % of the iterations, and one of "
-    f"them was within {runs.SATURATED} of 0 or 1 in {game.saturated * 100:.0f} %. Reading: **{game.reading}**. "
-    f"In the first tenth D(G(z)) fell as low as {game.early_min_fake:.3f}: "
-    + ("D won the opening, as it usually does, and G caught up." if game.reading == "balanced" else
-       "the game never settled; the samples below show what that costs.")))
+show(page.balance())
 
 # %% [markdown]
 # The same latent vectors (the first patches of each saved grid) at several epochs: what G draws
 # as training proceeds.
 
 # %% mystnb={"figure": {"caption": "The same latent vectors decoded at several epochs. Watch the blobs take the shape and brightness of masses as training proceeds.", "name": "fig-gan-samples"}, "image": {"alt": "The same latent vectors decoded at several epochs"}}
-fig = plots.sample_progress(record["samples"], n=5)
-plots.save_figure(fig, f"gan_samples_over_epochs_fold{fold}", figures);
+page.samples();
 
 # %% [markdown]
 # When the run selects its generator, the score over epochs:
 
 # %%
-if selected:
-    fig = plots.score_curve(record["scores"], record["provenance"]["evaluator"], summary["best_epoch"])
-    plots.save_figure(fig, f"gan_model_selection_fold{fold}", figures, close=True)
-    display(fig, Markdown("*The model-selection score over epochs (lower is better); the dashed line marks "
-                          "the generator kept as `best.pt`.*"))
-else:
-    display(Markdown("No selection score: this run keeps its last generator."))
+show(page.score_curve())
 
 # %% [markdown]
 # ## Timing
@@ -217,24 +149,16 @@ else:
 # shares the processor with the others.
 
 # %%
-runs.timing_table(summary, f"fold {fold}")
+page.timing()
 
 # %% [markdown]
 # The lesion-simulation GANs of the other folds, when the workflow has trained them:
 
 # %%
-runs.summarise_runs(paths.gan(params["artifacts"]), pattern="fold[0-9]+")
+page.all_folds()
 
 # %%
-kept = paths.gan(Path("artifacts", profile)) / out.name / "best.pt"  # as a user in the repository types it
-realism_by_fold = fid_results.fold_verdicts(params["artifacts"]) if k is None else {}  # the FID chapter's rules
-display(Markdown(
-    f"Generator kept: `{kept}`; sample it with "
-    f"`python -m thesis_lib.models.generate {kept} --n 1000 --out DIR`. "
-    f"Trained at commit `{short_commit(record['provenance']['git_commit'])}`, seed {cfg.seed}."
-    + (f" Scored against the fold's held-out masses in the [FID chapter](03_fid.ipynb), it "
-       f"{realism_by_fold[fold]}." if fold in realism_by_fold else "")
-))
+show(page.kept())
 
 # %% [markdown]
 # ## What each option buys, at the ablation's budget
@@ -248,17 +172,4 @@ display(Markdown(
 # section `ablation`).
 
 # %%
-ablation_rows = ablation.read_ablation(params["artifacts"])
-display(ablation_rows[["row", "changes", "FID", "real-real FID", "FID / floor", "precision", "recall",
-                       "spectrum excess (dex)", "train_s", "best_epoch"]].round(3))
-first = ablation_rows.iloc[0]
-_, reading = ablation.ranking(ablation_rows)
-passing = int(ablation_rows.realistic.astype(str).isin(["True", "true", "1"]).sum())
-display(Markdown(
-    f"Every row: {first['budget']} on fold {config.resolve('ablation', profile)['fold']}, "
-    f"N = {int(first['N generated'])} generated against {int(first['N held-out'])} held-out masses. "
-    f"The first row (the thesis' options at this profile's widths and budget) reaches {first['FID / floor']:.1f} x the floor. {passing} of {len(ablation_rows)} rows "
-    f"pass the realism rules at this budget"
-    + (f" (the fold GANs of this chapter train for {cfg.budget}). " if first["budget"] != cfg.budget else ". ")
-    + reading + f"\n\nThe realism rule: {realism.REALISM_RULE}."
-))
+show(page.ablation())

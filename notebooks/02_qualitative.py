@@ -29,27 +29,12 @@ from thesis_lib.book.parameters import check_parameters
 check_parameters(globals())  # papermill -p with a name this notebook does not take stops the run here
 
 # %%
+from thesis_lib.book.pages import show
+from thesis_lib.book.pages.qualitative import QualitativePage
 
-from pathlib import Path
-
-import pandas as pd
-from IPython.display import Markdown, display
-
-from thesis_lib import config, paths
-from thesis_lib.book import plots
-from thesis_lib.evaluation import memorisation
-from thesis_lib.provenance import short_commit
-from thesis_lib.studies import fid_results, qualitative
-
-params = config.resolve("qualitative", profile, fold=fold, n_generated=n_generated, generator=generator, seed=seed)
-art = Path(params["artifacts"])
-figures = paths.figures(art)
-# The qualitative_results step's results (python -m thesis_lib.studies.qualitative); outside the
-# book's render, computed here when missing or older than a kept generator
-record = qualitative.current(params)
-if record["ready"]:
-    display(Markdown(f"**Shown here: a ready generator, not this run's GANs.** {record['ready']}; its "
-                     "\"training masses\" below are the fold's, which it never saw."))
+# the qualitative_results step's results (python -m thesis_lib.studies.qualitative)
+page = QualitativePage(profile, fold=fold, n_generated=n_generated, generator=generator, seed=seed)
+show(page.ready_note())
 
 # %% [markdown]
 # ## Real and generated, side by side
@@ -58,8 +43,7 @@ if record["ready"]:
 # each panel's title says.
 
 # %% mystnb={"figure": {"caption": "Training masses of each fold (left) beside patches of its kept generator (right). Look for the shapes, margins and textures the generator reproduces, and for those it misses.", "name": "fig-real-generated"}, "image": {"alt": "Training masses of each fold (left) beside patches of its kept generator (right)"}}
-fig = plots.montage_panels(qualitative.read_panels(art), ncols=8, panels_per_row=2)
-plots.save_figure(fig, "real_and_generated", figures);
+page.side_by_side();
 
 # %% [markdown]
 # ## Memorisation
@@ -70,37 +54,23 @@ plots.save_figure(fig, "real_and_generated", figures);
 # share is stated below the figures).
 
 # %%
-k = record["fold"]
-realism_by_fold = {} if record["ready"] else fid_results.fold_verdicts(art)
-if k in realism_by_fold:
-    display(Markdown(f"Fold {k}'s generator, scored against its held-out masses in the [FID chapter](03_fid.ipynb), "
-                     f"{realism_by_fold[k]}."))
-checks, shown, neighbours = qualitative.read_checks(art)
-pd.DataFrame(record["memorisation"]).set_index("space").round(3)
+show(page.realism(), page.memorisation_table())
+
+# %% [markdown]
+# How to read the table: for each space, how many generated and training patches were
+# compared; the median distance from a generated patch to its nearest training patch, beside
+# the median distance from a training patch to its nearest other training patch; the flagging
+# threshold; and how many generated patches fall below it. A generator that copies would show
+# a generated-to-train median well below the train-to-train one.
 
 # %% mystnb={"figure": {"caption": "Distances from each generated patch to its nearest training patch, beside training patches' distances to their own nearest neighbour, in pixels and in Inception features. Memorisation would show as generated patches far closer to a training patch than real patches are to each other.", "name": "fig-memorisation-distances"}, "image": {"alt": "Distances from each generated patch to its nearest training patch, beside training patches' distances to their own nearest neighbour, in pixels and in Inception features"}}
-fig = plots.nearest_distance_histograms(checks)
-plots.save_figure(fig, f"memorisation_distances_fold{k}", figures);
+page.distances();
 
 # %% mystnb={"figure": {"caption": "The generated patches nearest a training patch in pixel space, nearest first (top row), and their nearest training patches in each feature space. Copies would look identical to their neighbour.", "name": "fig-memorisation-neighbours"}, "image": {"alt": "The generated patches nearest a training patch in pixel space, nearest first (top row), and their nearest training patches in each feature space"}}
-fig = plots.nearest_neighbours(shown, neighbours)
-plots.save_figure(fig, f"memorisation_neighbours_fold{k}", figures);
+page.neighbours_figure();
 
 # %% tags=["remove-input"]
-flagged = {m["space"]: m["flagged"] for m in record["memorisation"]}
-display(Markdown(
-    f"Flagged as possible copies: {flagged['pixels']} of {params['n_generated']} in pixel space, "
-    f"{flagged['Inception features']} in feature space (fold {k}, {record['n_train']} training masses). "
-    f"The threshold is the nearest-neighbour distance that {memorisation.FLAG_PERCENTILE:g} % of training patches "
-    f"fall below, so a generator that does not copy has about {params['n_generated'] * memorisation.FLAG_PERCENTILE / 100:.1f} of {params['n_generated']} "
-    "flagged by chance; many more than that, or generated patches nearer the training set than training "
-    "patches are to each other (the medians above), is the pattern of copying, unless sets that cannot copy show "
-    "it too: both are tested below against real unseen masses and averages of two of them. The FID chapter's "
-    "memorisation rule, calibrated on real unseen masses, is the one the verdicts use."
-))
-display(Markdown("**The flags, tested** (against chance, and against sets that cannot copy: real unseen masses and "
-                 "averages of two of them, whose smoothness alone brings them near the training set):\n\n"
-                 + "\n".join(f"- {t['space']}: {t['text']}" for t in record["flag_tests"])))
+show(page.flags())
 
 # %% [markdown]
 # ## Walking through the latent space
@@ -110,10 +80,7 @@ display(Markdown("**The flags, tested** (against chance, and against sets that c
 # learnt the distribution shows.
 
 # %% mystnb={"figure": {"caption": "Patches decoded along the great circle between two latent vectors. Smooth change, without jumps, suggests the generator has learnt a continuous space rather than a list of memorised patches.", "name": "fig-interpolation"}, "image": {"alt": "Patches decoded along the great circle between two latent vectors"}}
-strip = qualitative.read_interpolation(art)
-fig = plots.patch_montage(strip, f"latent interpolation, fold {k}: {len(strip)} steps", ncols=len(strip))
-plots.save_figure(fig, f"latent_interpolation_fold{k}", figures);
+page.interpolation();
 
 # %%
-display(Markdown(f"Computed by the step `python -m thesis_lib.studies.qualitative` at commit "
-                 f"`{short_commit(record['git_commit'])}`, seed {params['seed']}."))
+show(page.made_by())

@@ -25,27 +25,15 @@ from thesis_lib.book.parameters import check_parameters
 check_parameters(globals())  # papermill -p with a name this notebook does not take stops the run here
 
 # %%
+from thesis_lib.book.pages import show
+from thesis_lib.book.pages.fid import FidPage
 
-from pathlib import Path
-
-import pandas as pd
-from IPython.display import Markdown, display
-
-from thesis_lib import config, paths, reference
-from thesis_lib.book import plots
-from thesis_lib.provenance import short_commit
-from thesis_lib.studies import fid_results, realism, scorecard
-
-params = config.resolve("fid", profile, n_generated=n_generated,
-                        n_generated_curve=n_generated_curve, resize=resize,
-                        domain_epochs=domain_epochs, generator=generator, seed=seed)
-art = Path(params["artifacts"])
-results = fid_results.current(params)  # the workflow's fid_results step; computed here when missing or stale
-ready = results["generator"]
-thesis_n = reference.reported()["fid_over_epochs"]["n_generated"]  # the thesis' generated patches per score
+# the fid_results step's results (python -m thesis_lib.studies.fid_results)
+page = FidPage(profile, n_generated=n_generated, n_generated_curve=n_generated_curve, resize=resize,
+               domain_epochs=domain_epochs, generator=generator, seed=seed)
 
 # %% tags=["remove-input"]
-Markdown(scorecard.chapter_findings(scorecard.Results.load(art), "fid"))  # what the scorecard concludes from this chapter
+show(page.findings())
 
 # %% [markdown]
 # The thesis judged its generators by the Fréchet Inception Distance {cite}`heusel2017fid`:
@@ -81,14 +69,7 @@ Markdown(scorecard.chapter_findings(scorecard.Results.load(art), "fid"))  # what
 # samples to extrapolate.
 
 # %%
-display(Markdown(
-    (f"**Scored here: a ready generator, not this run's GANs.** {ready['description']}.\n\n" if ready else "") +
-    f"FID Inception weights: `{results['inception']['weights']}` (SHA-1 `{results['inception']['sha1'][:12]}...`, "
-    f"checked); resize **{params['resize']}** to 299 x 299; {params['n_generated']} "
-    f"generated patches per fold and {params['n_generated_curve']} per snapshot of the FID curve"
-    + (f" (the thesis: {thesis_n:,}; on a CPU the network manages a few images a second per core, which is why "
-       f"the **{profile}** profile uses fewer)." if params["n_generated"] < thesis_n else f", as the thesis' {thesis_n:,}.")
-))
+show(page.setup())
 
 # %% [markdown]
 # ## Per fold
@@ -108,24 +89,10 @@ display(Markdown(
 # and the lower limit of that share's interval.
 
 # %%
-table = pd.DataFrame(results["table"]).set_index("fold")
-table.drop(columns=["fails"]).round(3).T.rename(columns=lambda f: f"fold {f}")  # one column per fold: every score shows
+page.scores()
 
 # %% tags=["remove-input"]
-lines = [f"- fold {f}: " + ("**realistic**" if r.realistic else f"**not realistic**: {r.fails}")
-         + ("; **borderline**: " + "; ".join(close) + " (a redraw of samples could turn it)"
-            if (close := realism.borderline(r)) else "")
-         for f, r in table.iterrows()]
-display(Markdown(
-    f"**Rule.** A kept generator is realistic when {realism.REALISM_RULE}.\n\n" + "\n".join(lines) + "\n\n"
-    f"Mean FID over folds: **{table.FID.mean():.1f}** against held-out masses (N = "
-    f"{int(table['N generated'].min())} generated, {int(table['N held-out'].min())}-"
-    f"{int(table['N held-out'].max())} held-out), {table['FID / floor'].mean():.1f} x the matched floor "
-    f"of {table['real-real FID'].mean():.1f}; against training masses {table['FID vs training'].mean():.1f}. "
-    + ("FID-infinity could not be extrapolated: it needs more than 4,096 generated samples."
-       if table["FID-infinity"].isna().all() else
-       f"FID-infinity: {table['FID-infinity'].mean():.1f} on average.")
-))
+show(page.verdicts())
 
 # %% [markdown]
 # ## A distance in the domain's own features
@@ -141,22 +108,10 @@ display(Markdown(
 # distance and its floor share their small-sample bias.
 
 # %%
-domain = pd.DataFrame(results["domain"]).set_index("fold")
-domain.round(3)
+page.domain.round(3)
 
 # %% tags=["remove-input"]
-within = int((domain["domain FD"] <= domain["real-real domain FD"]).sum())
-display(Markdown(
-    f"In {within} of {len(domain)} folds the generated masses lie as close to the held-out masses, "
-    f"in these features, as the same number of real training masses do (N = {int(domain['N generated'].min())}"
-    + (f"-{int(domain['N generated'].max())}" if domain['N generated'].nunique() > 1 else "") + "), and "
-    f"{scorecard.pass_words(table)}. "
-    "Where the two disagree, a network trained to tell masses from normal tissue and the "
-    "Inception features see the generated patches differently: the distances measure different "
-    "things, and neither alone certifies realism. The same network calls "
-    f"{domain['called masses'].mean():.0%} of the generated patches masses on average, and "
-    f"{domain['val masses called'].mean():.0%} of the folds' real validation masses."
-))
+show(page.domain_words())
 
 # %% [markdown]
 # ## FID over training
@@ -168,23 +123,10 @@ display(Markdown(
 # straight line through them, with a bootstrap interval over snapshots, not from two points.
 
 # %% mystnb={"figure": {"caption": "FID of the kept generator's snapshots over epochs (left) beside the curve the thesis reported (right), each on its own axes because data, N and training length differ. Compare the shapes, not the values.", "name": "fig-fid-curve"}, "image": {"alt": "FID of the kept generator's snapshots over epochs (left) beside the curve the thesis reported (right), each on its own axes because data, N and training length differ"}}
-fold = params["curve_fold"]
-curve = pd.DataFrame(results["curve"], columns=["epoch", "iterations", "FID", "precision", "recall",
-                                                "N generated"])  # none for a ready generator
-thesis = reference.reported()["fid_over_epochs"]
-fig = plots.fid_curves(curve, thesis["points"],
-                       f"this run, fold {fold} (N = {params['n_generated_curve']})",
-                       f"the thesis, as reported (N = {thesis['n_generated']})")
-plots.save_figure(fig, "fid_over_epochs", paths.figures(art));
+page.curve_figure();
 
 # %% tags=["remove-input"]
-trend = realism.fid_trend(curve)  # the scorecard's call: the same interval on both pages
-display(Markdown(
-    f"Over {trend['snapshots']} snapshots, FID changes by {trend['slope']:+.1f} per 100 epochs (95 % "
-    f"interval {trend['low']:+.1f} to {trend['high']:+.1f}): "
-    + ("it falls as training goes on." if trend["falls"] else "no fall can be told from the noise.")
-    if trend["falls"] is not None else f"{trend['snapshots']} snapshot(s): too few to show a trend."
-))
+show(page.trend())
 
 # %% [markdown]
 # ### How long must it train?
@@ -194,42 +136,16 @@ display(Markdown(
 # snapshots' N; the kept generator, scored above with more samples, is the one that counts.)
 
 # %%
-display(curve.round(3))
-display(Markdown("**The kept generator's rule.** " + realism.selection_cost(curve)))
+show(page.snapshots())
 
 # %% tags=["remove-input"]
-met = curve[(curve.precision >= realism.MIN_PRECISION) & (curve.recall >= realism.MIN_RECALL)]
-fold_verdicts = fid_results.fold_verdicts(art)
-display(Markdown(
-    "No snapshot of a generator made elsewhere." if curve.empty else
-    f"Fold {fold}'s GAN first met precision >= {realism.MIN_PRECISION:g} and recall >= "
-    f"{realism.MIN_RECALL:g} at epoch {int(met.epoch.iloc[0])}, after about {int(met.iterations.iloc[0]):,} "
-    f"iterations of its {int(curve.iterations.max()):,}." if len(met) else
-    f"No snapshot of fold {fold}'s GAN met precision >= {realism.MIN_PRECISION:g} and recall >= "
-    f"{realism.MIN_RECALL:g} at the snapshots' N = {int(curve['N generated'].max())} within its "
-    f"{int(curve.iterations.max()):,} iterations (highest precision {curve.precision.max():.2f}, at "
-    f"{int(curve.iterations[curve.precision.idxmax()]):,} iterations; highest recall {curve.recall.max():.2f}, at "
-    f"{int(curve.iterations[curve.recall.idxmax()]):,}). "
-    + (f"The kept generator, scored above with {params['n_generated']} samples, {fold_verdicts[fold]}: at "
-       f"N = {int(curve['N generated'].max())} a precision near {realism.MIN_PRECISION:g} moves by up to about "
-       f"{realism.binomial_margin(realism.MIN_PRECISION, curve['N generated'].max()):.2f} from one draw of samples "
-       "to another." if fold in fold_verdicts else
-       "A longer budget is needed (the README gives a measured one).")
-))
+show(page.first_met())
 
 # %% [markdown]
 # ## Against other reports
 
 # %%
-medigan = reference.reported()["medigan"]
-pd.DataFrame([
-    {"generator": ready["name"] if ready else "this run (mean over folds)", "data": f"{results['source']} held-out masses",
-     "N generated": params["n_generated"], "FID": round(table.FID.mean(), 1)},
-    {"generator": "the thesis, lowest (epoch 830)", "data": "OPTIMAM lesions",
-     "N generated": thesis["n_generated"], "FID": thesis["minimum"]["fid"]},
-    {"generator": "the thesis' released mass generator (medigan)", "data": "its own evaluation",
-     "N generated": medigan["n_generated"], "FID": medigan["fid"]},
-]).set_index("generator")
+page.beside_reported()
 
 # %% [markdown]
 # These numbers are not comparable with each other: the data, the number of samples and the
@@ -239,10 +155,7 @@ pd.DataFrame([
 # {cite}`osuala2023medigan` ([doi:10.1117/1.JMI.10.6.061403](https://doi.org/10.1117/1.JMI.10.6.061403)).
 
 # %% tags=["remove-input"]
-display(Markdown("**This run's data settings that differ from the thesis'** (FID moves with each; the patches are "
-                 "resized to 299 x 299 for Inception either way): "
-                 + "; ".join(reference.departures("data_prep", config.resolve("data_prep", profile))) + "."))
+show(page.departures())
 
 # %% tags=["remove-input"]
-display(Markdown(f"Computed by the step `python -m thesis_lib.studies.fid_results` at commit "
-                 f"`{short_commit(results['git_commit'])}`, seed {params['seed']}, in {results['duration_s']:.0f} s."))
+show(page.made_by())

@@ -30,42 +30,16 @@ from thesis_lib.book.parameters import check_parameters
 check_parameters(globals())  # papermill -p with a name this notebook does not take stops the run here
 
 # %%
+from thesis_lib.book.pages import show
+from thesis_lib.book.pages.aug import AugPage
 
-from pathlib import Path
-
-import pandas as pd
-from IPython.display import HTML, Markdown, display
-
-from thesis_lib import config, paths, reference
-from thesis_lib.book import plots
-from thesis_lib.data import report, shortcuts, splits
-from thesis_lib.evaluation.scoring import auc_standard_error, mean_and_sd
-from thesis_lib.provenance import short_commit
-from thesis_lib.studies import augstudy, generator_gate, primary, realism, scorecard
-from thesis_lib.training.gan_config import GanConfig
-
-overrides = dict(approaches=approaches, epochs=epochs, classifier_seeds=classifier_seeds, gan_seeds=gan_seeds,
-                 workers=workers, n_boot=n_boot, gan=gan, generators=generators, seed=seed)
-params = config.resolve("aug", profile, **overrides)
-thesis_aug = config.resolve("aug", "thesis")  # the thesis' design, as the thesis profile states it
-art = Path(params["artifacts"])
-figures = paths.figures(art)
-ks = augstudy.parse_ks(k if k is not None else params["k"])
-# The aug_k, aug_intervals and aug_gate steps' results (python -m thesis_lib.studies.augstudy,
-# ... --intervals, python -m thesis_lib.studies.generator_gate); outside the book's render, the
-# missing ones are computed here
-table = augstudy.current_study(profile, ks, reuse=reuse, **overrides)
-intervals = augstudy.current_intervals(art, params["n_boot"], params["seed"])
-gk_samples, budget_rows, described = generator_gate.current_shown(profile, ks)
-gan_params = augstudy.gan_params(profile, params, next(s for s in augstudy.declared_sources(profile, params)
-                                                       if s.trained_here))
-order = sorted(set(table.approach), key=augstudy.arm_order)
-endpoint = primary.current_endpoint(profile)  # the aug_intervals step's aug/primary.json
-gate = generator_gate.current_gate(profile, ks)  # the aug_gate step's table of every G_k
+# the aug_k, aug_intervals and aug_gate steps' results (python -m thesis_lib.studies.augstudy, ... --intervals,
+# python -m thesis_lib.studies.generator_gate)
+page = AugPage(profile, k, reuse, approaches=approaches, epochs=epochs, classifier_seeds=classifier_seeds,
+               gan_seeds=gan_seeds, workers=workers, n_boot=n_boot, gan=gan, generators=generators, seed=seed)
 
 # %% tags=["remove-input"]
-res = scorecard.Results.load(art)  # the verdicts' view of these results (gate, primary endpoint, standings)
-Markdown(scorecard.chapter_findings(res, "aug"))  # what the scorecard concludes from this chapter
+show(page.findings())
 
 # %% [markdown]
 # This is the thesis' central experiment {cite}`alyafi2020dcgans`. Masses are rare: a
@@ -137,28 +111,7 @@ Markdown(scorecard.chapter_findings(res, "aug"))  # what the scorecard concludes
 # run's config; the table below says where they come from.
 
 # %%
-display(Markdown(
-    f"This run: k = {', '.join(map(str, ks))}; the table holds k = "
-    f"{', '.join(map(str, sorted(table.k.unique())))} ({len(table)} rows, one per k, arm, fold "
-    f"and classifier seed). Classifier: {params['epochs']} epochs, batch {params['batch_size']}, "
-    f"Adam lr {params['lr']:g}, weight decay {params['weight_decay']:g}, StepLR gamma "
-    f"{params['step_gamma']}, seeds {params['classifier_seeds']}. G_k: {GanConfig.from_dict(gan_params).budget} "
-    f"at ngf = ndf = {gan_params['ngf']}, "
-    + ("the last generator kept" if gan_params["evaluator"] == "last" else f"kept by the **{gan_params['evaluator']}** score")
-    + f", seeds "
-    f"{params['gan_seeds']} (profile **{profile}**). Per real mass: {params['normal_per_real']:g} normal patches "
-    f"and {params['synthetic_per_real']:g} generated masses; classifier width ndf = {params['ndf']}"
-    + ("" if (params["normal_per_real"], params["synthetic_per_real"], params["ndf"]) == (thesis_aug["normal_per_real"],
-             thesis_aug["synthetic_per_real"], thesis_aug["ndf"]) else " (**not the thesis'**: the table above is its design)")
-    + f". Intervals: {params['n_boot']:,} bootstrap "
-    f"replicates.\n\nGenerators of the GAN arms, the first behind GAN and Aug GAN:\n\n"
-    + "\n".join(f"- {line}" for line in described)
-))
-display(Markdown("Where each k's rows come from: `config` is a hash of the study's settings, its training subsets "
-                 "and the identities of its G_k (not of k); `last run` is when that k's step last started, and "
-                 "`rows reused` says whether it found the rows of this config already computed (at the commit "
-                 "shown) instead of training them again."))
-augstudy.reuse_table(art, table)
+show(page.settings())
 
 # %% [markdown]
 # ## First, can the classifier cheat?
@@ -169,9 +122,7 @@ augstudy.reuse_table(art, table)
 # like, and the arms' differences could not be read.
 
 # %%
-audit = pd.read_csv(report.current(config.resolve("data_prep", profile)) / "shortcut_audit.csv", index_col=0)
-display(audit[["kind", "median mass", "median normal", "auc", "separability"]].round(3))
-display(Markdown(f"**Verdict.** {shortcuts.verdict(audit)}"))
+show(page.shortcut_audit())
 
 # %% [markdown]
 # ## What each classifier was trained on
@@ -181,10 +132,7 @@ display(Markdown(f"**Verdict.** {shortcuts.verdict(audit)}"))
 # the fixed validation and test sets of each fold.
 
 # %%
-counts = table[(table.fold == 0) & (table.replicate == table.replicate.min())].set_index(["k", "approach"])[
-    ["n_real", "n_positive", "n_synthetic", "n_normal"]]
-display(counts)
-display(table.groupby("fold")[["n_val", "n_val_mass", "n_test_mass", "n_test_normal", "n_test_patients"]].first())
+show(page.counts())
 
 # %% [markdown]
 # **How much can the validation set decide?** Each fold's validation patients (the share
@@ -195,35 +143,7 @@ display(table.groupby("fold")[["n_val", "n_val_mass", "n_test_mass", "n_test_nor
 # moves recall in steps of 1/n.
 
 # %% tags=["remove-input"]
-val = table.groupby("fold")[["n_val", "n_val_mass"]].first()
-data_prep = config.load_profile(profile)["data_prep"]
-thesis_val_fraction = config.load_profile("thesis")["data_prep"]["val_fraction"]
-validation_patients = {name: splits.validation_patients(config.load_profile(name)["data_prep"])
-                       for name in (profile, "gpu", "thesis")}
-here = validation_patients[profile]
-smallest = val.n_val_mass.idxmin()  # the fold with the fewest validation masses, and its normals
-n_pos, n_neg = int(val.n_val_mass[smallest]), int(val.n_val[smallest] - val.n_val_mass[smallest])
-val_auc = float(table.best_val_auc.median())
-measurable = n_pos >= 1 and n_neg >= 1 and 0 <= val_auc <= 1
-display(Markdown(
-    f"The smallest validation set here, fold {smallest}'s, holds **{n_pos} masses** and {n_neg} normal patches. "
-    + (f"At the median validation AUC of the kept epochs ({val_auc:.2f}), an AUC on that set has a standard error "
-       f"of about **{auc_standard_error(val_auc, n_pos, n_neg):.2f}**, so epochs whose validation AUCs differ by "
-       "less than about twice that are chosen between largely by chance; and a threshold chosen on "
-       f"{n_pos} masses moves recall in steps of {1 / n_pos:.2f}. " if measurable else
-       "That is too few to measure a validation AUC on: there the epoch and the threshold are not informed by "
-       "validation at all. ")
-    + "`f1_val` is shown for the thesis' protocol; no verdict of the scorecard rests on it (the scorecard judges "
-    f"AUC, AP and F1 at 0.5). This run validates on `val_fraction` {data_prep['val_fraction']:g} of each fold's "
-    f"non-test patients, {here} patients per fold (the thesis profile: {thesis_val_fraction:g}, "
-    f"{validation_patients['thesis']} patients"
-    + (f"; the gpu profile: {validation_patients['gpu']}" if profile != "gpu" else "") + "). "
-    + ("The fraction is above the thesis' so that the small cohort's validation set reaches the standard error "
-       f"and recall step above (at the thesis' fraction it would hold about {thesis_val_fraction / data_prep['val_fraction'] * 100:.0f} % "
-       "as many masses), while every "
-       "fold's training pool still holds the largest k's masses. "
-       if data_prep["val_fraction"] > thesis_val_fraction else "")
-))
+show(page.validation())
 
 # %% [markdown]
 # ## Do the generators draw masses?
@@ -240,30 +160,7 @@ display(Markdown(
 # with N.
 
 # %%
-passed_ks = sorted(set(gate.k) - set(generator_gate.failed_ks(gate)))
-standing = generator_gate.status(gate)
-every_rule = gate.assign(standing=standing).reindex(columns=[
-    "generator", "k", "fold", "gan_seed", "N generated", "FID", "real-real FID", "FID / floor", "precision", "recall",
-    "normal-tissue FID", "called masses", "called masses limit", "too close to training", "too close limit",
-    "spectrum excess (dex)", "standing", "fails"]).round(3)
-display(HTML(plots.table_with_details(
-    every_rule, ["k", "fold", "gan_seed", "FID / floor", "precision", "recall", "standing", "fails"],
-    f"Every rule's numbers ({every_rule.shape[1]} columns: each G_k's FID and floor, normal-tissue FID, the "
-    "called-masses and too-close shares with their limits, the spectrum excess in dex; `fails` names each rule a G_k "
-    "failed, or met only within the margin a redraw could erase)")))
-counts = standing.value_counts()
-display(Markdown(
-    f"**Gate.** A G_k passes when {realism.REALISM_RULE}, each by more than the binomial margin a redraw of its "
-    f"samples could erase; within that margin it is **borderline**. Here **{counts.get('pass', 0)}** of {len(gate)} "
-    f"G_k pass, **{counts.get('borderline', 0)}** are borderline and **{counts.get('fail', 0)}** fail"
-    + ("." if counts.get("pass", 0) == len(gate) else
-       f" (rules not met by a clear margin: {', '.join(generator_gate.failed_rules(gate))}).")
-    + (f" At k = {', '.join(map(str, generator_gate.failed_ks(gate)))} a G_k failed: the GAN arms there measure the "
-       "effect of adding such patches, not of adding realistic masses, and the scorecard judges no claim on them."
-       if generator_gate.failed_ks(gate) else "")
-    + (f" At k = {', '.join(map(str, generator_gate.borderline_ks(gate)))} a G_k is borderline: the claims judged "
-       "there can be inconclusive at best." if generator_gate.borderline_ks(gate) else "")
-))
+show(page.gate_table(), page.gate_words())
 
 # %% [markdown]
 # ### How long would a G_k have to train?
@@ -277,24 +174,7 @@ display(Markdown(
 # (the same patch store), with the commit they were measured at.
 
 # %% tags=["remove-input"]
-curve = budget_rows
-if curve.empty:
-    display(Markdown(f"No G_k budget has been measured on this build's data (profile **{profile}**; "
-                     "`benchmarks/results/gk_budget.jsonl` holds none for it)."))
-else:
-    reached = generator_gate.budget_reached(curve)
-    display(curve.drop(columns=["fold", "commit", "fails"]).set_index(["k", "iterations"]).round(2))
-    display(Markdown(
-        f"Measured at commit(s) {', '.join(f'`{short_commit(c)}`' for c in sorted(set(curve.commit)))}, fold "
-        f"{', '.join(map(str, sorted(set(curve.fold))))}. " + " ".join(
-            f"G_{k} meets every rule from {it:,} iterations on (at every later snapshot, up to "
-            f"{curve[curve.k == k].iterations.max():,})." if it is not None else
-            f"G_{k} does not meet every rule at its last snapshot ({curve[curve.k == k].iterations.max():,} "
-            f"iterations: {curve[curve.k == k].fails.iloc[-1]})." for k, it in reached.items())
-        + f" This run's G_k trained for {GanConfig.from_dict(gan_params).budget}."
-        + "".join(f" The study's own G_{k} failed the gate at that budget although the measured curve passed: at "
-                  f"k = {k} a verdict moves between snapshots and runs, and the measured budget is no guarantee."
-                  for k, it in reached.items() if it is not None and k not in passed_ks and k in set(gate.k))))
+show(page.budget())
 
 # %% [markdown]
 # ## The primary endpoint, and what this design can detect
@@ -312,21 +192,7 @@ else:
 # this replication, and the gpu and thesis profiles', could detect.
 
 # %% tags=["remove-input"]
-display(Markdown(scorecard.primary_sentence(res, folder="")))
-if endpoint is not None:
-    display(primary.scores_table(endpoint).round(4))
-    display(Markdown(f"Why these margins: {endpoint['margin_why']}"))
-    display(primary.components_table(endpoint).round(6))
-    display(Markdown(primary.power_words(endpoint)))
-    display(primary.power_display(endpoint))
-cap_share = scorecard.at_cap_share(res)
-display(Markdown(
-    f"**Did the classifiers converge?** Each trains {int(table.steps_per_epoch.iloc[0])} optimiser steps per epoch "
-    f"whatever its arm, until {params['patience']} epochs bring no better validation AUC or the cap of "
-    f"{params['epochs']} epochs; they ran {table.epochs_run.mean():.1f} epochs on average, and "
-    f"**{cap_share:.0%}** kept their last allowed epoch (a verdict needs at most "
-    f"{scorecard.MAX_AT_CAP:.0%}" + ("; here the augmentation verdicts are inconclusive)." if
-                                     cap_share >= scorecard.MAX_AT_CAP else ").")))
+show(page.primary())
 
 # %% [markdown]
 # ## Threshold-free scores: AUC and average precision
@@ -335,16 +201,10 @@ display(Markdown(
 # ({numref}`fig-aug-auc`) shows each arm's AUC with its 95 % hierarchical-bootstrap interval.
 
 # %%
-for metric, name in (("auc", "AUC"), ("ap", "Average precision")):
-    display(Markdown(f"**{name}** (mean ± sd over folds and seeds)"))
-    display(mean_and_sd(table, metric)[order])
+show(page.means({"auc": "AUC", "ap": "Average precision"}))
 
 # %% mystnb={"figure": {"caption": "Test AUC against the number of real training masses k for each arm, with 95 % intervals (hierarchical bootstrap over G_k seeds, classifier seeds and test patients), beside the thesis' AUC. AUC does not depend on a threshold, but the class ratio an arm trains on can still move it: compare each GAN arm with its x2.5 control, which trains on the same ratio. The arms are drawn side by side around each k that ran.", "name": "fig-aug-auc"}, "image": {"alt": "Test AUC against the number of real training masses k for each arm, with 95 % intervals (hierarchical bootstrap over G_k seeds, classifier seeds and test patients), beside the thesis' AUC"}}
-thesis = reference.reported()["augmentation"]
-dataset = config.resolve("data_prep", profile)["dataset"]
-fig = plots.metric_against_k(intervals, thesis, "auc", ours_label=f"this run ({dataset} data, {profile} profile)",
-                             thesis_label="thesis (OPTIMAM data)")
-plots.save_figure(fig, "aug_auc_against_k", figures);
+page.against_k("auc");
 
 # %% [markdown]
 # ## F1: at 0.5, as the thesis, and at the validation threshold
@@ -354,18 +214,10 @@ plots.save_figure(fig, "aug_auc_against_k", figures);
 # curves are on the right, on their own axes: other data, other k.
 
 # %% mystnb={"figure": {"caption": "Test F1 at threshold 0.5 against the number of real training masses k for each arm, with 95 % intervals (hierarchical bootstrap over G_k seeds, classifier seeds and test patients; left), and the thesis' curves (right). The thesis' claim is that Aug GAN (yellow-orange triangles, dashed) lies highest when k is small; the green control Aug ORG x2.5 (dotted) presents as many positives as Aug GAN, and the pink ORG x2.5 as many as GAN.", "name": "fig-aug-f1"}, "image": {"alt": "Test F1 at threshold 0.5 against the number of real training masses k for each arm, with 95 % intervals (hierarchical bootstrap over G_k seeds, classifier seeds and test patients; left), and the thesis' curves (right)"}}
-fig = plots.metric_against_k(intervals, thesis, "f1", ours_label=f"this run ({dataset} data, {profile} profile)",
-                             thesis_label="thesis (OPTIMAM data)")
-plots.save_figure(fig, "aug_f1_against_k", figures);
+page.against_k("f1");
 
 # %% tags=["remove-input"]
-display(Markdown("**F1 at 0.5** (mean ± sd over folds and seeds)"))
-display(mean_and_sd(table, "f1")[order])
-display(Markdown("**F1 at the threshold chosen on validation** (mean ± sd over folds and seeds)"))
-display(mean_and_sd(table, "f1_val")[order])
-display(Markdown("**Precision and recall at 0.5** (means over folds and seeds)"))
-pr = table.groupby(["k", "approach"])[["precision", "recall"]].mean().unstack("approach")
-display(pr.reindex(columns=[(m, a) for m in ("precision", "recall") for a in order]).round(3))
+show(page.means({"f1": "F1 at 0.5", "f1_val": "F1 at the threshold chosen on validation"}), page.precision_recall())
 
 # %% [markdown]
 # ## Which differences survive?
@@ -380,29 +232,13 @@ display(pr.reindex(columns=[(m, a) for m in ("precision", "recall") for a in ord
 # comes first.
 
 # %% tags=["remove-input"]
-ks_tested = sorted(intervals.k.unique())
-display(Markdown(
-    f"In this table each family holds {len(ks_tested)} test{'s' if len(ks_tested) != 1 else ''} "
-    f"(k = {', '.join(map(str, ks_tested))}), and a difference counts only when its corrected p-value is below "
-    f"{augstudy.ALPHA / 2:g} in one direction (a two-sided {augstudy.ALPHA * 100:g} % level)."))
+show(page.family())
 
 # %%
-pairs = intervals[intervals.comparison.str.contains(" - ")].copy()
-pairs["metric"] = pd.Categorical(pairs.metric, augstudy.INTERVAL_METRICS, ordered=True)
-pairs["comparison"] = pd.Categorical(pairs.comparison, [" - ".join(c) for c in augstudy.comparisons(order)],
-                                     ordered=True)
-shown = pairs.sort_values(["comparison", "metric", "k"]).set_index(["comparison", "metric", "k"])
-display(shown[["estimate", "low", "high", "p_holm_better", "p_holm_worse", "verdict"]].round(3))
+page.differences().round(3)
 
 # %% tags=["remove-input"]
-lines = []
-for (comparison, metric), g in shown.groupby(level=["comparison", "metric"], observed=True):
-    survived = g[g.verdict != "not distinguishable from 0"]
-    where = ("; ".join(f"at k = {k_}: {r.estimate:+.3f} [{r.low:+.3f}, {r.high:+.3f}], {r.verdict}"
-                       + ("" if (why := scorecard.standing(res, comparison, metric, k_)) == "finding" else f" ({why})")
-                       for (_, _, k_), r in survived.iterrows()) if len(survived) else "at no k")
-    lines.append(f"- **{comparison}**, {metric}: a difference survives the correction {where}.")
-display(Markdown("\n".join(lines)))
+show(page.surviving())
 
 # %% [markdown]
 # ## Beside the thesis
@@ -410,38 +246,10 @@ display(Markdown("\n".join(lines)))
 # The thesis' F1 and AUC at each of its k, from its figure and table {cite}`alyafi2020dcgans`.
 
 # %%
-thesis_order = [a for a in order if a in thesis["f1"]]
-for metric in ("f1", "auc"):
-    reported = pd.DataFrame(thesis[metric], index=pd.Index(thesis["k"], name="k"))[thesis_order]
-    display(Markdown(f"**Thesis {metric.upper()}** (mean over folds)"))
-    display(reported)
+show(page.reported())
 
 # %% tags=["remove-input"]
-ours = table.groupby(["k", "approach"]).f1.mean().unstack("approach")[thesis_order]
-thesis_f1 = pd.DataFrame(thesis["f1"], index=thesis["k"])[thesis_order]
-text = ["Best of the thesis' four approaches per k by mean F1 here: "
-        + ", ".join(f"k = {k_}: {text}" for k_, text in scorecard.best_arm_texts(res, table, thesis_order).items())
-        + "; in the thesis: "
-        + ", ".join(f"k = {k_}: {a}" for k_, a in thesis_f1.idxmax(axis=1).items()) + "."]
-for k_ in sorted(set(ours.index) & set(thesis_f1.index)):
-    diff = ours.loc[k_] - thesis_f1.loc[k_]
-    text.append(f"At k = {k_}, our F1 minus the thesis' F1: "
-                + ", ".join(f"{a} {diff[a]:+.3f}" for a in thesis_order) + ".")
-text.append(
-    f"What differs: the data ({dataset} mammograms here; OPTIMAM screening images in the "
-    f"thesis, split there apparently not by patient); the size ("
-    + (f"classifier cap of {params['epochs']} epochs with patience {params['patience']} here against 20 epochs; "
-       if params["epochs"] != 20 else f"classifier stopped by patience {params['patience']} within the thesis' 20 epochs; ")
-    + f"G_k {GanConfig.from_dict(gan_params).budget} at "
-    f"ngf {gan_params['ngf']} against 1,000 epochs of batch 64 at 45; about "
-    f"{round(table.n_test_mass.mean())} test masses per fold against about 738); the "
-    f"normal patches (resized like the masses here, native 128 x 128 windows in the thesis); "
-    f"the data settings ({'; '.join(reference.departures('data_prep', config.resolve('data_prep', profile)))}); "
-    f"and the hardware (this run's provenance records it; the thesis used one Titan X). Numbers "
-    f"from different data are not comparable one for one; the order of the approaches and "
-    f"the shape of the curves are what can be compared."
-)
-display(Markdown("\n\n".join(text)))
+show(page.beside_thesis())
 
 # %% [markdown]
 # ## Samples of each G_k
@@ -451,6 +259,4 @@ display(Markdown("\n\n".join(text)))
 # the k, the less the generator has to learn from.
 
 # %% mystnb={"figure": {"caption": "Masses from the generator G_k of fold 0 for each k. The fewer real masses a generator saw, the less variety and detail its masses can show.", "name": "fig-aug-gk-samples"}, "image": {"alt": "Masses from the generator G_k of fold 0 for each k"}}
-panels = {f"G_k, k = {k_}: {len(patches)} masses": patches for k_, patches in gk_samples.items()}
-fig = plots.montage_panels(panels, ncols=5, panels_per_row=len(panels))
-plots.save_figure(fig, "aug_gk_samples", figures);
+page.gk_samples_figure();

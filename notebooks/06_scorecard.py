@@ -45,46 +45,17 @@ from thesis_lib.book.parameters import check_parameters
 check_parameters(globals())  # papermill -p with a name this notebook does not take stops the run here
 
 # %%
+from thesis_lib.book.pages import show
+from thesis_lib.book.pages.scorecard import ScorecardPage
 
-
-import pandas as pd
-from IPython.display import HTML, Markdown, display
-
-from thesis_lib import config, paths, reference
-from thesis_lib.io import atomic_path
-from thesis_lib.provenance import Run
-from thesis_lib.studies import scorecard, tsne
-
-art = config.artifacts_dir(profile)
-run = Run("scorecard", {"profile": profile})
-res = scorecard.Results.load(art)
-data = res.data or {}
-display(Markdown(
-    f"Profile **{profile}**; dataset **{data.get('source', 'not prepared')}**: "
-    f"{data.get('n_patients', 0)} patients, {data.get('n_images', 0)} images, "
-    + ", ".join(f"{n:,} {label} patches" for label, n in data.get("n_patches", {}).items())
-    + f" ({scorecard.link('data chapter', 'data')})."
-))
+page = ScorecardPage(profile)
+show(page.data_words())
 
 # %% [markdown]
 # ## The claims
 
 # %%
-claims = scorecard.claims_table(res)
-counts = scorecard.verdict_counts(claims)
-display(Markdown(", ".join(f"**{n}** {v}" for v, n in counts.items())
-                 + f" ({len(claims)} claims)."))
-with atomic_path(scorecard.VERDICT_PAGE) as tmp:  # the landing page's first lines (a workflow output: always written)
-    tmp.write_text(scorecard.verdict_markdown(claims, profile, data.get("source", "not prepared"), res))
-shown, rules = scorecard.claims_on_the_page(claims)
-display(Markdown(shown.to_markdown(index=False)))
-display(HTML(rules))
-if res.aug is not None:
-    cells = scorecard.constant_cells(res, "f1")
-    display(Markdown(
-        "Degenerate cells (every classifier of the arm scores one constant F1 at 0.5; no claim rests on F1 "
-        "there): " + "; ".join(f"{arm} at k = {k} ({value:.3f})" for k, arm, value in cells) + "." if cells else
-        "No degenerate cell: in every arm at every k the classifiers' F1 at 0.5 differ."))
+show(page.verdicts())
 
 # %% [markdown]
 # ## F1 and AUC per k and approach
@@ -95,14 +66,7 @@ if res.aug is not None:
 # patches; rows meet only at the k this run shares with the thesis, and the data differ.
 
 # %%
-for metric in ("f1", "auc"):
-    display(Markdown(f"**{metric.upper()}**"))
-    table = scorecard.side_by_side(res, metric)
-    table.columns = [f"{a} ({src})" for a, src in table.columns]
-    display(Markdown(table.reset_index().to_markdown(index=False)))
-display(Markdown(f"This run's k: {', '.join(map(str, sorted(res.aug.k.unique())))}. Its data settings that differ "
-                 "from the thesis': " + "; ".join(reference.departures("data_prep", config.resolve("data_prep", profile)))
-                 + "." if res.aug is not None else ""))
+show(page.side_by_side())
 
 # %% [markdown]
 # ## FID per fold and the t-SNE numbers
@@ -112,16 +76,7 @@ display(Markdown(f"This run's k: {', '.join(map(str, sorted(res.aug.k.unique()))
 # matched {term}`floor`, and the t-SNE scores beside their permutation nulls.
 
 # %%
-if res.fid is not None:
-    fid = pd.DataFrame(res.fid["table"])[["fold", "N generated", "N held-out", "FID", "real-real FID",
-                                          "precision", "recall", "too close to training", "realistic"]]
-    display(Markdown(scorecard.link("FID chapter", "fid") + "\n\n"
-                     + fid.round(3).to_markdown(index=False)))
-if res.tsne is not None:
-    cols = ["space", "masses", "metric", "value", "expected", "low", "high"]
-    shown = res.tsne[~tsne.saturated(res.tsne)]  # a null of zero width: any set scores the same
-    display(Markdown(scorecard.link("t-SNE chapter", "tsne") + " (saturated scores left out, as there)\n\n"
-                     + shown[cols].round(3).to_markdown(index=False)))
+show(page.evidence())
 
 # %%
-run.write(paths.chapter_record(art, "scorecard"), claims=claims.to_dict("records"), verdicts=counts);
+page.record()

@@ -23,42 +23,31 @@ from thesis_lib.book.parameters import check_parameters
 check_parameters(globals())  # papermill -p with a name this notebook does not take stops the run here
 
 # %%
+from thesis_lib.book.pages import show
+from thesis_lib.book.pages.appendix import AppendixPage
 
-from IPython.display import Markdown, display
-
-from thesis_lib import config, provenance
-
-art = config.artifacts_dir(profile)
-records = provenance.collect(art)
-if not records:
-    raise FileNotFoundError(f"{art}: no provenance.json found; run the workflow first "
-                            "(make book)")
-steps = provenance.steps_table(records)
-commits = sorted(set(steps.commit))
-display(Markdown(
-    f"Profile **{profile}**, outputs in `artifacts/{profile}/`: {len(records)} recorded "
-    f"steps, code at commit{'s' if len(commits) > 1 else ''} "
-    + ", ".join(f"`{c}`" for c in commits)
-    + f"; {steps['duration (s)'].sum() / 60:.1f} minutes of recorded run time in all."
-))
+page = AppendixPage(profile)
+show(page.summary())
 
 # %% [markdown]
 # ## Steps, seeds and run times
+#
+# One row per step's output folder: the step that wrote it, its seed, the commit of the code
+# (`+dirty` when it ran with changes not committed, so the commit alone does not rebuild it),
+# when it started, its wall time, its peak memory, and the CPU cores and GPUs it could use. A
+# step that a later build did not need to rerun keeps the commit and date it ran at.
 
 # %% tags=["remove-input"]
-display(Markdown(steps.to_markdown(index=False)))
+show(page.steps_markdown())
 
 # %% [markdown]
 # ## Environment
+#
+# The machine of the last recorded step, and each package's version as the steps recorded it:
+# a package whose version changed between steps shows every version seen.
 
 # %%
-last = records[-1]
-hw = last.get("hardware", {})
-display(Markdown(
-    f"Python {last['python']} on {last['platform']}; {hw.get('cpu_cores', '?')} CPU cores; "
-    f"GPUs: {', '.join(hw.get('gpus') or []) or 'none'}."
-))
-display(Markdown(provenance.packages_table(records).reset_index().to_markdown(index=False)))
+show(page.environment())
 
 # %% [markdown]
 # ## Parameters per step
@@ -67,6 +56,4 @@ display(Markdown(provenance.packages_table(records).reset_index().to_markdown(in
 # command-line overrides (one column per run of the step).
 
 # %%
-for step in dict.fromkeys(steps.step):
-    display(Markdown(f"**{step}**"))
-    display(provenance.parameters_table(records, step))
+show(page.parameters())

@@ -1,5 +1,6 @@
 """The notebooks are jupytext pairs in sync, with a tagged parameters cell and no outputs."""
 
+import ast
 from pathlib import Path
 
 import jupytext
@@ -35,13 +36,47 @@ def test_parameters_cell_is_tagged_and_first_code_cell(script):
     assert "profile" in tagged[0].source
 
 
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def definitions(source: str) -> list[str]:
+    """The functions, classes and lambdas that ``source`` (Python) defines, by name and line."""
+    return [f"{type(node).__name__} {getattr(node, 'name', '')} at line {node.lineno}"
+            for node in ast.walk(ast.parse(source)) if isinstance(node, DEFINITIONS)]
+
+
+def narrative_and_code_lines(script: Path) -> tuple[int, int]:
+    """Non-blank lines of a chapter's markdown cells and of its code cells (all of them, the
+    parameters cell included)."""
+    nb = jupytext.read(script)
+    count = {"markdown": 0, "code": 0}
+    for cell in nb.cells:
+        count[cell.cell_type] += sum(1 for line in cell.source.splitlines() if line.strip())
+    return count["markdown"], count["code"]
+
+
 @pytest.mark.parametrize("script", NOTEBOOKS, ids=lambda p: p.stem)
 def test_committed_without_outputs_and_without_definitions(script):
     nb = nbformat.read(script.with_suffix(".ipynb"), as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None, f"{script.name}: clear outputs"
-            assert "\ndef " not in "\n" + cell.source, f"{script.name}: define functions in thesis_lib"
+            assert not definitions(cell.source), f"{script.name}: define functions in thesis_lib (book/pages)"
+
+
+@pytest.mark.parametrize("script", NOTEBOOKS, ids=lambda p: p.stem)
+def test_each_chapter_narrates_more_than_it_codes(script):
+    """A chapter's code calls its page (thesis_lib.book.pages); the sentences are the chapter's."""
+    prose, code = narrative_and_code_lines(script)
+    assert code < prose, f"{script.name}: {code} code lines against {prose} of prose: move code to thesis_lib/book/pages"
+
+
+def test_the_narration_checks_can_fail(tmp_path):
+    assert sorted(definitions("x = 1\nf = lambda y: y\ndef g():\n    pass\n")) == ["FunctionDef g at line 3",
+                                                                                     "Lambda  at line 2"]
+    script = tmp_path / "99_x.py"
+    script.write_text("# %% [markdown]\n# One line.\n\n# %%\na = 1\nb = 2\n")
+    assert narrative_and_code_lines(script) == (1, 2)
 
 
 def test_the_book_folds_code_behind_a_click_and_keeps_the_chapters_own_tags(tmp_path):
