@@ -158,3 +158,6 @@ show(page.fold_words(), page.partitions())
 
 # %%
 show(page.made_by())
+
+# %%
+show(page.downloads())

@@ -173,3 +173,6 @@ show(page.kept())
 
 # %%
 show(page.ablation())
+
+# %%
+show(page.downloads())

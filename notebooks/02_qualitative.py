@@ -84,3 +84,6 @@ page.interpolation();
 
 # %%
 show(page.made_by())
+
+# %%
+show(page.downloads())

@@ -159,3 +159,6 @@ show(page.departures())
 
 # %% tags=["remove-input"]
 show(page.made_by())
+
+# %%
+show(page.downloads())

@@ -260,3 +260,6 @@ show(page.beside_thesis())
 
 # %% mystnb={"figure": {"caption": "Masses from the generator G_k of fold 0 for each k. The fewer real masses a generator saw, the less variety and detail its masses can show.", "name": "fig-aug-gk-samples"}, "image": {"alt": "Masses from the generator G_k of fold 0 for each k"}}
 page.gk_samples_figure();
+
+# %%
+show(page.downloads())

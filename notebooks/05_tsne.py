@@ -114,3 +114,6 @@ show(page.rules(), page.generator_realism())
 
 # %% tags=["remove-input"]
 show(page.made_by())
+
+# %%
+show(page.downloads())

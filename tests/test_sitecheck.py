@@ -110,6 +110,20 @@ def test_external_resources_and_js_error(tmp_path, driver):
 
 
 @pytest.mark.slow
+def test_a_table_that_scrolls_sideways_at_1280_px_is_named(tmp_path, driver):
+    row = "<tr>" + "".join(f"<td>column {i} holds a long label</td>" for i in range(30)) + "</tr>"
+    narrow = "<tr>" + "".join(f"<td>{i}</td>" for i in range(8)) + "</tr>"
+    report = _check(tmp_path, driver, **{
+        "results/chapter.html": CLEAN["results/chapter.html"]
+        + f'<div style="overflow-x:auto"><table>{row}{row}</table></div><table>{narrow}</table>'
+        + f"<details><summary>more</summary><table>{row}</table></details>"})
+    assert [p.kind for p in report.problems] == ["wide-table"], report.problems
+    [problem] = report.problems
+    assert problem.page == "results/chapter.html" and problem.detail.startswith("a table of 2 rows and 30 columns is ")
+    assert "in 12" in problem.detail
+
+
+@pytest.mark.slow
 def test_search_waits_for_results(tmp_path, driver):
     fill = """<div id="search-results"></div><script>setTimeout(() => {
       const out = document.getElementById('search-results'), q = new URLSearchParams(location.search).get('q');

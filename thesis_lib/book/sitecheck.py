@@ -1,5 +1,6 @@
 """Check a built HTML site in headless Chromium: every page's internal links and anchors, images,
-notebook error outputs, network use and JavaScript errors; and that the search page finds a term.
+notebook error outputs, network use, JavaScript errors and tables that scroll sideways in a
+1280 px window; and that the search page finds a term.
 
 JavaScript errors are the console's uncaught exceptions and failed loads; scripts' own
 console.error() messages are not counted (pydata-sphinx-theme logs one on a first visit).
@@ -24,6 +25,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from thesis_lib.book.headless import file_url, open_chrome
 
 SKIPPED_DIRS = {"_static", "_sources"}
+WINDOW = (1280, 800)  # the browser window the pages are checked in, as a laptop shows them
 TRACEBACK_TEXT = "Traceback (most recent call last)"
 ERROR_OUTPUT = ".cell_output .output.traceback"  # myst_nb.core.render: render_error's classes
 # <link rel> values a browser does not fetch; any other http(s) <link href> is network use.
@@ -33,9 +35,22 @@ META = re.compile(r"<meta\b[^>]*>", re.I)
 REFRESH = re.compile(r"""http-equiv\s*=\s*["']?refresh""", re.I)
 REFRESH_URL = re.compile(r"""content\s*=\s*["']?\s*\d*\s*;?\s*url\s*=\s*([^"'>]+)""", re.I)
 
-# Waits for the page's images (lazy ones made eager), then returns what the checks need.
+# Waits for the page's images (lazy ones made eager), then returns what the checks need. A table is
+# wide when the box that scrolls it (its nearest ancestor with overflow-x auto or scroll), or else
+# the page's body, is narrower than it; a table not drawn (in a closed <details>) is not measured.
 COLLECT_JS = """
 const done = arguments[arguments.length - 1];
+const wideTable = t => {
+  const drawn = t.getBoundingClientRect().width;
+  if (!drawn || t.closest('details:not([open])')) return null;
+  let box = t.parentElement;
+  while (box && box !== document.body && !['auto', 'scroll'].includes(getComputedStyle(box).overflowX))
+    box = box.parentElement;
+  const limit = box && box !== document.body ? box.clientWidth : document.documentElement.clientWidth;
+  const width = box && box !== document.body ? box.scrollWidth : drawn;
+  return width > limit + 1 ? [t.rows.length, Math.max(0, ...Array.from(t.rows, r => r.cells.length)),
+                              Math.round(width), limit] : null;
+};
 const imgs = Array.from(document.images);
 imgs.forEach(i => { if (i.loading === 'lazy') i.loading = 'eager'; });
 const settle = i => i.complete ? null
@@ -53,6 +68,7 @@ Promise.all(imgs.map(settle)).then(() => done({
   errors: Array.from(document.querySelectorAll(arguments[0]), e => e.innerText),
   traceback_text: document.body ? document.body.innerText.includes(arguments[1]) : false,
   ids: Array.from(document.querySelectorAll('[id]'), e => e.id),
+  wide_tables: Array.from(document.querySelectorAll('table'), wideTable).filter(t => t),
   location: location.href,
 }));
 """
@@ -60,7 +76,7 @@ Promise.all(imgs.map(settle)).then(() => done({
 
 class Problem(NamedTuple):
     page: str  # path relative to the site root
-    kind: str  # broken-link, broken-anchor, missing-image, error-output, network, js-error, failed-load, search
+    kind: str  # broken-link, broken-anchor, missing-image, error-output, network, js-error, failed-load, wide-table, search
     detail: str
 
     def __str__(self) -> str:
@@ -171,6 +187,10 @@ class _Checker:
                                     f"the first: {first[-1] if first else '(empty)'}; fix the notebook and rebuild"))
         elif data["traceback_text"]:
             problems.append(Problem(page, "error-output", f"the page shows {TRACEBACK_TEXT!r}"))
+        for rows, columns, width, limit in data["wide_tables"]:
+            problems.append(Problem(page, "wide-table", f"a table of {rows} rows and {columns} columns is {width} px wide "
+                                    f"in {limit} px at {WINDOW[0]} px: it scrolls sideways; show at most 8 columns "
+                                    "and fold the rest (plots.table_with_details)"))
         seen = set()
         for tag, url in data["resources"]:
             rel = tag.removeprefix("link rel=").lower().split()
@@ -206,6 +226,7 @@ def check_site(site: Path, driver=None) -> Report:
     own = driver is None
     driver = open_chrome() if own else driver
     try:
+        driver.set_window_size(*WINDOW)
         checker = _Checker(site, driver)
         problems, links, images = [], 0, 0
         for path in pages:

@@ -10,6 +10,7 @@ from IPython.display import HTML
 
 from thesis_lib import config, paths, reference
 from thesis_lib.book import plots
+from thesis_lib.book.pages import Page
 from thesis_lib.data import report, shortcuts, splits
 from thesis_lib.evaluation.scoring import auc_standard_error, mean_and_sd
 from thesis_lib.provenance import short_commit
@@ -22,7 +23,7 @@ GATE_COLUMNS = ["generator", "k", "fold", "gan_seed", "N generated", "FID", "rea
 GATE_SHOWN = ["k", "fold", "gan_seed", "FID / floor", "precision", "recall", "standing", "fails"]  # the rest folded
 
 
-class AugPage:
+class AugPage(Page):
     """The augmentation chapter: ``params`` the resolved ``aug`` section (with the notebook's
     overrides), ``table`` one row per k, arm, fold and classifier (and G_k seed), ``intervals``
     the bootstrap intervals, ``gate`` every G_k's realism scores, ``endpoint`` the primary
@@ -196,7 +197,7 @@ class AugPage:
         fig = plots.metric_against_k(self.intervals, self.thesis, metric,
                                      ours_label=f"this run ({self.dataset} data, {self.profile} profile)",
                                      thesis_label="thesis (OPTIMAM data)")
-        return plots.save_figure(fig, f"aug_{metric}_against_k", self.figures)
+        return self.save(fig, f"aug_{metric}_against_k")
 
     def precision_recall(self) -> list:
         pr = self.table.groupby(["k", "approach"])[["precision", "recall"]].mean().unstack("approach")
@@ -272,4 +273,4 @@ class AugPage:
     def gk_samples_figure(self) -> list[Path]:
         panels = {f"G_k, k = {k}: {len(patches)} masses": patches for k, patches in self.gk_samples.items()}
         fig = plots.montage_panels(panels, ncols=5, panels_per_row=len(panels))
-        return plots.save_figure(fig, "aug_gk_samples", self.figures)
+        return self.save(fig, "aug_gk_samples")

@@ -11,11 +11,12 @@ import pandas as pd
 
 from thesis_lib import config, paths
 from thesis_lib.book import plots
+from thesis_lib.book.pages import Page
 from thesis_lib.data import report, shortcuts, spectrum
 from thesis_lib.provenance import cpu_cores, short_commit
 
 
-class DataPage:
+class DataPage(Page):
     """The data chapter of one profile: ``cfg`` is its resolved ``data_prep`` section (with the
     notebook's parameters), ``results`` the data report's folder, ``cohort`` its ``cohort.json``."""
 
@@ -50,7 +51,7 @@ class DataPage:
         """Four mammograms of one patient, each lesion's region outlined (saved with the figures)."""
         images, masks, titles, spacing_mm = report.read_mammograms(self.results)
         fig = plots.mammograms_with_rois(images, masks, titles, spacing_mm=spacing_mm)
-        return plots.save_figure(fig, "data_example_mammograms", self.figures)
+        return self.save(fig, "data_example_mammograms")
 
     def spectrum_method(self) -> str:
         band = self.cohort["band_mm"]
@@ -70,7 +71,7 @@ class DataPage:
             f, spectra = arrays["f"], list(arrays["spectra"])
         fig = plots.power_spectra(f, spectra, self.measured.beta.tolist(), tuple(self.cohort["band_mm"]),
                                   tuple(self.cohort["requested_beta"]))
-        return plots.save_figure(fig, "data_power_spectrum", self.figures)
+        return self.save(fig, "data_power_spectrum")
 
     def beta_summary(self) -> list:
         """The fitted betas' summary and the unmeasured images by reason, as displays."""
@@ -142,12 +143,12 @@ class DataPage:
         """The shown patches of ``label`` (``mass`` or ``normal``)."""
         shown = self.patches[f"shown_{label}"]
         title = f"{len(shown)} {'mass' if label == 'mass' else 'normal-tissue'} patches"
-        return plots.save_figure(plots.patch_montage(shown, title), f"data_{label}_patches", self.figures)
+        return self.save(plots.patch_montage(shown, title), f"data_{label}_patches")
 
     def histograms(self) -> list[Path]:
         fig = plots.intensity_histograms({label: (self.patches[f"density_{label}"], int(self.patches[f"n_{label}"]))
                                           for label in ("mass", "normal")})
-        return plots.save_figure(fig, "data_intensity_histograms", self.figures)
+        return self.save(fig, "data_intensity_histograms")
 
     def audit(self) -> pd.DataFrame:
         return pd.read_csv(self.results / "shortcut_audit.csv", index_col=0)

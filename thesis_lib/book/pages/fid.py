@@ -9,13 +9,14 @@ import pandas as pd
 
 from thesis_lib import config, paths, reference
 from thesis_lib.book import plots
+from thesis_lib.book.pages import Page
 from thesis_lib.provenance import short_commit
 from thesis_lib.studies import fid_results, realism, scorecard
 
 CURVE_COLUMNS = ["epoch", "iterations", "FID", "precision", "recall", "N generated"]
 
 
-class FidPage:
+class FidPage(Page):
     """The FID chapter: ``params`` its resolved ``fid`` section, ``results`` the step's record,
     ``table`` the kept generators' scores by fold, ``domain`` the domain network's, ``curve`` the
     FID curve's snapshots (none for a ready generator)."""
@@ -24,6 +25,7 @@ class FidPage:
         self.profile = profile
         self.params = config.resolve("fid", profile, **overrides)
         self.art = Path(self.params["artifacts"])
+        self.figures = paths.figures(self.art)
         self.results = fid_results.current(self.params)  # computed here when missing or stale (outside the render)
         self.ready = self.results["generator"]
         self.table = pd.DataFrame(self.results["table"]).set_index("fold")
@@ -83,7 +85,7 @@ class FidPage:
         fig = plots.fid_curves(self.curve, self.thesis["points"],
                                f"this run, fold {self.params['curve_fold']} (N = {self.params['n_generated_curve']})",
                                f"the thesis, as reported (N = {self.thesis['n_generated']})")
-        return plots.save_figure(fig, "fid_over_epochs", paths.figures(self.art))
+        return self.save(fig, "fid_over_epochs")
 
     def trend(self) -> str:
         trend = realism.fid_trend(self.curve)  # the scorecard's call: the same interval on both pages

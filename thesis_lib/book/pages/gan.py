@@ -10,6 +10,7 @@ import torch
 
 from thesis_lib import config, paths
 from thesis_lib.book import plots
+from thesis_lib.book.pages import Page
 from thesis_lib.models.dcgan import Discriminator, Generator, layer_table, n_parameters
 from thesis_lib.provenance import short_commit
 from thesis_lib.studies import ablation, fid_results, realism
@@ -21,7 +22,7 @@ ABLATION_COLUMNS = ["row", "changes", "FID", "real-real FID", "FID / floor", "pr
                     "spectrum excess (dex)", "train_s", "best_epoch"]
 
 
-class GanPage:
+class GanPage(Page):
     """The DCGAN chapter for ``fold`` (and ``k``: a nested k-subset, None for the fold's pool):
     ``cfg`` is the run's recipe, ``thesis`` the thesis profile's, ``record`` the training run
     (:func:`thesis_lib.training.gan.current_run`)."""
@@ -88,8 +89,7 @@ class GanPage:
                 f"({self.summary['best_epoch']}).")
 
     def curves(self) -> list[Path]:
-        return plots.save_figure(plots.training_curves(self.record["log"]), f"gan_training_curves_fold{self.fold}",
-                                 self.figures)
+        return self.save(plots.training_curves(self.record["log"]), f"gan_training_curves_fold{self.fold}")
 
     def balance(self) -> str:
         """How the game went over the second half of training, in words."""
@@ -102,8 +102,8 @@ class GanPage:
                    "the game never settled; the samples below show what that costs."))
 
     def samples(self) -> list[Path]:
-        return plots.save_figure(plots.sample_progress(self.record["samples"], n=5),
-                                 f"gan_samples_over_epochs_fold{self.fold}", self.figures)
+        return self.save(plots.sample_progress(self.record["samples"], n=5),
+                                 f"gan_samples_over_epochs_fold{self.fold}")
 
     def score_curve(self) -> list:
         """The model-selection score over epochs with its caption, or why there is none."""
@@ -111,7 +111,7 @@ class GanPage:
             return ["No selection score: this run keeps its last generator."]
         fig = plots.score_curve(self.record["scores"], self.record["provenance"]["evaluator"],
                                 self.summary["best_epoch"])
-        plots.save_figure(fig, f"gan_model_selection_fold{self.fold}", self.figures, close=True)
+        self.save(fig, f"gan_model_selection_fold{self.fold}", close=True)
         return [fig, "*The model-selection score over epochs (lower is better); the dashed line marks the generator "
                      "kept as `best.pt`.*"]
 

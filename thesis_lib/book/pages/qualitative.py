@@ -9,12 +9,13 @@ import pandas as pd
 
 from thesis_lib import config, paths
 from thesis_lib.book import plots
+from thesis_lib.book.pages import Page
 from thesis_lib.evaluation import memorisation
 from thesis_lib.provenance import short_commit
 from thesis_lib.studies import fid_results, qualitative
 
 
-class QualitativePage:
+class QualitativePage(Page):
     """The qualitative chapter: ``params`` its resolved ``qualitative`` section, ``record`` the
     step's record (:func:`thesis_lib.studies.qualitative.current`), ``fold`` the fold it shows."""
 
@@ -36,7 +37,7 @@ class QualitativePage:
 
     def side_by_side(self) -> list[Path]:
         fig = plots.montage_panels(qualitative.read_panels(self.art), ncols=8, panels_per_row=2)
-        return plots.save_figure(fig, "real_and_generated", self.figures)
+        return self.save(fig, "real_and_generated")
 
     def realism(self) -> str:
         """The shown fold's realism verdict from the FID chapter (empty for a ready generator)."""
@@ -50,12 +51,12 @@ class QualitativePage:
         return pd.DataFrame(self.record["memorisation"]).set_index("space").round(3)
 
     def distances(self) -> list[Path]:
-        return plots.save_figure(plots.nearest_distance_histograms(self.checks),
-                                 f"memorisation_distances_fold{self.fold}", self.figures)
+        return self.save(plots.nearest_distance_histograms(self.checks),
+                                 f"memorisation_distances_fold{self.fold}")
 
     def neighbours_figure(self) -> list[Path]:
-        return plots.save_figure(plots.nearest_neighbours(self.shown, self.neighbours),
-                                 f"memorisation_neighbours_fold{self.fold}", self.figures)
+        return self.save(plots.nearest_neighbours(self.shown, self.neighbours),
+                                 f"memorisation_neighbours_fold{self.fold}")
 
     def flags(self) -> list[str]:
         """How many generated patches were flagged, against chance, and the flags' tests."""
@@ -79,7 +80,7 @@ class QualitativePage:
         strip = qualitative.read_interpolation(self.art)
         fig = plots.patch_montage(strip, f"latent interpolation, fold {self.fold}: {len(strip)} steps",
                                   ncols=len(strip))
-        return plots.save_figure(fig, f"latent_interpolation_fold{self.fold}", self.figures)
+        return self.save(fig, f"latent_interpolation_fold{self.fold}")
 
     def made_by(self) -> str:
         return (f"Computed by the step `python -m thesis_lib.studies.qualitative` at commit "

@@ -9,6 +9,7 @@ import pandas as pd
 
 from thesis_lib import config, paths, reference
 from thesis_lib.book import plots
+from thesis_lib.book.pages import Page
 from thesis_lib.evaluation import embedding, neighbourhoods
 from thesis_lib.provenance import short_commit
 from thesis_lib.studies import scorecard, tsne, tsne_results
@@ -16,7 +17,7 @@ from thesis_lib.studies import scorecard, tsne, tsne_results
 SPACE_NAMES = {"pixels": "raw pixels", "inception": "FID Inception features"}
 
 
-class TsnePage:
+class TsnePage(Page):
     """The t-SNE chapter: ``params`` the resolved ``tsne`` section, ``spaces`` the feature spaces
     mapped, ``results`` the step's record, ``table`` its readings (one row per space, mass set
     and metric)."""
@@ -56,8 +57,8 @@ class TsnePage:
         for space in self.spaces:
             for name, (xy, groups) in coords[space].items():
                 fig = plots.tsne_map(xy, groups, f"{space}: {name.replace('_', ', ')}")
-                plots.save_figure(fig, f"tsne_{space}_{name}", self.figures, close=True)
-        return plots.save_figure(plots.tsne_maps(coords), "tsne_maps", self.figures)
+                self.save(fig, f"tsne_{space}_{name}", close=True)
+        return self.save(plots.tsne_maps(coords), "tsne_maps")
 
     def readings(self) -> list:
         """The readings that can tell sets apart, and the saturated ones named apart."""
