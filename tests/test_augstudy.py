@@ -17,12 +17,12 @@ from thesis_lib.data.splits import partition_of
 from thesis_lib.evaluation.scoring import best_arm, best_f1_threshold, classification_scores, mean_and_sd
 from thesis_lib.models import checkpoint
 from thesis_lib.models.dcgan import Generator
-from thesis_lib.studies import augstudy
+from thesis_lib.studies import arms, aug_results, augstudy
 
 # Tiny but complete: 2 masses and 20 normals per fold, G_k trained for 2 epochs, 2 classifier seeds
 TINY = {"epochs": 1, "gan": {"epochs": 2, "iterations": 0, "eval_every": 1, "sample_every": 1, "eval_samples": 8}}
-N_GAN_ARMS = sum(arm.gan for arm in augstudy.APPROACHES.values())
-N_ROWS = (len(augstudy.APPROACHES) + N_GAN_ARMS) * 3 * 2  # (arms + a second G_k seed of each GAN arm) x folds x seeds
+N_GAN_ARMS = sum(arm.gan for arm in arms.APPROACHES.values())
+N_ROWS = (len(arms.APPROACHES) + N_GAN_ARMS) * 3 * 2  # (arms + a second G_k seed of each GAN arm) x folds x seeds
 
 
 @pytest.fixture(scope="module")
@@ -72,11 +72,11 @@ def _generator(path):
 def test_subsets_are_nested_and_from_training_patients(artifacts):
     store, study = augstudy.open_store(artifacts), _study()
     for fold in range(3):
-        small, large = (augstudy.subset_of(store, fold, k, study) for k in (2, 3))
+        small, large = (arms.subset_of(store, fold, k, study) for k in (2, 3))
         assert set(small.masses.index) < set(large.masses.index) and len(small.normals) == 20
         assert set(small.normals.index) < set(large.normals.index)
         assert not set(large.masses.patient_id) & _patients(store, fold, ["val", "test"])
-        assert small.hash != large.hash and small.hash == augstudy.subset_of(store, fold, 2, study).hash
+        assert small.hash != large.hash and small.hash == arms.subset_of(store, fold, 2, study).hash
 
 
 @pytest.mark.parametrize("approach, n_positive, n_synthetic, flips", [
@@ -85,9 +85,9 @@ def test_subsets_are_nested_and_from_training_patients(artifacts):
     ("Aug GAN", 5, 3, True)])
 def test_approach_composition(artifacts, approach, n_positive, n_synthetic, flips, tmp_path):
     store, study = augstudy.open_store(artifacts), _study()
-    subset = augstudy.subset_of(store, 1, 2, study)
+    subset = arms.subset_of(store, 1, 2, study)
     generator = _generator(tmp_path / "g.pt")
-    train = augstudy.training_set(store, subset, approach, study, generator)
+    train = arms.training_set(store, subset, approach, study, generator)
     assert train.counts() == {"n_real": 2, "n_positive": n_positive, "n_synthetic": n_synthetic, "n_normal": 20}
     assert train.flips is flips and train.x.shape == (20 + n_positive, 128, 128)
     assert (train.y[train.synthetic] == 1).all()
@@ -95,7 +95,7 @@ def test_approach_composition(artifacts, approach, n_positive, n_synthetic, flip
     positives = train.x[(train.y == 1) & ~train.synthetic]
     assert all(any(np.array_equal(p, r) for r in real) for p in positives)  # x2.5 repeats the real masses
     if n_synthetic:  # GAN and Aug GAN draw the same synthetic masses
-        other = augstudy.training_set(store, subset, "Aug GAN" if approach == "GAN" else "GAN", study, generator)
+        other = arms.training_set(store, subset, "Aug GAN" if approach == "GAN" else "GAN", study, generator)
         assert np.array_equal(other.x, train.x)
 
 
@@ -103,13 +103,13 @@ def test_approach_composition(artifacts, approach, n_positive, n_synthetic, flip
 def test_a_run_writes_its_rows_from_one_subset(ran):
     art, table = ran
     store, study = augstudy.open_store(art), _study()
-    assert len(table) == N_ROWS and set(table.approach) == set(augstudy.APPROACHES)
+    assert len(table) == N_ROWS and set(table.approach) == set(arms.APPROACHES)
     assert set(table.replicate) == {0, 1} and table.commit.notna().all() and (table.config_hash.str.len() == 12).all()
     gan = table[table.approach.str.contains("GAN")]
     assert (gan.n_synthetic == 3).all() and (table.n_real == 2).all() and (table.n_normal == 20).all()
     assert table[["f1", "precision", "recall", "auc", "ap", "f1_val"]].apply(lambda c: c.between(0, 1)).all().all()
     for fold in range(3):
-        subset = augstudy.subset_of(store, fold, 2, study)
+        subset = arms.subset_of(store, fold, 2, study)
         assert set(table[table.fold == fold].subset_hash) == {subset.hash}  # every arm and seed: one subset
         summary = json.loads((art / "gan" / f"fold{fold}_k2" / "summary.json").read_text())
         assert summary["masses_hash"] == subset.mass_hash  # and G_k saw exactly its masses
@@ -118,9 +118,9 @@ def test_a_run_writes_its_rows_from_one_subset(ran):
     seeds = table.groupby(["fold", "replicate"]).seed.nunique()
     assert (seeds == 1).all()  # arms of one replicate share the classifier seed: paired
     assert table.steps_per_epoch.nunique() == 1 and (table.epochs_run >= table.best_epoch).all()  # equal steps
-    gan_rows = table[table.approach.map(lambda a: augstudy.APPROACHES[a].gan)]
+    gan_rows = table[table.approach.map(lambda a: arms.APPROACHES[a].gan)]
     assert set(gan_rows.gan_seed) == {0, 1} and table[~table.index.isin(gan_rows.index)].gan_seed.isna().all()
-    pred = augstudy.read_predictions(art, 2)
+    pred = aug_results.read_predictions(art, 2)
     assert len(pred) == len(table) * table.groupby("fold").n_test_mass.first().add(
         table.groupby("fold").n_test_normal.first()).mean()
     for fold in range(3):
@@ -131,9 +131,9 @@ def test_a_run_writes_its_rows_from_one_subset(ran):
 @pytest.mark.slow
 def test_reruns_reuse_rows_and_generators(ran):
     art, table = ran
-    before = augstudy.results_path(art).stat().st_mtime_ns
+    before = aug_results.results_path(art).stat().st_mtime_ns
     again = augstudy.run_study("smoke", 2, **TINY, workers=1, progress=False)  # reused, not recomputed
-    assert augstudy.results_path(art).stat().st_mtime_ns == before
+    assert aug_results.results_path(art).stat().st_mtime_ns == before
     pd.testing.assert_frame_equal(again, table)
     gk_summary = art / "gan" / "fold0_k2" / "summary.json"
     gk_written = gk_summary.stat().st_mtime_ns
@@ -152,8 +152,8 @@ def test_another_seed_draws_another_subset_and_retrains_g_k(artifacts):
     masses, never reused from the subset of another seed."""
     store = augstudy.open_store(artifacts)
     first = augstudy.run_study("smoke", 2, **TINY, approaches=["GAN"], folds=[0], workers=1, progress=False)
-    other = augstudy.subset_of(store, 0, 2, _study(seed=5))
-    assert other.mass_hash != augstudy.subset_of(store, 0, 2, _study()).mass_hash
+    other = arms.subset_of(store, 0, 2, _study(seed=5))
+    assert other.mass_hash != arms.subset_of(store, 0, 2, _study()).mass_hash
     second = augstudy.run_study("smoke", 2, **TINY, seed=5, approaches=["GAN"], folds=[0], workers=1,
                                 progress=False)
     assert set(second.subset_hash) == {other.hash} != set(first.subset_hash)
@@ -164,11 +164,11 @@ def test_another_seed_draws_another_subset_and_retrains_g_k(artifacts):
 @pytest.mark.slow
 def test_intervals_are_written_per_k_comparison_and_metric(ran):
     art, _ = ran
-    out = augstudy.write_intervals(art, n_boot=200)
-    pd.testing.assert_frame_equal(out, augstudy.read_intervals(art), check_dtype=False)
+    out = aug_results.write_intervals(art, n_boot=200)
+    pd.testing.assert_frame_equal(out, aug_results.read_intervals(art), check_dtype=False)
     pairs = out[out.comparison.str.contains(" - ")]
-    assert set(pairs.comparison) == {" - ".join(c) for c in augstudy.COMPARISONS}
-    assert set(pairs.metric) == set(augstudy.INTERVAL_METRICS)
+    assert set(pairs.comparison) == {" - ".join(c) for c in arms.COMPARISONS}
+    assert set(pairs.metric) == set(aug_results.INTERVAL_METRICS)
     gan = out.comparison.str.contains("GAN")  # a GAN arm: 2 G_k seeds x 2 classifier seeds, a level each
     assert (out.n_seeds[gan] == 4).all() and (out.n_seeds[~gan] == 2).all()
     assert (out.n_gan_seeds[gan] == 2).all() and (out.n_gan_seeds[~gan] == 1).all() and (out.n_classifier_seeds == 2).all()
@@ -176,7 +176,7 @@ def test_intervals_are_written_per_k_comparison_and_metric(ran):
     assert (pairs.low <= pairs.estimate).all() and (pairs.estimate <= pairs.high).all()
     assert (pairs.p_holm_better >= pairs.p_above).all()
     assert set(pairs.verdict) <= {"better", "worse", "not distinguishable from 0"}
-    assert set(out[~out.comparison.str.contains(" - ")].metric) == set(augstudy.ARM_METRICS)
+    assert set(out[~out.comparison.str.contains(" - ")].metric) == set(aug_results.ARM_METRICS)
 
 
 @pytest.mark.slow
@@ -194,7 +194,7 @@ def test_several_generators_give_their_own_arms_and_comparisons(artifacts, tmp_p
     assert (first["ema_decay"], first["evaluator"]) == (0.995, "last")  # the profile's gan section
     assert (thesis["ema_decay"], thesis["evaluator"]) == (0.0, "pixel")  # recipes.thesis over it
     assert not list((artifacts / "gan").glob("*imported*"))  # a ready generator is not trained
-    assert augstudy.comparisons(table.approach) == [("GAN", "ORG"), ("GAN [imported G]", "ORG"),
+    assert arms.comparisons(table.approach) == [("GAN", "ORG"), ("GAN [imported G]", "ORG"),
                                                     ("GAN [imported G]", "GAN"), ("GAN [thesis]", "ORG"),
                                                     ("GAN [thesis]", "GAN")]
 
@@ -212,19 +212,19 @@ def test_generators_of_another_size_or_unknown_recipes_are_refused(artifacts, tm
 
 
 def test_merge_replaces_every_replicate_of_a_cell_of_its_config_and_keeps_other_configs(artifacts):
-    rows = pd.DataFrame([{c: 0 for c in augstudy.RESULT_COLUMNS} | {"k": 2, "approach": "ORG", "fold": 0, "replicate": r,
+    rows = pd.DataFrame([{c: 0 for c in aug_results.RESULT_COLUMNS} | {"k": 2, "approach": "ORG", "fold": 0, "replicate": r,
                                                                    "config_hash": "default"} for r in (0, 1, 2)])
     pred = pd.DataFrame({"fold": 0, "approach": "ORG", "replicate": [0, 1, 2], "patch": 1, "patient_id": "p",
                          "label": 1, "proba": 0.5, "config_hash": "default"})
-    augstudy.merge_results(artifacts, 2, rows, pred)
-    merged = augstudy.merge_results(artifacts, 2, rows.iloc[:2].assign(f1=0.5), pred.iloc[:2])
+    aug_results.merge_results(artifacts, 2, rows, pred)
+    merged = aug_results.merge_results(artifacts, 2, rows.iloc[:2].assign(f1=0.5), pred.iloc[:2])
     assert len(merged) == 2 and (merged.f1 == 0.5).all()  # the third replicate of the old run is gone
-    assert len(augstudy.read_predictions(artifacts, 2)) == 2
-    one_off = augstudy.merge_results(artifacts, 2, rows.iloc[2:].assign(f1=0.9, config_hash="seeds [2]"),
+    assert len(aug_results.read_predictions(artifacts, 2)) == 2
+    one_off = aug_results.merge_results(artifacts, 2, rows.iloc[2:].assign(f1=0.9, config_hash="seeds [2]"),
                                      pred.iloc[2:].assign(config_hash="seeds [2]"))
     assert len(one_off) == 3 and set(one_off.config_hash) == {"default", "seeds [2]"}  # another config: kept beside
-    assert len(augstudy.read_predictions(artifacts, 2, "default")) == 2
-    assert len(augstudy.read_predictions(artifacts, 2, "seeds [2]")) == 1
+    assert len(aug_results.read_predictions(artifacts, 2, "default")) == 2
+    assert len(aug_results.read_predictions(artifacts, 2, "seeds [2]")) == 1
 
 
 def test_current_rows_are_each_ks_last_run_config_and_say_where_they_come_from(artifacts):
@@ -233,18 +233,18 @@ def test_current_rows_are_each_ks_last_run_config_and_say_where_they_come_from(a
     from thesis_lib import paths
     from thesis_lib.io import write_json
     a, b = "123456789012", "0123e4567890"
-    rows = pd.DataFrame([{c: 0 for c in augstudy.RESULT_COLUMNS} | {"k": 2, "approach": "ORG", "fold": 0, "replicate": r,
+    rows = pd.DataFrame([{c: 0 for c in aug_results.RESULT_COLUMNS} | {"k": 2, "approach": "ORG", "fold": 0, "replicate": r,
                                                                    "config_hash": h, "commit": "1234567"}
                          for r, h in ((0, a), (1, a), (0, b))])
     pred = pd.DataFrame({"fold": 0, "approach": "ORG", "replicate": [0, 1, 0], "patch": 1, "patient_id": "p",
                          "label": 1, "proba": 0.5, "config_hash": [a, a, b]})
-    augstudy.merge_results(artifacts, 2, rows, pred)
+    aug_results.merge_results(artifacts, 2, rows, pred)
     for h, reused in ((a, False), (b, True)):
         write_json(paths.aug(artifacts) / "k2" / "provenance.json",
                    {"config_hash": h, "started_utc": "2026-12-04T22:00:00+00:00", "reused": reused, "parameters": {}})
-        current = augstudy.current_rows(artifacts)
+        current = aug_results.current_rows(artifacts)
         assert set(current.config_hash) == {h} and len(current) == (2 if h == a else 1)
-    where = augstudy.reuse_table(artifacts, current)
+    where = aug_results.reuse_table(artifacts, current)
     assert where.loc[2, "config"] == b and where.loc[2, "computed at commit"] == "1234567" and where.loc[2, "rows reused"]
 
 
@@ -320,7 +320,7 @@ def test_mean_and_sd_per_k_and_approach():
     cells = mean_and_sd(table, "f1")
     assert cells.loc[10, "ORG"] == "0.600 ± 0.141" and cells.loc[10, "GAN"] == "0.800 ± 0.000"
     more = pd.concat([table, pd.DataFrame({"k": [10], "approach": ["GAN [thesis]"], "f1": [0.9]})])
-    assert best_arm(more, "f1", list(augstudy.APPROACHES)).label.to_dict() == {10: "GAN"}  # a further generator's arm
+    assert best_arm(more, "f1", list(arms.APPROACHES)).label.to_dict() == {10: "GAN"}  # a further generator's arm
     assert best_arm(more, "f1", ["ORG", "GAN [thesis]"]).label.to_dict() == {10: "GAN [thesis]"}  # is judged apart
 
 
@@ -342,11 +342,11 @@ def test_at_render_time_the_chapter_reads_rows_of_its_own_settings_only(artifact
     from thesis_lib import config, paths
     from thesis_lib.io import write_json
     from thesis_lib.results import RENDER_ONLY_ENV, ResultsMissing
-    rows = pd.DataFrame([{c: 0 for c in augstudy.RESULT_COLUMNS} | {"k": 2, "approach": "ORG", "fold": 0, "replicate": 0,
+    rows = pd.DataFrame([{c: 0 for c in aug_results.RESULT_COLUMNS} | {"k": 2, "approach": "ORG", "fold": 0, "replicate": 0,
                                                                    "config_hash": "a", "commit": "c"}])
     pred = pd.DataFrame({"fold": 0, "approach": "ORG", "replicate": [0], "patch": 1, "patient_id": "p", "label": 1,
                          "proba": 0.5, "config_hash": "a"})
-    augstudy.merge_results(artifacts, 2, rows, pred)
+    aug_results.merge_results(artifacts, 2, rows, pred)
     study = config.resolve("aug", "smoke")
     record = paths.aug(artifacts) / "k2" / "provenance.json"
     write_json(record, {"config_hash": "a", "started_utc": "", "parameters": {**study, "k": 2, "workers": 8}})

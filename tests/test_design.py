@@ -14,7 +14,7 @@ from thesis_lib import config
 from thesis_lib.evaluation import power
 from thesis_lib.evaluation.bootstrap import FoldScores, hierarchical_bootstrap
 from thesis_lib.io import write_json
-from thesis_lib.studies import augstudy, primary, realism
+from thesis_lib.studies import arms, aug_results, primary, realism
 from thesis_lib.training.classifier import ClassifierConfig, train_classifier
 
 DESIGN = {"comparison": ["Aug GAN", "Aug ORG x2.5"], "metric": "auc", "beside": ["ap"], "k": 100,
@@ -126,8 +126,8 @@ def _write_study(art, gan_effects, k=100, folds=2, seed=0):
                              "threshold": 0.5, "best_epoch": 5, "epochs_run": 8, "config_hash": "scenario"})
         assert n_c == 2
     (art / "aug" / f"k{k}").mkdir(parents=True)
-    pd.DataFrame(rows).reindex(columns=augstudy.RESULT_COLUMNS).to_csv(art / "aug" / "results.csv", index=False)
-    pd.concat(preds).assign(config_hash="scenario").to_csv(augstudy.predictions_path(art, k), index=False)
+    pd.DataFrame(rows).reindex(columns=aug_results.RESULT_COLUMNS).to_csv(art / "aug" / "results.csv", index=False)
+    pd.concat(preds).assign(config_hash="scenario").to_csv(aug_results.predictions_path(art, k), index=False)
     write_json(art / "aug" / f"k{k}" / "provenance.json", {"config_hash": "scenario", "parameters": {"epochs": 20}})
 
 
@@ -275,7 +275,7 @@ def test_every_arm_takes_the_same_optimiser_steps(monkeypatch):
         counts[n_pos] = len(steps)
     assert counts == {10: 21, 25: 21}
     study = {"normal_per_real": 10, "batch_size": 64}
-    assert augstudy.steps_per_epoch(study, 100) == 18  # ceil(1,100 / 64), for every arm at k = 100
+    assert arms.steps_per_epoch(study, 100) == 18  # ceil(1,100 / 64), for every arm at k = 100
 
 
 # --- the domain-feature check compares with held-out masses at matched N ------------------------
@@ -395,7 +395,7 @@ def test_the_endpoint_and_the_differences_table_show_one_interval(tmp_path):
     _write_study(tmp_path, [0.4, 0.6])
     result = primary.endpoint(tmp_path, DESIGN, n_boot=500)
     table = pd.read_csv(tmp_path / "aug" / "results.csv")
-    rows = augstudy.intervals(tmp_path, table, n_boot=500)
+    rows = aug_results.intervals(tmp_path, table, n_boot=500)
     for score in result["scores"]:
         row = rows[(rows.comparison == "Aug GAN - Aug ORG x2.5") & (rows.metric == score["metric"])].iloc[0]
         assert (row.low, row.high, row.df) == pytest.approx((score["low"], score["high"], score["df"]))

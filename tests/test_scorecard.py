@@ -11,7 +11,8 @@ import pytest
 
 from thesis_lib import provenance
 from thesis_lib.io import write_json
-from thesis_lib.studies import augstudy, primary, realism, scorecard
+from thesis_lib.studies import aug_results, primary, realism, scorecard
+from thesis_lib.studies.arms import APPROACHES
 
 
 DESIGN = {"comparison": ["Aug GAN", "Aug ORG x2.5"], "metric": "auc", "beside": ["ap", "f1"], "k": 100,
@@ -34,7 +35,7 @@ def _write_aug(art, f1_by_approach: dict[str, list[float]], ks=(100, 250), n=200
         for approach, f1s in f1_by_approach.items():
             for fold in range(3):
                 for replicate in (0, 1):
-                    for gan_seed in ((0, 1) if augstudy.APPROACHES[approach].gan else (np.nan,)):
+                    for gan_seed in ((0, 1) if APPROACHES[approach].gan else (np.nan,)):
                         proba = np.where(rng.random(n) < f1s[i], y, 1 - y).astype(float)
                         preds[k].append(pd.DataFrame({"fold": fold, "approach": approach, "replicate": replicate,
                                                       "gan_seed": gan_seed, "patch": np.arange(n) + 1000 * fold,
@@ -45,7 +46,7 @@ def _write_aug(art, f1_by_approach: dict[str, list[float]], ks=(100, 250), n=200
                         rows.append({"k": k, "approach": approach, "fold": fold, "replicate": replicate,
                                      "gan_seed": gan_seed, "f1": f1, "auc": 0.9, "threshold": 0.5,
                                      "config_hash": "scenario"})
-    table = pd.DataFrame(rows).reindex(columns=augstudy.RESULT_COLUMNS)
+    table = pd.DataFrame(rows).reindex(columns=aug_results.RESULT_COLUMNS)
     (art / "aug").mkdir(parents=True)
     table.to_csv(art / "aug" / "results.csv", index=False)
     for k, frames in preds.items():
@@ -53,7 +54,7 @@ def _write_aug(art, f1_by_approach: dict[str, list[float]], ks=(100, 250), n=200
         pd.concat(frames).assign(config_hash="scenario").to_csv(art / "aug" / f"k{k}" / "predictions.csv.gz",
                                                                 index=False)
         write_json(art / "aug" / f"k{k}" / "provenance.json", {"config_hash": "scenario", "parameters": {}})
-    augstudy.write_intervals(art, n_boot=1000)  # bootstrap p-values down to 1/1001: Holm over 10 tests can reach 0.025
+    aug_results.write_intervals(art, n_boot=1000)  # bootstrap p-values down to 1/1001: Holm over 10 tests can reach 0.025
     if {"Aug GAN", "Aug ORG x2.5"} <= set(f1_by_approach) and 100 in ks:
         write_json(primary.primary_path(art), primary.endpoint(art, DESIGN, n_boot=1000))
 
@@ -100,8 +101,8 @@ def _write_tsne(art, judged=True, gap=(0.05, 0.02, 0.08), outlier=(1.5, 1.0, 1.2
 
 
 # The claims whose verdict follows from this run's numbers alone (FID's value is never comparable)
-SCORED_CLAIMS = ("F1 rises with k (ORG)", "Aug GAN gives the best F1 at the smallest k",
-                 scorecard.GAN_ORG, "Aug GAN beats Aug ORG up to k = 500", scorecard.PRIMARY,
+SCORED_CLAIMS = (scorecard.F1_RISES, "Aug GAN gives the best F1 at the smallest k",
+                 scorecard.GAN_ORG, scorecard.UP_TO_500, scorecard.PRIMARY,
                  "generated masses fill gaps between real ones", "generated masses support outliers less than flips")
 
 
@@ -155,7 +156,7 @@ def test_a_failed_generator_gate_leaves_the_gan_arm_claims_unjudged(tmp_path):
     gate.to_csv(gate_path(tmp_path), index=False)
     verdicts, table = _verdicts(tmp_path)
     aug = table[table.chapter == "aug"].set_index("claim")
-    assert verdicts["F1 rises with k (ORG)"] == scorecard.REPRODUCED  # no GAN arm in it
+    assert verdicts[scorecard.F1_RISES] == scorecard.REPRODUCED  # no GAN arm in it
     assert verdicts[scorecard.PRIMARY] == scorecard.NOT_COMPARABLE  # fixed at k = 100, whose G_k failed
     # the smallest-k claim moves to the smallest k the thesis ran whose G_k passed, and says so
     assert verdicts[scorecard.SMALLEST_K] == scorecard.REPRODUCED
@@ -200,7 +201,7 @@ def test_arms_without_a_true_difference_reproduce_no_difference_claim(tmp_path):
     """Every arm as good as every other (a generator that adds nothing): no claim that needs a
     difference between arms may pass, however the means happen to fall."""
     same = [0.85, 0.85]
-    verdicts, table = _scenario(tmp_path, {a: same for a in augstudy.APPROACHES}, curve=(250.0, 150.0), tsne={})
+    verdicts, table = _scenario(tmp_path, {a: same for a in APPROACHES}, curve=(250.0, 150.0), tsne={})
     for claim in (*SCORED_CLAIMS[1:5], scorecard.FLIPS):  # the intervals hold 0 and the thesis' small effects:
         assert verdicts[claim] == scorecard.INCONCLUSIVE, claim  # the study cannot tell, it does not refute
     assert verdicts["FID falls as the DCGAN trains"] == scorecard.INCONCLUSIVE  # 2 snapshots show no trend
@@ -221,10 +222,10 @@ def test_a_degenerate_cell_is_no_evidence(tmp_path):
     verdicts, table = _scenario(tmp_path, arms, curve=(250.0, 210.0, 190.0, 150.0, 140.0), tsne={})
     assert scorecard.degenerate_ks(scorecard.Results.load(tmp_path), "f1") == [100]
     rules = table.set_index("claim").rule
-    for claim in ("F1 rises with k (ORG)", "Aug GAN gives the best F1 at the smallest k"):
+    for claim in (scorecard.F1_RISES, "Aug GAN gives the best F1 at the smallest k"):
         assert verdicts[claim] == scorecard.INCONCLUSIVE, claim
     assert "same constant for every classifier at k = 100 (0.000)" in rules["Aug GAN gives the best F1 at the smallest k"]
-    assert "every ORG classifier scores the same F1 at k = 100 (0.000)" in rules["F1 rises with k (ORG)"]
+    assert "every ORG classifier scores the same F1 at k = 100 (0.000)" in rules[scorecard.F1_RISES]
 
 
 def test_the_fid_trend_needs_enough_snapshots_and_fails_flat_or_noisy_curves():
@@ -295,7 +296,7 @@ def test_provenance_is_collected_into_tables(tmp_path):
 @pytest.mark.parametrize("p_better, p_worse, word", [(0.001, 0.999, "better"), (0.999, 0.001, "worse"),
                                                      (0.03, 0.97, "not distinguishable from 0")])
 def test_difference_verdicts(p_better, p_worse, word):
-    assert augstudy.difference_verdict(p_better, p_worse) == word
+    assert aug_results.difference_verdict(p_better, p_worse) == word
 
 
 def test_t_sne_claims_follow_the_one_definition_of_realism(tmp_path):
@@ -326,9 +327,9 @@ def test_an_arm_that_scores_one_constant_is_no_evidence_for_its_trend(tmp_path):
     arms = {"ORG": [0.0, 0.80], "Aug ORG": [0.5, 0.82], "Aug ORG x2.5": [0.5, 0.82], "GAN": [0.6, 0.90],
             "Aug GAN": [0.7, 0.97]}
     verdicts, table = _scenario(tmp_path, arms, curve=(250.0, 210.0, 190.0, 150.0, 140.0), tsne={})
-    assert verdicts["F1 rises with k (ORG)"] == scorecard.INCONCLUSIVE
+    assert verdicts[scorecard.F1_RISES] == scorecard.INCONCLUSIVE
     assert "every ORG classifier scores the same F1 at k = 100 (0.000)" in \
-        table.set_index("claim").loc["F1 rises with k (ORG)", "rule"]
+        table.set_index("claim").loc[scorecard.F1_RISES, "rule"]
 
 
 def test_the_landing_page_opens_with_the_verdict_counts(tmp_path):
@@ -445,7 +446,7 @@ def test_classifiers_stopped_at_their_cap_make_the_augmentation_verdicts_inconcl
     assert scorecard.at_cap_share(res) == pytest.approx(0.25)
     verdicts, table = _verdicts(tmp_path)
     rules = table.set_index("claim").rule
-    for claim in (scorecard.PRIMARY, scorecard.GAN_ORG, "Aug GAN beats Aug ORG up to k = 500"):
+    for claim in (scorecard.PRIMARY, scorecard.GAN_ORG, scorecard.UP_TO_500):
         assert verdicts[claim] == scorecard.INCONCLUSIVE, claim
         assert "25% of the classifiers kept their last allowed epoch" in rules[claim]
 
@@ -487,10 +488,10 @@ def test_a_borderline_generator_leaves_the_gan_claims_undecided(tmp_path):
     gate.to_csv(gate_path(tmp_path), index=False)
     verdicts, table = _verdicts(tmp_path)
     rules = table.set_index("claim").rule
-    for claim in (scorecard.PRIMARY, scorecard.GAN_ORG, scorecard.SMALLEST_K, "Aug GAN beats Aug ORG up to k = 500"):
+    for claim in (scorecard.PRIMARY, scorecard.GAN_ORG, scorecard.SMALLEST_K, scorecard.UP_TO_500):
         assert verdicts[claim] == scorecard.INCONCLUSIVE, claim
         assert "borderline on the quality gate" in rules[claim]
-    assert verdicts["F1 rises with k (ORG)"] == scorecard.REPRODUCED  # no GAN arm in it
+    assert verdicts[scorecard.F1_RISES] == scorecard.REPRODUCED  # no GAN arm in it
 
 
 def test_a_claim_about_each_k_names_the_k_it_was_judged_at():
@@ -505,8 +506,8 @@ def test_a_trend_claim_with_one_k_is_inconclusive_not_incomparable(tmp_path):
     that measure something else (not comparable)."""
     _write_aug(tmp_path, {"ORG": [0.7], "Aug ORG": [0.72]}, ks=(100,))
     verdicts, table = _verdicts(tmp_path)
-    row = table.set_index("claim").loc["F1 rises with k (ORG)"]
-    assert verdicts["F1 rises with k (ORG)"] == scorecard.INCONCLUSIVE
+    row = table.set_index("claim").loc[scorecard.F1_RISES]
+    assert verdicts[scorecard.F1_RISES] == scorecard.INCONCLUSIVE
     assert "the only k that ran" in row["this run"] and "a trend needs two k or more" in row["rule"]
 
 

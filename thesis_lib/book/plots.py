@@ -259,7 +259,7 @@ def metric_against_k(intervals: pd.DataFrame, thesis: dict | None, metric: str =
                      thesis_label: str = "thesis") -> Figure:
     """``metric`` against training size k per approach: this run's estimates with their 95 %
     intervals (left; ``intervals`` has columns k, comparison (an approach's name), metric,
-    estimate, low, high, as :func:`thesis_lib.studies.augstudy.intervals` writes them) and the thesis'
+    estimate, low, high, as :func:`thesis_lib.studies.aug_results.intervals` writes them) and the thesis'
     reported means (right; ``thesis`` maps approach -> values at ``thesis["k"]``), each on its own
     axes; an approach the thesis did not run is left out there."""
     panels = [(ours_label, None)] + ([(thesis_label, thesis)] if thesis else [])

@@ -1,31 +1,11 @@
 """The augmentation study: do generated masses help an imbalanced mass-versus-normal classifier?
 
 For every training size k and fold (patient-level; the fold's validation and test patients
-are the same for every k) one function, :func:`~thesis_lib.data.subsets.draw_subset`, draws k
-real masses from the fold's training pool (nested: the 100 lie inside the 250) and
-``normal_per_real`` x k normal patches; that one subset is handed to the generator G_k (trained
-on its k masses only) and to every classifier arm, and its hash is stored with both. The thesis'
-classifier is then trained five ways:
-
-============  =====================================================  ==============
-approach      training set                                           flips
-============  =====================================================  ==============
-ORG           k real + 10 k normal                                   no
-Aug ORG       k real + 10 k normal                                   h/v, on the fly
-ORG x2.5      the k real masses each shown 2.5 times + 10 k normal   no
-Aug ORG x2.5  the k real masses each shown 2.5 times + 10 k normal   h/v, on the fly
-GAN           k real + 1.5 k from G_k + 10 k normal                  no
-Aug GAN       k real + 1.5 k from G_k + 10 k normal                  h/v, on the fly
-============  =====================================================  ==============
-
-``Aug ORG x2.5`` is the fair control of ``Aug GAN`` and ``ORG x2.5`` of ``GAN`` (neither in the
-thesis): the same number of positives and the same flips, so each pair differs only by where
-the extra positives come from; the other pairs also differ in their class ratio, which moves
-AUC, AP and F1 at a fixed threshold by itself.
-
-Every classifier takes the same number of optimiser steps per epoch, that of one pass over the
-ORG arm's k + 10 k patches, whatever its arm's size: an arm with more positives sees each patch
-less often per epoch instead of taking more steps.
+are the same for every k) one subset of k real masses (nested: the 100 lie inside the 250) and
+``normal_per_real`` x k normal patches is handed to the generator G_k (trained on its k masses
+only) and to every classifier arm (:mod:`thesis_lib.studies.arms`), and its hash is stored with
+both. This module runs them: the G_k, then every classifier, in parallel processes, and writes
+their rows and predictions (:mod:`thesis_lib.studies.aug_results`).
 
 Every cell (k, approach, fold) is trained with each of ``classifier_seeds``; a GAN arm with
 every pair of classifier seed and G_k seed (``gan_seeds``, a G_k per seed, fold and k), so that
@@ -33,12 +13,7 @@ the intervals resample generator seeds as a level of their own. The G_k come fro
 (:mod:`thesis_lib.models.generators`: recipes trained here, e.g. ``small-data`` and ``thesis``, or a
 ready checkpoint such as the thesis' own generator): the first gives the arms ``GAN`` and
 ``Aug GAN``, each further one the arms ``GAN [name]`` and ``Aug GAN [name]``, compared with the
-same controls and with the first generator's arm. Each training gives one row of
-``artifacts/<profile>/aug/results.csv`` (AUC, average precision, F1/precision/recall at 0.5 and
-F1 at the threshold chosen on validation, counts, seeds, subset hash, config hash, commit,
-duration) and its test-set probabilities in ``aug/k<k>/predictions.csv.gz``. Intervals
-(:mod:`thesis_lib.evaluation.bootstrap`: seeds, then test patients, paired across arms; Holm across k) are
-written to ``aug/intervals.csv`` by :func:`write_intervals`.
+same controls and with the first generator's arm.
 
 Command line (what each Snakemake job runs)::
 
@@ -50,16 +25,13 @@ Command line (what each Snakemake job runs)::
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
 import hashlib
 import json
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -69,17 +41,19 @@ from tqdm.auto import tqdm
 from thesis_lib import config, paths
 from thesis_lib.data.capacity import check_folds
 from thesis_lib.data.store import PatchStore
-from thesis_lib.data.subsets import TrainingSubset, draw_subset
+from thesis_lib.data.subsets import TrainingSubset
 from thesis_lib.devices import announce, pick_device
-from thesis_lib.evaluation import power
-from thesis_lib.evaluation.bootstrap import FoldScores, hierarchical_bootstrap, holm
 from thesis_lib.evaluation.scoring import best_f1_threshold, classification_scores
 from thesis_lib.io import atomic_path
-from thesis_lib.models.generate import generate, ready
+from thesis_lib.models.generate import ready
 from thesis_lib.models.generators import GeneratorSource, identity, parse_sources
 from thesis_lib.provenance import Run, cpu_cores, git_commit, short_commit
-from thesis_lib.results import ResultsMissing, as_recorded, recorded, render_only
+from thesis_lib.results import ResultsMissing, as_recorded, render_only
 from thesis_lib.sections import EXECUTION, AugSection
+from thesis_lib.studies.arms import (APPROACHES, OVERSAMPLED_RATIO, arm_label, base_approach, check_approaches,
+                                     derived_seed, evaluation_set, steps_per_epoch, subset_of, training_set)
+from thesis_lib.studies.aug_results import (RESULT_COLUMNS, current_rows, k_record, merge_results, read_results,
+                                            write_intervals)
 from thesis_lib.training.classifier import ClassifierConfig, predict_proba, train_classifier
 from thesis_lib.training.gan import train_run
 from thesis_lib.training.gan_config import GanConfig
@@ -87,55 +61,11 @@ from thesis_lib.training.resume import is_finished
 from thesis_lib.training.runs import read_run, run_dir
 
 
-@dataclass(frozen=True)
-class Arm:
-    """How an approach builds its training set from a subset."""
-
-    gan: bool  # adds synthetic_per_real x k masses of G_k
-    flips: bool  # random h/v flips on the fly
-    oversample: bool = False  # real masses shown (1 + synthetic_per_real) times: Aug GAN's positive count
-
-
-APPROACHES = {"ORG": Arm(False, False), "Aug ORG": Arm(False, True), "ORG x2.5": Arm(False, False, True),
-              "Aug ORG x2.5": Arm(False, True, True), "GAN": Arm(True, False), "Aug GAN": Arm(True, True)}
-OVERSAMPLED_RATIO = 1.5  # the x2.5 arms match the GAN arms only at synthetic_per_real = 1.5
 RUN_OPTIONS = ("approaches", "folds", "workers", "reuse", "progress")  # how run_study runs, not what it computes
-# (A, B): "A beats B" is the statement each interval tests; the fair controls first
-COMPARISONS = (("Aug GAN", "Aug ORG x2.5"), ("GAN", "ORG x2.5"), ("Aug GAN", "Aug ORG"), ("GAN", "ORG"),
-               ("Aug ORG", "ORG"))
-SAME_RATIO = {("Aug GAN", "Aug ORG x2.5"), ("GAN", "ORG x2.5"), ("Aug ORG", "ORG")}  # arms of one class ratio
-INTERVAL_METRICS = ("auc", "ap", "f1", "f1_val")  # threshold-free first, then F1 at 0.5, then at the validation threshold
-ARM_METRICS = ("auc", "f1")  # per-arm intervals for the figures
-ALPHA = 0.05  # family-wise, two-sided: each direction is tested at ALPHA / 2 after Holm's correction across k
-RESULT_COLUMNS = ["k", "approach", "fold", "replicate", "gan_seed", "generator", "auc", "ap", "f1", "precision", "recall",
-                  "threshold", "f1_val", "n_real", "n_positive", "n_synthetic", "n_normal", "n_val", "n_val_mass",
-                  "n_test_mass",
-                  "n_test_normal", "n_test_patients", "best_epoch", "epochs_run", "steps_per_epoch", "best_val_f1",
-                  "best_val_auc", "seed", "subset_hash",
-                  "config_hash", "commit", "duration_s"]
+
+
 # The aug section's settings besides the classifier's (ClassifierConfig), and what config.resolve adds
 STUDY_KEYS = {f.name for f in fields(AugSection)} | {"seed", "profile", "artifacts"}
-VARIANCE_COLUMNS = ["var_patient", "var_gan_seed", "var_classifier_seed", "n_folds", "n_patients", "n_gan_seeds",
-                    "n_classifier_seeds"]  # hierarchical_bootstrap's variance components and replication
-INTERVAL_COLUMNS = ["k", "comparison", "metric", "estimate", "low", "high", "low90", "high90", "p_above", "p_below",
-                    "p_holm_better", "p_holm_worse", "verdict", "n_seeds", "n_boot", *VARIANCE_COLUMNS, "df",
-                    "bootstrap_low", "bootstrap_high"]
-
-
-@dataclass(frozen=True)
-class TrainingSet:
-    """One approach's training patches: ``x`` (N, 128, 128) uint8, ``y`` (N,) 0/1 (1 = mass),
-    ``synthetic`` (N,) bool; ``n_real`` distinct real masses among them."""
-
-    x: np.ndarray
-    y: np.ndarray
-    synthetic: np.ndarray
-    n_real: int
-    flips: bool
-
-    def counts(self) -> dict[str, int]:
-        return {"n_real": self.n_real, "n_positive": int(self.y.sum()), "n_synthetic": int(self.synthetic.sum()),
-                "n_normal": int((self.y == 0).sum())}
 
 
 def parse_ks(k) -> list[int]:
@@ -146,39 +76,6 @@ def parse_ks(k) -> list[int]:
     if not ks or any(v <= 0 for v in ks):
         raise ValueError(f"k={k!r}: need one or more training sizes > 0")
     return sorted(set(ks))
-
-
-def arm_label(approach: str, source_index: int, source: str) -> str:
-    """An arm's name in the tables: the approach, with ``[generator]`` added for GAN arms of
-    any generator but the first."""
-    return approach if source_index == 0 or not APPROACHES[approach].gan else f"{approach} [{source}]"
-
-
-def base_approach(label: str) -> str:
-    """The approach of an arm's name: ``"Aug GAN [thesis]"`` -> ``"Aug GAN"``."""
-    return label.split(" [", 1)[0]
-
-
-def comparisons(labels) -> list[tuple[str, str]]:
-    """The paired comparisons among the arms ``labels``: :data:`COMPARISONS`, the same for the
-    GAN arms of every further generator, and each of those against the first generator's arm."""
-    labels = set(labels)
-    out = [(a, b) for a, b in COMPARISONS if {a, b} <= labels]
-    for label in sorted(x for x in labels if x != base_approach(x)):
-        base = base_approach(label)
-        out += [(label, b) for a, b in COMPARISONS if a == base and b in labels]
-        if base in labels:
-            out.append((label, base))
-    return out
-
-
-def check_approaches(approaches) -> list[str]:
-    """The approach names in the table's order; an unknown name is an error."""
-    names = [approaches] if isinstance(approaches, str) else list(approaches)
-    unknown = [a for a in names if a not in APPROACHES]
-    if unknown or not names:
-        raise ValueError(f"approaches={names!r}: unknown {unknown}; expected some of {list(APPROACHES)}")
-    return [a for a in APPROACHES if a in names]
 
 
 def seed_list(study: dict, name: str) -> list[int]:
@@ -223,10 +120,6 @@ def gk_dir(artifacts: str | Path, fold: int, k: int, gan_seed: int, sources: lis
     return run_dir(artifacts, fold, k, gan_seed, recipe=None if source == sources[0] else source.name)
 
 
-def n_normal(study: dict, k: int) -> int:
-    return round(study["normal_per_real"] * k)
-
-
 def check_study(store: PatchStore, folds: list[int], ks: list[int], study: dict, approaches: list[str]) -> None:
     """Fail before anything is written when a setting cannot work: an unknown setting, the seed
     lists, the control's ratio, a fold that cannot supply k masses and the normals, or a test
@@ -246,44 +139,6 @@ def check_study(store: PatchStore, folds: list[int], ks: list[int], study: dict,
     check_folds(store, folds, ks, study["normal_per_real"], study["seed"])
 
 
-def subset_of(store: PatchStore, fold: int, k: int, study: dict) -> TrainingSubset:
-    """The one training subset of (``fold``, ``k``) for this study's seed."""
-    return draw_subset(store, fold, k, study["seed"], n_normal(study, k))
-
-
-def training_set(store: PatchStore, subset: TrainingSubset, approach: str, study: dict,
-                 generator: str | Path | None = None, gan_seed: int = 0) -> TrainingSet:
-    """The training patches of ``approach`` built from ``subset``; GAN approaches draw
-    ``synthetic_per_real`` x k masses from ``generator`` (G_k's ``best.pt``) with a seed fixed per
-    (fold, k, gan seed), so GAN and Aug GAN see the same synthetic masses."""
-    arm = APPROACHES[check_approaches([approach])[0]]
-    k, seed = subset.k, study["seed"]
-    real = store.read(subset.masses.index.to_numpy())
-    normal = store.read(subset.normals.index.to_numpy())
-    n_extra = round(study["synthetic_per_real"] * k)
-    parts = [(real, 1, False)]
-    if arm.oversample:  # each real mass once more per round, then a random share of them
-        rng = np.random.default_rng([seed, subset.fold, k, 25])
-        extra = np.r_[np.tile(np.arange(k), n_extra // k), rng.choice(k, n_extra % k, replace=False)]
-        parts.append((real[extra], 1, False))
-    if arm.gan:
-        if generator is None:
-            raise ValueError(f"approach {approach!r} needs G_k's checkpoint (generator=...)")
-        parts.append((generate(generator, n_extra, _seed(seed, subset.fold, k, gan_seed)), 1, True))
-    parts.append((normal, 0, False))
-    x = np.concatenate([p[0] for p in parts])
-    y = np.concatenate([np.full(len(p[0]), p[1], np.int64) for p in parts])
-    synthetic = np.concatenate([np.full(len(p[0]), p[2]) for p in parts])
-    return TrainingSet(x, y, synthetic, len(real), arm.flips)
-
-
-def evaluation_set(store: PatchStore, fold: int, partition: str) -> tuple[np.ndarray, np.ndarray]:
-    """All patches of ``fold``'s ``partition`` ("val" or "test"): x (N, 128, 128) uint8 and
-    y (N,) with 1 for masses; the same for every k."""
-    rows = store.rows(fold, partition)
-    return store.read(rows.index.to_numpy()), (rows.label == "mass").to_numpy(np.int64)
-
-
 def config_hash(store: PatchStore, study: dict, gans: dict[str, dict]) -> str:
     """12 hex digits naming everything that defines a result but k: data, classifier, and the
     G_k (``gans``: per generator, its training parameters or its checkpoint's identity)."""
@@ -291,16 +146,6 @@ def config_hash(store: PatchStore, study: dict, gans: dict[str, dict]) -> str:
     key = {"store": store.summary, "study": {a: v for a, v in study.items() if a not in free},
            "gan": {name: {a: v for a, v in gan.items() if a not in EXECUTION} for name, gan in gans.items()}}
     return hashlib.sha1(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:12]
-
-
-def _seed(*parts: int) -> int:
-    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])
-
-
-def steps_per_epoch(study: dict, k: int) -> int:
-    """Optimiser steps in one classifier epoch, the same for every arm at ``k``: one pass over
-    the ORG arm's k real masses and ``normal_per_real`` x k normal patches."""
-    return -(-(k + n_normal(study, k)) // study["batch_size"])
 
 
 def _classifier_config(study: dict, seed: int, flips: bool, device: str, steps: int = 0) -> ClassifierConfig:
@@ -327,7 +172,7 @@ def _train_generator(profile: str, study: dict, subset: TrainingSubset, gan_seed
         return str(source.checkpoint)
     params = gan_params(profile, study, source)
     if gan_seed:
-        params["seed"] = _seed(params["seed"], gan_seed)
+        params["seed"] = derived_seed(params["seed"], gan_seed)
     out = gk_dir(params["artifacts"], subset.fold, subset.k, gan_seed, sources, source)
     store = PatchStore(paths.store(params["artifacts"]))
     real = store.read(subset.masses.index.to_numpy())
@@ -349,7 +194,7 @@ def _train_classifier(artifacts: str, study: dict, subset: TrainingSubset, label
     train = training_set(store, subset, approach, study, generator, gan_seed or 0)
     x_val, y_val = evaluation_set(store, fold, "val")
     x_test, y_test = evaluation_set(store, fold, "test")
-    seed = _seed(study["seed"], fold, k, replicate)  # the same for every arm: paired comparisons
+    seed = derived_seed(study["seed"], fold, k, replicate)  # the same for every arm: paired comparisons
     steps = steps_per_epoch(study, k)
     fitted = train_classifier(train.x, train.y, x_val, y_val,
                               _classifier_config(study, seed, train.flips, device, steps))
@@ -398,211 +243,6 @@ def _run_all(calls: list[tuple], workers: int, desc: str, progress: bool) -> lis
             bar.update()
     bar.close()
     return out
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (jobs of other k may write the same table)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
-def results_path(artifacts: str | Path) -> Path:
-    return paths.aug(artifacts) / "results.csv"
-
-
-def predictions_path(artifacts: str | Path, k: int) -> Path:
-    return paths.aug(artifacts) / f"k{k}" / "predictions.csv.gz"
-
-
-def intervals_path(artifacts: str | Path) -> Path:
-    return paths.aug(artifacts) / "intervals.csv"
-
-
-def arm_order(label: str) -> tuple[int, str]:
-    """Sort key of an arm: its approach's place in :data:`APPROACHES`, the first generator first."""
-    return list(APPROACHES).index(base_approach(label)), "" if label == base_approach(label) else label
-
-
-def _sorted(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    return table.sort_values(keys, key=lambda s: s.map(arm_order) if s.name == "approach" else s,
-                             ignore_index=True)
-
-
-def read_results(artifacts: str | Path) -> pd.DataFrame:
-    """The study's table (empty when nothing ran yet), sorted by k, approach, fold, replicate;
-    hashes and commits read as text (a hash of decimal digits would otherwise read as a number)."""
-    path = results_path(artifacts)
-    text = {"generator": str, "config_hash": str, "subset_hash": str, "commit": str}
-    table = pd.read_csv(path, dtype=text).fillna({"generator": ""}) if path.is_file() else \
-        pd.DataFrame(columns=RESULT_COLUMNS)
-    return _sorted(table, ["k", "approach", "fold", "replicate"])
-
-
-def _replace(old: pd.DataFrame, new: pd.DataFrame, key: list[str]) -> pd.DataFrame:
-    """``old`` without the rows whose ``key`` occurs in ``new``, then ``new``."""
-    kept = old[~old.set_index(key).index.isin(new.set_index(key).index)] if len(old) else old
-    return pd.concat([kept, new], ignore_index=True) if len(kept) else new.reset_index(drop=True)
-
-
-def merge_results(artifacts: str | Path, k: int, rows: pd.DataFrame, predictions: pd.DataFrame) -> pd.DataFrame:
-    """Write ``rows`` into the table and ``predictions`` (with their ``config_hash``) into k's
-    predictions, each replacing every replicate of the (k, approach, fold) cells they hold *of
-    the same config*: rows of another config are kept beside them, never replaced."""
-    path, pred_path = results_path(artifacts), predictions_path(artifacts, k)
-    with _locked(path.with_name(".results.lock")):
-        table = _replace(read_results(artifacts), rows[RESULT_COLUMNS], ["k", "approach", "fold", "config_hash"])
-        old_pred = read_predictions(artifacts, k) if pred_path.is_file() else predictions.iloc[:0]
-        pred = _replace(old_pred, predictions, ["approach", "fold", "config_hash"])
-        with atomic_path(pred_path) as tmp:
-            pred.to_csv(tmp, index=False, compression="gzip")
-        with atomic_path(path) as tmp:
-            table.to_csv(tmp, index=False)
-    return read_results(artifacts)
-
-
-def read_predictions(artifacts: str | Path, k: int, config_hash: str | None = None) -> pd.DataFrame:
-    """Test-set P(mass) of every approach, fold and replicate at ``k``: fold, approach,
-    replicate, patch, patient_id, label, proba, config_hash; only ``config_hash``'s when given."""
-    pred = pd.read_csv(predictions_path(artifacts, k), dtype={"patient_id": str, "config_hash": str})
-    if "config_hash" not in pred:  # written before predictions were keyed by config: of an unknown one
-        pred["config_hash"] = ""
-    if "gan_seed" not in pred:  # written before GAN arms were crossed with G_k seeds: replicate i used seed i
-        pred["gan_seed"] = np.nan
-    return pred if config_hash is None else pred[pred.config_hash == config_hash]
-
-
-def k_record(artifacts: str | Path, k: int) -> dict:
-    """The record of the last run of ``k`` (``aug/k<k>/provenance.json``: its parameters,
-    ``config_hash``, commit, start and whether its rows were ``reused``), or
-    :class:`~thesis_lib.results.ResultsMissing` naming the step."""
-    return recorded(paths.aug(artifacts) / f"k{k}" / "provenance.json", None,
-                    f"python -m thesis_lib.studies.augstudy --k {k}")
-
-
-def current_rows(artifacts: str | Path, ks=None) -> pd.DataFrame:
-    """The rows of each k (``ks``, default every k of the table) computed with the config of
-    that k's last run (:func:`k_record`): the table can hold rows of other configs beside them."""
-    table = read_results(artifacts)
-    kept = [table[(table.k == k) & (table.config_hash == k_record(artifacts, k)["config_hash"])]
-            for k in sorted(set(table.k.astype(int)) if ks is None else ks)]
-    return pd.concat(kept, ignore_index=True) if kept else table.iloc[:0]
-
-
-def reuse_table(artifacts: str | Path, table: pd.DataFrame) -> pd.DataFrame:
-    """Where each k's rows come from: config hash, rows, the commit(s) they were computed at, the
-    last run's start and whether it reused them (one row per k of ``table``)."""
-    out = []
-    for k, rows in table.groupby("k"):
-        record = k_record(artifacts, int(k))
-        out.append({"k": int(k), "config": str(record["config_hash"])[:12], "rows": len(rows),
-                    "computed at commit": ", ".join(sorted({short_commit(c) for c in rows.commit})),
-                    "last run": record["started_utc"], "rows reused": bool(record.get("reused", False))})
-    return pd.DataFrame(out).set_index("k")
-
-
-def fold_scores(pred: pd.DataFrame, table: pd.DataFrame, arms: tuple[str, ...], metric: str,
-                gan_seeds: list[int] | None = None) -> list[FoldScores]:
-    """Per fold, the test predictions of ``arms`` (one or two) on a grid of G_k seed x classifier
-    seed (replicate): classifier seeds aligned by replicate, an arm without a generator repeated
-    for every G_k seed of the other; each model with its F1 threshold (0.5, or its validation
-    threshold for ``f1_val``). ``gan_seeds``: only these G_k seeds (default all)."""
-    pred = pred.assign(gan_seed=pred.gan_seed.fillna(-1).astype(int))
-    table = table.assign(gan_seed=table.gan_seed.fillna(-1).astype(int))
-    out = []
-    for fold, g in pred.groupby("fold"):
-        if not all((g.approach == a).any() for a in arms):
-            continue
-        reps = sorted(set.intersection(*(set(g[g.approach == a].replicate) for a in arms)))
-        seeds = sorted(set(g[g.approach.isin(arms) & (g.gan_seed >= 0)].gan_seed)) or [-1]
-        seeds = [s for s in seeds if gan_seeds is None or s < 0 or s in gan_seeds]
-        grid = [(s, r) for s in seeds for r in reps]
-
-        def own(arm: str, seed: int) -> int:  # the G_k seed of ``arm``'s model in a grid column
-            return seed if (g[g.approach == arm].gan_seed >= 0).any() else -1
-
-        by_model = g.set_index(["approach", "gan_seed", "replicate", "patch"]).proba.sort_index()
-        first = g[(g.approach == arms[0]) & (g.replicate == reps[0]) & (g.gan_seed == own(arms[0], seeds[0]))]
-        first = first.set_index("patch")
-        proba = np.stack([np.stack([by_model.loc[(a, own(a, s), r)].loc[first.index].to_numpy() for s, r in grid])
-                          for a in arms])
-        rows = table[table.fold == fold].set_index(["approach", "gan_seed", "replicate"])
-        thresholds = np.array([[rows.threshold.loc[(a, own(a, s), r)] if metric == "f1_val" else 0.5 for s, r in grid]
-                               for a in arms], dtype=float)
-        out.append(FoldScores(first.label.to_numpy(), first.patient_id.to_numpy(), proba, thresholds,
-                              gan_seed=np.array([s for s, _ in grid]), classifier_seed=np.array([r for _, r in grid])))
-    return out
-
-
-def intervals(artifacts: str | Path, table: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """Hierarchical-bootstrap intervals at every k of ``table``: each arm's AUC and F1 (for the
-    figures) and, for each of :data:`COMPARISONS` and :data:`INTERVAL_METRICS`, the paired
-    difference with its one-sided p-values, Holm-corrected across k, and a verdict. Intervals and
-    p-values are read with Student's t of their own degrees of freedom
-    (:func:`thesis_lib.evaluation.power.for_few_seeds`), as the primary endpoint's are."""
-    rows = []
-    for k in sorted(table.k.unique()):
-        at_k = table[table.k == k]
-        pred = read_predictions(artifacts, k, at_k.config_hash.iloc[0])
-        present = sorted(set(at_k.approach), key=arm_order)
-        jobs = [((a,), m) for a in present for m in ARM_METRICS]
-        jobs += [(pair, m) for pair in comparisons(present) for m in INTERVAL_METRICS]
-        for arms, metric in jobs:
-            folds = fold_scores(pred, at_k, arms, metric)
-            boot = hierarchical_bootstrap(folds, metric, n_boot, seed)
-            rows.append({"k": k, "comparison": " - ".join(arms), "metric": metric,
-                         **power.for_few_seeds(boot, (-1.0, 1.0) if len(arms) == 2 else (0.0, 1.0)),
-                         "n_seeds": min(f.proba.shape[1] for f in folds)})
-    out = pd.DataFrame(rows, columns=[c for c in INTERVAL_COLUMNS if c not in ("p_holm_better", "p_holm_worse",
-                                                                                "verdict")])
-    out["p_holm_better"], out["p_holm_worse"] = np.nan, np.nan
-    paired = out.comparison.str.contains(" - ")
-    for _, g in out[paired].groupby(["comparison", "metric"]):
-        out.loc[g.index, "p_holm_better"] = holm(g.p_above)
-        out.loc[g.index, "p_holm_worse"] = holm(g.p_below)
-    out["verdict"] = [difference_verdict(r.p_holm_better, r.p_holm_worse) if is_pair else None
-                      for is_pair, r in zip(paired, out.itertuples())]
-    return out[INTERVAL_COLUMNS]
-
-
-def difference_verdict(p_better: float, p_worse: float, alpha: float = ALPHA) -> str:
-    """How a Holm-corrected difference reads: "better", "worse" or "not distinguishable from 0"
-    (each direction tested at ``alpha`` / 2)."""
-    return "better" if p_better < alpha / 2 else "worse" if p_worse < alpha / 2 else "not distinguishable from 0"
-
-
-def write_intervals(artifacts: str | Path, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """:func:`intervals` of every k's current rows (:func:`current_rows`), written to ``aug/intervals.csv``."""
-    table = current_rows(artifacts)
-    if not len(table):
-        raise FileNotFoundError(f"{results_path(artifacts)}: no results yet; run the study first "
-                                "(python -m thesis_lib.studies.augstudy --k ...)")
-    out = intervals(artifacts, table, n_boot, seed)
-    with atomic_path(intervals_path(artifacts)) as tmp:
-        out.to_csv(tmp, index=False)
-    return out
-
-
-def current_intervals(artifacts: str | Path, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """``aug/intervals.csv`` when it is newer than the results table (at render time, when it is
-    there at all), else :func:`write_intervals`."""
-    path = intervals_path(artifacts)
-    if render_only() or (path.is_file() and path.stat().st_mtime_ns >= results_path(artifacts).stat().st_mtime_ns):
-        return read_intervals(artifacts)
-    return write_intervals(artifacts, n_boot, seed)
-
-
-def read_intervals(artifacts: str | Path) -> pd.DataFrame:
-    """``aug/intervals.csv``, or an error naming the step that writes it."""
-    path = intervals_path(artifacts)
-    if not path.is_file():
-        raise ResultsMissing(f"{path}: no intervals yet; run `python -m thesis_lib.studies.augstudy --intervals`")
-    return pd.read_csv(path)
 
 
 def classifier_tasks(approaches: list[str], sources: list[GeneratorSource], folds: list[int], replicates: list[int],

@@ -37,7 +37,7 @@ from thesis_lib.evaluation import power
 from thesis_lib.evaluation.bootstrap import hierarchical_bootstrap
 from thesis_lib.io import write_json
 from thesis_lib.results import ResultsMissing, render_only
-from thesis_lib.studies import augstudy
+from thesis_lib.studies import aug_results
 
 SEED_DEPENDENT = "seed-dependent"
 PROFILES = ("smoke", "gpu", "thesis")  # the replications the power table projects to
@@ -54,7 +54,7 @@ def score_rows(pred: pd.DataFrame, table: pd.DataFrame, design: dict, n_boot: in
     arms = tuple(design["comparison"])
     rows = []
     for metric in [design["metric"], *design["beside"]]:
-        folds = augstudy.fold_scores(pred, table, arms, metric, gan_seeds)
+        folds = aug_results.fold_scores(pred, table, arms, metric, gan_seeds)
         if not folds:
             raise ResultsMissing(f"k={design['k']}: no fold holds both {arms[0]!r} and {arms[1]!r}; run the "
                                  f"augmentation study with both arms (aug.approaches)")
@@ -70,11 +70,11 @@ def score_rows(pred: pd.DataFrame, table: pd.DataFrame, design: dict, n_boot: in
 def endpoint(artifacts: str | Path, design: dict, n_boot: int = 2000, seed: int = 0) -> dict:
     """The primary endpoint of the study's current rows (see the module's text)."""
     k = int(design["k"])
-    table = augstudy.current_rows(artifacts, [k])
+    table = aug_results.current_rows(artifacts, [k])
     if not len(table):
-        raise ResultsMissing(f"{augstudy.results_path(artifacts)}: no rows at k = {k} (design.k); run "
+        raise ResultsMissing(f"{aug_results.results_path(artifacts)}: no rows at k = {k} (design.k); run "
                              f"`python -m thesis_lib.studies.augstudy --k {k}` first")
-    pred = augstudy.read_predictions(artifacts, k, table.config_hash.iloc[0])
+    pred = aug_results.read_predictions(artifacts, k, table.config_hash.iloc[0])
     scores = score_rows(pred, table, design, n_boot, seed)
     verdict = power.joined([r["reading"] for r in scores])
     gan_seeds = sorted(int(s) for s in pred.gan_seed.dropna().unique())
@@ -276,7 +276,7 @@ def current_endpoint(profile: str) -> dict | None:
     """``aug/primary.json`` when it is newer than the results table (at render time, as on disk),
     else :func:`write_endpoint`; None when the study has no rows at the design's k."""
     study = config.resolve("aug", profile)
-    path, results = primary_path(study["artifacts"]), augstudy.results_path(study["artifacts"])
+    path, results = primary_path(study["artifacts"]), aug_results.results_path(study["artifacts"])
     if render_only() or (path.is_file() and results.is_file() and path.stat().st_mtime_ns >= results.stat().st_mtime_ns):
         return read_endpoint(study["artifacts"])
     try:

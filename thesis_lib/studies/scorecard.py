@@ -34,7 +34,8 @@ from thesis_lib import paths, reference
 from thesis_lib.evaluation.bootstrap import holm
 from thesis_lib.evaluation.scoring import best_arm, over_folds
 from thesis_lib.evaluation import power
-from thesis_lib.studies import augstudy, generator_gate, primary, realism, tsne
+from thesis_lib.studies import aug_results, generator_gate, primary, realism, tsne
+from thesis_lib.studies.arms import APPROACHES
 from thesis_lib.studies.generator_gate import failed_rules, first_generator, read_gate
 
 CHAPTERS = {"data": "00_data_prep", "gan": "01_train_dcgan", "qualitative": "02_qualitative",
@@ -50,10 +51,12 @@ JUDGED = (("Aug GAN - Aug ORG", "f1"), ("GAN - ORG x2.5", "auc"), ("GAN - ORG x2
           ("Aug ORG - ORG", "auc"))
 MAX_AT_CAP = 0.10  # the largest share of classifiers whose kept epoch is the cap that still counts as converged
 POWER = 0.8  # of the smallest detectable difference
+F1_RISES = "F1 rises with k (ORG)"
 FLIPS = "flips help (Aug ORG > ORG)"
-NO_GAN_ARM = ("F1 rises with k (ORG)", FLIPS)  # claims the G_k quality gate does not concern
+NO_GAN_ARM = (F1_RISES, FLIPS)  # claims the G_k quality gate does not concern
 SMALLEST_K = "Aug GAN gives the best F1 at the smallest k"
 GAN_ORG = "GAN masses help without flips (GAN > ORG x2.5)"
+UP_TO_500 = "Aug GAN beats Aug ORG up to k = 500"
 F1_CAVEAT = (" (F1 at 0.5, the thesis' score: it moves with the class ratio, which Aug GAN's generated masses raise; "
              "the primary endpoint, Aug GAN against Aug ORG x2.5, holds the ratio equal)")
 THESIS_ARMS = ["ORG", "Aug ORG", "GAN", "Aug GAN"]  # the thesis' four approaches (Aug ORG x2.5 is ours)
@@ -89,10 +92,10 @@ class Results:
         def csv_or_none(path: Path) -> pd.DataFrame | None:
             return pd.read_csv(path) if path.is_file() else None
 
-        aug = augstudy.current_rows(art)
+        aug = aug_results.current_rows(art)
         cohort = json_or_none(paths.data_report(art) / "cohort.json") or {}
         return cls(data=cohort.get("store"), fid=json_or_none(paths.fid_results(art)),
-                   aug=aug if len(aug) else None, intervals=csv_or_none(augstudy.intervals_path(art)),
+                   aug=aug if len(aug) else None, intervals=csv_or_none(aug_results.intervals_path(art)),
                    tsne=csv_or_none(paths.tsne(art) / "support.csv"), artifacts=art, gate=read_gate(art),
                    tsne_params=(json_or_none(paths.tsne(art) / "provenance.json") or {}).get("parameters"),
                    primary=primary.read_endpoint(art),
@@ -208,8 +211,8 @@ def judged_intervals(res: Results) -> pd.DataFrame:
     gan_failed = iv.comparison.str.contains("GAN") & iv.k.isin(failed_ks(res))
     rows = iv[keys.isin(list(JUDGED)) & ~gan_failed].copy()
     rows["p_holm_better"], rows["p_holm_worse"] = holm(rows.p_above), holm(rows.p_below)
-    rows["verdict"] = [augstudy.difference_verdict(b, w) for b, w in zip(rows.p_holm_better, rows.p_holm_worse)]
-    alpha = augstudy.ALPHA / len(rows)
+    rows["verdict"] = [aug_results.difference_verdict(b, w) for b, w in zip(rows.p_holm_better, rows.p_holm_worse)]
+    alpha = aug_results.ALPHA / len(rows)
     se = (rows.bootstrap_high - rows.bootstrap_low) / (2 * norm.ppf(0.975))  # Student's t of each row's df below
     rows["detectable"] = (student_t.ppf(1 - alpha / 2, rows.df) + student_t.ppf(POWER, rows.df)) * se
     rows["thesis"] = [thesis_effect(c, m, k) for c, m, k in zip(rows.comparison, rows.metric, rows.k)]
@@ -265,7 +268,7 @@ def claim_verdict(rows: pd.DataFrame, reproduced: bool, refuted_share: float = 0
         return REPRODUCED
     if not len(rows):
         return INCONCLUSIVE
-    excluded = (rows.p_holm_below_thesis < augstudy.ALPHA / 2).groupby(level="k").any()
+    excluded = (rows.p_holm_below_thesis < aug_results.ALPHA / 2).groupby(level="k").any()
     return NOT_REPRODUCED if excluded.mean() >= refuted_share else INCONCLUSIVE
 
 
@@ -394,127 +397,179 @@ def coverage_note(ran, claimed) -> str:
             "it holds or fails there, and says nothing of the other k")
 
 
-def aug_claims(res: Results) -> list[dict]:
-    """The augmentation study's claims, from the means over folds and seeds and the
-    hierarchical-bootstrap intervals (seeds, then test patients) of ``aug/intervals.csv``, Holm
-    over every judged difference (:func:`judged_intervals`). F1 at 0.5 is the thesis' metric;
-    comparisons of arms with other class ratios are judged on AUC and AP, which no class ratio
-    moves."""
-    rep = reference.reported()["augmentation"]
-    thesis_f1 = pd.DataFrame(rep["f1"], index=rep["k"])
-    thesis_auc = pd.DataFrame(rep["auc"], index=rep["k"])
-    k_small = rep["k"][0]
-    claims = {
-        "F1 rises with k (ORG)": f"{thesis_f1.ORG.iloc[0]:.3f} at k = {k_small} to "
-                                  f"{thesis_f1.ORG.iloc[-1]:.3f} at k = {rep['k'][-1]}",
-        FLIPS: f"AUC above ORG at {(thesis_auc['Aug ORG'] > thesis_auc.ORG).sum()} of {len(thesis_auc)} k "
-               f"({(thesis_auc['Aug ORG'] - thesis_auc.ORG).min():+.4f} to "
-               f"{(thesis_auc['Aug ORG'] - thesis_auc.ORG).max():+.4f})",
-        "Aug GAN gives the best F1 at the smallest k": f"Aug GAN best at k = {k_small} "
-                                                      f"({thesis_f1['Aug GAN'].iloc[0]:.3f})",
-        GAN_ORG: f"GAN above ORG: F1 at {(thesis_f1.GAN > thesis_f1.ORG).sum()} of {len(thesis_f1)} k; AUC at "
-                 f"{(thesis_auc.GAN > thesis_auc.ORG).sum()} (the thesis had no ORG x2.5)",
-        "Aug GAN beats Aug ORG up to k = 500": ", ".join(
-            f"{v:+.3f}" for v in (thesis_f1["Aug GAN"] - thesis_f1["Aug ORG"])[thesis_f1.index <= 500]),
-    }
-    if res.aug is None or res.intervals is None:
-        why = "the augmentation chapter has not run" if res.aug is None else "its intervals have not been computed"
-        return [_claim(c, t, "", NOT_COMPARABLE, why, "aug") for c, t in claims.items()]
-    f1 = over_folds(res.aug, "f1")["mean"].unstack("approach")
-    k0, k1 = f1.index.min(), f1.index.max()
-    flat = degenerate_ks(res, "f1")
-    flat_note = (f"; F1 is the same constant for every classifier at k = {', '.join(map(str, flat))} "
-                 f"({res.aug[res.aug.k.isin(flat)].f1.iloc[0]:.3f}): no evidence there" if flat else "")
-    judged = judged_intervals(res)
+@dataclass(frozen=True)
+class AugEvidence:
+    """What the augmentation claims are judged on: ``res``; ``rep`` the thesis' reported numbers;
+    ``f1`` the mean F1 over folds and seeds (k x arm); ``flat`` the k at which F1 at 0.5 is one
+    constant for every classifier (no evidence there); ``judged`` every judged difference with
+    its Holm verdict (:func:`judged_intervals`)."""
 
-    def rows(comparison: str, metric: str, ks=None) -> pd.DataFrame:
-        if (comparison, metric) not in judged.index.droplevel("k"):
-            return judged.iloc[:0]
-        out = judged.loc[(comparison, metric)]
+    res: Results
+    rep: dict
+    f1: pd.DataFrame
+    flat: list[int]
+    judged: pd.DataFrame
+
+    @classmethod
+    def of(cls, res: Results, rep: dict) -> "AugEvidence":
+        return cls(res, rep, over_folds(res.aug, "f1")["mean"].unstack("approach"), degenerate_ks(res, "f1"),
+                   judged_intervals(res))
+
+    @property
+    def flat_note(self) -> str:
+        if not self.flat:
+            return ""
+        constant = self.res.aug[self.res.aug.k.isin(self.flat)].f1.iloc[0]
+        return f"; F1 is the same constant for every classifier at k = {', '.join(map(str, self.flat))} " \
+               f"({constant:.3f}): no evidence there"
+
+    def coverage(self, up_to: int | None = None) -> str:
+        """:func:`coverage_note` of the k that ran against the thesis' (those <= ``up_to`` when given)."""
+        within = [k for k in self.f1.index if up_to is None or k <= up_to]
+        return coverage_note(within, [k for k in self.rep["k"] if up_to is None or k <= up_to])
+
+    def rows(self, comparison: str, metric: str, ks=None) -> pd.DataFrame:
+        """The judged differences of ``comparison`` in ``metric`` (at ``ks`` when given)."""
+        if (comparison, metric) not in self.judged.index.droplevel("k"):
+            return self.judged.iloc[:0]
+        out = self.judged.loc[(comparison, metric)]
         out = out[out.index.isin(ks)] if ks is not None else out
         return pd.concat({(comparison, metric): out}, names=["comparison", "metric"])
 
-    out = []
-    rises = f1.loc[k1, "ORG"] > f1.loc[k0, "ORG"]
+
+def _thesis_frames(rep: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return pd.DataFrame(rep["f1"], index=rep["k"]), pd.DataFrame(rep["auc"], index=rep["k"])
+
+
+def _f1_rises_thesis(rep: dict) -> str:
+    f1, _ = _thesis_frames(rep)
+    return f"{f1.ORG.iloc[0]:.3f} at k = {rep['k'][0]} to {f1.ORG.iloc[-1]:.3f} at k = {rep['k'][-1]}"
+
+
+def _f1_rises(name: str, thesis: str, ev: AugEvidence) -> dict:
+    """ORG's mean F1 higher at the largest k than at the smallest (a trend: two k or more)."""
+    f1, res = ev.f1, ev.res
+    k0, k1 = f1.index.min(), f1.index.max()
     flat_org = degenerate_ks(res, "f1", ("ORG",))
     verdict = (INCONCLUSIVE if k1 == k0 or {k0, k1} & set(flat_org) else  # one k: the design cannot tell a trend
-               REPRODUCED if rises else NOT_REPRODUCED)
+               REPRODUCED if f1.loc[k1, "ORG"] > f1.loc[k0, "ORG"] else NOT_REPRODUCED)
     org_note = (f"; every ORG classifier scores the same F1 at k = {', '.join(map(str, flat_org))} "
                 f"({res.aug[res.aug.k.isin(flat_org) & (res.aug.approach == 'ORG')].f1.iloc[0]:.3f}): no evidence there"
                 if flat_org else "")
-    out.append(_claim("F1 rises with k (ORG)", claims["F1 rises with k (ORG)"],
-                      f"{f1.loc[k0, 'ORG']:.3f} at k = {k0} to {f1.loc[k1, 'ORG']:.3f} at k = {k1}" if k1 > k0 else
-                      f"{f1.loc[k0, 'ORG']:.3f} at k = {k0}, the only k that ran", verdict,
-                      ("ORG's mean F1 higher at the largest k than at the smallest" if k1 > k0 else
-                       f"a trend needs two k or more; only k = {k0} ran")
-                      + org_note, "aug"))
+    return _claim(name, thesis,
+                  f"{f1.loc[k0, 'ORG']:.3f} at k = {k0} to {f1.loc[k1, 'ORG']:.3f} at k = {k1}" if k1 > k0 else
+                  f"{f1.loc[k0, 'ORG']:.3f} at k = {k0}, the only k that ran", verdict,
+                  ("ORG's mean F1 higher at the largest k than at the smallest" if k1 > k0 else
+                   f"a trend needs two k or more; only k = {k0} ran") + org_note, "aug")
 
-    flips = rows("Aug ORG - ORG", "auc")
-    if len(flips):
-        better, worse = int((flips.verdict == "better").sum()), int((flips.verdict == "worse").sum())
-        out.append(_claim(FLIPS, claims[FLIPS], _judged_text(flips),
-                          claim_verdict(flips, better * 2 > len(flips) and not worse),
-                          "AUC(Aug ORG) - AUC(ORG) above 0 after Holm's correction at more than half of the k and "
-                          "below 0 at none" + coverage_note(f1.index, rep["k"]), "aug"))
-    else:
-        out.append(_claim(FLIPS, claims[FLIPS], "", NOT_COMPARABLE, "Aug ORG or ORG did not run", "aug"))
 
-    name = SMALLEST_K
+def _flips_thesis(rep: dict) -> str:
+    _, auc = _thesis_frames(rep)
+    gain = auc["Aug ORG"] - auc.ORG
+    return f"AUC above ORG at {(gain > 0).sum()} of {len(auc)} k ({gain.min():+.4f} to {gain.max():+.4f})"
+
+
+def _flips(name: str, thesis: str, ev: AugEvidence) -> dict:
+    """AUC(Aug ORG) - AUC(ORG) above 0 after Holm's correction at more than half of the k, below at none."""
+    flips = ev.rows("Aug ORG - ORG", "auc")
+    if not len(flips):
+        return _claim(name, thesis, "", NOT_COMPARABLE, "Aug ORG or ORG did not run", "aug")
+    better, worse = int((flips.verdict == "better").sum()), int((flips.verdict == "worse").sum())
+    return _claim(name, thesis, _judged_text(flips), claim_verdict(flips, better * 2 > len(flips) and not worse),
+                  "AUC(Aug ORG) - AUC(ORG) above 0 after Holm's correction at more than half of the k and below 0 at "
+                  "none" + ev.coverage(), "aug")
+
+
+def _smallest_k_thesis(rep: dict) -> str:
+    f1, _ = _thesis_frames(rep)
+    return f"Aug GAN best at k = {rep['k'][0]} ({f1['Aug GAN'].iloc[0]:.3f})"
+
+
+def _smallest_k(name: str, thesis: str, ev: AugEvidence) -> dict:
+    """At the smallest judged k: Aug GAN the best of the thesis' arms, carried by half its
+    classifiers, and F1(Aug GAN) - F1(Aug ORG) above 0 after Holm's correction."""
+    res, k_small = ev.res, ev.rep["k"][0]
     k_s = smallest_judged_k(res)
-    smallest_rule = (f"judged at the smallest k that the thesis also ran (k >= {k_small}) whose G_k did not fail the "
-                     f"quality gate: the highest mean F1 of the thesis' {len(THESIS_ARMS)} arms there, carried by at least "
-                     "half of that arm's classifiers, and F1(Aug GAN) - F1(Aug ORG) there above 0 after Holm's "
-                     "correction" + F1_CAVEAT)
+    rule = (f"judged at the smallest k that the thesis also ran (k >= {k_small}) whose G_k did not fail the quality "
+            f"gate: the highest mean F1 of the thesis' {len(THESIS_ARMS)} arms there, carried by at least half of that "
+            "arm's classifiers, and F1(Aug GAN) - F1(Aug ORG) there above 0 after Holm's correction" + F1_CAVEAT)
     if k_s is None:
-        out.append(_claim(name, claims[name], "", NOT_COMPARABLE,
-                          smallest_rule + f"; no k >= {k_small} with a G_k that passed the gate ran", "aug"))
-    else:
-        best = best_arm(res.aug, "f1", THESIS_ARMS).loc[k_s]  # the thesis' four arms (its claim is about them)
-        at_ks = rows("Aug GAN - Aug ORG", "f1", [k_s])
-        sure = len(at_ks) and (at_ks.verdict == "better").all()
-        tied = pd.isna(best.arm)
-        lucky = not tied and not best.supported
-        out.append(_claim(name, claims[name], (f"{best.label} at k = {k_s}" if tied else
-                                               f"{best.label} best at k = {k_s} ({f1.loc[k_s, best.arm]:.3f})")
-                          + (f"; Aug GAN - Aug ORG {_judged_text(at_ks)}" if len(at_ks) else ""),
-                          INCONCLUSIVE if k_s in flat or lucky else
-                          claim_verdict(at_ks, best.arm == "Aug GAN" and bool(sure)),
-                          smallest_rule + f" (here k = {k_s})" + flat_note
-                          + (f"; the lead rests on {best.carried} of {best.n} classifiers: no evidence" if lucky else ""),
-                          "aug"))
+        return _claim(name, thesis, "", NOT_COMPARABLE, rule + f"; no k >= {k_small} with a G_k that passed the gate ran",
+                      "aug")
+    best = best_arm(res.aug, "f1", THESIS_ARMS).loc[k_s]  # the thesis' four arms (its claim is about them)
+    at_ks = ev.rows("Aug GAN - Aug ORG", "f1", [k_s])
+    sure = len(at_ks) and (at_ks.verdict == "better").all()
+    tied = pd.isna(best.arm)
+    lucky = not tied and not best.supported
+    return _claim(name, thesis, (f"{best.label} at k = {k_s}" if tied else
+                                 f"{best.label} best at k = {k_s} ({ev.f1.loc[k_s, best.arm]:.3f})")
+                  + (f"; Aug GAN - Aug ORG {_judged_text(at_ks)}" if len(at_ks) else ""),
+                  INCONCLUSIVE if k_s in ev.flat or lucky else claim_verdict(at_ks, best.arm == "Aug GAN" and bool(sure)),
+                  rule + f" (here k = {k_s})" + ev.flat_note
+                  + (f"; the lead rests on {best.carried} of {best.n} classifiers: no evidence" if lucky else ""), "aug")
 
-    gan_org = pd.concat([rows("GAN - ORG x2.5", m) for m in ("auc", "ap", "f1")])
-    name = GAN_ORG
-    if len(gan_org):
-        readings = gan_org.verdict.map({"better": power.BETTER, "worse": power.WORSE}).fillna(power.INCONCLUSIVE)
-        joined = readings.groupby(level="k").agg(lambda r: power.joined(list(r)))
-        wins = joined.eq(power.BETTER)
-        out.append(_claim(name, claims[name], f"one verdict per k from AUC, AP and F1 at 0.5 (the arms share their class "
-                          f"ratio): {', '.join(f'k = {k}: {v}' for k, v in joined.items())} ({_judged_text(gan_org)})",
-                          claim_verdict(gan_org, wins.sum() * 2 > len(wins)),
-                          "GAN against ORG x2.5 (the real masses shown as often, no flips: the like-for-like control; "
-                          "against ORG the class ratio alone moves AUC and AP): better on one of AUC, AP and F1 at 0.5 "
-                          "after Holm's correction and worse on none, at more than half of the k; not reproduced when "
-                          "the evidence excludes a benefit after the correction" + coverage_note(f1.index, rep["k"]),
-                          "aug"))
-    else:
-        out.append(_claim(name, claims[name], "", NOT_COMPARABLE, absent(res, ("GAN", "ORG x2.5")), "aug"))
 
-    name = "Aug GAN beats Aug ORG up to k = 500"
-    upto = rows("Aug GAN - Aug ORG", "f1", [k for k in f1.index if k <= 500 and k not in flat])
-    if len(upto):
-        all_up, sig = bool((upto.estimate > 0).all()), int((upto.verdict == "better").sum())
-        out.append(_claim(name, claims[name], _judged_text(upto),
-                          claim_verdict(upto, all_up and sig > 0, refuted_share=1e-9),  # one k refutes "every k"
-                          "F1(Aug GAN) - F1(Aug ORG) above 0 at every k <= 500 and above 0 after Holm's correction "
-                          f"at one k at least ({sig} here)" + F1_CAVEAT + flat_note
-                          + coverage_note([k for k in f1.index if k <= 500], [k for k in rep["k"] if k <= 500]),
-                          "aug"))
-    else:
-        out.append(_claim(name, claims[name], "", INCONCLUSIVE if flat else NOT_COMPARABLE,
-                          (absent(res, ("Aug GAN", "Aug ORG"), [k for k in f1.index if k <= 500])
-                           if any(k <= 500 for k in f1.index) else "no k <= 500 ran") + flat_note, "aug"))
+def _gan_org_thesis(rep: dict) -> str:
+    f1, auc = _thesis_frames(rep)
+    return (f"GAN above ORG: F1 at {(f1.GAN > f1.ORG).sum()} of {len(f1)} k; AUC at {(auc.GAN > auc.ORG).sum()} "
+            "(the thesis had no ORG x2.5)")
 
+
+def _gan_org(name: str, thesis: str, ev: AugEvidence) -> dict:
+    """GAN against ORG x2.5: better on one of AUC, AP and F1 at 0.5 and worse on none, at more than half of the k."""
+    gan_org = pd.concat([ev.rows("GAN - ORG x2.5", m) for m in ("auc", "ap", "f1")])
+    if not len(gan_org):
+        return _claim(name, thesis, "", NOT_COMPARABLE, absent(ev.res, ("GAN", "ORG x2.5")), "aug")
+    readings = gan_org.verdict.map({"better": power.BETTER, "worse": power.WORSE}).fillna(power.INCONCLUSIVE)
+    joined = readings.groupby(level="k").agg(lambda r: power.joined(list(r)))
+    wins = joined.eq(power.BETTER)
+    return _claim(name, thesis, f"one verdict per k from AUC, AP and F1 at 0.5 (the arms share their class ratio): "
+                  f"{', '.join(f'k = {k}: {v}' for k, v in joined.items())} ({_judged_text(gan_org)})",
+                  claim_verdict(gan_org, wins.sum() * 2 > len(wins)),
+                  "GAN against ORG x2.5 (the real masses shown as often, no flips: the like-for-like control; against "
+                  "ORG the class ratio alone moves AUC and AP): better on one of AUC, AP and F1 at 0.5 after Holm's "
+                  "correction and worse on none, at more than half of the k; not reproduced when the evidence excludes "
+                  "a benefit after the correction" + ev.coverage(), "aug")
+
+
+def _up_to_500_thesis(rep: dict) -> str:
+    f1, _ = _thesis_frames(rep)
+    return ", ".join(f"{v:+.3f}" for v in (f1["Aug GAN"] - f1["Aug ORG"])[f1.index <= 500])
+
+
+def _up_to_500(name: str, thesis: str, ev: AugEvidence) -> dict:
+    """F1(Aug GAN) - F1(Aug ORG) above 0 at every k <= 500, and after Holm's correction at one k at least."""
+    upto = ev.rows("Aug GAN - Aug ORG", "f1", [k for k in ev.f1.index if k <= 500 and k not in ev.flat])
+    if not len(upto):
+        return _claim(name, thesis, "", INCONCLUSIVE if ev.flat else NOT_COMPARABLE,
+                      (absent(ev.res, ("Aug GAN", "Aug ORG"), [k for k in ev.f1.index if k <= 500])
+                       if any(k <= 500 for k in ev.f1.index) else "no k <= 500 ran") + ev.flat_note, "aug")
+    all_up, sig = bool((upto.estimate > 0).all()), int((upto.verdict == "better").sum())
+    return _claim(name, thesis, _judged_text(upto),
+                  claim_verdict(upto, all_up and sig > 0, refuted_share=1e-9),  # one k refutes "every k"
+                  "F1(Aug GAN) - F1(Aug ORG) above 0 at every k <= 500 and above 0 after Holm's correction at one k at "
+                  f"least ({sig} here)" + F1_CAVEAT + ev.flat_note + ev.coverage(up_to=500), "aug")
+
+
+# The augmentation claims, each once: its name, what the thesis reported (from its numbers), and
+# the rule that judges this run's evidence
+AUG_CLAIMS = ((F1_RISES, _f1_rises_thesis, _f1_rises), (FLIPS, _flips_thesis, _flips),
+              (SMALLEST_K, _smallest_k_thesis, _smallest_k), (GAN_ORG, _gan_org_thesis, _gan_org),
+              (UP_TO_500, _up_to_500_thesis, _up_to_500))
+
+
+def aug_claims(res: Results) -> list[dict]:
+    """The augmentation study's claims (:data:`AUG_CLAIMS`), from the means over folds and seeds
+    and the hierarchical-bootstrap intervals (seeds, then test patients) of ``aug/intervals.csv``,
+    Holm over every judged difference (:func:`judged_intervals`). F1 at 0.5 is the thesis' metric;
+    comparisons of arms with other class ratios are judged on AUC and AP, which no class ratio
+    moves."""
+    rep = reference.reported()["augmentation"]
+    if res.aug is None or res.intervals is None:
+        why = "the augmentation chapter has not run" if res.aug is None else "its intervals have not been computed"
+        return [_claim(name, thesis(rep), "", NOT_COMPARABLE, why, "aug") for name, thesis, _ in AUG_CLAIMS]
+    evidence = AugEvidence.of(res, rep)
+    out = [judge(name, thesis(rep), evidence) for name, thesis, judge in AUG_CLAIMS]
     why_not = unconverged(res)
     for claim in out if why_not else []:
         undecided(claim, why_not)
@@ -689,7 +744,7 @@ def side_by_side(res: Results, metric: str = "f1") -> pd.DataFrame:
     ks = sorted(set(thesis.index) | {int(k) for k, _ in arms.index})
     digits = 3 if metric == "f1" else 4
     cols = {}
-    for a in augstudy.APPROACHES:
+    for a in APPROACHES:
         cols[(a, "thesis")] = [f"{thesis.loc[k, a]:.{digits}f}" if k in thesis.index and a in thesis else "–"
                                for k in ks]
         cols[(a, "this run")] = [link(f"{arms.loc[(k, a), 'estimate']:.{digits}f} [{arms.loc[(k, a), 'low']:.{digits}f}, "

@@ -14,7 +14,7 @@ from thesis_lib.book.pages import Page
 from thesis_lib.data import report, shortcuts, splits
 from thesis_lib.evaluation.scoring import auc_standard_error, mean_and_sd
 from thesis_lib.provenance import short_commit
-from thesis_lib.studies import augstudy, generator_gate, primary, realism, scorecard
+from thesis_lib.studies import arms, aug_results, augstudy, generator_gate, primary, realism, scorecard
 from thesis_lib.training.gan_config import GanConfig
 
 GATE_COLUMNS = ["generator", "k", "fold", "gan_seed", "N generated", "FID", "real-real FID", "FID / floor", "precision",
@@ -38,11 +38,11 @@ class AugPage(Page):
         self.ks = augstudy.parse_ks(k if k is not None else self.params["k"])
         # outside the book's render, the missing results are computed here
         self.table = augstudy.current_study(profile, self.ks, reuse=reuse, **overrides)
-        self.intervals = augstudy.current_intervals(self.art, self.params["n_boot"], self.params["seed"])
+        self.intervals = aug_results.current_intervals(self.art, self.params["n_boot"], self.params["seed"])
         self.gk_samples, self.budget_rows, self.described = generator_gate.current_shown(profile, self.ks)
         self.gan_params = augstudy.gan_params(profile, self.params, next(
             s for s in augstudy.declared_sources(profile, self.params) if s.trained_here))
-        self.order = sorted(set(self.table.approach), key=augstudy.arm_order)
+        self.order = sorted(set(self.table.approach), key=arms.arm_order)
         self.endpoint = primary.current_endpoint(profile)
         self.gate = generator_gate.current_gate(profile, self.ks)
         self.res = scorecard.Results.load(self.art)
@@ -75,7 +75,7 @@ class AugPage(Page):
         return [words, "Where each k's rows come from: `config` is a hash of the study's settings, its training subsets "
                        "and the identities of its G_k (not of k); `last run` is when that k's step last started, and "
                        "`rows reused` says whether it found the rows of this config already computed (at the commit "
-                       "shown) instead of training them again.", augstudy.reuse_table(self.art, table)]
+                       "shown) instead of training them again.", aug_results.reuse_table(self.art, table)]
 
     def shortcut_audit(self) -> list:
         audit = pd.read_csv(report.current(config.resolve("data_prep", self.profile)) / "shortcut_audit.csv",
@@ -208,13 +208,13 @@ class AugPage(Page):
         ks_tested = sorted(self.intervals.k.unique())
         return (f"In this table each family holds {len(ks_tested)} test{'s' if len(ks_tested) != 1 else ''} "
                 f"(k = {', '.join(map(str, ks_tested))}), and a difference counts only when its corrected p-value is "
-                f"below {augstudy.ALPHA / 2:g} in one direction (a two-sided {augstudy.ALPHA * 100:g} % level).")
+                f"below {aug_results.ALPHA / 2:g} in one direction (a two-sided {aug_results.ALPHA * 100:g} % level).")
 
     def differences(self) -> pd.DataFrame:
         """Every paired difference's interval, Holm-adjusted p-values and verdict, by comparison, metric and k."""
         pairs = self.intervals[self.intervals.comparison.str.contains(" - ")].copy()
-        pairs["metric"] = pd.Categorical(pairs.metric, augstudy.INTERVAL_METRICS, ordered=True)
-        pairs["comparison"] = pd.Categorical(pairs.comparison, [" - ".join(c) for c in augstudy.comparisons(self.order)],
+        pairs["metric"] = pd.Categorical(pairs.metric, aug_results.INTERVAL_METRICS, ordered=True)
+        pairs["comparison"] = pd.Categorical(pairs.comparison, [" - ".join(c) for c in arms.comparisons(self.order)],
                                              ordered=True)
         return pairs.sort_values(["comparison", "metric", "k"]).set_index(["comparison", "metric", "k"])[
             ["estimate", "low", "high", "p_holm_better", "p_holm_worse", "verdict"]]
