@@ -235,7 +235,7 @@ show(page.means({"f1": "F1 at 0.5", "f1_val": "F1 at the threshold chosen on val
 show(page.family())
 
 # %%
-page.differences().round(3)
+page.differences_table()
 
 # %% tags=["remove-input"]
 show(page.surviving())

@@ -60,10 +60,11 @@ show(page.verdicts())
 # %% [markdown]
 # ## F1 and AUC per k and approach
 #
-# The thesis' means over its three folds beside this run's mean over folds and classifier seeds
-# with its 95 % interval ({term}`hierarchical bootstrap`: seeds, then test patients); "–" where a k or
-# an arm was not run (the controls ORG x2.5 and Aug ORG x2.5 are not in the thesis). The thesis used OPTIMAM
-# patches; rows meet only at the k this run shares with the thesis, and the data differ.
+# This run's mean over folds and classifier seeds with its 95 % interval ({term}`hierarchical
+# bootstrap`: seeds, then test patients), then the thesis' means over its three folds: one row per
+# arm, one column per k (this run's table holds the k it ran; "–" where an arm did not run, and the
+# controls ORG x2.5 and Aug ORG x2.5 are not in the thesis). The thesis used OPTIMAM patches; the two
+# tables meet only at the k this run shares with the thesis, and the data differ.
 
 # %%
 show(page.side_by_side())

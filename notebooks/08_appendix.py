@@ -32,13 +32,14 @@ show(page.summary())
 # %% [markdown]
 # ## Steps, seeds and run times
 #
-# One row per step's output folder: the step that wrote it, its seed, the commit of the code
-# (`+dirty` when it ran with changes not committed, so the commit alone does not rebuild it),
-# when it started, its wall time, its peak memory, and the CPU cores and GPUs it could use. A
-# step that a later build did not need to rerun keeps the commit and date it ran at.
+# One row per step's output folder: the step that wrote it, the commit of the code (`+dirty`
+# when it ran with changes not committed, so the commit alone does not rebuild it), its wall
+# time and its peak memory; the folded table adds when it started, its seed and the CPU cores
+# and GPUs it could use. A step that a later build did not need to rerun keeps the commit and
+# date it ran at. Each step's parameters are folded under its name at the end of the page.
 
 # %% tags=["remove-input"]
-show(page.steps_markdown())
+show(page.steps_table())
 
 # %% [markdown]
 # ## Environment

@@ -220,11 +220,12 @@ def style_words(approach: str) -> set[str]:
 
 
 def table_with_details(table: pd.DataFrame, shown: list[str], summary: str) -> str:
-    """HTML for a table too wide to read at once: the columns ``shown`` (at most 8), then the
-    whole table folded under ``summary`` (a <details> element the reader opens with a click)."""
+    """HTML for a table too wide or too long to read at once: the columns ``shown`` (at most 8;
+    none: the table is folded whole), then the whole table folded under ``summary`` (a <details>
+    element the reader opens with a click)."""
     if len(shown) > 8:
         raise ValueError(f"shown: {len(shown)} columns; a table on the page holds at most 8")
-    return (table[shown].to_html(border=0) + f"<details><summary>{summary}</summary>\n"
+    return ((table[shown].to_html(border=0) if shown else "") + f"<details><summary>{summary}</summary>\n"
             + table.to_html(border=0) + "\n</details>")
 
 

@@ -3,9 +3,10 @@ tables the appendix shows."""
 
 from __future__ import annotations
 
-import pandas as pd
+from IPython.display import HTML
 
 from thesis_lib import config, provenance
+from thesis_lib.book import plots
 
 
 class AppendixPage:
@@ -25,8 +26,11 @@ class AppendixPage:
                 f"steps, code at commit{'s' if len(commits) > 1 else ''} " + ", ".join(f"`{c}`" for c in commits)
                 + f"; {self.steps['duration (s)'].sum() / 60:.1f} minutes of recorded run time in all.")
 
-    def steps_markdown(self) -> str:
-        return self.steps.to_markdown(index=False)
+    def steps_table(self) -> HTML:
+        """Each step's folder, name, commit, wall time and memory; start, seed, cores and GPUs folded."""
+        steps = self.steps.set_index("folder")
+        return HTML(plots.table_with_details(steps, ["step", "commit", "duration (s)", "peak memory (MB)"],
+                                             "Every column (each step's start, seed, CPU cores and GPUs too)"))
 
     def environment(self) -> list[str]:
         """The last step's Python, platform, cores and GPUs, and every step's package versions."""
@@ -36,9 +40,8 @@ class AppendixPage:
                 f"GPUs: {', '.join(hw.get('gpus') or []) or 'none'}.",
                 provenance.packages_table(self.records).reset_index().to_markdown(index=False)]
 
-    def parameters(self) -> list[str | pd.DataFrame]:
+    def parameters(self) -> list[HTML]:
         """Each step's name and the parameters it resolved, one column per run of the step."""
-        shown = []
-        for step in dict.fromkeys(self.steps.step):
-            shown += [f"**{step}**", provenance.parameters_table(self.records, step)]
-        return shown
+        return [HTML(plots.table_with_details(provenance.parameters_table(self.records, step), [],
+                                              f"<b>{step}</b>: its parameters"))
+                for step in dict.fromkeys(self.steps.step)]

@@ -167,7 +167,8 @@ class AugPage(Page):
                            f"at k = {k} a verdict moves between snapshots and runs, and the measured budget is no "
                            "guarantee." for k, it in reached.items()
                            if it is not None and k not in passed_ks and k in set(self.gate.k)))
-        return [curve.drop(columns=["fold", "commit", "fails"]).set_index(["k", "iterations"]).round(2), words]
+        table = curve.drop(columns=["fold", "commit", "fails"]).set_index(["k", "iterations"]).round(2)
+        return [words, HTML(plots.table_with_details(table, [], f"Every snapshot's scores ({len(table)} snapshots)"))]
 
     def primary(self) -> list:
         """The primary endpoint: its sentence, scores, margins, variance components, power, and whether
@@ -175,9 +176,17 @@ class AugPage(Page):
         shown = [scorecard.primary_sentence(self.res, folder="")]
         endpoint = self.endpoint
         if endpoint is not None:
-            shown += [primary.scores_table(endpoint).round(4), f"Why these margins: {endpoint['margin_why']}",
+            scores, reach = primary.scores_table(endpoint).round(4), primary.power_display(endpoint)
+            shown += [HTML(plots.table_with_details(
+                          scores, ["difference", "95 % low", "95 % high", "margin", "reading"],
+                          "Every column (90 % intervals, Student's t degrees of freedom, the smallest detectable "
+                          "difference, the thesis' effect)")),
+                      f"Why these margins: {endpoint['margin_why']}",
                       primary.components_table(endpoint).round(6), primary.power_words(endpoint),
-                      primary.power_display(endpoint)]
+                      HTML(plots.table_with_details(
+                          reach, ["folds", "G_k seeds", "classifier seeds", "detectable", "provable margin"],
+                          "Every column (test patients per fold, standard error, and the seeds or patients each "
+                          "profile would need)"))]
         cap_share, params, table = scorecard.at_cap_share(self.res), self.params, self.table
         shown.append(
             f"**Did the classifiers converge?** Each trains {int(table.steps_per_epoch.iloc[0])} optimiser steps per "
@@ -200,15 +209,24 @@ class AugPage(Page):
         return self.save(fig, f"aug_{metric}_against_k")
 
     def precision_recall(self) -> list:
-        pr = self.table.groupby(["k", "approach"])[["precision", "recall"]].mean().unstack("approach")
-        return ["**Precision and recall at 0.5** (means over folds and seeds)",
-                pr.reindex(columns=[(m, a) for m in ("precision", "recall") for a in self.order]).round(3)]
+        """Precision and recall at 0.5, one table each (k x arm, means over folds and seeds)."""
+        means = self.table.groupby(["k", "approach"])[["precision", "recall"]].mean()
+        return [item for score in ("precision", "recall")
+                for item in (f"**{score.capitalize()} at 0.5** (means over folds and seeds)",
+                             means[score].unstack("approach")[self.order].round(3))]
 
     def family(self) -> str:
         ks_tested = sorted(self.intervals.k.unique())
         return (f"In this table each family holds {len(ks_tested)} test{'s' if len(ks_tested) != 1 else ''} "
                 f"(k = {', '.join(map(str, ks_tested))}), and a difference counts only when its corrected p-value is "
                 f"below {aug_results.ALPHA / 2:g} in one direction (a two-sided {aug_results.ALPHA * 100:g} % level).")
+
+    def differences_table(self) -> HTML:
+        """:meth:`differences`, folded under one line (the sentences below name the ones that count)."""
+        table = self.differences().round(3)
+        return HTML(plots.table_with_details(table, [], f"Every paired difference ({len(table)}: by comparison, "
+                                                        "score and k, with its 95 % interval, Holm-adjusted one-sided "
+                                                        "p-values and verdict)"))
 
     def differences(self) -> pd.DataFrame:
         """Every paired difference's interval, Holm-adjusted p-values and verdict, by comparison, metric and k."""

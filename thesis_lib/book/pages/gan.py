@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import torch
+from IPython.display import HTML
 
 from thesis_lib import config, paths
 from thesis_lib.book import plots
@@ -145,4 +146,7 @@ class GanPage(Page):
                  + (f" (the fold GANs of this chapter train for {self.cfg.budget}). " if first["budget"] != self.cfg.budget
                     else ". ")
                  + reading + f"\n\nThe realism rule: {realism.REALISM_RULE}.")
-        return [rows[ABLATION_COLUMNS].round(3), words]
+        table = rows[ABLATION_COLUMNS].set_index("row").round(3)
+        return [HTML(plots.table_with_details(table, ["changes", "FID / floor", "precision", "recall"],
+                                              f"Every column ({len(ABLATION_COLUMNS) - 1}: FID, the real-real floor, "
+                                              "spectrum excess, training seconds, best epoch)")), words]

@@ -7,6 +7,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from thesis_lib import config, paths, reference
+from thesis_lib.book import plots
 from thesis_lib.io import atomic_path
 from thesis_lib.provenance import Run
 from thesis_lib.studies import scorecard, tsne
@@ -59,8 +60,11 @@ class ScorecardPage:
         items = []
         for metric in ("f1", "auc"):
             table = scorecard.side_by_side(self.res, metric)
-            table.columns = [f"{a} ({src})" for a, src in table.columns]
-            items += [f"**{metric.upper()}**", table.reset_index().to_markdown(index=False)]
+            for source, words in (("this run", "this run (mean [95 % interval])"), ("thesis", "the thesis")):
+                by_arm = table.xs(source, axis=1, level=1).T  # one row per arm, one column per k
+                ran = by_arm.loc[:, (by_arm != "–").any()].rename(columns=lambda k: f"k = {k}")
+                items += [f"**{metric.upper()}, {words}**, by arm and k",
+                          ran.rename_axis("arm").reset_index().to_markdown(index=False)]
         if self.res.aug is not None:
             items.append(f"This run's k: {', '.join(map(str, sorted(self.res.aug.k.unique())))}. Its data settings "
                          "that differ from the thesis': "
@@ -71,8 +75,10 @@ class ScorecardPage:
         """The FID and t-SNE tables the claims rest on (saturated t-SNE scores left out)."""
         items = []
         if self.res.fid is not None:
-            fid = pd.DataFrame(self.res.fid["table"])[FID_COLUMNS]
-            items.append(scorecard.link("FID chapter", "fid") + "\n\n" + fid.round(3).to_markdown(index=False))
+            fid = pd.DataFrame(self.res.fid["table"])[FID_COLUMNS].set_index("fold").round(3)
+            items += [scorecard.link("FID chapter", "fid"),
+                      HTML(plots.table_with_details(fid, ["FID", "real-real FID", "precision", "recall", "realistic"],
+                                                    "Every column (N generated and held-out, too close to training)"))]
         if self.res.tsne is not None:
             shown = self.res.tsne[~tsne.saturated(self.res.tsne)]  # a null of zero width: any set scores the same
             items.append(scorecard.link("t-SNE chapter", "tsne") + " (saturated scores left out, as there)\n\n"
