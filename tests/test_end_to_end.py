@@ -215,7 +215,7 @@ def built(executed):
 def test_a_toy_run_packs_into_a_bundle_without_store_or_checkpoints(executed, tmp_path):
     import tarfile
 
-    from thesis_lib.studies import bundle
+    from thesis_lib import bundle
     root, out, _ = executed
     artifacts = root / "artifacts" / "smoke"
     assert list(artifacts.rglob("*.pt")) and (artifacts / "patches").is_dir()  # the run has them ...
@@ -240,7 +240,7 @@ def test_a_toy_run_packs_into_a_bundle_without_store_or_checkpoints(executed, tm
 def toy_bundle(executed, tmp_path_factory):
     """The toy run packed after its patch store, feature cache and every checkpoint were deleted
     (from a copy, so that the other tests keep them)."""
-    from thesis_lib.studies import bundle
+    from thesis_lib import bundle
     root, out, runs = executed
     assert all(run.returncode == 0 for run in runs.values()), "a chapter failed: see its own test"
     tmp = tmp_path_factory.mktemp("bundle")

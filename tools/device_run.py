@@ -17,7 +17,7 @@ In order, each stopping the run with one line that names what failed:
    ``artifacts/<profile>/device-run.json``, so a second call on the still-warm machine goes on
    where the first stopped; at ``--budget`` seconds the running steps are stopped and the run
    says which are left;
-4. pack the bundle (``thesis_lib.studies.bundle``, no chapters: they render where the kit was
+4. pack the bundle (``thesis_lib.bundle``, no chapters: they render where the kit was
    made) and write it to ``--out`` as ``run.tar.1``, ``run.tar.2``, ... of at most 15 MiB with
    ``run.json`` (the parts, the bundle's SHA-1, the steps' seconds, the device);
 5. with ``--device-check``, when time is left, ``benchmarks/device_check.py`` into
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"{len(left)} steps not done ({', '.join(left[:4])}...); call again at once to go on "
                          "(the warm machine keeps artifacts/), or see the logs above")
     bundle = work / f"{profile}-run.tar"
-    subprocess.run([sys.executable, "-m", "thesis_lib.studies.bundle", "--profile", profile, "--no-run",
+    subprocess.run([sys.executable, "-m", "thesis_lib.bundle", "--profile", profile, "--no-run",
                     "--out", str(bundle), "--book-results", str(work / "no-chapters")], env=env, cwd=REPO, check=True)
     record = send_back(bundle, out, extra)
     say(f"sent back {bundle.name}: {record['bundle']['bytes'] / 2**20:.1f} MiB in {len(record['bundle']['parts'])} "

@@ -6,7 +6,7 @@ the laptop build or a thesis-scale run, the sizes (patch size, widths, folds, k,
 data, the device, the commit and date of the run, and each step's wall time. Without the file
 the banner says so.
 
-``run.json`` is the run's record (:func:`thesis_lib.studies.bundle.run_record`, a bundle's manifest
+``run.json`` is the run's record (:func:`thesis_lib.bundle.run_record`, a bundle's manifest
 without its file list); :func:`write_run_files` writes it with ``run.md``, the front page's
 paragraph (which run, and how to rebuild it). The workflow's ``run_record`` rule does so for a
 local build (``python -m thesis_lib.book.banner --profile smoke``), :mod:`thesis_lib.book.render`
@@ -25,7 +25,7 @@ from thesis_lib import config
 from thesis_lib.book.methods_build import methods_markdown
 from thesis_lib.io import atomic_path, write_json
 from thesis_lib.provenance import short_commit
-from thesis_lib.studies.bundle import run_record
+from thesis_lib.bundle import run_record
 
 GENERATED = Path("book") / "generated"
 

@@ -39,7 +39,7 @@ def gan_lengths(runs: dict[str, dict]) -> str:
 
 
 def methods_markdown(record: dict) -> str:
-    """The section (Markdown) for a run record (:func:`thesis_lib.studies.bundle.run_record`)."""
+    """The section (Markdown) for a run record (:func:`thesis_lib.bundle.run_record`)."""
     cfg = record["config"]
     aug, gan, tsne, design = cfg["aug"], cfg["gan"], cfg["tsne"], cfg.get("design")
     gk = {**gan, **(aug.get("gan") or {})}

@@ -6,7 +6,7 @@ and falls back to the laptop build when there is none. A folder holds the bundle
 
     title: "Thesis scale on one H200"
     scale: thesis-scale        # or: laptop
-    rebuild: "python -m thesis_lib.studies.bundle --profile gpu --out gpu-run.tar --cores 16"
+    rebuild: "python -m thesis_lib.bundle --profile gpu --out gpu-run.tar --cores 16"
 
 :func:`problems` refuses what would mislead a reader: a bundle calling itself thesis-scale whose
 provenance shows the laptop profile, a CPU, or sizes overridden from its profile (a dry run),

@@ -1,7 +1,7 @@
 """A bundle rendered as the HTML book, on any machine: no patch store, checkpoint, Inception
 network or GPU needed (``make book BUNDLE=path``)::
 
-    python -m thesis_lib.book.render gpu-run.tar            # a bundle tar (thesis_lib.studies.bundle)
+    python -m thesis_lib.book.render gpu-run.tar            # a bundle tar (thesis_lib.bundle)
     python -m thesis_lib.book.render published/gpu-2027-01  # or the same, unpacked into a folder
 
 The bundle (tar or folder) is unpacked into ``_bundle/<name>/`` (its ``artifacts/`` becoming
@@ -46,7 +46,7 @@ def unpack(bundle: str | Path, into: str | Path) -> tuple[Path, dict]:
     if bundle.is_dir():
         if not (bundle / "manifest.json").is_file():
             raise FileNotFoundError(f"{bundle}: not a bundle (no manifest.json); make one with "
-                                    "python -m thesis_lib.studies.bundle --profile PROFILE --out run.tar")
+                                    "python -m thesis_lib.bundle --profile PROFILE --out run.tar")
         manifest = json.loads((bundle / "manifest.json").read_text())
         source = bundle
     elif tarfile.is_tarfile(bundle):
@@ -129,7 +129,7 @@ def render(bundle: str | Path, workdir: str | Path = "_bundle", workers: int = 2
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="thesis-render", description=__doc__.split("\n\n")[0])
-    p.add_argument("bundle", help="a bundle tar or folder (python -m thesis_lib.studies.bundle)")
+    p.add_argument("bundle", help="a bundle tar or folder (python -m thesis_lib.bundle)")
     p.add_argument("--workdir", default="_bundle", help="where the bundle is unpacked (default _bundle/)")
     p.add_argument("--workers", type=int, default=2, help="chapters rendered at once")
     p.add_argument("--no-build", action="store_true", help="run the chapters, not jupyter-book")

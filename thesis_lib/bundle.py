@@ -14,8 +14,8 @@ executed chapters (``book/results/*.ipynb``) and one ``manifest.json``:
 Packing stops, before anything is written, when the bundle would exceed ``--max-mib`` (60 MiB
 by default), naming its largest files. On a GPU machine with the project installed::
 
-    python -m thesis_lib.studies.bundle --profile gpu --out gpu-run.tar --cores 16
-    python -m thesis_lib.studies.bundle --profile smoke --out smoke.tar --no-run   # pack a built run
+    python -m thesis_lib.bundle --profile gpu --out gpu-run.tar --cores 16
+    python -m thesis_lib.bundle --profile smoke --out smoke.tar --no-run   # pack a built run
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def pack(profile_name: str, artifacts: str | Path, out: str | Path, book_results
     artifacts = Path(artifacts)
     if not (artifacts / "config.yaml").is_file() and not any(artifacts.glob("*/provenance.json")):
         raise FileNotFoundError(f"{artifacts}: no run of profile {profile_name!r} here; run its workflow first "
-                                f"(python -m thesis_lib.studies.bundle --profile {profile_name} --out ...)")
+                                f"(python -m thesis_lib.bundle --profile {profile_name} --out ...)")
     files = {f"artifacts/{p.relative_to(artifacts)}": p for p in bundled_files(artifacts)}
     if book_results and Path(book_results).is_dir():
         files.update({f"book/results/{p.name}": p for p in sorted(Path(book_results).glob("*.ipynb"))})
