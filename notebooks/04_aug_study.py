@@ -168,8 +168,9 @@ show(page.gate_table(), page.gate_words())
 # The default profile's G_k train for a budget sized for a laptop build, which may be
 # shorter than they need; so the budget they need was measured apart, with the same recipe and
 # data: `benchmarks/gan_recipes.py` trains a G_k of fold 0 on the study's own k-mass subset
-# (`--k`, `--snapshots`) and scores every snapshot as the gate does (N generated as the gate's,
-# against the fold's held-out masses). Its lines of JSON are kept in
+# (`--k`, `--snapshots`) and scores every snapshot by the gate's rules against the fold's
+# held-out masses, with the N generated that the table shows (it can be smaller than the
+# gate's, which widens each rule's margin). Its lines of JSON are kept in
 # `benchmarks/results/gk_budget.jsonl`; the table shows the ones measured on this build's data
 # (the same patch store), with the commit they were measured at.
 
@@ -258,7 +259,7 @@ show(page.beside_thesis())
 # them: the smaller
 # the k, the less the generator has to learn from.
 
-# %% mystnb={"figure": {"caption": "Masses from the generator G_k of fold 0 for each k. The fewer real masses a generator saw, the less variety and detail its masses can show.", "name": "fig-aug-gk-samples"}, "image": {"alt": "Masses from the generator G_k of fold 0 for each k"}}
+# %% mystnb={"figure": {"caption": "Masses from the generator G_k of fold 0 at each k this run trained. The fewer real masses a generator saw, the less variety and detail its masses can show.", "name": "fig-aug-gk-samples"}, "image": {"alt": "Masses from the generator G_k of fold 0 for each k"}}
 page.gk_samples_figure();
 
 # %%

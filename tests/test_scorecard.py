@@ -529,3 +529,12 @@ def test_the_claims_table_on_the_page_labels_its_rules_and_folds_their_text():
     assert list(shown.columns) == ["claim", "thesis", "this run", "verdict", "rule"]
     assert list(shown.rule[:2]) == ["rule 1", "rule 2"] and shown.map(lambda v: len(str(v))).max().max() < 300
     assert rules.startswith("<details>") and rules.count("<li>") == len(claims)
+
+
+@pytest.mark.parametrize("fids, shape", [((160, 120, 90), "it falls to its last snapshot"),
+                                         ((160, 120, 85, 106), "it falls, then rises"),
+                                         ((90, 120, 160), "it never falls below its first snapshot")])
+def test_the_fid_curve_is_told_by_its_shape_not_only_its_slope(fids, shape):
+    curve = pd.DataFrame({"epoch": [60 * (i + 1) for i in range(len(fids))], "FID": fids})
+    words = scorecard.curve_shape(curve)
+    assert words.endswith(shape) and words.startswith(f"{fids[0]} at epoch 60, lowest {min(fids)} at epoch")

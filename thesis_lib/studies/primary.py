@@ -238,7 +238,8 @@ def readings_in_words(result: dict) -> str:
         name, effect = r["metric"].upper(), effects.get(r["metric"], float("nan"))
         if r["reading"] == power.EQUIVALENT:
             words.append(f"on {name} the two arms are equivalent within {r['margin']:g}: a benefit that large is "
-                         "excluded" + (f", one as small as the thesis' own ({effect:+.4f} at k = {result['k']}) is not"
+                         "excluded" + (f", one as small as the thesis' own ({effect:+.4f} at k = {result['k']}, its Aug GAN - "
+                                       "Aug ORG: it had no Aug ORG x2.5) is not"
                                        if np.isfinite(effect) and abs(effect) < r["margin"] else ""))
         elif r["reading"] == power.INCONCLUSIVE:
             words.append(f"on {name} the intervals hold both no difference and one of {r['margin']:g}")

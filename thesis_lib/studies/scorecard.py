@@ -108,6 +108,22 @@ def _claim(claim: str, thesis: str, ours: str, verdict: str, why: str, chapter: 
             "verdict": verdict, "rule": why, "chapter": chapter}
 
 
+def curve_shape(curve: pd.DataFrame) -> str:
+    """The FID curve (``curve``: epoch, FID; two snapshots or more) in words: its first, lowest and
+    last values with their epochs, and whether it falls throughout, falls then rises, or rises;
+    a straight-line slope (:func:`~thesis_lib.studies.realism.fid_trend`) cannot tell a curve that falls and then rises from
+    noise."""
+    curve = curve.sort_values("epoch")
+    first, last, low = curve.iloc[0], curve.iloc[-1], curve.loc[curve.FID.idxmin()]
+    words = (f"{first.FID:.0f} at epoch {first.epoch:.0f}, lowest {low.FID:.0f} at epoch {low.epoch:.0f}, "
+             f"{last.FID:.0f} at the last (epoch {last.epoch:.0f})")
+    if low.epoch == last.epoch:
+        return words + ": it falls to its last snapshot"
+    if low.epoch == first.epoch:
+        return words + ": it never falls below its first snapshot"
+    return words + ": it falls, then rises"
+
+
 def fid_claims(res: Results) -> list[dict]:
     """FID during training (a trend over all snapshots) and the kept generators' realism (the
     rules of :mod:`thesis_lib.studies.realism`, against held-out masses and a matched floor)."""
@@ -124,16 +140,19 @@ def fid_claims(res: Results) -> list[dict]:
     curve = pd.DataFrame(res.fid.get("curve") or [], columns=["epoch", "FID", "N generated"]).sort_values("epoch")
     trend = realism.fid_trend(curve)
     n_curve = int(curve["N generated"].iloc[-1]) if len(curve) else 0
-    ours_curve = (f"slope {trend['slope']:+.1f} per 100 epochs [{trend['low']:+.1f}, {trend['high']:+.1f}] over "
-                  f"{trend['snapshots']} snapshots (N = {n_curve})" if trend["falls"] is not None else
-                  f"{trend['snapshots']} snapshot(s)")
+    fold = (res.fid.get("parameters") or {}).get("curve_fold", 0)
+    ours_curve = (f"fold {fold}'s GAN, {trend['snapshots']} snapshots at N = {n_curve}: {curve_shape(curve)}; "
+                  f"straight-line slope {trend['slope']:+.1f} per 100 epochs [{trend['low']:+.1f}, {trend['high']:+.1f}]"
+                  if trend["falls"] is not None else f"{trend['snapshots']} snapshot(s)")
     curve_verdict = (INCONCLUSIVE if trend["falls"] is None else REPRODUCED if trend["falls"] else
                      NOT_REPRODUCED if trend["low"] > 0 else INCONCLUSIVE)
     table = pd.DataFrame(res.fid["table"])
     passed = int(table.realistic.sum())
     close = {int(row["fold"]): realism.borderline(row) for _, row in table.iterrows()}
     unsure = [f for f, c in close.items() if c]
-    ours_kept = (f"{pass_words(table)}; means over folds: FID {table.FID.mean():.1f} against held-out masses, "
+    failing = "; ".join(f"fold {int(r['fold'])} fails" + (f": {r['fails']}" if r.get("fails") else "")
+                        for _, r in table.iterrows() if not r["realistic"])
+    ours_kept = (f"{pass_words(table)}" + (f" ({failing})" if failing else "") + "; means over folds: FID {table.FID.mean():.1f} against held-out masses, "
                  f"{table['FID / floor'].mean():.1f} x the matched floor (N = {table['N generated'].iloc[0]:.0f} "
                  f"generated, {_span(table['N held-out'])} held-out), precision {table.precision.mean():.2f}, "
                  f"recall {table.recall.mean():.2f}")
@@ -142,14 +161,17 @@ def fid_claims(res: Results) -> list[dict]:
     return [
         _claim(claim_curve, thesis_curve, ours_curve, curve_verdict,
                "reproduced when the 95 % bootstrap interval of FID's slope against epoch, over all snapshots, lies "
-               "below 0; not reproduced when it lies above 0; inconclusive otherwise"
+               "below 0; not reproduced when it lies above 0; inconclusive otherwise, which includes a curve that "
+               "falls and then rises (a straight line fits neither part); one fold's GAN, as in the thesis"
                if trend["falls"] is not None else
                f"fewer than {realism.MIN_SNAPSHOTS} snapshots cannot show a trend", "fid"),
         _claim(claim_kept, thesis_kept, ours_kept, kept_verdict,
                f"reproduced when more than half of the folds' kept generators meet every rule, not reproduced when "
                f"none does, inconclusive in between or when a fold's precision or recall lies within its "
                f"{realism.MARGIN_LEVEL * 100:g} % binomial margin of the threshold: {realism.REALISM_RULE}. The thesis' "
-               "FID is not compared with ours (its reference set was the training masses, N = 2,000, OPTIMAM)",
+               "FID is not compared with ours (its reference set was the training masses, N = 2,000, OPTIMAM), and "
+               "its generator was the lowest-FID snapshot where this run keeps its profile's (`gan.evaluator`): the "
+               "verdict says whether this run's kept generators are realistic, not that the thesis' were",
                "fid"),
     ]
 

@@ -86,7 +86,8 @@ class AugPage(Page):
     def counts(self) -> list[pd.DataFrame]:
         """Fold 0's training-set sizes per k and arm, and each fold's validation and test sizes."""
         table = self.table
-        counts = table[(table.fold == 0) & (table.replicate == table.replicate.min())].set_index(["k", "approach"])[
+        first = table[(table.fold == 0) & (table.replicate == table.replicate.min())]
+        counts = first.drop_duplicates(["k", "approach"]).set_index(["k", "approach"])[  # each G_k seed alike
             ["n_real", "n_positive", "n_synthetic", "n_normal"]]
         return [counts, table.groupby("fold")[["n_val", "n_val_mass", "n_test_mass", "n_test_normal",
                                                "n_test_patients"]].first()]
@@ -156,6 +157,7 @@ class AugPage(Page):
         reached = generator_gate.budget_reached(curve)
         passed_ks = set(self.gate.k) - set(generator_gate.failed_ks(self.gate))
         last = {k: curve[curve.k == k] for k in reached}
+        n_curve, n_gate = set(curve["N generated"]), set(self.gate["N generated"])
         words = (f"Measured at commit(s) {', '.join(f'`{short_commit(c)}`' for c in sorted(set(curve.commit)))}, fold "
                  f"{', '.join(map(str, sorted(set(curve.fold))))}. " + " ".join(
                      f"G_{k} meets every rule from {it:,} iterations on (at every later snapshot, up to "
@@ -163,6 +165,9 @@ class AugPage(Page):
                      f"G_{k} does not meet every rule at its last snapshot ({last[k].iterations.max():,} iterations: "
                      f"{last[k].fails.iloc[-1]})." for k, it in reached.items())
                  + f" This run's G_k trained for {self.gk_budget}."
+                 + (f" The snapshots were scored with N = {', '.join(f'{n:.0f}' for n in sorted(n_curve))} generated "
+                    f"masses, the gate with N = {', '.join(f'{n:.0f}' for n in sorted(n_gate))}: a measured curve is a "
+                    "guide to the budget, not a guarantee of the gate." if n_curve != n_gate else "")
                  + "".join(f" The study's own G_{k} failed the gate at that budget although the measured curve passed: "
                            f"at k = {k} a verdict moves between snapshots and runs, and the measured budget is no "
                            "guarantee." for k, it in reached.items()

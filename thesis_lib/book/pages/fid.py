@@ -91,9 +91,12 @@ class FidPage(Page):
         trend = realism.fid_trend(self.curve)  # the scorecard's call: the same interval on both pages
         if trend["falls"] is None:
             return f"{trend['snapshots']} snapshot(s): too few to show a trend."
-        return (f"Over {trend['snapshots']} snapshots, FID changes by {trend['slope']:+.1f} per 100 epochs (95 % "
-                f"interval {trend['low']:+.1f} to {trend['high']:+.1f}): "
-                + ("it falls as training goes on." if trend["falls"] else "no fall can be told from the noise."))
+        return (f"Over {trend['snapshots']} snapshots FID reads {scorecard.curve_shape(self.curve)}. A straight line "
+                f"through them changes by {trend['slope']:+.1f} per 100 epochs (95 % interval "
+                f"{trend['low']:+.1f} to {trend['high']:+.1f}): "
+                + ("FID falls as training goes on." if trend["falls"] else
+                   "the interval holds 0, so no steady fall is shown; where the curve falls and then rises, the "
+                   "line fits neither part, and the rise is what the kept generator's rule below is about."))
 
     def snapshots(self) -> list:
         return [self.curve.round(3), "**The kept generator's rule.** " + realism.selection_cost(self.curve)]
