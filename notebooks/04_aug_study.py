@@ -259,7 +259,7 @@ show(page.beside_thesis())
 # them: the smaller
 # the k, the less the generator has to learn from.
 
-# %% mystnb={"figure": {"caption": "Masses from the generator G_k of fold 0 at each k this run trained. The fewer real masses a generator saw, the less variety and detail its masses can show.", "name": "fig-aug-gk-samples"}, "image": {"alt": "Masses from the generator G_k of fold 0 for each k"}}
+# %% mystnb={"figure": {"caption": "Masses from the generator G_k of fold 0 at each k this run trained. The fewer real masses a generator saw, the less variety and detail its masses can show.", "name": "fig-aug-gk-samples"}, "image": {"alt": "Masses from the generator G_k of fold 0 at each k this run trained"}}
 page.gk_samples_figure();
 
 # %%
