@@ -11,6 +11,7 @@ import pytest
 
 from thesis_lib import provenance
 from thesis_lib.io import write_json
+from thesis_lib.book import verdict_words
 from thesis_lib.studies import aug_results, primary, realism, scorecard
 from thesis_lib.studies.arms import APPROACHES
 
@@ -135,7 +136,7 @@ def test_results_that_agree_with_the_thesis_are_reproduced(tmp_path):
     for claim in SCORED_CLAIMS:
         assert verdicts[claim] == scorecard.REPRODUCED, claim
     assert table[table.chapter == "aug"]["this run"].str.contains(r"\(04_aug_study.ipynb\)").all()
-    text = scorecard.narrative(table)["augmentation"]
+    text = verdict_words.narrative(table)["augmentation"]
     assert text.startswith("Reproduced: *") and "Not reproduced" not in text
 
 
@@ -262,7 +263,7 @@ def test_side_by_side_puts_both_sources_on_the_union_of_k(tmp_path):
     _write_aug(tmp_path, {"ORG": [0.70, 0.80], "Aug ORG": [0.72, 0.82], "GAN": [0.75, 0.85], "Aug GAN": [0.9, 0.9]},
                ks=(50, 100))
     res = scorecard.Results.load(tmp_path)
-    table = scorecard.side_by_side(res, "f1")
+    table = verdict_words.side_by_side(res, "f1")
     assert list(table.index) == [50, 100, 250, 500, 750, 1000, 1300]
     assert table.loc[50, ("ORG", "thesis")] == "–" and table.loc[100, ("ORG", "thesis")] == "0.864"
     org = res.intervals.set_index(["k", "comparison", "metric"]).loc[(100, "ORG", "f1")]
@@ -334,7 +335,7 @@ def test_an_arm_that_scores_one_constant_is_no_evidence_for_its_trend(tmp_path):
 
 def test_the_landing_page_opens_with_the_verdict_counts(tmp_path):
     verdicts, table = _verdicts(tmp_path)
-    text = scorecard.verdict_markdown(table, "smoke", "synthetic")
+    text = verdict_words.verdict_markdown(table, "smoke", "synthetic")
     assert text.startswith("**The verdict of this build** (profile **smoke**, data: synthetic): of 10 claims (9 of the "
                            "thesis', 1 a control it did not run)")
     assert "**10** not comparable" in text and "(results/06_scorecard.ipynb)" in text
@@ -457,20 +458,20 @@ def test_the_landing_page_opens_with_the_answer_to_the_primary_question(tmp_path
             "Aug GAN": [0.95, 0.97]}
     _, table = _scenario(tmp_path, good, curve=(250.0, 150.0), tsne={})
     res = scorecard.Results.load(tmp_path)
-    text = scorecard.verdict_markdown(table, "smoke", "synthetic", res)
+    text = verdict_words.verdict_markdown(table, "smoke", "synthetic", res)
     assert text.startswith("**The primary question: do generated masses help the classifier beyond showing the real")
     assert "**Answer: yes" in text and text.index("**Answer") < text.index("**The verdict of this build**")
     assert table.claim.iloc[0] == scorecard.PRIMARY  # the scorecard's first row
     assert "- **Augmentation** ([chapter 04](results/04_aug_study.ipynb)): Reproduced: *" in text
-    aug = scorecard.chapter_findings(res, "aug")  # chapter 04's opening: the answer, then its claims
+    aug = verdict_words.chapter_findings(res, "aug")  # chapter 04's opening: the answer, then its claims
     assert aug.startswith("**The primary question") and "(04_aug_study.ipynb)" in aug and "(results/" not in aug
     assert "**What this chapter finds** about the thesis' augmentation claims: Reproduced: " in aug
     assert scorecard.PRIMARY not in aug.split("**What this chapter finds**")[1]  # said once, as the answer
-    fid = scorecard.chapter_findings(res, "fid")
+    fid = verdict_words.chapter_findings(res, "fid")
     assert fid.startswith("**What this chapter finds** about the thesis' realism claims:")
     assert "*FID falls as the DCGAN trains*" in fid
     with pytest.raises(ValueError, match="chapter='data'"):
-        scorecard.chapter_findings(res, "data")
+        verdict_words.chapter_findings(res, "data")
 
 
 @pytest.mark.slow
@@ -525,7 +526,7 @@ def test_a_fold_that_passes_only_within_a_redraw_s_margin_is_named_borderline():
 
 def test_the_claims_table_on_the_page_labels_its_rules_and_folds_their_text():
     claims = scorecard.claims_table(scorecard.Results.load(Path("/nonexistent")))
-    shown, rules = scorecard.claims_on_the_page(claims)
+    shown, rules = verdict_words.claims_on_the_page(claims)
     assert list(shown.columns) == ["claim", "thesis", "this run", "verdict", "rule"]
     assert list(shown.rule[:2]) == ["rule 1", "rule 2"] and shown.map(lambda v: len(str(v))).max().max() < 300
     assert rules.startswith("<details>") and rules.count("<li>") == len(claims)

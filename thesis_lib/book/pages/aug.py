@@ -9,7 +9,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from thesis_lib import config, paths, reference
-from thesis_lib.book import plots
+from thesis_lib.book import plots, verdict_words
 from thesis_lib.book.pages import Page
 from thesis_lib.data import report, shortcuts, splits
 from thesis_lib.evaluation.scoring import auc_standard_error, mean_and_sd
@@ -51,7 +51,7 @@ class AugPage(Page):
         self.gk_budget = GanConfig.from_dict(self.gan_params).budget
 
     def findings(self) -> str:
-        return scorecard.chapter_findings(self.res, "aug")
+        return verdict_words.chapter_findings(self.res, "aug")
 
     def settings(self) -> list:
         """This run's k, classifier and G_k settings, its generators, and where each k's rows come from."""
@@ -178,7 +178,7 @@ class AugPage(Page):
     def primary(self) -> list:
         """The primary endpoint: its sentence, scores, margins, variance components, power, and whether
         the classifiers converged."""
-        shown = [scorecard.primary_sentence(self.res, folder="")]
+        shown = [verdict_words.primary_sentence(self.res, folder="")]
         endpoint = self.endpoint
         if endpoint is not None:
             scores, reach = primary.scores_table(endpoint).round(4), primary.power_display(endpoint)
@@ -272,7 +272,7 @@ class AugPage(Page):
         ours = table.groupby(["k", "approach"]).f1.mean().unstack("approach")[order]
         thesis_f1 = pd.DataFrame(self.thesis["f1"], index=self.thesis["k"])[order]
         text = ["Best of the thesis' four approaches per k by mean F1 here: "
-                + ", ".join(f"k = {k}: {t}" for k, t in scorecard.best_arm_texts(self.res, table, order).items())
+                + ", ".join(f"k = {k}: {t}" for k, t in verdict_words.best_arm_texts(self.res, table, order).items())
                 + "; in the thesis: " + ", ".join(f"k = {k}: {a}" for k, a in thesis_f1.idxmax(axis=1).items()) + "."]
         for k in sorted(set(ours.index) & set(thesis_f1.index)):
             diff = ours.loc[k] - thesis_f1.loc[k]

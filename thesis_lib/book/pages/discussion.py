@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from thesis_lib import config, reference
+from thesis_lib.book import verdict_words
 from thesis_lib.studies import fid_results, realism, scorecard
 from thesis_lib.training.gan_config import GanConfig
 
@@ -18,7 +19,7 @@ class DiscussionPage:
         self.profile = profile
         self.res = scorecard.Results.load(config.artifacts_dir(profile))
         self.claims = scorecard.claims_table(self.res)
-        self.story = scorecard.narrative(self.claims)
+        self.story = verdict_words.narrative(self.claims)
         self.data = self.res.data or {}
 
     def opening(self) -> str:
@@ -54,7 +55,7 @@ class DiscussionPage:
             text.append(f"The best of the thesis' {len(scorecard.THESIS_ARMS)} approaches by mean F1 (a ranking of "
                         "means, not a test) was " + "; ".join(
                             f"{best} at k = {k}"
-                            for k, best in scorecard.best_arm_texts(res, res.aug, scorecard.THESIS_ARMS).items()) + ".")
+                            for k, best in verdict_words.best_arm_texts(res, res.aug, scorecard.THESIS_ARMS).items()) + ".")
             judged = scorecard.judged_intervals(res).reset_index()
             sure = judged[judged.verdict != "not distinguishable from 0"]
             text.append(
@@ -81,7 +82,7 @@ class DiscussionPage:
         claims = self.claims
         theirs = claims[scorecard.of_the_thesis(claims)]
         return (f"On the **{self.data.get('source', '?')}** data at the **{self.profile}** profile, this book "
-                f"{scorecard.overall_word(theirs)} the thesis' claims (of its {len(theirs)}: "
+                f"{verdict_words.overall_word(theirs)} the thesis' claims (of its {len(theirs)}: "
                 + ", ".join(f"{n} {v}" for v, n in scorecard.verdict_counts(theirs).items() if n)
                 + "".join(f"; the control it did not run, *{r.claim}*: {r.verdict}"
                           for r in claims[~scorecard.of_the_thesis(claims)].itertuples())

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from thesis_lib import config, paths, reference
-from thesis_lib.book import plots
+from thesis_lib.book import plots, verdict_words
 from thesis_lib.book.pages import Page
 from thesis_lib.provenance import short_commit
 from thesis_lib.studies import fid_results, realism, scorecard
@@ -34,7 +34,7 @@ class FidPage(Page):
         self.thesis = reference.reported()["fid_over_epochs"]  # the thesis' FID curve, as reported
 
     def findings(self) -> str:
-        return scorecard.chapter_findings(scorecard.Results.load(self.art), "fid")
+        return verdict_words.chapter_findings(scorecard.Results.load(self.art), "fid")
 
     def setup(self) -> str:
         """The weights, resize and sample counts, against the thesis'."""

@@ -7,7 +7,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from thesis_lib import config, paths, reference
-from thesis_lib.book import plots
+from thesis_lib.book import plots, verdict_words
 from thesis_lib.io import atomic_path
 from thesis_lib.provenance import Run
 from thesis_lib.studies import scorecard, tsne
@@ -41,10 +41,10 @@ class ScorecardPage:
     def verdicts(self) -> list:
         """The verdicts counted, the claims table (rules folded), and the degenerate cells. Writes the
         landing page's verdict lines (a workflow output, always written)."""
-        with atomic_path(scorecard.VERDICT_PAGE) as tmp:
-            tmp.write_text(scorecard.verdict_markdown(self.claims, self.profile,
+        with atomic_path(verdict_words.VERDICT_PAGE) as tmp:
+            tmp.write_text(verdict_words.verdict_markdown(self.claims, self.profile,
                                                       self.data.get("source", "not prepared"), self.res))
-        shown, rules = scorecard.claims_on_the_page(self.claims)
+        shown, rules = verdict_words.claims_on_the_page(self.claims)
         items = [", ".join(f"**{n}** {v}" for v, n in self.counts.items()) + f" ({len(self.claims)} claims).",
                  shown.to_markdown(index=False), HTML(rules)]
         if self.res.aug is not None:
@@ -59,7 +59,7 @@ class ScorecardPage:
         """F1 and AUC by k and arm, this run beside the thesis, and the data settings that differ."""
         items = []
         for metric in ("f1", "auc"):
-            table = scorecard.side_by_side(self.res, metric)
+            table = verdict_words.side_by_side(self.res, metric)
             for source, words in (("this run", "this run (mean [95 % interval])"), ("thesis", "the thesis")):
                 by_arm = table.xs(source, axis=1, level=1).T  # one row per arm, one column per k
                 ran = by_arm.loc[:, (by_arm != "–").any()].rename(columns=lambda k: f"k = {k}")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from thesis_lib import config, paths, reference
-from thesis_lib.book import plots
+from thesis_lib.book import plots, verdict_words
 from thesis_lib.book.pages import Page
 from thesis_lib.evaluation import embedding, neighbourhoods
 from thesis_lib.provenance import short_commit
@@ -33,7 +33,7 @@ class TsnePage(Page):
         self.res = scorecard.Results.load(self.art)
 
     def findings(self) -> str:
-        return scorecard.chapter_findings(self.res, "tsne")
+        return verdict_words.chapter_findings(self.res, "tsne")
 
     def setup(self) -> str:
         params, results = self.params, self.results
