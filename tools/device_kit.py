@@ -39,7 +39,6 @@ import hashlib
 import importlib.metadata
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -47,6 +46,9 @@ import tempfile
 from pathlib import Path
 
 import yaml
+from packaging.utils import canonicalize_name
+
+from thesis_lib.provenance import git_commit
 
 REPO = Path(__file__).resolve().parents[1]
 # What the device lacks and a step imports (omidb is imported only by the OPTIMAM loader)
@@ -80,11 +82,6 @@ triton typer typing-extensions typing-inspect urllib3 uvloop wadler-lindig werkz
 zipp""".split())
 
 
-def canonical(name: str) -> str:
-    """A distribution's name as package indexes compare them (PEP 503)."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def sha1(path: Path) -> str:
     with path.open("rb") as f:
         return hashlib.file_digest(f, "sha1").hexdigest()
@@ -92,18 +89,18 @@ def sha1(path: Path) -> str:
 
 def pinned(names: tuple[str, ...] = KIT_PACKAGES) -> list[str]:
     """``name==version`` of each of ``names`` as ``constraints.txt`` pins it (the versions tested here)."""
-    pins = {canonical(line.split("==")[0]): line.strip() for line in (REPO / "constraints.txt").read_text().splitlines()
+    pins = {canonicalize_name(line.split("==")[0]): line.strip() for line in (REPO / "constraints.txt").read_text().splitlines()
             if "==" in line and not line.startswith("#")}
-    missing = [n for n in names if canonical(n) not in pins]
+    missing = [n for n in names if canonicalize_name(n) not in pins]
     if missing:
         raise SystemExit(f"constraints.txt pins no version of {', '.join(missing)}; run tools/freeze_constraints.sh")
-    return [pins[canonical(n)] for n in names]
+    return [pins[canonicalize_name(n)] for n in names]
 
 
 def download_wheels(into: Path, python: str) -> list[Path]:
     """The kit's wheels for CPython ``python`` (e.g. ``3.12``) on manylinux x86-64, at the pinned
     versions, without dependencies (the device has them: :data:`DEVICE_PACKAGES`)."""
-    carried_there = [n for n in KIT_PACKAGES if canonical(n) in DEVICE_PACKAGES]
+    carried_there = [n for n in KIT_PACKAGES if canonicalize_name(n) in DEVICE_PACKAGES]
     assert not carried_there, f"the device already has {carried_there}: carry only what it lacks"
     platforms = [a for p in ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64")
                  for a in ("--platform", p)]
@@ -116,15 +113,19 @@ def download_wheels(into: Path, python: str) -> list[Path]:
     return wheels
 
 
-def tracked_copy(into: Path) -> Path:
-    """The checkout's tracked and untracked-but-not-ignored files copied into ``into``: what the
+def tracked_files() -> list[str]:
+    """The checkout's tracked and untracked-but-not-ignored files (paths relative to it): what the
     device receives (no artifacts, no .git)."""
     names = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True, text=True,
                            check=True).stdout.split("\n")
-    for name in filter(None, names):
-        if (REPO / name).is_file():
-            (into / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, into / name)
+    return [name for name in names if name and (REPO / name).is_file()]
+
+
+def tracked_copy(into: Path) -> Path:
+    """:func:`tracked_files` copied into ``into``."""
+    for name in tracked_files():
+        (into / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, into / name)
     return into
 
 
@@ -190,12 +191,6 @@ def split(path: Path, into: list[Path]) -> list[dict]:
     return parts
 
 
-def git_commit() -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
-    return git("rev-parse", "HEAD") + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
-
-
 def build(out: Path, configfiles: list[Path], overrides: dict, python: str) -> dict:
     """Write the kit into ``out`` (emptied first): ``call1/``, ``call2/`` and, in ``call2/``,
     ``kit.json``; returns the kit's record."""
@@ -209,7 +204,7 @@ def build(out: Path, configfiles: list[Path], overrides: dict, python: str) -> d
         files = []
         for wheel in wheels:
             entry = {"name": wheel.name, "bytes": wheel.stat().st_size, "sha1": sha1(wheel)}
-            if canonical(wheel.name.split("-")[0]) == canonical(SPLIT):
+            if canonicalize_name(wheel.name.split("-")[0]) == canonicalize_name(SPLIT):
                 entry["parts"] = split(wheel, [call1, call2])
             else:
                 shutil.copy2(wheel, call2 / wheel.name)
@@ -232,8 +227,7 @@ def check(kit: Path) -> list[str]:
     """What in ``kit`` breaks the device's limits (empty when nothing): each call's carried folder
     plus the working tree within :data:`CALL_MIB` less :data:`MARGIN_MIB`; every part present
     with its SHA-1."""
-    with tempfile.TemporaryDirectory() as tmp:
-        tree = folder_mib(tracked_copy(Path(tmp)))
+    tree = sum((REPO / name).stat().st_size for name in tracked_files()) / 2**20
     problems = []
     for call in ("call1", "call2"):
         if not (kit / call).is_dir():
@@ -272,7 +266,7 @@ def mimic(venv: Path) -> Path:
     shown = venv / "device-site"
     shown.mkdir()
     for dist in importlib.metadata.distributions():
-        if canonical(dist.metadata["Name"]) not in DEVICE_PACKAGES or not dist.files:
+        if canonicalize_name(dist.metadata["Name"]) not in DEVICE_PACKAGES or not dist.files:
             continue
         site = Path(dist.locate_file(""))
         for top in {f.parts[0] for f in dist.files if f.parts[0] != ".."}:

@@ -57,8 +57,8 @@ def sha1_of(data: bytes) -> str:
 
 
 def join_wheels(kit: Path, parts_dir: Path, wheels: Path) -> list[Path]:
-    """Every wheel of ``kit.json`` in ``wheels``: copied, or joined from its parts (found in
-    ``kit`` or ``parts_dir``), each checked against its SHA-1."""
+    """Every wheel of the kit's ``kit.json`` in ``wheels``: copied, or joined from its parts (found
+    in ``kit`` or ``parts_dir``), each checked against its SHA-1."""
     record = json.loads((kit / "kit.json").read_text())
     wheels.mkdir(parents=True, exist_ok=True)
     done = []
@@ -81,19 +81,18 @@ def join_wheels(kit: Path, parts_dir: Path, wheels: Path) -> list[Path]:
     return done
 
 
-def environment(work: Path, kit: Path, profile: str) -> dict:
+def environment(work: Path, profile: str, commit: str) -> dict:
     """The steps' environment: ``python`` on the PATH is this interpreter, the kit's packages and
-    the checkout on the import path, the resolved profile and the commit the kit was made at."""
+    the checkout on the import path, the resolved profile and the kit's ``commit``."""
     shims = work / "bin"
     shims.mkdir(parents=True, exist_ok=True)
     for name in ("python", "python3"):  # scripts, not links: a link would lose the virtual environment's site
         (shims / name).write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
         (shims / name).chmod(0o755)
-    record = json.loads((kit / "kit.json").read_text())
     return {**os.environ, "PATH": f"{shims}:{os.environ.get('PATH', '')}",
             "PYTHONPATH": os.pathsep.join([str(work / "site"), str(REPO), os.environ.get("PYTHONPATH", "")]),
             "THESIS_RESOLVED_CONFIG": str(REPO / "artifacts" / profile / "config.yaml"),
-            "THESIS_GIT_COMMIT": record["commit"], "PYTHONUNBUFFERED": "1"}
+            "THESIS_GIT_COMMIT": commit, "PYTHONUNBUFFERED": "1"}
 
 
 INSTALL_CHECK = ("import pydicom, openTSNE; from thesis_lib.evaluation.inception import check_weights, "
@@ -207,7 +206,7 @@ def main(argv: list[str] | None = None) -> None:
     artifacts = REPO / "artifacts" / profile
     artifacts.mkdir(parents=True, exist_ok=True)
     shutil.copy2(kit / "config.yaml", artifacts / "config.yaml")
-    env = environment(work, kit, profile)
+    env = environment(work, profile, json.loads((kit / "kit.json").read_text())["commit"])
     install(join_wheels(kit, Path(args.parts), work / "wheels"), work, env)
     device = device_name(env)
     say(f"kit installed; device {device}; {len(plan['steps'])} steps of profile {profile} on {args.cores} cores", start)
